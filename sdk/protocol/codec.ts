@@ -1,0 +1,185 @@
+/**
+ * CBOR encoding and validating decoding of protocol messages (./messages.ts).
+ *
+ * Encoding is deterministic (RFC 8949 section 4.2.1): shortest integer and
+ * length forms, definite lengths, map keys ascending. The firmware emits the
+ * same bytes, and docs/vectors pins them.
+ * Decoding is strict about what it returns (every field checked against the
+ * table, bounded) and lenient about what it ignores: unknown map keys are
+ * skipped so a newer peer can add optional fields.
+ */
+import { Decoder, Encoder } from 'cbor-x';
+import {
+  CLIP_FIELDS,
+  ErrorCode,
+  MESSAGE_FIELDS,
+  MessageType,
+  messageTypeName,
+  type ClipRef,
+  type FieldKind,
+  type FieldSpec,
+  type Message,
+} from './messages.js';
+
+/** Largest payload decodeMessage accepts unless told otherwise. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024;
+
+/** A message that cannot be accepted; `code` is the ErrorCode to answer with. */
+export class ProtocolError extends Error {
+  override readonly name = 'ProtocolError';
+  constructor(
+    readonly code: number,
+    message: string,
+    /** The request's correlation id when it could be read, else 0. */
+    readonly requestId = 0,
+  ) {
+    super(message);
+  }
+}
+
+// mapsAsObjects:false keeps integer keys as numbers (Map), and tagUint8Array:false
+// writes byte strings untagged, as the bear expects.
+const encoder = new Encoder({ mapsAsObjects: false, useRecords: false, tagUint8Array: false, variableMapSize: true });
+const decoder = new Decoder({ mapsAsObjects: false, useRecords: false });
+
+type Fields = Record<string, unknown>;
+
+/** Encodes a message; throws ProtocolError(invalid) if it breaks the schema (a bug in the caller). */
+export function encodeMessage(message: Message): Buffer {
+  const fields = MESSAGE_FIELDS[message.type];
+  if (!fields) throw new ProtocolError(ErrorCode.invalid, `cannot encode unknown message type ${String(message.type)}`);
+  const map = toWire(message as unknown as Fields, fields, message.type);
+  map.set(0, MessageType[message.type]);
+  return encoder.encode(sortKeys(map));
+}
+
+/**
+ * Decodes and validates one message. Throws ProtocolError with the code to
+ * answer with: tooLarge, malformed (not one complete CBOR item), unknownType
+ * or invalid (schema).
+ */
+export function decodeMessage(bytes: Uint8Array, maxBytes = DEFAULT_MAX_MESSAGE_BYTES): Message {
+  if (bytes.length > maxBytes) {
+    throw new ProtocolError(ErrorCode.tooLarge, `message is ${bytes.length} bytes, limit is ${maxBytes}`);
+  }
+  let item: unknown;
+  try {
+    item = decoder.decode(bytes);
+  } catch (err) {
+    // Includes RangeError from absurd nesting: bounded by maxBytes, reported as malformed.
+    throw new ProtocolError(ErrorCode.malformed, `not a single well-formed CBOR item: ${(err as Error).message}`);
+  }
+  if (!(item instanceof Map)) throw new ProtocolError(ErrorCode.invalid, 'message is not a CBOR map');
+  const rawId = item.get(1);
+  const requestId = isUint(rawId, 0xffff_ffff) ? rawId : 0;
+  const code = item.get(0);
+  const type = typeof code === 'number' ? messageTypeName(code) : undefined;
+  if (!type) throw new ProtocolError(ErrorCode.unknownType, `unknown message type ${describe(code)}`, requestId);
+  try {
+    return { type, ...fromWire(item, MESSAGE_FIELDS[type], type) } as unknown as Message;
+  } catch (err) {
+    if (err instanceof ProtocolError) throw new ProtocolError(err.code, err.message, requestId);
+    throw err;
+  }
+}
+
+function toWire(value: Fields, fields: readonly FieldSpec[], where: string): Map<number, unknown> {
+  const map = new Map<number, unknown>();
+  for (const field of fields) {
+    const v = value[field.name];
+    if (v === undefined) {
+      if (field.optional) continue;
+      throw new ProtocolError(ErrorCode.invalid, `${where}.${field.name} is missing`);
+    }
+    map.set(field.key, toWireValue(v, field.type, `${where}.${field.name}`));
+  }
+  return map;
+}
+
+function toWireValue(v: unknown, type: FieldKind, where: string): unknown {
+  check(v, type, where);
+  if (type.kind === 'clip') return sortKeys(toWire(v as Fields, CLIP_FIELDS, where));
+  if (type.kind === 'clipList') return (v as ClipRef[]).map((c, i) => sortKeys(toWire(c as unknown as Fields, CLIP_FIELDS, `${where}[${i}]`)));
+  return v;
+}
+
+function fromWire(map: Map<unknown, unknown>, fields: readonly FieldSpec[], where: string): Fields {
+  const out: Fields = {};
+  for (const field of fields) {
+    const v = map.get(field.key);
+    if (v === undefined) {
+      if (field.optional) continue;
+      throw new ProtocolError(ErrorCode.invalid, `${where}: key ${field.key} (${field.name}) is missing`);
+    }
+    const at = `${where}.${field.name}`;
+    check(v, field.type, at);
+    if (field.type.kind === 'clip') out[field.name] = fromWire(v as Map<unknown, unknown>, CLIP_FIELDS, at);
+    else if (field.type.kind === 'clipList') out[field.name] = (v as Map<unknown, unknown>[]).map((c, i) => fromWire(c, CLIP_FIELDS, `${at}[${i}]`));
+    else out[field.name] = v;
+  }
+  return out;
+}
+
+/** Throws ProtocolError(invalid) unless `v` has the field's kind and bounds. */
+function check(v: unknown, type: FieldKind, where: string): void {
+  const fail = (what: string): never => {
+    throw new ProtocolError(ErrorCode.invalid, `${where} ${what}, got ${describe(v)}`);
+  };
+  switch (type.kind) {
+    case 'uint':
+      if (!isUint(v, type.max ?? 0xffff_ffff)) fail(`must be an unsigned integer <= ${type.max}`);
+      return;
+    case 'tstr':
+      if (typeof v !== 'string') fail('must be a text string');
+      if (Buffer.byteLength(v as string) > type.max) fail(`must be at most ${type.max} bytes`);
+      return;
+    case 'bstr':
+      checkBytes(v, type.max, type.exact, fail);
+      return;
+    case 'bool':
+      if (typeof v !== 'boolean') fail('must be a boolean');
+      return;
+    case 'bstrList':
+      if (!Array.isArray(v)) fail('must be an array');
+      if ((v as unknown[]).length > type.max) fail(`must have at most ${type.max} entries`);
+      for (const item of v as unknown[]) checkBytes(item, type.exact, type.exact, fail);
+      return;
+    case 'clip':
+      if (!isFieldsLike(v)) fail('must be a clip map');
+      return;
+    case 'clipList':
+      if (!Array.isArray(v)) fail('must be an array');
+      if ((v as unknown[]).length > type.max) fail(`must have at most ${type.max} entries`);
+      for (const item of v as unknown[]) if (!isFieldsLike(item)) fail('must hold clip maps');
+      return;
+  }
+}
+
+function checkBytes(v: unknown, max: number, exact: number | undefined, fail: (what: string) => never): void {
+  if (!(v instanceof Uint8Array)) fail('must be a byte string');
+  const length = (v as Uint8Array).length;
+  if (exact !== undefined && length !== exact) fail(`must be exactly ${exact} bytes`);
+  if (length > max) fail(`must be at most ${max} bytes`);
+}
+
+// Decoded clips are Maps; clips handed to the encoder are plain objects.
+function isFieldsLike(v: unknown): boolean {
+  return v instanceof Map || (typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array));
+}
+
+function isUint(v: unknown, max: number): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max;
+}
+
+function sortKeys(map: Map<number, unknown>): Map<number, unknown> {
+  return new Map([...map.entries()].sort((a, b) => a[0] - b[0]));
+}
+
+function describe(v: unknown): string {
+  if (v instanceof Uint8Array) return `${v.length}-byte string`;
+  if (v instanceof Map) return 'map';
+  if (Array.isArray(v)) return 'array';
+  if (typeof v === 'bigint') return 'integer beyond 32 bits';
+  return typeof v === 'number' ? String(v) : typeof v;
+}
+

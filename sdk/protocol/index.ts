@@ -1,0 +1,4 @@
+export * from './messages.js';
+export * from './codec.js';
+export * from './topics.js';
+export * from './json.js';
