@@ -40,6 +40,8 @@ fi
 stamp=node_modules/.teddy-lock-stamp
 if [[ ! -f "$stamp" ]] || ! cmp -s package-lock.json "$stamp"; then
   echo "bootstrap: installing npm dependencies" >&2
-  npm ci --no-audit --no-fund >/dev/null
+  # A fresh checkout gets exactly the lock file; an existing tree is updated in place,
+  # so a running dev server or test in another shell does not lose node_modules under it.
+  if [[ -d node_modules ]]; then npm install --no-audit --no-fund >/dev/null; else npm ci --no-audit --no-fund >/dev/null; fi
   cp package-lock.json "$stamp"
 fi
