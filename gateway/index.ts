@@ -61,7 +61,7 @@ export async function startGateway(given: Partial<GatewayOptions> = {}): Promise
   let connectedBears = (): number => 0;
   const metrics = createGatewayMetrics({
     connectedBears: () => connectedBears(),
-    cacheLayers: () => layerCounts(cache.getPerformanceMetrics()),
+    cacheLayers: () => [{ layer: 'l1', ...(cache.getPerformanceMetrics() as { l1: { hits: number; misses: number } }).l1 }],
   });
   const provider = instrumentProvider(o.provider ?? createDemoProvider({ latencyMs: o.providerLatencyMs, log }), metrics.providerCalls);
   const catalog = createClipCatalog();
