@@ -44,16 +44,23 @@ program
   .option('--fleet-key <key>', 'accept fleet-derived device secrets (env TEDDY_FLEET_KEY)')
   .option('--public-url <url>', 'origin written into clip URLs, e.g. a CDN (env TEDDY_PUBLIC_URL)')
   .option('--provider-latency-ms <n>', 'demo AI provider delay per call (default 250)', nonNegative)
+  .option('--rate-limit <n>', 'sustained requests per second per bear (default 10)', nonNegative)
+  .option('--rate-burst <n>', 'requests a bear may send at once (default 20)', nonNegative)
   .option('--log-level <level>', 'pino log level (default info)')
   .option('--ready-json', 'print one JSON line {"event":"ready",...} to stdout when listening; logs go to stderr')
   .action(async (flags: {
     mqttPort?: number; httpPort?: number; host?: string; dataDir?: string; redisUrl?: string; fleetKey?: string;
-    publicUrl?: string; providerLatencyMs?: number; logLevel?: string; readyJson?: boolean;
+    publicUrl?: string; providerLatencyMs?: number; rateLimit?: number; rateBurst?: number; logLevel?: string; readyJson?: boolean;
   }) => {
-    const { readyJson, ...options } = flags;
+    const { readyJson, rateLimit, rateBurst, ...options } = flags;
     const level = resolveOptions({ logLevel: options.logLevel }).logLevel;
     const logger = pino({ name: 'teddy-gateway', level }, pino.destination(readyJson ? 2 : 1));
-    const gateway = await startGateway({ ...options, logger });
+    const defaults = DEFAULT_OPTIONS.rateLimit;
+    const gateway = await startGateway({
+      ...options,
+      rateLimit: { perSecond: rateLimit ?? defaults.perSecond, burst: rateBurst ?? defaults.burst },
+      logger,
+    });
     let stopping = false;
     const stop = (signal: string): void => {
       if (stopping) return;
