@@ -55,13 +55,14 @@ export async function startGateway(given: Partial<GatewayOptions> = {}): Promise
   await mkdir(o.dataDir, { recursive: true, mode: 0o700 });
   const urlKey = o.urlKey ?? (await loadOrCreateSecret(o.dataDir, 'url-key'));
   const adminToken = await loadOrCreateSecret(o.dataDir, ADMIN_TOKEN_FILE);
-  const cache = o.cache ?? (await createCache({ l2RedisUrl: o.redisUrl, l3Dir: join(o.dataDir, 'blobs') }));
+  const cache = o.cache ?? (await createCache({ l2RedisUrl: o.redisUrl, dataDir: o.dataDir, logger: log }));
   const registry = createDeviceRegistry(join(o.dataDir, 'devices.json'));
 
   let connectedBears = (): number => 0;
   const metrics = createGatewayMetrics({
     connectedBears: () => connectedBears(),
-    cacheLayers: () => [{ layer: 'l1', ...(cache.getPerformanceMetrics() as { l1: { hits: number; misses: number } }).l1 }],
+    cacheLayers: () =>
+      Object.entries(cache.getPerformanceMetrics().layers).map(([layer, m]) => ({ layer, hits: m.hits, misses: m.misses })),
   });
   const provider = instrumentProvider(o.provider ?? createDemoProvider({ latencyMs: o.providerLatencyMs, log }), metrics.providerCalls);
   const catalog = createClipCatalog();

@@ -4,10 +4,8 @@
  * on a miss; the SDK's voice policy also puts the bytes in the L3 blob store,
  * which the HTTP origin serves. The clip is then catalogued under its clip id.
  */
-import { createHash } from 'node:crypto';
 import { ContentType, type MultiLayerCache } from '../sdk/index.js';
-import { voiceSynthesisDigest, voiceSynthesisKey } from '../sdk/keys.js';
-import { CLIP_ID_BYTES } from '../sdk/protocol/index.js';
+import { clipIdFor, sha256Hex, voiceSynthesisKey } from '../sdk/keys.js';
 import type { ClipCatalog, ClipInfo } from './clip-catalog.js';
 import type { Provider } from './providers/provider.js';
 
@@ -18,22 +16,14 @@ export interface VoiceClipsOptions {
 }
 
 export function createVoiceClips({ cache, provider, catalog }: VoiceClipsOptions) {
-  // Hashing is per distinct byte array: an L1 hit returns the same array, so repeats cost nothing.
-  const shaOf = new WeakMap<Uint8Array, string>();
-
   return {
     async clip(text: string, voice: string, starter = false): Promise<{ clip: ClipInfo; bytes: Uint8Array }> {
-      const { value } = await cache.fetch(voiceSynthesisKey(text, voice), ContentType.VOICE_SYNTHESIS, () =>
+      const { value: bytes, blob } = await cache.fetch<Uint8Array>(voiceSynthesisKey(text, voice), ContentType.VOICE_SYNTHESIS, () =>
         provider.synthesize(text, voice),
       );
-      const bytes = value as Uint8Array;
-      let sha256 = shaOf.get(bytes);
-      if (!sha256) {
-        sha256 = createHash('sha256').update(bytes).digest('hex');
-        shaOf.set(bytes, sha256);
-      }
-      const clipId = voiceSynthesisDigest(text, voice).subarray(0, CLIP_ID_BYTES);
-      const clip = catalog.record({ clipId, sha256, size: bytes.byteLength, codec: provider.clipCodec, text, voice, starter });
+      // The SDK names the L3 blob; with L3 off there is none, and the clip can still be sent inline.
+      const sha256 = blob?.sha256 ?? sha256Hex(bytes);
+      const clip = catalog.record({ clipId: clipIdFor(text, voice), sha256, size: bytes.byteLength, codec: provider.clipCodec, text, voice, starter });
       return { clip, bytes };
     },
   };
