@@ -132,7 +132,12 @@ export class LayeredCache implements MultiLayerCache {
   }
 
   get<T = unknown>(key: string, contentType: ContentType, options?: CacheCallOptions): Promise<T | undefined> {
-    const policy = this.check(key, contentType, options);
+    let policy: CachePolicy;
+    try {
+      policy = this.check(key, contentType, options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const hit = this.l1Hit(key, contentType, policy);
     if (hit) return Promise.resolve(hit.value as T);
     return this.getBelowL1(key, contentType, policy).then((found) => {
