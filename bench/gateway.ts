@@ -22,7 +22,7 @@ import { procStatus } from '../simulator/gateway-process.js';
 import { formatTable } from '../simulator/summary-table.js';
 import { connectIdleBears } from './idle-bears.js';
 import { startReadyChild } from './ready-child.js';
-import { runRequestLoad, type LoadResult } from './request-load.js';
+import { runRequestLoad, type LoadResult, type LoadTarget } from './request-load.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -64,8 +64,7 @@ const PAYLOADS = PROMPTS.slice(0, 8).map((p, i) =>
 );
 const fleetKey = randomBytes(32).toString('hex');
 const bears = Array.from({ length: CLIENTS }, (_, i) => ({ id: `bench-${i}`, password: deriveDeviceSecret(fleetKey, `bench-${i}`) }));
-const load = (mqttUrl: string, expectType: string, clients: { id: string; password?: string }[] = bears): Promise<LoadResult> =>
-  runRequestLoad({ mqttUrl, clients, payloads: PAYLOADS, warmupMs: WARMUP_MS, durationMs: DURATION_MS, expectType });
+const ROUNDS = 4;
 
 const dataDirs: string[] = [];
 const tempDir = (prefix: string): string => {
@@ -83,50 +82,72 @@ const startGateway = (nodeFlags: string[] = []) =>
     '--rate-limit', '1000000', '--log-level', 'warn',
   ]);
 
-async function benchGateway(): Promise<LoadResult> {
-  note(`(a) gateway: ${CLIENTS} clients, cached utterance round trips for ${DURATION_MS / 1000} s`);
-  const gateway = await startGateway();
-  try {
-    return await load(gateway.ready.mqttUrl, 'answer');
-  } finally {
-    await gateway.stop();
-  }
+/** A server under load for the request benchmark, and how to stop it. */
+interface Server {
+  mqttUrl: string;
+  pids: number[];
+  stop(): Promise<void>;
 }
 
-async function benchAedesEcho(): Promise<LoadResult> {
-  note('(b) bare Aedes echo');
-  const echo = await startReadyChild<{ mqttUrl: string }>(process.execPath, [...TSX, 'bench/aedes-echo.ts']);
-  try {
-    return await load(echo.ready.mqttUrl, 'utterance');
-  } finally {
-    await echo.stop();
-  }
+async function startAedesEcho(): Promise<Server> {
+  const echo = await startReadyChild<{ mqttUrl: string; pid: number }>(process.execPath, [...TSX, 'bench/aedes-echo.ts']);
+  return { mqttUrl: echo.ready.mqttUrl, pids: [echo.ready.pid], stop: () => echo.stop() };
 }
 
-async function benchMosquittoEcho(): Promise<LoadResult | undefined> {
+async function startMosquittoEcho(): Promise<Server | undefined> {
   if (spawnSync('mosquitto', ['-h']).error) {
-    note('(c) mosquitto not installed: skipped');
+    note('mosquitto is not installed: (c) skipped');
     return undefined;
   }
-  note('(c) Mosquitto + echo client');
   const port = await freePort();
   const conf = join(tempDir('teddy-bench-mosquitto-'), 'mosquitto.conf');
   // Same footing as the Node brokers: loopback, no persistence, Nagle off.
   writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nset_tcp_nodelay true\nmax_queued_messages 10000\n`);
   const broker = spawn('mosquitto', ['-c', conf], { stdio: 'ignore' });
   const brokerExit = new Promise<void>((resolve) => broker.once('exit', () => resolve()));
-  try {
-    await waitForPort(port);
-    const mosquittoUrl = `mqtt://127.0.0.1:${port}`;
-    const echo = await startReadyChild(process.execPath, [...TSX, 'bench/mqtt-echo-client.ts', mosquittoUrl]);
-    try {
-      return await load(mosquittoUrl, 'utterance', bears.map(({ id }) => ({ id })));
-    } finally {
-      await echo.stop();
-    }
-  } finally {
+  const stopBroker = async (): Promise<void> => {
     broker.kill('SIGTERM');
     await brokerExit;
+  };
+  try {
+    await waitForPort(port);
+    const mqttUrl = `mqtt://127.0.0.1:${port}`;
+    const echo = await startReadyChild<{ pid: number }>(process.execPath, [...TSX, 'bench/mqtt-echo-client.ts', mqttUrl]);
+    return {
+      mqttUrl,
+      // The echo client is part of this target: Mosquitto alone cannot answer.
+      pids: [broker.pid!, echo.ready.pid],
+      async stop() {
+        await echo.stop();
+        await stopBroker();
+      },
+    };
+  } catch (err) {
+    await stopBroker();
+    throw err;
+  }
+}
+
+async function benchRequests(): Promise<Record<string, LoadResult>> {
+  note(`requests: ${CLIENTS} clients per target, ${ROUNDS} alternating rounds, ${DURATION_MS / 1000} s measured per target`);
+  const servers: Server[] = [];
+  try {
+    const gateway = await startGateway();
+    servers.push({ mqttUrl: gateway.ready.mqttUrl, pids: [gateway.ready.pid], stop: () => gateway.stop() });
+    const aedes = await startAedesEcho();
+    servers.push(aedes);
+    const mosquitto = await startMosquittoEcho();
+    if (mosquitto) servers.push(mosquitto);
+    const targets: LoadTarget[] = [
+      { name: 'gateway', mqttUrl: gateway.ready.mqttUrl, clients: bears, expectType: 'answer', pids: [gateway.ready.pid] },
+      { name: 'aedesEcho', mqttUrl: aedes.mqttUrl, clients: bears, expectType: 'utterance', pids: aedes.pids },
+    ];
+    if (mosquitto) {
+      targets.push({ name: 'mosquittoEcho', mqttUrl: mosquitto.mqttUrl, clients: bears.map(({ id }) => ({ id })), expectType: 'utterance', pids: mosquitto.pids });
+    }
+    return await runRequestLoad(targets, { payloads: PAYLOADS, warmupMs: WARMUP_MS, rounds: ROUNDS, roundMs: DURATION_MS / ROUNDS });
+  } finally {
+    for (const server of servers) await server.stop();
   }
 }
 
@@ -194,20 +215,24 @@ function freePort(): Promise<number> {
 }
 
 try {
-  const gateway = await benchGateway();
-  const aedes = await benchAedesEcho();
-  const mosquitto = await benchMosquittoEcho();
+  const requests = await benchRequests();
+  const gateway = requests.gateway!;
+  const aedes = requests.aedesEcho!;
+  const mosquitto = requests.mosquittoEcho;
   // V8's young generation grows to 3 x 16 MB semi-spaces under a connect storm and keeps the pages;
   // capping it is the one tuning knob that matters for many idle connections (docs/gateway.md).
   const idle = [await benchIdle([]), await benchIdle(['--max-semi-space-size=1'])];
 
   const row = (name: string, r: LoadResult | undefined): string[] =>
     r
-      ? [name, r.requests.toString(), r.reqPerS.toFixed(0), r.latency.p50Ms.toFixed(3), r.latency.p99Ms.toFixed(3), (r.reqPerS / aedes.reqPerS).toFixed(2), String(r.wrong)]
-      : [name, '-', '-', '-', '-', '-', '-'];
+      ? [
+        name, r.requests.toString(), r.reqPerS.toFixed(0), r.latency.p50Ms.toFixed(3), r.latency.p99Ms.toFixed(3),
+        (r.reqPerS / aedes.reqPerS).toFixed(2), r.serverCpuUsPerRequest.toFixed(0), String(r.wrong),
+      ]
+      : [name, '-', '-', '-', '-', '-', '-', '-'];
   process.stdout.write(
     `\n${formatTable([
-      ['target', 'requests', 'req/s', 'p50 ms', 'p99 ms', 'x bare Aedes', 'wrong'],
+      ['target', 'requests', 'req/s', 'p50 ms', 'p99 ms', 'x bare Aedes', 'server CPU µs/req', 'wrong'],
       row('gateway (cached utterance)', gateway),
       row('bare Aedes echo', aedes),
       row('Mosquitto + echo client', mosquitto),
@@ -223,7 +248,7 @@ try {
   mkdirSync('bench/results', { recursive: true });
   const result = {
     generatedAt: new Date().toISOString(),
-    config: { quick: args.quick, clients: CLIENTS, durationMs: DURATION_MS, warmupMs: WARMUP_MS, requestBytes: PAYLOADS.map((p) => p.length) },
+    config: { quick: args.quick, clients: CLIENTS, durationMs: DURATION_MS, rounds: ROUNDS, warmupMs: WARMUP_MS, requestBytes: PAYLOADS.map((p) => p.length) },
     targets: { gateway, aedesEcho: aedes, mosquittoEcho: mosquitto ?? null },
     idle,
     ratios: {
@@ -231,6 +256,7 @@ try {
       gatewayVsAedesP50: gateway.latency.p50Ms / aedes.latency.p50Ms,
       gatewayVsAedesP99: gateway.latency.p99Ms / aedes.latency.p99Ms,
       gatewayVsMosquittoThroughput: mosquitto ? gateway.reqPerS / mosquitto.reqPerS : null,
+      gatewayVsAedesCpuPerRequest: gateway.serverCpuUsPerRequest / aedes.serverCpuUsPerRequest,
       // Gateway RSS with 10,000 idle bears (extrapolated when fewer ran), as a share of the 256 MB goal (< 1 meets it).
       idleRssAt10kVs256MB: rssAt10k(idle[0]!) / 256,
       idleRssAt10kVs256MBSmallYoungGen: rssAt10k(idle[1]!) / 256,
