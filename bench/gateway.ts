@@ -5,8 +5,10 @@
  *       SDK cache lookups, URL signing, CBOR encode), gateway as a child process;
  *   (b) bare Aedes echo (bench/aedes-echo.ts): the broker alone;
  *   (c) Mosquitto + an echo client, when mosquitto is installed;
- * then 10,000 connected idle bears against a fresh gateway child and its RSS.
- * Prints a table and writes bench/results/gateway.json.
+ * measured in alternating rounds with the server CPU each one uses per request;
+ * then 10,000 connected idle bears against a fresh gateway child and its RSS,
+ * once as `npm start` runs it (tsx) and once compiled with V8's young
+ * generation capped. Prints tables and writes bench/results/gateway.json.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
