@@ -100,6 +100,7 @@ struct ClipList {
 
 class ClipCursor {
  public:
+  ClipCursor() : reader_(nullptr, 0), left_(0) {}
   explicit ClipCursor(const ClipList& list) : reader_(list.items), left_(list.count) {}
   /** Ok and the next clip; NotFound after the last one. */
   Status next(ClipRef& clip);
