@@ -9,9 +9,8 @@ namespace {
 constexpr int kKeepAliveSeconds = 60;  // docs/protocol.md, "Connection"
 }
 
-MosquittoTransport::MosquittoTransport(std::string host, int port, const std::string& deviceId, const std::string& secret,
-                                       MqttEvents& events)
-    : host_(std::move(host)), port_(port), events_(events) {
+MosquittoTransport::MosquittoTransport(std::string host, int port, const std::string& deviceId, const std::string& secret)
+    : host_(std::move(host)), port_(port) {
   mosquitto_lib_init();
   // Client id = username = device id; clean session (the gateway re-sends what matters after hello).
   mosq_ = mosquitto_new(deviceId.c_str(), true, this);
@@ -56,32 +55,32 @@ void MosquittoTransport::poll(int timeoutMs) {
   if (rc != MOSQ_ERR_SUCCESS && socketOpen_) {
     // Lost the broker (mosquitto_loop closed the socket); the session schedules the reconnect.
     socketOpen_ = false;
-    events_.onDisconnected();
+    events_->onDisconnected();
   }
 }
 
 void MosquittoTransport::onConnect(mosquitto*, void* self, int rc) {
   auto* t = static_cast<MosquittoTransport*>(self);
   if (rc == 0) {
-    t->events_.onConnected();
+    t->events_->onConnected();
     return;
   }
   // CONNACK refused (4 bad credentials, 5 not authorized): close and let the session back off.
   mosquitto_disconnect(t->mosq_);
   t->socketOpen_ = false;
-  t->events_.onDisconnected();
+  t->events_->onDisconnected();
 }
 
 void MosquittoTransport::onDisconnect(mosquitto*, void* self, int) {
   auto* t = static_cast<MosquittoTransport*>(self);
   if (!t->socketOpen_) return;  // already reported
   t->socketOpen_ = false;
-  t->events_.onDisconnected();
+  t->events_->onDisconnected();
 }
 
 void MosquittoTransport::onMessage(mosquitto*, void* self, const mosquitto_message* msg) {
   auto* t = static_cast<MosquittoTransport*>(self);
-  t->events_.onMessage(msg->topic, static_cast<const uint8_t*>(msg->payload), static_cast<size_t>(msg->payloadlen));
+  t->events_->onMessage(msg->topic, static_cast<const uint8_t*>(msg->payload), static_cast<size_t>(msg->payloadlen));
 }
 
 }  // namespace teddy::host

@@ -8,15 +8,19 @@
 #include "teddy/mqtt_transport.h"
 
 struct mosquitto;
+struct mosquitto_message;
 
 namespace teddy::host {
 
 class MosquittoTransport final : public MqttTransport {
  public:
-  MosquittoTransport(std::string host, int port, const std::string& deviceId, const std::string& secret, MqttEvents& events);
+  MosquittoTransport(std::string host, int port, const std::string& deviceId, const std::string& secret);
   ~MosquittoTransport();
   MosquittoTransport(const MosquittoTransport&) = delete;
   MosquittoTransport& operator=(const MosquittoTransport&) = delete;
+
+  /** Where events go; call before the first poll(). */
+  void bind(MqttEvents& events) { events_ = &events; }
 
   Status connect() override;
   void disconnect() override;
@@ -29,11 +33,11 @@ class MosquittoTransport final : public MqttTransport {
  private:
   static void onConnect(mosquitto*, void* self, int rc);
   static void onDisconnect(mosquitto*, void* self, int rc);
-  static void onMessage(mosquitto*, void* self, const struct mosquitto_message* msg);
+  static void onMessage(mosquitto*, void* self, const mosquitto_message* msg);
 
   std::string host_;
   int port_;
-  MqttEvents& events_;
+  MqttEvents* events_ = nullptr;
   mosquitto* mosq_ = nullptr;
   bool socketOpen_ = false;
 };
