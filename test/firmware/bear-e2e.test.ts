@@ -110,6 +110,23 @@ describe('teddy-bear against the real gateway', () => {
     rmSync(work, { recursive: true, force: true });
   });
 
+  it('behaves like a CLI: --help exits 0, bad arguments exit 2 with the reason on stderr', () => {
+    expect(execFileSync(binary, ['--help'], { encoding: 'utf8' })).toMatch(/^usage: teddy-bear/);
+    const bad = (args: string[]) => {
+      try {
+        execFileSync(binary, args, { encoding: 'utf8', stdio: 'pipe' });
+        return { status: 0, stderr: '' };
+      } catch (err) {
+        const e = err as { status: number; stderr: string };
+        return { status: e.status, stderr: e.stderr };
+      }
+    };
+    const base = ['--gateway', 'mqtt://127.0.0.1:1', '--device', 'b', '--secret', 's', '--flash', join(work, 'x')];
+    expect(bad([...base, '--budget', '1XB'])).toMatchObject({ status: 2, stderr: expect.stringMatching(/--budget/) });
+    expect(bad([...base, '--device', 'a/b'])).toMatchObject({ status: 2, stderr: expect.stringMatching(/--device/) });
+    expect(bad(['--gateway', 'http://x'])).toMatchObject({ status: 2, stderr: expect.stringMatching(/--gateway/) });
+  });
+
   it('stores a warm push, plays from flash without network, and survives a gateway restart', async () => {
     gateway = await start({ mqttPort: 0, httpPort: 0 });
     const mqttPort = Number(new URL(gateway.mqttUrl).port);
