@@ -400,6 +400,34 @@ TEST_CASE("a download cut by a power loss resumes at the last committed chunk af
   CHECK(rig.flash.seq == 2);
 }
 
+TEST_CASE("a child's play during a warm download goes first; the warm clip then resumes where it was") {
+  Rig rig;
+  rig.ready();
+  const auto warmBytes = audio(10000, 4);
+  const auto warmClip = rig.serve(1, warmBytes, true);
+  rig.deliverWarm(2, {warmClip});
+  rig.tick(10);  // starts the warm download
+  rig.tick(10);  // chunk 1 of the warm clip
+  REQUIRE(rig.flash.partial[warmClip.id].bytes.size() == 4096);
+
+  const auto answerClip = rig.serve(2, audio(6000, 8), false);
+  REQUIRE(rig.session->say("x", 1) == Status::Ok);
+  Message answer;
+  answer.type = MessageType::Answer;
+  answer.answer.id = rig.lastOn("req").utterance.id;
+  answer.answer.clip = answerClip;
+  rig.deliver("res", answer);
+  rig.runUntilIdle();
+  REQUIRE(rig.listener.plays.size() == 1);
+  CHECK(rig.listener.plays[0].from == PlaySource::Download);
+  REQUIRE(rig.listener.warms.size() == 1);
+  CHECK(rig.listener.warms[0].stored.count == 1);
+  CHECK(rig.flash.clips[warmClip.id].bytes == warmBytes);
+  CHECK(rig.flash.contains(answerClip.id));
+  // warm 0, answer 0 and 4096, then the warm clip resumes at 4096
+  CHECK(rig.http.offsets == std::vector<uint32_t>{0, 0, 4096, 4096, 8192});
+}
+
 TEST_CASE("a failing chunk is retried after backoff, and fails the clip after the attempts run out") {
   Rig rig;
   rig.ready();

@@ -257,6 +257,9 @@ void Session::playClip(const ClipRef& c) {
     return;
   }
   // On-demand admission decides whether it goes to flash; if not, it streams to the speaker.
+  if (playDownload_.active && playDownload_.toFlash) flash_.pause();  // the child asked for another clip
+  playDownload_.active = false;
+  yieldFlashWrite();
   if (startDownload(playDownload_, c, true, true, true) != Status::Ok) {
     const Status s = startDownload(playDownload_, c, false, true, true);
     if (s != Status::Ok) listener_.onError("download", s, 0);
@@ -266,10 +269,11 @@ void Session::playClip(const ClipRef& c) {
 void Session::playInline(const ClipRef& c) {
   const ClipHeader h = headerOf(c);
   uint32_t resumeAt = 0;
+  yieldFlashWrite();
   if (flash_.begin(h, true, resumeAt) == Status::Ok) {
-    // Admitted: rewrite from the start (inline bytes are all here) and let commit verify.
-    Status s = resumeAt == 0 ? flash_.write(c.inlineBytes.data, c.inlineBytes.size)
-                             : flash_.write(c.inlineBytes.data + resumeAt, c.inlineBytes.size - resumeAt);
+    // Admitted: write what an earlier attempt has not, and let commit verify.
+    Status s = resumeAt <= c.inlineBytes.size ? flash_.write(c.inlineBytes.data + resumeAt, c.inlineBytes.size - resumeAt)
+                                              : Status::Corrupt;
     if (s == Status::Ok) s = flash_.commit();
     if (s != Status::Ok) {
       listener_.onError("inline", s, 0);
@@ -321,11 +325,29 @@ Status Session::startDownload(Download& d, const ClipRef& c, bool toFlash, bool 
   d.failures = 0;
   d.retryAtMs = now_;
   d.sha = Sha256{};
+  d.reopen = false;
   d.active = true;
   return Status::Ok;
 }
 
+void Session::yieldFlashWrite() {
+  if (!warmDownload_.active || !warmDownload_.toFlash || warmDownload_.reopen) return;
+  flash_.pause();
+  warmDownload_.reopen = true;
+}
+
 void Session::stepDownload(Download& d) {
+  if (d.reopen) {
+    uint32_t resumeAt = 0;
+    const Status s = flash_.begin(d.clip, false, resumeAt);
+    if (s != Status::Ok) {
+      d.toFlash = false;  // nothing of ours is open in the store any more
+      finishDownload(d, s);
+      return;
+    }
+    d.reopen = false;
+    d.offset = resumeAt;
+  }
   if (d.offset < d.clip.size) {
     const size_t want = d.clip.size - d.offset < cfg_.chunkCapacity ? d.clip.size - d.offset : cfg_.chunkCapacity;
     size_t got = 0;
@@ -394,7 +416,7 @@ void Session::handleWarm(const uint8_t* payload, size_t size) {
   if (s != Status::Ok) return;
   if (warmDownload_.active) {
     // A newer manifest supersedes the one in progress; its partial clip stays resumable.
-    flash_.pause();
+    if (warmDownload_.toFlash && !warmDownload_.reopen) flash_.pause();
     warmDownload_.active = false;
   }
 

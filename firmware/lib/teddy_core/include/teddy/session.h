@@ -94,6 +94,7 @@ class Session final : public MqttEvents {
     bool active = false;
     bool toFlash = false;
     bool forPlay = false;  // play it when done
+    bool reopen = false;   // its flash write was paused for another; begin() again before the next chunk
     ClipHeader clip;
     char url[protocol::kMaxUrlBytes];
     size_t urlSize = 0;
@@ -125,6 +126,8 @@ class Session final : public MqttEvents {
   void playInline(const protocol::ClipRef& clip);
   Status startDownload(Download& d, const protocol::ClipRef& clip, bool toFlash, bool onDemand, bool forPlay);
   void stepDownload(Download& d);
+  /** The store writes one clip at a time: a play that needs flash pauses the warm download's write. */
+  void yieldFlashWrite();
   void finishDownload(Download& d, Status result);
   void playFromFlash(const ClipId& clip, PlaySource from);
   bool isTopic(const char* topic, const char* suffix) const;
