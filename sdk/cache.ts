@@ -22,6 +22,7 @@ import type { BlobRef, BlobStore } from './l3/blob-store.js';
 import type { L3Layer } from './l3/l3-layer.js';
 import { CacheMetrics, type PerformanceMetrics } from './metrics.js';
 import type { RedisServer } from './redis-server.js';
+import { redactUrl } from './redact-url.js';
 import { decodeBody, encodeBody, packRecord, unpackRecord } from './value-codec.js';
 
 export type CacheSource = 'l1' | 'l2' | 'l3' | 'compute' | 'stale';
@@ -64,6 +65,8 @@ export interface CacheHealth {
   readonly l2: {
     readonly enabled: boolean;
     readonly embedded: boolean;
+    /** The Redis in use, password redacted. */
+    readonly url: string | undefined;
     readonly connected: boolean;
     readonly breaker: string;
     readonly pingMs: number | undefined;
@@ -279,6 +282,7 @@ export class LayeredCache implements MultiLayerCache {
       l2: {
         enabled: this.l2 !== undefined,
         embedded: this.embeddedRedis !== undefined,
+        url: this.l2 ? redactUrl(this.l2.url) : undefined,
         connected: this.l2?.client.status === 'ready',
         breaker: this.l2?.breaker.state ?? 'n/a',
         pingMs,
