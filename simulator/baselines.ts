@@ -1,0 +1,144 @@
+/**
+ * Baselines measured in the same run, under the same machine load, so the
+ * report can say what the caches buy:
+ * - Transport floor: a bare mosquitto broker with an echo client; a probe
+ *   sends utterance-sized payloads and times the round trip. Nothing can
+ *   answer faster than this over MQTT on this machine.
+ * - No cache: a probe bear on the gateway under test whose every utterance is
+ *   new text, so no cache layer can have it: the latency of the provider path.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Histogram } from 'hdr-histogram-js';
+import mqtt from 'mqtt';
+import { UtteranceFormat } from '../sdk/protocol/index.js';
+import type { ClipFetcher } from './clip-fetcher.js';
+import { createLatencyHistogram, recordMs } from './histograms.js';
+import type { Rng } from './rng.js';
+import { createRunMetrics, type RunMetrics } from './run-metrics.js';
+import { createVirtualBear } from './virtual-bear.js';
+
+export interface Probe {
+  stop(): Promise<void>;
+}
+
+export interface TransportFloor extends Probe {
+  readonly latency: Histogram;
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Starts mosquitto on a free loopback port; resolves once it accepts MQTT connections. */
+export async function startMosquitto(): Promise<{ url: string; stop(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'teddy-floor-'));
+  const port = await freePort();
+  writeFileSync(join(dir, 'mosquitto.conf'), `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
+  const child: ChildProcess = spawn('mosquitto', ['-c', join(dir, 'mosquitto.conf')], { stdio: 'ignore' });
+  const url = `mqtt://127.0.0.1:${port}`;
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  for (let i = 0; i < 50; i++) {
+    const probe = await mqtt.connectAsync(url, { reconnectPeriod: 0, connectTimeout: 1000 }).catch(() => undefined);
+    if (probe) {
+      await probe.endAsync();
+      return { url, stop };
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await stop();
+  throw new Error('mosquitto did not start (is it installed? scripts/bootstrap.sh installs it)');
+}
+
+/** Echo round trips through a bare broker at `ratePerS`, with payloads of `payloadBytes`. */
+export async function startTransportFloor(ratePerS: number, payloadBytes: number): Promise<TransportFloor> {
+  const broker = await startMosquitto();
+  const echo = await mqtt.connectAsync(broker.url, { clientId: 'floor-echo', reconnectPeriod: 0 });
+  const probe = await mqtt.connectAsync(broker.url, { clientId: 'floor-probe', reconnectPeriod: 0 });
+  await echo.subscribeAsync('floor/req', { qos: 1 });
+  await probe.subscribeAsync('floor/res', { qos: 1 });
+  echo.on('message', (_topic, payload) => echo.publish('floor/res', payload, { qos: 1 }));
+  const latency = createLatencyHistogram();
+  const sent = new Map<number, number>();
+  probe.on('message', (_topic, payload) => {
+    const n = payload.readUInt32BE(0);
+    const at = sent.get(n);
+    if (at === undefined) return;
+    sent.delete(n);
+    recordMs(latency, performance.now() - at);
+  });
+  let n = 0;
+  const timer = setInterval(() => {
+    const payload = Buffer.alloc(payloadBytes);
+    payload.writeUInt32BE(++n, 0);
+    sent.set(n, performance.now());
+    probe.publish('floor/req', payload, { qos: 1 });
+  }, 1000 / ratePerS);
+  return {
+    latency,
+    async stop() {
+      clearInterval(timer);
+      await Promise.all([echo.endAsync(), probe.endAsync()]);
+      await broker.stop();
+    },
+  };
+}
+
+export interface NoCacheProbe extends Probe {
+  readonly metrics: RunMetrics;
+}
+
+export interface NoCacheProbeOptions {
+  mqttUrl: () => string;
+  secretFor: (deviceId: string) => string;
+  fetcher: ClipFetcher;
+  rng: Rng;
+  ratePerS: number;
+  requestTimeoutMs: number;
+}
+
+/** A bear on the gateway under test that only ever says something new. */
+export async function startNoCacheProbe(o: NoCacheProbeOptions): Promise<NoCacheProbe> {
+  const metrics = createRunMetrics(1000);
+  const id = 'sim-probe-nocache';
+  const nonce = Date.now().toString(36);
+  const bear = createVirtualBear({
+    id,
+    secret: o.secretFor(id),
+    mqttUrl: o.mqttUrl,
+    flashBudget: 0,
+    fw: 'sim-probe',
+    audioFor: (n) => Buffer.from(`tell me something new, number ${n} of run ${nonce}`),
+    audioFormat: UtteranceFormat.text,
+    metrics,
+    fetcher: o.fetcher,
+    rng: o.rng,
+    requestTimeoutMs: o.requestTimeoutMs,
+    maxAttempts: 1,
+    connectTimeoutMs: 10_000,
+  });
+  await bear.connect();
+  let n = 0;
+  const timer = setInterval(() => bear.say(n++), 1000 / o.ratePerS);
+  return {
+    metrics,
+    async stop() {
+      clearInterval(timer);
+      await bear.close();
+    },
+  };
+}
