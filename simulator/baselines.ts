@@ -9,7 +9,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Histogram } from 'hdr-histogram-js';
@@ -41,7 +41,7 @@ export async function freePort(): Promise<number> {
 export async function startMosquitto(): Promise<{ url: string; stop(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'teddy-floor-'));
   const port = await freePort();
-  writeFileSync(join(dir, 'mosquitto.conf'), `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
+  writeFileSync(join(dir, 'mosquitto.conf'), `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nset_tcp_nodelay true\n`);
   const child: ChildProcess = spawn('mosquitto', ['-c', join(dir, 'mosquitto.conf')], { stdio: 'ignore' });
   const url = `mqtt://127.0.0.1:${port}`;
   const stop = async (): Promise<void> => {
@@ -69,6 +69,8 @@ export async function startTransportFloor(ratePerS: number, payloadBytes: number
   const broker = await startMosquitto();
   const echo = await mqtt.connectAsync(broker.url, { clientId: 'floor-echo', reconnectPeriod: 0 });
   const probe = await mqtt.connectAsync(broker.url, { clientId: 'floor-probe', reconnectPeriod: 0 });
+  // Same socket options as the virtual bears (virtual-bear.ts: TCP_NODELAY).
+  for (const c of [echo, probe]) (c.stream as Socket).setNoDelay?.(true);
   await echo.subscribeAsync('floor/req', { qos: 1 });
   await probe.subscribeAsync('floor/res', { qos: 1 });
   echo.on('message', (_topic, payload) => echo.publish('floor/res', payload, { qos: 1 }));

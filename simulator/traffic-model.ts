@@ -69,7 +69,7 @@ export interface Trace {
 
 export const DEFAULT_TRAFFIC: Omit<TrafficConfig, 'bears' | 'durationMs' | 'seed' | 'phrases'> = {
   skew: 1.1,
-  meanSilenceMs: 45_000,
+  meanSilenceMs: 20_000,
   meanUtterances: 4,
   meanThinkMs: 4_000,
   storms: [{ kind: 'drop', at: 0.5, fraction: 0.2 }],
