@@ -4,8 +4,9 @@
  * - Transport floor: a bare mosquitto broker with an echo client; a probe
  *   sends utterance-sized payloads and times the round trip. Nothing can
  *   answer faster than this over MQTT on this machine.
- * - No cache: a probe bear on the gateway under test whose every utterance is
- *   new text, so no cache layer can have it: the latency of the provider path.
+ * - No cache: after the fleet is done, a probe bear on the gateway under test
+ *   whose every utterance is new text, so no cache layer can have it (the
+ *   provider path), next to one repeating itself (the cached path).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,12 +22,9 @@ import type { Rng } from './rng.js';
 import { createRunMetrics, type RunMetrics } from './run-metrics.js';
 import { createVirtualBear } from './virtual-bear.js';
 
-export interface Probe {
-  stop(): Promise<void>;
-}
-
-export interface TransportFloor extends Probe {
+export interface TransportFloor {
   readonly latency: Histogram;
+  stop(): Promise<void>;
 }
 
 export async function freePort(): Promise<number> {
@@ -100,47 +98,62 @@ export async function startTransportFloor(ratePerS: number, payloadBytes: number
   };
 }
 
-export interface NoCacheProbe extends Probe {
-  readonly metrics: RunMetrics;
+export interface ProviderPathBaseline {
+  /** Every utterance new text: no cache layer can have it. */
+  noCache: RunMetrics;
+  /** The same text every time (after a first, warming request): served from cache. */
+  cached: RunMetrics;
 }
 
-export interface NoCacheProbeOptions {
+export interface ProviderPathOptions {
   mqttUrl: () => string;
   secretFor: (deviceId: string) => string;
   fetcher: ClipFetcher;
   rng: Rng;
+  /** Utterances of each kind. */
+  requests: number;
   ratePerS: number;
   requestTimeoutMs: number;
 }
 
-/** A bear on the gateway under test that only ever says something new. */
-export async function startNoCacheProbe(o: NoCacheProbeOptions): Promise<NoCacheProbe> {
-  const metrics = createRunMetrics(1000);
-  const id = 'sim-probe-nocache';
+/**
+ * Two probe bears on the gateway under test, run after the fleet has finished
+ * (so the fleet's counters stay clean and both sides of the comparison see
+ * the same idle gateway): one only ever says something new, one repeats itself.
+ */
+export async function measureProviderPath(o: ProviderPathOptions): Promise<ProviderPathBaseline> {
   const nonce = Date.now().toString(36);
-  const bear = createVirtualBear({
-    id,
-    secret: o.secretFor(id),
-    mqttUrl: o.mqttUrl,
-    flashBudget: 0,
-    fw: 'sim-probe',
-    audioFor: (n) => Buffer.from(`tell me something new, number ${n} of run ${nonce}`),
-    audioFormat: UtteranceFormat.text,
-    metrics,
-    fetcher: o.fetcher,
-    rng: o.rng,
-    requestTimeoutMs: o.requestTimeoutMs,
-    maxAttempts: 1,
-    connectTimeoutMs: 10_000,
-  });
-  await bear.connect();
-  let n = 0;
-  const timer = setInterval(() => bear.say(n++), 1000 / o.ratePerS);
-  return {
-    metrics,
-    async stop() {
-      clearInterval(timer);
-      await bear.close();
-    },
+  const probe = async (name: string, text: (n: number) => string) => {
+    const metrics = createRunMetrics(1000);
+    const id = `simprobe-${name}-${nonce}`;
+    const bear = createVirtualBear({
+      id, secret: o.secretFor(id), mqttUrl: o.mqttUrl, flashBudget: 0, fw: 'sim-probe',
+      audioFor: (n) => Buffer.from(text(n)), audioFormat: UtteranceFormat.text,
+      metrics, fetcher: o.fetcher, rng: o.rng, requestTimeoutMs: o.requestTimeoutMs, maxAttempts: 1, connectTimeoutMs: 10_000,
+    });
+    await bear.connect();
+    return { bear, metrics };
   };
+  const fresh = await probe('new', (n) => `tell me something new, number ${n} of probe ${nonce}`);
+  const same = await probe('same', () => 'tell me a story');
+  same.bear.say(0); // warms the caches; its answer is not counted below
+  await waitIdle(same.bear, o.requestTimeoutMs);
+  same.metrics.answerLatency.reset();
+  for (let n = 1; n <= o.requests; n++) {
+    fresh.bear.say(n);
+    same.bear.say(n);
+    await sleep(1000 / o.ratePerS);
+  }
+  await Promise.all([waitIdle(fresh.bear, o.requestTimeoutMs), waitIdle(same.bear, o.requestTimeoutMs)]);
+  await Promise.all([fresh.bear.close(), same.bear.close()]);
+  return { noCache: fresh.metrics, cached: same.metrics };
+}
+
+async function waitIdle(bear: { pending: number }, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (bear.pending > 0 && Date.now() < until) await sleep(20);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -10,6 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import { combineGatewayCounters, NO_GATEWAY_COUNTERS, scrapeGatewayMetrics, type GatewayCounters } from './gateway-metrics.js';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Linux reports CPU times in /proc/<pid>/stat in clock ticks; USER_HZ is 100 on every mainstream arch. */
@@ -43,6 +44,11 @@ export interface GatewayProcess {
   /** Highest RSS seen by the kernel (VmHWM) across all incarnations, MB. */
   readonly peakRssMB: number;
   readonly restarts: number;
+  /**
+   * The gateway's Prometheus counters since it was first started, summed over
+   * restarts; undefined if its metrics endpoint does not answer.
+   */
+  counters(): Promise<GatewayCounters | undefined>;
   /** Runs the CLI's `warm` command against this gateway: push a warm manifest to every bear. */
   pushWarm(): Promise<void>;
   restart(): Promise<void>;
@@ -86,9 +92,13 @@ export async function startGatewayProcess(o: GatewayProcessOptions): Promise<Gat
   }, 1000);
   sampler.unref();
 
+  // Counters of earlier incarnations, scraped just before each was stopped.
+  let carried: GatewayCounters | undefined = NO_GATEWAY_COUNTERS;
   const stopChild = async (): Promise<void> => {
     const status = procStatus(ready.pid);
     if (status) peakRssMB = Math.max(peakRssMB, status.hwmMB);
+    const last = child.exitCode === null ? await scrapeGatewayMetrics(ready.httpUrl) : undefined;
+    carried = carried && last ? combineGatewayCounters(carried, last, 1) : undefined;
     await terminate(child);
   };
 
@@ -108,6 +118,10 @@ export async function startGatewayProcess(o: GatewayProcessOptions): Promise<Gat
     },
     get restarts() {
       return restarts;
+    },
+    async counters() {
+      const now = await scrapeGatewayMetrics(ready.httpUrl);
+      return carried && now ? combineGatewayCounters(carried, now, 1) : undefined;
     },
     async pushWarm() {
       await runCli(['warm', ...baseArgs]);

@@ -45,6 +45,7 @@ ${report.notices.map((n) => `<p class="notice">${escapeHtml(n)}</p>`).join('')}
     ['L3 (of downloads)', `${pct(l.l3.rate)} (${l.l3.hits}/${l.l3.of})`],
     ['miss: provider (of answers)', `${pct(l.miss.rate)} (${l.miss.hits}/${l.miss.of})`],
   ])}</table>
+${report.gatewayCache ? `<h2>Gateway cache layers (all lookups, as the SDK counted them)</h2><table>${rows(Object.entries(report.gatewayCache).map(([layer, x]) => [layer, `${pct(x.rate)} (${x.hits}/${x.of})`]))}</table>` : ''}
 <h2>Requests</h2><table>${rows([
     ['utterances', String(q.utterances)], ['sent', String(q.sent)], ['answered', String(q.answered)],
     ['errors', String(q.errors)], ['timeouts', String(q.timeouts)], ['offline (not sent)', String(q.offline)], ['retries', String(q.retries)],
@@ -59,7 +60,7 @@ ${report.notices.map((n) => `<p class="notice">${escapeHtml(n)}</p>`).join('')}
     ['clip bytes origin / edge', `${mb(report.bytes.origin)} / ${mb(report.bytes.edge)}`],
     ['clip bytes without flash', mb(report.bytes.withoutFlash)],
   ])}</table>
-<h2>Provider calls (${p.callsSource})</h2><table>${rows([
+<h2>Provider calls (${p.callsSource === 'gateway' ? 'counted by the gateway' : 'modelled'})</h2><table>${rows([
     ['made / without cache', `${Object.values(p.calls).reduce((a, b) => a + b, 0)} / ${Object.values(p.callsWithoutCache).reduce((a, b) => a + b, 0)}`],
     ['avoided', String(p.callsAvoided)],
     ['modelled cost / without cache', `$${p.costUsd.toFixed(4)} / $${p.costWithoutCacheUsd.toFixed(4)}`],
@@ -72,7 +73,7 @@ ${report.notices.map((n) => `<p class="notice">${escapeHtml(n)}</p>`).join('')}
 </div></div>
 <h2>Latency</h2><table><tr><th></th><th>count</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th></tr>
 ${latencyRow('answer (utterance → answer)', lat.answer)}${latencyRow('play (utterance → audio ready)', lat.play)}
-${latencyRow('no cache (new text each time)', lat.noCache)}${latencyRow('transport floor (bare broker echo)', lat.transportFloor)}
+${latencyRow('no cache (idle gateway, new text each time)', lat.noCache)}${latencyRow('cached (idle gateway, same text each time)', lat.cachedIdle)}${latencyRow('transport floor (bare broker echo)', lat.transportFloor)}
 ${latencyRow('connect (→ welcome)', lat.connect)}</table>
 <div class="grid">
 ${CHART_IDS.map((id) => `<div class="chart"><canvas id="${id}"></canvas></div>`).join('\n')}

@@ -4,6 +4,7 @@
  * provider calls and their modelled price, and a timeline. `checkReport`
  * verifies the accounting adds up; the CLI exits non-zero when it does not.
  */
+import type { GatewayCounters } from './gateway-metrics.js';
 import type { GatewayProcess, ResourceSample } from './gateway-process.js';
 import { percentileCurve, summarize, type LatencySummary } from './histograms.js';
 import type { Bucket, Counters } from './run-metrics.js';
@@ -42,7 +43,10 @@ export interface Report {
   audio: Counters['audio'];
   latency: {
     answer: LatencySummary; play: LatencySummary; connect: LatencySummary;
-    noCache?: LatencySummary; transportFloor?: LatencySummary;
+    /** After the fleet, on the idle gateway: new text every time, and the same text every time. */
+    noCache?: LatencySummary; cachedIdle?: LatencySummary;
+    /** Bare-broker echo during the traffic phase. */
+    transportFloor?: LatencySummary;
     curves: { answer: [number, number][]; play: [number, number][]; noCache: [number, number][]; transportFloor: [number, number][] };
   };
   gateway: {
@@ -61,9 +65,11 @@ export interface Report {
     callsAvoided: number;
     costUsd: number; costWithoutCacheUsd: number; savedUsd: number;
     costModelUsd: typeof COST_MODEL_USD;
-    /** 'modelled': the bears saw an answer computed by the provider and count all three calls for it (an upper bound). */
-    callsSource: 'modelled';
+    /** 'gateway': counted by the gateway (its metrics endpoint); 'modelled': three calls per answer the bears saw come from the provider (an upper bound). */
+    callsSource: 'gateway' | 'modelled';
   };
+  /** Hits and misses per SDK cache layer as the gateway counted them during the run (all content types), when available. */
+  gatewayCache?: Record<string, LayerRate>;
   flashPolicies: FlashPolicyComparison & { rates: { firmware: number; firmwareDemandOnly: number; belady: number; lru: number } };
   timeline: { bucketS: number; trafficStartS: number; trafficEndS: number; buckets: TimelineBucket[] };
   notices: string[];
@@ -83,7 +89,10 @@ export function buildReport(r: SimulationResult, notices: string[] = []): Report
   const answered = sum(c.answers);
   const plays = sum(c.audio);
   const downloads = c.audio.origin + c.audio.edge + c.audio.failed;
-  const calls = { transcribe: c.answers.provider, respond: c.answers.provider, synthesize: c.answers.provider };
+  const measured = r.gatewayCounters?.providerCalls;
+  const calls: Record<ProviderCall, number> = measured
+    ? { transcribe: measured.transcribe ?? 0, respond: measured.respond ?? 0, synthesize: measured.synthesize ?? 0 }
+    : { transcribe: c.answers.provider, respond: c.answers.provider, synthesize: c.answers.provider };
   const callsWithoutCache = { transcribe: answered, respond: answered, synthesize: answered };
   const cost = (k: Record<ProviderCall, number>): number =>
     (Object.keys(COST_MODEL_USD) as ProviderCall[]).reduce((acc, call) => acc + k[call] * COST_MODEL_USD[call], 0);
@@ -118,6 +127,7 @@ export function buildReport(r: SimulationResult, notices: string[] = []): Report
       play: summarize(r.metrics.playLatency),
       connect: summarize(r.metrics.connectLatency),
       noCache: r.baselines && summarize(r.baselines.noCache.answerLatency),
+      cachedIdle: r.baselines && summarize(r.baselines.cached.answerLatency),
       transportFloor: r.baselines && summarize(r.baselines.transportFloor),
       curves: {
         answer: percentileCurve(r.metrics.answerLatency),
@@ -143,8 +153,9 @@ export function buildReport(r: SimulationResult, notices: string[] = []): Report
       costWithoutCacheUsd: cost(callsWithoutCache),
       savedUsd: cost(callsWithoutCache) - cost(calls),
       costModelUsd: COST_MODEL_USD,
-      callsSource: 'modelled',
+      callsSource: measured ? 'gateway' : 'modelled',
     },
+    gatewayCache: r.gatewayCounters && gatewayCacheRates(r.gatewayCounters),
     flashPolicies: {
       ...r.flashPolicies,
       rates: {
@@ -162,6 +173,14 @@ export function buildReport(r: SimulationResult, notices: string[] = []): Report
     },
     notices,
   };
+}
+
+function gatewayCacheRates(g: GatewayCounters): Record<string, LayerRate> {
+  const layers = new Set([...Object.keys(g.cacheHits), ...Object.keys(g.cacheMisses)]);
+  return Object.fromEntries([...layers].map((layer) => {
+    const hits = g.cacheHits[layer] ?? 0;
+    return [layer, rate(hits, hits + (g.cacheMisses[layer] ?? 0))];
+  }));
 }
 
 function gatewaySection(g: GatewayProcess | undefined, cpu: number[]): Report['gateway'] {

@@ -8,8 +8,9 @@
  * drops, gateway restarts, warm pushes), drain (wait for answers in flight).
  */
 import type { Histogram } from 'hdr-histogram-js';
-import { startNoCacheProbe, startTransportFloor, type NoCacheProbe, type TransportFloor } from './baselines.js';
+import { measureProviderPath, startTransportFloor, type ProviderPathBaseline, type TransportFloor } from './baselines.js';
 import { createClipFetcher } from './clip-fetcher.js';
+import { combineGatewayCounters, type GatewayCounters } from './gateway-metrics.js';
 import type { GatewayProcess } from './gateway-process.js';
 import { beladyHits, lruHits } from './offline-policies.js';
 import { BLOCK_BYTES, createFlashModel } from './flash-model.js';
@@ -71,7 +72,9 @@ export interface SimulationResult {
   flashBlocksUsed: number;
   /** Bytes of every clip played: what the bears would download with no flash cache. */
   playedBytes: number;
-  baselines?: { transportFloor: Histogram; noCache: RunMetrics };
+  baselines?: { transportFloor: Histogram } & ProviderPathBaseline;
+  /** The gateway's own counters during the fleet's run (connect to drain), when it is a child with a metrics endpoint. */
+  gatewayCounters?: GatewayCounters;
   gatewayProcess?: GatewayProcess;
   fleetEvents: FleetEvent[];
 }
@@ -114,6 +117,8 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
     });
   });
 
+  const countersAtStart = await gatewayProcess?.counters();
+
   // Connect phase, paced: a few hundred handshakes a second is what a gateway meets after a regional outage.
   const connectStart = Date.now();
   const connects: Promise<boolean>[] = [];
@@ -137,13 +142,8 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
   const connectMs = Date.now() - connectStart;
   progress('connect', 1);
 
-  let floor: TransportFloor | undefined;
-  let noCache: NoCacheProbe | undefined;
-  if (o.baselines) {
-    const sample = o.audioFor(0);
-    floor = await startTransportFloor(5, sample.length + 16);
-    noCache = await startNoCacheProbe({ mqttUrl, secretFor: o.secretFor, fetcher: createClipFetcher({ metrics: createRunMetrics(1000), edge: o.cdnEdge, concurrency: 4, timeoutMs: o.requestTimeoutMs }), rng: rng.fork(), ratePerS: 2, requestTimeoutMs: o.requestTimeoutMs });
-  }
+  // The transport floor runs alongside the traffic, under the same machine load.
+  const floor: TransportFloor | undefined = o.baselines ? await startTransportFloor(5, o.audioFor(0).length + 16) : undefined;
 
   // Traffic phase: one scheduler loop over the merged, time-ordered trace.
   const due = trace.bears.flatMap((utterances, bear) => utterances.map((u) => ({ at: u.atMs, bear, rank: u.rank }))).sort((a, b) => a.at - b.at);
@@ -179,8 +179,16 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
   progress('drain', 1);
 
   await floor?.stop();
-  await noCache?.stop();
+  const countersAtEnd = await gatewayProcess?.counters();
+  const gatewayCounters = countersAtStart && countersAtEnd ? combineGatewayCounters(countersAtEnd, countersAtStart, -1) : undefined;
   for (let i = 0; i < bears.length; i += 500) await Promise.all(bears.slice(i, i + 500).map((b) => b.close()));
+
+  const providerPath = o.baselines
+    ? await measureProviderPath({
+        mqttUrl, secretFor: o.secretFor, rng: rng.fork(), requests: 20, ratePerS: 10, requestTimeoutMs: o.requestTimeoutMs,
+        fetcher: createClipFetcher({ metrics: createRunMetrics(1000), edge: o.cdnEdge, concurrency: 4, timeoutMs: o.requestTimeoutMs }),
+      })
+    : undefined;
 
   return {
     options: o,
@@ -191,7 +199,8 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
     flashPolicies: compareFlashPolicies(bears),
     flashBlocksUsed: bears.reduce((n, b) => n + b.flash.stats().usedBlocks, 0),
     playedBytes: bears.reduce((n, b) => n + b.plays.reduce((m, p) => m + p.size, 0), 0),
-    baselines: floor && noCache ? { transportFloor: floor.latency, noCache: noCache.metrics } : undefined,
+    baselines: floor && providerPath ? { transportFloor: floor.latency, ...providerPath } : undefined,
+    gatewayCounters,
     gatewayProcess,
     fleetEvents: trace.fleet,
   };

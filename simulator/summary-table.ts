@@ -26,7 +26,8 @@ export function summaryTable(r: Report): string {
   ]);
   const latency = formatTable([
     ['latency (ms)', 'count', 'p50', 'p90', 'p99', 'p99.9'],
-    lat('answer', r.latency.answer), lat('play', r.latency.play), lat('no cache', r.latency.noCache),
+    lat('answer', r.latency.answer), lat('play', r.latency.play),
+    lat('no cache (idle gateway)', r.latency.noCache), lat('cached (idle gateway)', r.latency.cachedIdle),
     lat('transport floor', r.latency.transportFloor), lat('connect', r.latency.connect),
   ]);
   const g = r.gateway;
@@ -39,7 +40,8 @@ export function summaryTable(r: Report): string {
     ['gateway CPU mean / max (%)', g.meanCpuPct === undefined ? '-' : `${g.meanCpuPct.toFixed(0)} / ${g.maxCpuPct!.toFixed(0)}`],
     ['MQTT MB out / in', `${mb(r.bytes.mqttOut)} / ${mb(r.bytes.mqttIn)}`],
     ['clip MB origin / edge / without flash', `${mb(r.bytes.origin)} / ${mb(r.bytes.edge)} / ${mb(r.bytes.withoutFlash)}`],
-    ['provider calls avoided', `${r.provider.callsAvoided} ($${r.provider.savedUsd.toFixed(2)} saved, modelled)`],
+    ['provider calls avoided', `${r.provider.callsAvoided} of ${Object.values(r.provider.callsWithoutCache).reduce((a, b) => a + b, 0)} (${r.provider.callsSource}); $${r.provider.savedUsd.toFixed(2)} saved (modelled prices)`],
+    ...Object.entries(r.gatewayCache ?? {}).map(([layer, l]) => [`gateway ${layer} hit rate (all lookups)`, `${pct(l.rate)} (${l.hits}/${l.of})`]),
     ['flash: firmware / demand-only / Belady / LRU', [r.flashPolicies.rates.firmware, r.flashPolicies.rates.firmwareDemandOnly, r.flashPolicies.rates.belady, r.flashPolicies.rates.lru].map(pct).join(' / ')],
   ]);
   return [layers, latency, facts].join('\n\n');

@@ -62,7 +62,8 @@ describe('a small real simulation run', () => {
     expect(r.gateway.samples.length).toBeGreaterThan(3);
     expect(r.latency.answer.count).toBe(r.requests.answered);
     expect(r.latency.transportFloor?.count).toBeGreaterThan(0);
-    expect(r.latency.noCache?.count).toBeGreaterThan(0);
+    expect(r.latency.noCache?.count).toBe(20);
+    expect(r.latency.cachedIdle?.count).toBe(20);
     expect(r.flashPolicies.belady).toBeGreaterThanOrEqual(0);
     expect(r.flashPolicies.plays).toBe(r.requests.answered);
   });
