@@ -32,7 +32,7 @@ for (const bench of BENCHES) {
   outcomes[bench.name] = run.status === 0 ? `ok in ${((Date.now() - started) / 1000).toFixed(0)} s` : `failed (exit ${run.status ?? run.signal})`;
 }
 
-const rows: string[][] = [['bench', 'ratio', 'value']];
+const rows: string[][] = [['bench: ratio', 'value']];
 const summary: Record<string, { outcome: string; ratios?: Record<string, number | null> }> = {};
 for (const name of BENCHES.map((b) => b.name)) summary[name] = { outcome: outcomes[name]! };
 for (const file of readdirSync(RESULTS).filter((f) => f.endsWith('.json') && f !== 'summary.json').sort()) {
@@ -44,8 +44,8 @@ for (const file of readdirSync(RESULTS).filter((f) => f.endsWith('.json') && f !
     process.stderr.write(`bench: ${file} is not valid JSON: ${(err as Error).message}\n`);
   }
   summary[name] = { outcome: summary[name]?.outcome ?? 'not run now (older result)', ratios };
-  if (!ratios) rows.push([name, '(no ratios in result file)', '']);
-  else for (const [k, v] of Object.entries(ratios)) rows.push([name, k, typeof v === 'number' ? v.toFixed(3) : '-']);
+  if (!ratios) rows.push([`${name}: (no ratios in its result file)`, '-']);
+  else for (const [k, v] of Object.entries(ratios)) rows.push([`${name}: ${k}`, typeof v === 'number' ? v.toFixed(3) : '-']);
 }
 process.stdout.write(`\n${formatTable([['bench', 'outcome'], ...Object.entries(outcomes)])}\n\n${formatTable(rows)}\n`);
 writeFileSync(join(RESULTS, 'summary.json'), `${JSON.stringify({ generatedAt: new Date().toISOString(), benches: summary }, null, 2)}\n`);

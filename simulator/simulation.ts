@@ -185,7 +185,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
 
   const providerPath = o.baselines
     ? await measureProviderPath({
-        mqttUrl, secretFor: o.secretFor, rng: rng.fork(), requests: 20, ratePerS: 10, requestTimeoutMs: o.requestTimeoutMs,
+        mqttUrl, secretFor: o.secretFor, rng: rng.fork(), requests: 20, ratePerS: 4, requestTimeoutMs: o.requestTimeoutMs,
         fetcher: createClipFetcher({ metrics: createRunMetrics(1000), edge: o.cdnEdge, concurrency: 4, timeoutMs: o.requestTimeoutMs }),
       })
     : undefined;

@@ -4,11 +4,10 @@
  */
 import type { Report } from './report.js';
 
-/** Formats rows as an aligned text table (numbers right-aligned); the first row is the header. */
+/** Formats rows as an aligned text table: first column left, values right; the first row is the header. */
 export function formatTable(rows: string[][]): string {
   const widths = rows[0]!.map((_, col) => Math.max(...rows.map((r) => (r[col] ?? '').length)));
-  const numeric = /^[-+$\d.,%/ ]+$/;
-  const line = (r: string[]): string => r.map((cell, col) => (numeric.test(cell) ? cell.padStart(widths[col]!) : cell.padEnd(widths[col]!))).join('  ');
+  const line = (r: string[]): string => r.map((cell, col) => (col === 0 ? cell.padEnd(widths[col]!) : cell.padStart(widths[col]!))).join('  ');
   const rule = widths.map((w) => '-'.repeat(w)).join('  ');
   return [line(rows[0]!), rule, ...rows.slice(1).map(line)].join('\n');
 }
