@@ -52,6 +52,7 @@ export interface GatewayProcess {
   /** Runs the CLI's `warm` command against this gateway: push a warm manifest to every bear. */
   pushWarm(): Promise<void>;
   restart(): Promise<void>;
+  /** Stops the gateway (idempotent). */
   stop(): Promise<void>;
 }
 
@@ -92,6 +93,7 @@ export async function startGatewayProcess(o: GatewayProcessOptions): Promise<Gat
   }, 1000);
   sampler.unref();
 
+  let stopped = false;
   // Counters of earlier incarnations, scraped just before each was stopped.
   let carried: GatewayCounters | undefined = NO_GATEWAY_COUNTERS;
   const stopChild = async (): Promise<void> => {
@@ -132,6 +134,8 @@ export async function startGatewayProcess(o: GatewayProcessOptions): Promise<Gat
       restarts++;
     },
     async stop() {
+      if (stopped) return;
+      stopped = true;
       clearInterval(sampler);
       await stopChild();
       log?.end();
