@@ -4,9 +4,10 @@
  * reports. Exit codes: 0 done, 1 the run failed, 2 bad arguments,
  * 3 the run finished but the report does not add up or most bears never connected.
  */
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { DEFAULT_LAUNCH, launchSimulation } from './launch.js';
+import { nonNegative, parseDuration, parsePercentList, parseStorm, positiveInt } from './cli-args.js';
 import { checkReport } from './report.js';
 import type { Progress } from './simulation.js';
 import { summaryTable } from './summary-table.js';
@@ -17,43 +18,6 @@ const EXIT_USAGE = 2;
 const EXIT_UNHEALTHY = 3;
 /** Below this share of bears connected, the figures describe a broken run. */
 const MIN_CONNECTED = 0.95;
-
-function positiveInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-}
-
-function nonNegative(v: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('must be a number >= 0');
-  return n;
-}
-
-/** "60s", "2m", "500ms", or plain seconds. */
-export function parseDuration(v: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(v.trim());
-  if (!m) throw new InvalidArgumentError('must look like 60s, 2m or 500ms');
-  const ms = Number(m[1]) * ({ ms: 1, s: 1000, m: 60_000 } as const)[(m[2] ?? 's') as 'ms' | 's' | 'm'];
-  if (ms <= 0) throw new InvalidArgumentError('must be longer than 0');
-  return ms;
-}
-
-/** "drop@50%", "drop:20%@50%", "restart@70%". */
-export function parseStorm(v: string, previous: StormSpec[] = []): StormSpec[] {
-  const m = /^(drop|restart)(?::(\d+(?:\.\d+)?)%)?@(\d+(?:\.\d+)?)%$/.exec(v.trim());
-  if (!m) throw new InvalidArgumentError('must look like drop@50%, drop:20%@50% or restart@70%');
-  const at = Number(m[3]) / 100;
-  const fraction = m[2] === undefined ? 1 : Number(m[2]) / 100;
-  if (at > 1 || fraction > 1) throw new InvalidArgumentError('percentages must be at most 100%');
-  return [...previous, { kind: m[1] as StormSpec['kind'], at, fraction }];
-}
-
-function parsePercentList(v: string, previous: number[] = []): number[] {
-  const m = /^(\d+(?:\.\d+)?)%$/.exec(v.trim());
-  if (!m || Number(m[1]) > 100) throw new InvalidArgumentError('must be a percentage of the run, e.g. 40%');
-  return [...previous, Number(m[1]) / 100];
-}
 
 function progressReporter(): { update(p: Progress): void; stop(): void } {
   if (process.stderr.isTTY) {
