@@ -126,7 +126,7 @@ export async function startGatewayProcess(o: GatewayProcessOptions): Promise<Gat
       return carried && now ? combineGatewayCounters(carried, now, 1) : undefined;
     },
     async pushWarm() {
-      await runCli(['warm', ...baseArgs]);
+      await runCli(['warm', '--data-dir', o.dataDir]);
     },
     async restart() {
       await stopChild();
