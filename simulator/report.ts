@@ -176,7 +176,8 @@ export function buildReport(r: SimulationResult, notices: string[] = []): Report
 }
 
 function gatewayCacheRates(g: GatewayCounters): Record<string, LayerRate> {
-  const layers = new Set([...Object.keys(g.cacheHits), ...Object.keys(g.cacheMisses)]);
+  // Only the cache layers (l1, l2, l3); the SDK also counts pseudo-layers such as 'compute'.
+  const layers = new Set([...Object.keys(g.cacheHits), ...Object.keys(g.cacheMisses)].filter((l) => /^l\d$/.test(l)));
   return Object.fromEntries([...layers].map((layer) => {
     const hits = g.cacheHits[layer] ?? 0;
     return [layer, rate(hits, hits + (g.cacheMisses[layer] ?? 0))];
