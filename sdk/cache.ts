@@ -9,11 +9,11 @@
 import { performance } from 'node:perf_hooks';
 import type { ChainableCommander } from 'ioredis';
 import { adviseCache, type Advice } from './advice.js';
-import { policyFor, type CachePolicy, type ContentType } from './content-types.js';
+import { ContentType, policyFor, type CachePolicy } from './content-types.js';
 import type { CacheConfig } from './config.js';
 import { acquireLock, lockHeld, releaseLock } from './compute-lock.js';
 import type { Keyring } from './crypto.js';
-import { CacheError, InvalidKeyError, ValueTooLargeError } from './errors.js';
+import { CacheError, InvalidKeyError, UnknownContentTypeError, ValueTooLargeError } from './errors.js';
 import type { InvalidationBus } from './invalidation-bus.js';
 import { sha256Hex } from './keys.js';
 import type { L1, L1Entry } from './l1.js';
@@ -73,6 +73,11 @@ export interface CacheHealth {
 
 export interface MultiLayerCache {
   get<T = unknown>(key: string, contentType: ContentType, options?: CacheCallOptions): Promise<T | undefined>;
+  /**
+   * L1 only, synchronous: the value if this process holds it fresh, else undefined (no lower
+   * layer is asked). For hot paths that can fall back to `get` themselves.
+   */
+  peek<T = unknown>(key: string, contentType: ContentType): T | undefined;
   set(key: string, value: unknown, contentType: ContentType, options?: CacheCallOptions): Promise<void>;
   delete(key: string, contentType: ContentType): Promise<void>;
   getWithFallback<T>(key: string, contentType: ContentType, computeFn: () => Promise<T> | T, options?: CacheCallOptions): Promise<T>;
@@ -114,6 +119,8 @@ export class LayeredCache implements MultiLayerCache {
   private readonly embeddedRedis: RedisServer | undefined;
   private readonly metrics: CacheMetrics;
   private readonly flights = new Map<string, Promise<FetchResult<unknown>>>();
+  /** The policy table with the config's overrides merged once, not per call. */
+  private readonly policies: ReadonlyMap<string, CachePolicy>;
   private closed = false;
 
   constructor(parts: CacheParts) {
@@ -125,6 +132,7 @@ export class LayeredCache implements MultiLayerCache {
     this.keyring = parts.keyring;
     this.embeddedRedis = parts.embeddedRedis;
     this.metrics = parts.metrics;
+    this.policies = new Map(Object.values(ContentType).map((t) => [t, policyFor(t, this.cfg.policies[t])]));
   }
 
   get blobStore(): BlobStore | undefined {
@@ -145,6 +153,10 @@ export class LayeredCache implements MultiLayerCache {
       this.metrics.misses += 1;
       return undefined;
     });
+  }
+
+  peek<T = unknown>(key: string, contentType: ContentType): T | undefined {
+    return this.l1Hit(key, contentType, this.check(key, contentType, undefined))?.value as T | undefined;
   }
 
   async getWithFallback<T>(key: string, contentType: ContentType, computeFn: () => Promise<T> | T, options?: CacheCallOptions): Promise<T> {
@@ -303,7 +315,8 @@ export class LayeredCache implements MultiLayerCache {
     if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH) {
       throw new InvalidKeyError(`a key must be a string of 1 to ${MAX_KEY_LENGTH} characters`);
     }
-    const base = policyFor(contentType, this.cfg.policies[contentType]);
+    const base = this.policies.get(contentType);
+    if (base === undefined) throw new UnknownContentTypeError(contentType);
     return options?.policy ? { ...base, ...options.policy } : base;
   }
 
