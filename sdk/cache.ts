@@ -143,12 +143,8 @@ export class LayeredCache implements MultiLayerCache {
   }
 
   get<T = unknown>(key: string, contentType: ContentType, options?: CacheCallOptions): Promise<T | undefined> {
-    let policy: CachePolicy;
-    try {
-      policy = this.check(key, contentType, options);
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    const policy = this.check(key, contentType, options);
+    if (policy instanceof CacheError) return Promise.reject(policy);
     const hit = this.l1Hit(key, contentType, policy);
     if (hit) return Promise.resolve(hit.value as T);
     return this.getBelowL1(key, contentType, policy).then((found) => {
@@ -159,7 +155,9 @@ export class LayeredCache implements MultiLayerCache {
   }
 
   peek<T = unknown>(key: string, contentType: ContentType): T | undefined {
-    return this.l1Hit(key, contentType, this.check(key, contentType, undefined))?.value as T | undefined;
+    const policy = this.check(key, contentType, undefined);
+    if (policy instanceof CacheError) throw policy;
+    return this.l1Hit(key, contentType, policy)?.value as T | undefined;
   }
 
   async getWithFallback<T>(key: string, contentType: ContentType, computeFn: () => Promise<T> | T, options?: CacheCallOptions): Promise<T> {
@@ -167,12 +165,8 @@ export class LayeredCache implements MultiLayerCache {
   }
 
   fetch<T>(key: string, contentType: ContentType, computeFn: () => Promise<T> | T, options?: CacheCallOptions): Promise<FetchResult<T>> {
-    let policy: CachePolicy;
-    try {
-      policy = this.check(key, contentType, options);
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    const policy = this.check(key, contentType, options);
+    if (policy instanceof CacheError) return Promise.reject(policy);
     const hit = this.l1Hit(key, contentType, policy);
     if (hit) return Promise.resolve({ value: hit.value as T, source: 'l1', blob: hit.blob });
     const flightKey = l1KeyOf(contentType, key);
@@ -189,12 +183,14 @@ export class LayeredCache implements MultiLayerCache {
 
   async set(key: string, value: unknown, contentType: ContentType, options?: CacheCallOptions): Promise<void> {
     const policy = this.check(key, contentType, options);
+    if (policy instanceof CacheError) throw policy;
     this.metrics.sets += 1;
     await this.store(key, contentType, value, policy, options, true);
   }
 
   async delete(key: string, contentType: ContentType): Promise<void> {
     const policy = this.check(key, contentType, undefined);
+    if (policy instanceof CacheError) throw policy;
     this.metrics.deletes += 1;
     const l2Key = this.l2KeyOf(contentType, key);
     this.l1?.lru.delete(l1KeyOf(contentType, key));
@@ -314,13 +310,14 @@ export class LayeredCache implements MultiLayerCache {
     return this.bus ? tx.publish(this.bus.channel, this.bus.encode(l2Keys)) : tx;
   }
 
-  private check(key: string, contentType: ContentType, options: CacheCallOptions | undefined): CachePolicy {
-    if (this.closed) throw new CacheError('the cache is closed');
+  /** The policy for a call, or the typed error its arguments earn (returned: the callers decide throw or reject). */
+  private check(key: string, contentType: ContentType, options: CacheCallOptions | undefined): CachePolicy | CacheError {
+    if (this.closed) return new CacheError('the cache is closed');
     if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH) {
-      throw new InvalidKeyError(`a key must be a string of 1 to ${MAX_KEY_LENGTH} characters`);
+      return new InvalidKeyError(`a key must be a string of 1 to ${MAX_KEY_LENGTH} characters`);
     }
     const base = this.policies.get(contentType);
-    if (base === undefined) throw new UnknownContentTypeError(contentType);
+    if (base === undefined) return new UnknownContentTypeError(contentType);
     return options?.policy ? { ...base, ...options.policy } : base;
   }
 
