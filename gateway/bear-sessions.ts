@@ -1,0 +1,68 @@
+/**
+ * What the gateway remembers about each bear that said hello: its flash
+ * budget, the clips it holds (from hello and warm acks), which clips it has
+ * been answered with (its history, for warm planning), warm sequence
+ * numbers, and its last reported flash statistics. Process memory, bounded
+ * per bear; a bear re-sends what matters in every hello.
+ */
+import type { Stats } from '../sdk/protocol/index.js';
+
+export interface BearSession {
+  readonly deviceId: string;
+  fw: string;
+  flashBudget: number;
+  /** Clip ids (hex) the bear reported holding. */
+  held: Set<string>;
+  /** Clip id (hex) -> answers this bear got with it. */
+  history: Map<string, number>;
+  /** Newest manifest sequence the bear reported applying. */
+  appliedSeq: number;
+  /** Newest manifest sequence the gateway built for this bear, and what it listed. */
+  planSeq: number;
+  planSignature: string;
+  lastStats?: Omit<Stats, 'type'>;
+  lastSeen: number;
+}
+
+/** At most this many clips of history per bear; the least played are dropped. */
+const MAX_HISTORY = 512;
+
+export interface BearSessions {
+  hello(deviceId: string, fw: string, flashBudget: number, held: Iterable<string>, appliedSeq: number): BearSession;
+  get(deviceId: string): BearSession | undefined;
+  recordPlay(deviceId: string, clipIdHex: string): void;
+  all(): Iterable<BearSession>;
+  readonly size: number;
+}
+
+export function createBearSessions(): BearSessions {
+  const sessions = new Map<string, BearSession>();
+  return {
+    hello(deviceId, fw, flashBudget, held, appliedSeq) {
+      const session = sessions.get(deviceId) ?? {
+        deviceId, fw, flashBudget, held: new Set(), history: new Map(), appliedSeq, planSeq: 0, planSignature: '', lastSeen: 0,
+      };
+      session.fw = fw;
+      session.flashBudget = flashBudget;
+      session.held = new Set(held);
+      session.appliedSeq = appliedSeq;
+      session.lastSeen = Date.now();
+      sessions.set(deviceId, session);
+      return session;
+    },
+    get: (deviceId) => sessions.get(deviceId),
+    recordPlay(deviceId, clipIdHex) {
+      const session = sessions.get(deviceId);
+      if (!session) return;
+      session.history.set(clipIdHex, (session.history.get(clipIdHex) ?? 0) + 1);
+      if (session.history.size > MAX_HISTORY) {
+        const [leastPlayed] = [...session.history.entries()].sort((a, b) => a[1] - b[1])[0]!;
+        session.history.delete(leastPlayed);
+      }
+    },
+    all: () => sessions.values(),
+    get size() {
+      return sessions.size;
+    },
+  };
+}

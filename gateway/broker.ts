@@ -1,0 +1,81 @@
+/**
+ * The MQTT side: an Aedes broker on a plain TCP listener, with device
+ * authentication and the topic ACL installed, every bear publish on its own
+ * `req`/`evt` topic handed to `onBearMessage`, and the set of connected
+ * bears tracked (for warm pushes, removal and the connected-bears gauge).
+ */
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import { Aedes, type Client } from 'aedes';
+import type { Logger } from 'pino';
+import { parseDeviceTopic } from '../sdk/protocol/index.js';
+import type { Authenticate } from './auth.js';
+import type { createAuthorizers } from './authorize.js';
+
+export interface BrokerOptions {
+  host: string;
+  port: number;
+  authenticate: Authenticate;
+  authorizers: ReturnType<typeof createAuthorizers>;
+  log: Logger;
+  onBearMessage(deviceId: string, channel: 'req' | 'evt', payload: Buffer): void;
+  onDisconnect(deviceId: string): void;
+}
+
+export interface Broker {
+  readonly url: string;
+  readonly clients: ReadonlyMap<string, Client>;
+  publish(topic: string, payload: Buffer): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startBroker(o: BrokerOptions): Promise<Broker> {
+  const aedes = await Aedes.createBroker({
+    authenticate: o.authenticate,
+    ...o.authorizers,
+    // A bear's id is 1-64 characters; refuse longer client ids before authentication.
+    maxClientsIdLength: 64,
+  });
+  const clients = new Map<string, Client>();
+
+  aedes.on('client', (client) => clients.set(client.id, client));
+  aedes.on('clientDisconnect', (client) => {
+    if (clients.get(client.id) === client) clients.delete(client.id);
+    o.onDisconnect(client.id);
+  });
+  aedes.on('clientError', (client, err) => o.log.debug({ deviceId: client.id, err: err.message }, 'mqtt client error'));
+  aedes.on('connectionError', (_client, err) => o.log.debug({ err: err.message }, 'mqtt connection error'));
+  aedes.on('publish', (packet, client) => {
+    // client is null for the gateway's own publishes; the ACL has already checked a bear's topic.
+    if (!client) return;
+    const topic = parseDeviceTopic(packet.topic);
+    if (topic && topic.deviceId === client.id && (topic.channel === 'req' || topic.channel === 'evt')) {
+      o.onBearMessage(client.id, topic.channel, packet.payload as Buffer);
+    }
+  });
+
+  const server: Server = createServer((socket) => {
+    // Small request/response packets: without this, Nagle and delayed ACKs add ~40 ms per hop.
+    socket.setNoDelay(true);
+    aedes.handle(socket);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port, o.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `mqtt://${o.host}:${port}`,
+    clients,
+    publish: (topic, payload) =>
+      new Promise((resolve, reject) => {
+        aedes.publish({ cmd: 'publish', topic, payload, qos: 1, retain: false, dup: false }, (err) => (err ? reject(err) : resolve()));
+      }),
+    async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      for (const client of clients.values()) client.conn.destroy();
+      await closed;
+    },
+  };
+}

@@ -1,0 +1,154 @@
+#!/usr/bin/env node
+/**
+ * teddycache: the gateway's command line.
+ *   start            run the gateway (embedded defaults: MQTT 1883, HTTP 8080, data dir .teddycache)
+ *   device add|remove|list   manage the device registry in the data dir
+ *   warm, stats      talk to a running gateway through its admin endpoints
+ * Results go to stdout, logs and errors to stderr; exit 0 on success, 1 on failure.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { pino } from 'pino';
+import { readSecret } from './data-dir-secret.js';
+import { createDeviceRegistry } from './device-registry.js';
+import { ADMIN_TOKEN_FILE, RUNTIME_FILE, startGateway } from './index.js';
+import { DEFAULT_OPTIONS, resolveOptions } from './options.js';
+
+const port = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number (0-65535)');
+  return n;
+};
+const nonNegative = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a non-negative integer');
+  return n;
+};
+const dataDirOption = () =>
+  new Option('--data-dir <dir>', `data directory (env TEDDY_DATA_DIR, default ${DEFAULT_OPTIONS.dataDir})`);
+const dataDir = (given: string | undefined): string => resolveOptions({ dataDir: given }).dataDir;
+
+const program = new Command('teddycache')
+  .description('The teddycache gateway: the bear\'s CBOR-over-MQTT server with device auth, L3 clip origin and warm pushes.')
+  .showHelpAfterError();
+
+program
+  .command('start')
+  .description('start the gateway (SIGINT/SIGTERM shut it down gracefully)')
+  .option('--mqtt-port <n>', 'MQTT port, 0 = any free (env TEDDY_MQTT_PORT, default 1883)', port)
+  .option('--http-port <n>', 'HTTP port, 0 = any free (env TEDDY_HTTP_PORT, default 8080)', port)
+  .option('--host <host>', 'listen address (default 127.0.0.1)')
+  .addOption(dataDirOption())
+  .option('--redis-url <url>', 'Redis for L2 (env REDIS_URL; default: an embedded redis-server)')
+  .option('--fleet-key <key>', 'accept fleet-derived device secrets (env TEDDY_FLEET_KEY)')
+  .option('--public-url <url>', 'origin written into clip URLs, e.g. a CDN (env TEDDY_PUBLIC_URL)')
+  .option('--provider-latency-ms <n>', 'demo AI provider delay per call (default 250)', nonNegative)
+  .option('--rate-limit <n>', 'sustained requests per second per bear (default 10)', nonNegative)
+  .option('--rate-burst <n>', 'requests a bear may send at once (default 20)', nonNegative)
+  .option('--log-level <level>', 'pino log level (default info)')
+  .option('--ready-json', 'print one JSON line {"event":"ready",...} to stdout when listening; logs go to stderr')
+  .action(async (flags: {
+    mqttPort?: number; httpPort?: number; host?: string; dataDir?: string; redisUrl?: string; fleetKey?: string;
+    publicUrl?: string; providerLatencyMs?: number; rateLimit?: number; rateBurst?: number; logLevel?: string; readyJson?: boolean;
+  }) => {
+    const { readyJson, rateLimit, rateBurst, ...options } = flags;
+    const level = resolveOptions({ logLevel: options.logLevel }).logLevel;
+    const logger = pino({ name: 'teddy-gateway', level }, pino.destination(readyJson ? 2 : 1));
+    const defaults = DEFAULT_OPTIONS.rateLimit;
+    const gateway = await startGateway({
+      ...options,
+      rateLimit: { perSecond: rateLimit ?? defaults.perSecond, burst: rateBurst ?? defaults.burst },
+      logger,
+    });
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'shutting down');
+      gateway.close().then(
+        () => process.exit(0),
+        (err: unknown) => {
+          logger.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+    if (readyJson) {
+      process.stdout.write(`${JSON.stringify({ event: 'ready', mqttUrl: gateway.mqttUrl, httpUrl: gateway.httpUrl, pid: process.pid })}\n`);
+    } else {
+      process.stdout.write(`teddycache gateway: MQTT ${gateway.mqttUrl}, HTTP ${gateway.httpUrl} (Ctrl-C to stop)\n`);
+    }
+  });
+
+const device = program.command('device').description('manage the device registry (secrets are stored as scrypt hashes)');
+device
+  .command('add <id>')
+  .description('enrol a bear (or re-key it); prints its secret once')
+  .option('--secret <secret>', 'use this secret instead of generating one')
+  .option('--json', 'print {"id","secret"} as JSON')
+  .addOption(dataDirOption())
+  .action(async (id: string, flags: { secret?: string; json?: boolean; dataDir?: string }) => {
+    const registry = createDeviceRegistry(join(dataDir(flags.dataDir), 'devices.json'));
+    const added = await registry.add(id, flags.secret);
+    process.stdout.write(flags.json ? `${JSON.stringify(added)}\n` : `added ${added.id}\nsecret (shown once): ${added.secret}\n`);
+  });
+device
+  .command('remove <id>')
+  .description('remove a bear from the registry')
+  .addOption(dataDirOption())
+  .action(async (id: string, flags: { dataDir?: string }) => {
+    const registry = createDeviceRegistry(join(dataDir(flags.dataDir), 'devices.json'));
+    if (!(await registry.remove(id))) throw new Error(`no device ${id}`);
+    process.stdout.write(`removed ${id}\n`);
+  });
+device
+  .command('list')
+  .description('list enrolled bears')
+  .option('--json', 'print JSON')
+  .addOption(dataDirOption())
+  .action(async (flags: { json?: boolean; dataDir?: string }) => {
+    const devices = await createDeviceRegistry(join(dataDir(flags.dataDir), 'devices.json')).list();
+    if (flags.json) process.stdout.write(`${JSON.stringify(devices)}\n`);
+    else for (const d of devices) process.stdout.write(`${d.id}\t${d.createdAt}\n`);
+  });
+
+program
+  .command('warm')
+  .description('push warm manifests now, through the running gateway')
+  .option('--device <id>', 'only this bear (default: every connected bear)')
+  .addOption(dataDirOption())
+  .action(async (flags: { device?: string; dataDir?: string }) => {
+    const query = flags.device ? `?device=${encodeURIComponent(flags.device)}` : '';
+    const { pushed } = (await admin(dataDir(flags.dataDir), 'POST', `/admin/warm${query}`)) as { pushed: number };
+    process.stdout.write(`pushed ${pushed} warm manifest${pushed === 1 ? '' : 's'}\n`);
+  });
+
+program
+  .command('stats')
+  .description('print the running gateway\'s bear, clip and cache statistics as JSON')
+  .addOption(dataDirOption())
+  .action(async (flags: { dataDir?: string }) => {
+    process.stdout.write(`${JSON.stringify(await admin(dataDir(flags.dataDir), 'GET', '/admin/stats'), null, 2)}\n`);
+  });
+
+/** Calls a running gateway's admin endpoint, found through the data dir. */
+async function admin(dir: string, method: string, path: string): Promise<unknown> {
+  let runtime: { httpUrl: string };
+  try {
+    runtime = JSON.parse(await readFile(join(dir, RUNTIME_FILE), 'utf8')) as { httpUrl: string };
+  } catch {
+    throw new Error(`no running gateway found in ${dir} (start one with: teddycache start --data-dir ${dir})`);
+  }
+  const token = await readSecret(dir, ADMIN_TOKEN_FILE);
+  const res = await fetch(`${runtime.httpUrl}${path}`, { method, headers: { authorization: `Bearer ${token ?? ''}` } });
+  if (!res.ok) throw new Error(`gateway answered ${res.status} ${(await res.text()).trim()}`);
+  return res.json();
+}
+
+program.parseAsync().catch((err: unknown) => {
+  process.stderr.write(`teddycache: ${(err as Error).message}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,60 @@
+/**
+ * One utterance to one answer: transcribe, respond, synthesize — each step a
+ * cache lookup in the SDK under its own key (audio hash, transcript, line and
+ * voice), so the provider runs only for what no layer holds. No raw audio or
+ * text reaches a key or a log: the SDK's key functions hash them.
+ */
+import { createHash } from 'node:crypto';
+import { ContentType, type CacheSource, type MultiLayerCache } from '../sdk/index.js';
+import { aiResponseKey, transcriptionKey } from '../sdk/keys.js';
+import { AnswerSource, UtteranceFormat, type Utterance } from '../sdk/protocol/index.js';
+import type { ClipInfo } from './clip-catalog.js';
+import type { Provider } from './providers/provider.js';
+import type { VoiceClips } from './voice-clips.js';
+
+export interface ConversationOptions {
+  cache: MultiLayerCache;
+  provider: Provider;
+  voiceClips: VoiceClips;
+}
+
+export interface Reply {
+  reply: string;
+  clip: ClipInfo;
+  /** AnswerSource: which layer supplied the AI response. */
+  source: number;
+}
+
+// 'stale' is a value from memory or Redis served past its freshness because the provider failed.
+const ANSWER_SOURCE: Record<CacheSource, number> = {
+  compute: AnswerSource.provider,
+  l1: AnswerSource.l1,
+  stale: AnswerSource.l1,
+  l2: AnswerSource.l2,
+  l3: AnswerSource.l2,
+};
+
+export function createConversation({ cache, provider, voiceClips }: ConversationOptions) {
+  const transcribe = async (u: Utterance): Promise<string> => {
+    // Typed text needs no speech recognition.
+    if (u.format === UtteranceFormat.text) return new TextDecoder().decode(u.audio);
+    const audioHash = createHash('sha256').update(u.audio).digest('hex');
+    const { value } = await cache.fetch(transcriptionKey(audioHash), ContentType.AUDIO_TRANSCRIPTION, () =>
+      provider.transcribe(u.audio, u.format),
+    );
+    return value as string;
+  };
+
+  return {
+    async answer(u: Utterance, voice: string): Promise<Reply> {
+      const transcript = await transcribe(u);
+      const { value, source } = await cache.fetch(aiResponseKey(transcript), ContentType.AI_RESPONSE, () =>
+        provider.respond(transcript),
+      );
+      const reply = value as string;
+      const { clip } = await voiceClips.clip(reply, voice);
+      return { reply, clip, source: ANSWER_SOURCE[source] };
+    },
+  };
+}
+export type Conversation = ReturnType<typeof createConversation>;

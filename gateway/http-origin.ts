@@ -1,0 +1,123 @@
+/**
+ * The gateway's HTTP side: the L3 clip origin, health, metrics, and the admin
+ * endpoints the CLI uses against a running gateway.
+ *
+ * Clips: `GET|HEAD /clips/{sha256}?e=&s=` — signature and expiry checked
+ * first (403 otherwise), then served from the blob store with what a CDN in
+ * front needs: a strong ETag (the SHA-256), byte ranges, and
+ * `Cache-Control: immutable` (a name never changes its bytes).
+ */
+import { timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
+import type { Logger } from 'pino';
+import type { BlobStore } from '../sdk/l3/blob-store.js';
+import { verifyClipUrl } from '../sdk/l3/signed-url.js';
+import { ClipCodec } from '../sdk/protocol/index.js';
+import { parseRange } from './byte-range.js';
+import type { ClipCatalog } from './clip-catalog.js';
+import type { GatewayMetrics } from './metrics.js';
+
+export interface HttpOriginOptions {
+  blobStore(): BlobStore | undefined;
+  urlKey: string;
+  catalog: ClipCatalog;
+  metrics: GatewayMetrics;
+  log: Logger;
+  health(): Promise<{ ok: boolean } & Record<string, unknown>>;
+  admin: {
+    token: string;
+    warm(deviceId?: string): Promise<number>;
+    stats(): Promise<unknown>;
+  };
+}
+
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+
+export function createHttpOrigin(o: HttpOriginOptions): Server {
+  const send = (res: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8'): void => {
+    o.metrics.originRequests.inc({ status: String(status) });
+    res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  };
+  const sendJson = (res: ServerResponse, status: number, value: unknown): void =>
+    send(res, status, `${JSON.stringify(value)}\n`, 'application/json');
+
+  const serveClip = async (req: IncomingMessage, res: ServerResponse, target: string): Promise<void> => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'method not allowed\n');
+    const check = verifyClipUrl(target, o.urlKey);
+    if (!check.ok) {
+      o.log.info({ reason: check.reason }, 'clip url refused');
+      return send(res, 403, `forbidden: ${check.reason}\n`);
+    }
+    const store = o.blobStore();
+    const ref = await store?.stat(check.sha256);
+    if (!store || !ref) return send(res, 404, 'no such clip\n');
+    const etag = `"${ref.sha256}"`;
+    const headers: Record<string, string | number> = {
+      etag,
+      'accept-ranges': 'bytes',
+      'cache-control': IMMUTABLE,
+      'content-type': o.catalog.bySha256(ref.sha256)?.codec === ClipCodec.mulaw8k ? 'audio/basic' : 'application/octet-stream',
+    };
+    if (req.headers['if-none-match'] === etag) {
+      o.metrics.originRequests.inc({ status: '304' });
+      res.writeHead(304, headers).end();
+      return;
+    }
+    const range = parseRange(req.headers.range, ref.size);
+    if (range === 'unsatisfiable') {
+      o.metrics.originRequests.inc({ status: '416' });
+      res.writeHead(416, { ...headers, 'content-range': `bytes */${ref.size}`, 'content-length': 0 }).end();
+      return;
+    }
+    const status = range ? 206 : 200;
+    headers['content-length'] = range ? range.end - range.start + 1 : ref.size;
+    if (range) headers['content-range'] = `bytes ${range.start}-${range.end}/${ref.size}`;
+    o.metrics.originRequests.inc({ status: String(status) });
+    if (req.method === 'HEAD' || ref.size === 0) {
+      res.writeHead(status, headers).end();
+      return;
+    }
+    const opened = await store.open(ref.sha256, range);
+    if (!opened) return send(res, 404, 'no such clip\n');
+    res.writeHead(status, headers);
+    await pipeline(opened.stream, res);
+  };
+
+  const isAdmin = (req: IncomingMessage): boolean => {
+    const given = Buffer.from(/^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '');
+    const expected = Buffer.from(o.admin.token);
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  };
+
+  const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const target = req.url ?? '/';
+    const url = new URL(target, 'http://origin.invalid');
+    if (url.pathname.startsWith('/clips/')) return serveClip(req, res, target);
+    if (url.pathname === '/healthz') {
+      const health = await o.health();
+      return sendJson(res, health.ok ? 200 : 503, health);
+    }
+    if (url.pathname === '/metrics') {
+      return send(res, 200, await o.metrics.registry.metrics(), o.metrics.registry.contentType);
+    }
+    if (url.pathname.startsWith('/admin/')) {
+      if (!isAdmin(req)) return send(res, 401, 'unauthorized\n');
+      if (url.pathname === '/admin/warm' && req.method === 'POST') {
+        const device = url.searchParams.get('device') ?? undefined;
+        return sendJson(res, 200, { pushed: await o.admin.warm(device) });
+      }
+      if (url.pathname === '/admin/stats' && req.method === 'GET') return sendJson(res, 200, await o.admin.stats());
+    }
+    send(res, 404, 'not found\n');
+  };
+
+  return createServer((req, res) => {
+    route(req, res).catch((err: unknown) => {
+      o.log.error({ err, path: (req.url ?? '').split('?')[0] }, 'http request failed');
+      if (!res.headersSent) send(res, 500, 'internal error\n');
+      else res.destroy();
+    });
+  });
+}

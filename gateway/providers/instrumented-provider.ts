@@ -1,0 +1,30 @@
+/**
+ * Wraps a provider for the gateway: counts every call (each one is a cache
+ * miss that reached the AI) and turns its failures into UpstreamError, which
+ * bears receive as the protocol's `upstream` error.
+ */
+import type { Counter } from 'prom-client';
+import type { Provider } from './provider.js';
+
+export class UpstreamError extends Error {
+  override readonly name = 'UpstreamError';
+}
+
+export function instrumentProvider(provider: Provider, calls: Counter<'op'>): Provider {
+  const guard = async <T>(op: string, call: () => Promise<T>): Promise<T> => {
+    calls.inc({ op });
+    try {
+      return await call();
+    } catch (err) {
+      throw new UpstreamError(`${provider.name} ${op} failed: ${(err as Error).message}`, { cause: err });
+    }
+  };
+  return {
+    name: provider.name,
+    voices: provider.voices,
+    clipCodec: provider.clipCodec,
+    transcribe: (audio, format) => guard('transcribe', () => provider.transcribe(audio, format)),
+    respond: (transcript) => guard('respond', () => provider.respond(transcript)),
+    synthesize: (text, voice) => guard('synthesize', () => provider.synthesize(text, voice)),
+  };
+}

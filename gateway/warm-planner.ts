@@ -1,0 +1,62 @@
+/**
+ * Which clips a bear should hold before it is asked for them: the starter
+ * lines first (pinned), then clips ranked by fleet popularity plus the bear's
+ * own history, packed into the flash budget it announced using the
+ * firmware's block arithmetic (simulator/flash-model.ts mirrors the firmware
+ * and owns that rule). Manifests are numbered per bear: the sequence moves
+ * only when the chosen set changes, so re-sending is idempotent.
+ */
+import { BLOCK_BYTES, clipBlocks } from '../simulator/flash-model.js';
+import { MAX_LISTED_CLIPS } from '../sdk/protocol/index.js';
+import type { BearSession } from './bear-sessions.js';
+import type { ClipInfo } from './clip-catalog.js';
+
+export interface PlannedClip {
+  readonly clip: ClipInfo;
+  /** 0 first. */
+  readonly priority: number;
+  readonly pinned: boolean;
+}
+
+/** A bear's own plays weigh this much more than the fleet's (both as shares of their totals). */
+const OWN_HISTORY_WEIGHT = 2;
+
+export function planWarm(clips: Iterable<ClipInfo>, history: ReadonlyMap<string, number>, budgetBytes: number): PlannedClip[] {
+  const all = [...clips];
+  const fleetPlays = all.reduce((sum, c) => sum + c.plays, 0) || 1;
+  let ownPlays = 0;
+  for (const n of history.values()) ownPlays += n;
+  ownPlays ||= 1;
+  const score = (c: ClipInfo): number =>
+    c.starter ? Infinity : c.plays / fleetPlays + (OWN_HISTORY_WEIGHT * (history.get(c.clipIdHex) ?? 0)) / ownPlays;
+  const ranked = all
+    .filter((c) => c.starter || score(c) > 0)
+    .map((c) => ({ c, s: score(c) }))
+    // Stable: starters keep their registration order; ties break on clip id for determinism.
+    .sort((a, b) => (a.s === b.s ? (a.c.starter ? 0 : a.c.clipIdHex.localeCompare(b.c.clipIdHex)) : b.s - a.s));
+
+  let freeBlocks = Math.floor(budgetBytes / BLOCK_BYTES);
+  const plan: PlannedClip[] = [];
+  for (const { c } of ranked) {
+    if (plan.length === MAX_LISTED_CLIPS) break;
+    const blocks = clipBlocks(c.size);
+    if (blocks > freeBlocks) continue;
+    freeBlocks -= blocks;
+    plan.push({ clip: c, priority: plan.length, pinned: c.starter });
+  }
+  return plan;
+}
+
+/**
+ * Gives the plan its sequence number for this bear: unchanged plan, same
+ * number; changed plan, one more than anything the bear or gateway has seen.
+ * `due` says whether the bear has not applied it yet.
+ */
+export function sequencePlan(session: BearSession, plan: readonly PlannedClip[]): { seq: number; due: boolean } {
+  const signature = plan.map((p) => `${p.clip.sha256}${p.pinned ? '!' : ''}`).join(',');
+  if (signature !== session.planSignature) {
+    session.planSeq = Math.max(session.planSeq, session.appliedSeq) + 1;
+    session.planSignature = signature;
+  }
+  return { seq: session.planSeq, due: session.planSeq > session.appliedSeq };
+}

@@ -1,0 +1,147 @@
+/**
+ * CacheConfig: every knob of createCache, its default, its environment
+ * variable where it has one, and validation into a typed ConfigError.
+ */
+import type { CachePolicy, ContentType } from './content-types.js';
+import { ConfigError } from './errors.js';
+import type { BlobStore } from './l3/blob-store.js';
+
+export interface CacheConfig {
+  l1Enabled: boolean;
+  /** L1 bound in MiB of encoded value bytes (values are sized as they are encoded for L2). */
+  l1MaxSizeMb: number;
+  /** Upper bound on any L1 TTL: how stale one instance can be if an invalidation is lost. */
+  l1TtlSeconds: number;
+  l2Enabled: boolean;
+  /** Redis to use; default REDIS_URL, else an embedded redis-server the cache starts itself. */
+  l2RedisUrl: string | undefined;
+  l3Enabled: boolean;
+  /** L3 blob store; default a directory store under `${dataDir}/blobs`. */
+  blobStore: BlobStore | undefined;
+  compressionEnabled: boolean;
+  /** Encoded values at least this large are LZ4-compressed in L2 (if it helps). */
+  compressionThresholdBytes: number;
+  /** Writes made on the read path (filling L2 after a compute) do not hold up the caller. */
+  asyncWriteEnabled: boolean;
+  /** Prefix of every Redis key and channel, so several apps can share one Redis. */
+  keyPrefix: string;
+  /** Where the embedded redis and the default L3 blobs and key file live. */
+  dataDir: string;
+  /**
+   * AES-256-GCM keys for sensitive values in L2, by key id (base64 or hex, 32 bytes). The first
+   * listed (or `encryptionKeyId`) encrypts; all decrypt, so keys can be rotated. Default:
+   * TEDDY_CACHE_KEYS ("id:base64,id2:base64"), else a random key kept in `${dataDir}/cache-key`.
+   */
+  encryptionKeys: Record<string, string> | undefined;
+  encryptionKeyId: string | undefined;
+  /** Largest encoded value accepted. */
+  maxValueBytes: number;
+  /** TTLs are shortened by up to this fraction at random, so entries set together do not expire together. */
+  ttlJitter: number;
+  /** Redis command timeout; a slow Redis counts as a failing one. */
+  l2TimeoutMs: number;
+  /** Consecutive L2 failures that open the circuit breaker. */
+  breakerFailureThreshold: number;
+  /** How long the breaker stays open before one probe is let through. */
+  breakerResetMs: number;
+  /** Lease of the cross-instance compute lock; a crashed holder blocks others at most this long. */
+  lockLeaseMs: number;
+  /** How long a caller that lost the compute race waits for the winner's value before computing itself. */
+  lockWaitMs: number;
+  /** Per-content-type policy overrides applied to every call. */
+  policies: Partial<Record<ContentType, Partial<CachePolicy>>>;
+  /** Where the cache's few log lines go (a pino logger fits). */
+  logger: CacheLogger;
+}
+
+export interface CacheLogger {
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+const stderrLogger: CacheLogger = {
+  warn: (obj, msg) => process.stderr.write(`teddycache: warning: ${msg ?? ''} ${JSON.stringify(obj)}\n`),
+  error: (obj, msg) => process.stderr.write(`teddycache: error: ${msg ?? ''} ${JSON.stringify(obj)}\n`),
+};
+
+export function defaultConfig(env: NodeJS.ProcessEnv = process.env): CacheConfig {
+  return {
+    l1Enabled: true,
+    l1MaxSizeMb: 256,
+    l1TtlSeconds: 300,
+    l2Enabled: true,
+    l2RedisUrl: env.REDIS_URL || undefined,
+    l3Enabled: true,
+    blobStore: undefined,
+    compressionEnabled: true,
+    compressionThresholdBytes: 1024,
+    asyncWriteEnabled: true,
+    keyPrefix: 'teddy:',
+    dataDir: env.TEDDY_DATA_DIR || '.teddycache',
+    encryptionKeys: env.TEDDY_CACHE_KEYS ? parseKeyList(env.TEDDY_CACHE_KEYS) : undefined,
+    encryptionKeyId: undefined,
+    maxValueBytes: 8 * 1024 * 1024,
+    ttlJitter: 0.1,
+    l2TimeoutMs: 500,
+    breakerFailureThreshold: 5,
+    breakerResetMs: 5000,
+    lockLeaseMs: 10_000,
+    lockWaitMs: 15_000,
+    policies: {},
+    logger: stderrLogger,
+  };
+}
+
+/** Defaults, then `config`; throws ConfigError naming the first bad field. */
+export function resolveConfig(config: Partial<CacheConfig> = {}): CacheConfig {
+  if (typeof config !== 'object' || config === null) throw new ConfigError('config', 'must be an object');
+  const defaults = defaultConfig();
+  for (const key of Object.keys(config)) {
+    if (!(key in defaults)) throw new ConfigError(key, 'unknown option');
+  }
+  const c: CacheConfig = { ...defaults, ...stripUndefined(config) };
+  for (const field of ['l1Enabled', 'l2Enabled', 'l3Enabled', 'compressionEnabled', 'asyncWriteEnabled'] as const) {
+    if (typeof c[field] !== 'boolean') throw new ConfigError(field, 'must be true or false');
+  }
+  positive(c, 'l1MaxSizeMb');
+  positive(c, 'l1TtlSeconds');
+  positive(c, 'maxValueBytes');
+  positive(c, 'l2TimeoutMs');
+  positive(c, 'breakerFailureThreshold');
+  positive(c, 'breakerResetMs');
+  positive(c, 'lockLeaseMs');
+  positive(c, 'lockWaitMs');
+  if (!Number.isFinite(c.compressionThresholdBytes) || c.compressionThresholdBytes < 0) {
+    throw new ConfigError('compressionThresholdBytes', 'must be a number ≥ 0');
+  }
+  if (!(c.ttlJitter >= 0 && c.ttlJitter < 1)) throw new ConfigError('ttlJitter', 'must be in [0, 1)');
+  if (typeof c.keyPrefix !== 'string') throw new ConfigError('keyPrefix', 'must be a string');
+  if (typeof c.dataDir !== 'string' || c.dataDir === '') throw new ConfigError('dataDir', 'must be a non-empty path');
+  if (c.l2RedisUrl !== undefined && !/^rediss?:\/\//.test(c.l2RedisUrl)) {
+    throw new ConfigError('l2RedisUrl', 'must be a redis:// or rediss:// URL');
+  }
+  if (c.encryptionKeyId !== undefined && !c.encryptionKeys?.[c.encryptionKeyId]) {
+    throw new ConfigError('encryptionKeyId', 'names no key in encryptionKeys');
+  }
+  return c;
+}
+
+function positive(c: CacheConfig, field: keyof CacheConfig): void {
+  const v = c[field];
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new ConfigError(field, 'must be a number > 0');
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** "id:key,id2:key2" → { id: key, id2: key2 } */
+function parseKeyList(list: string): Record<string, string> {
+  const keys: Record<string, string> = {};
+  for (const item of list.split(',')) {
+    const at = item.indexOf(':');
+    if (at <= 0) throw new ConfigError('TEDDY_CACHE_KEYS', 'expected "id:key[,id:key…]"');
+    keys[item.slice(0, at).trim()] = item.slice(at + 1).trim();
+  }
+  return keys;
+}

@@ -1,0 +1,42 @@
+/**
+ * Cache keys for a child's words and voice. Every key is a SHA-256, so no
+ * transcript, prompt or reply ever appears in Redis, in logs or on the wire.
+ */
+import { createHash } from 'node:crypto';
+
+/** Key for the transcription of one recording, named by the caller's hash of its bytes. */
+export function transcriptionKey(audioHash: string): string {
+  return sha256Hex(`transcription\0${audioHash}`);
+}
+
+/** Key for an AI answer to a context (a prompt string, or a JSON-able object hashed canonically). */
+export function aiResponseKey(context: unknown): string {
+  return sha256Hex(`ai-response\0${typeof context === 'string' ? context : canonicalJson(context)}`);
+}
+
+/** SHA-256 of `"voice\0" + voice + "\0" + text`; its first 8 bytes are the protocol's clip id. */
+export function voiceSynthesisDigest(text: string, voice: string): Uint8Array {
+  return createHash('sha256').update(`voice\0${voice}\0${text}`).digest();
+}
+
+export function voiceSynthesisKey(text: string, voice: string): string {
+  return Buffer.from(voiceSynthesisDigest(text, voice)).toString('hex');
+}
+
+/** The 8-byte clip id the bear knows a voice line by. */
+export function clipIdFor(text: string, voice: string): Uint8Array {
+  return voiceSynthesisDigest(text, voice).subarray(0, 8);
+}
+
+export function sha256Hex(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** JSON with object keys sorted, so equal contexts hash equally whatever their key order. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) && !ArrayBuffer.isView(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}

@@ -1,0 +1,53 @@
+/**
+ * The cache's L3 layer: byte values of L3 content types (voice clips, static
+ * assets, model weights) go to the content-addressed BlobStore, and a small
+ * ref file maps the hashed cache key to the blob, so the value survives an L2
+ * eviction or a Redis flush. Refs live in a local directory next to the
+ * blobs; a deployment on a shared object store keeps them there instead.
+ */
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isBlobName, type BlobRef, type BlobStore } from './blob-store.js';
+
+export interface L3Layer {
+  readonly store: BlobStore;
+  put(l2Key: string, bytes: Uint8Array, expiresAt: number): Promise<BlobRef>;
+  /** The bytes and their ref, if a live ref and its blob exist. */
+  get(l2Key: string, now: number): Promise<{ bytes: Uint8Array; ref: BlobRef; expiresAt: number } | undefined>;
+  delete(l2Key: string): Promise<void>;
+}
+
+export function createL3Layer(store: BlobStore, refsDir: string): L3Layer {
+  // L2 keys are `${prefix}${type}:${hex}`; the ref file is named by the part after the last colon
+  // plus the type, which is enough to be unique and safe as a file name.
+  const refPath = (l2Key: string) => join(refsDir, l2Key.replace(/[^\w-]/g, '_'));
+  return {
+    store,
+    async put(l2Key, bytes, expiresAt) {
+      const ref = await store.put(bytes);
+      await mkdir(refsDir, { recursive: true });
+      const path = refPath(l2Key);
+      const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+      await writeFile(tmp, `${ref.sha256} ${expiresAt}\n`);
+      await rename(tmp, path);
+      return ref;
+    },
+    async get(l2Key, now) {
+      let text: string;
+      try {
+        text = await readFile(refPath(l2Key), 'utf8');
+      } catch {
+        return undefined;
+      }
+      const [sha256 = '', expiry = ''] = text.trim().split(' ');
+      const expiresAt = Number(expiry);
+      if (!isBlobName(sha256) || !(expiresAt > now)) return undefined;
+      const bytes = await store.get(sha256);
+      return bytes ? { bytes, ref: { sha256, size: bytes.byteLength }, expiresAt } : undefined;
+    },
+    async delete(l2Key) {
+      // The blob itself stays: other keys may name the same bytes, and it is immutable anyway.
+      await rm(refPath(l2Key), { force: true });
+    },
+  };
+}

@@ -1,0 +1,150 @@
+/**
+ * A redis-server child process on a free loopback port with its own data
+ * directory. The cache's embedded default runs on one (supervised: restarted
+ * if it dies), and tests start their own so they can kill and restart it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, mkdir, rm } from 'node:fs/promises';
+import { createServer, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface RedisServerOptions {
+  /** Port to listen on; default: a free one chosen at start. */
+  readonly port?: number;
+  /** Working directory for the server; default: a fresh temporary directory, removed on stop. */
+  readonly dataDir?: string;
+  /** Restart the server (same port) when it exits unexpectedly. */
+  readonly supervise?: boolean;
+  /** The redis-server binary; default `redis-server` on PATH. */
+  readonly bin?: string;
+  /** Called when a supervised server died and was restarted (or failed to). */
+  readonly onRestart?: (error?: Error) => void;
+}
+
+export interface RedisServer {
+  readonly port: number;
+  readonly url: string;
+  readonly pid: number | undefined;
+  /** SIGKILL, as a crash would; no restart even when supervised. */
+  kill(): Promise<void>;
+  /** Starts it again on the same port (after kill or stop). */
+  restart(): Promise<void>;
+  /** Graceful stop; removes the data directory if this module created it. */
+  stop(): Promise<void>;
+}
+
+const START_TIMEOUT_MS = 10_000;
+
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
+  const port = options.port ?? (await freePort());
+  const ownDir = options.dataDir === undefined;
+  const dir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'teddy-redis-')));
+  await mkdir(dir, { recursive: true });
+  const bin = options.bin ?? 'redis-server';
+  let child: ChildProcess | undefined;
+  let stopping = false;
+
+  const launch = async (): Promise<void> => {
+    const proc = spawn(
+      bin,
+      ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--daemonize', 'no'],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    child = proc;
+    let stderr = '';
+    proc.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
+    const spawned = new Promise<void>((resolve, reject) => {
+      proc.once('spawn', resolve);
+      proc.once('error', reject);
+    });
+    await spawned;
+    proc.once('exit', (code, signal) => {
+      if (child !== proc) return;
+      child = undefined;
+      if (stopping || !options.supervise) return;
+      // Supervised: a crash is answered with a restart on the same port.
+      launch().then(
+        () => options.onRestart?.(),
+        (err: Error) => options.onRestart?.(new Error(`redis-server exited (${code ?? signal}) and did not restart: ${err.message}`)),
+      );
+    });
+    try {
+      await waitForPing(port, START_TIMEOUT_MS, () => child !== proc);
+    } catch (err) {
+      proc.kill('SIGKILL');
+      throw new Error(`redis-server did not start on port ${port}: ${(err as Error).message}${stderr ? `\n${stderr}` : ''}`);
+    }
+  };
+
+  const terminate = async (signal: NodeJS.Signals): Promise<void> => {
+    const proc = child;
+    if (!proc) return;
+    child = undefined;
+    await new Promise<void>((resolve) => {
+      proc.once('exit', () => resolve());
+      proc.kill(signal);
+    });
+  };
+
+  await launch();
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    get pid() {
+      return child?.pid;
+    },
+    kill: () => terminate('SIGKILL'),
+    async restart() {
+      await terminate('SIGTERM');
+      await launch();
+    },
+    async stop() {
+      stopping = true;
+      await terminate('SIGTERM');
+      if (ownDir) await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A port that was free a moment ago (the kernel picks it; we release it for the child). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** Polls with a raw PING until the server answers +PONG (no client library needed for this). */
+async function waitForPing(port: number, timeoutMs: number, abandoned: () => boolean): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (abandoned()) throw new Error('process exited');
+    if (await ping(port)) return;
+    if (Date.now() > deadline) throw new Error(`no PONG within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+function ping(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    let reply = '';
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(500, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (d) => {
+      reply += d.toString();
+      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
+    });
+  });
+}

@@ -1,0 +1,43 @@
+/**
+ * Parsers for the simulator CLI's option values; each throws commander's
+ * InvalidArgumentError, which the CLI reports as a usage error (exit 2).
+ */
+import { InvalidArgumentError } from 'commander';
+import type { StormSpec } from './traffic-model.js';
+
+export function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+export function nonNegative(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('must be a number >= 0');
+  return n;
+}
+
+/** "60s", "2m", "500ms", or plain seconds. */
+export function parseDuration(v: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(v.trim());
+  if (!m) throw new InvalidArgumentError('must look like 60s, 2m or 500ms');
+  const ms = Number(m[1]) * ({ ms: 1, s: 1000, m: 60_000 } as const)[(m[2] ?? 's') as 'ms' | 's' | 'm'];
+  if (ms <= 0) throw new InvalidArgumentError('must be longer than 0');
+  return ms;
+}
+
+/** "drop@50%", "drop:20%@50%", "restart@70%". */
+export function parseStorm(v: string, previous: StormSpec[] = []): StormSpec[] {
+  const m = /^(drop|restart)(?::(\d+(?:\.\d+)?)%)?@(\d+(?:\.\d+)?)%$/.exec(v.trim());
+  if (!m) throw new InvalidArgumentError('must look like drop@50%, drop:20%@50% or restart@70%');
+  const at = Number(m[3]) / 100;
+  const fraction = m[2] === undefined ? 1 : Number(m[2]) / 100;
+  if (at > 1 || fraction > 1) throw new InvalidArgumentError('percentages must be at most 100%');
+  return [...previous, { kind: m[1] as StormSpec['kind'], at, fraction }];
+}
+
+export function parsePercentList(v: string, previous: number[] = []): number[] {
+  const m = /^(\d+(?:\.\d+)?)%$/.exec(v.trim());
+  if (!m || Number(m[1]) > 100) throw new InvalidArgumentError('must be a percentage of the run, e.g. 40%');
+  return [...previous, Number(m[1]) / 100];
+}

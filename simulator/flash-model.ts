@@ -1,0 +1,174 @@
+/**
+ * The bear's flash clip cache, modelled exactly as the firmware implements it
+ * (the policy in the team contract, C++ in firmware/lib/teddy_core clip_store;
+ * docs/simulator.md maps each rule to the C++). The simulator runs one model
+ * per virtual bear, so the flash hit rate it reports is the one real bears
+ * would see on the same traffic.
+ *
+ * Rules:
+ * - Space is counted in 4096-byte erase blocks; a clip takes
+ *   ceil((size + 64) / 4096) blocks (64-byte header); the budget is rounded
+ *   down to whole blocks.
+ * - Each clip has freq (uint16, saturating), lastUse (uint32 logical clock)
+ *   and pinned.
+ * - Hit: freq += 1, lastUse = ++clock. Insert: freq = 1, lastUse = ++clock,
+ *   then while it does not fit evict the unpinned clip with the smallest
+ *   (freq, lastUse); none left -> NoSpace.
+ * - Aging: whenever clock % 256 == 0 after an increment, every freq >>= 1.
+ * - On-demand admission only if the clip takes <= 1/8 of the budget's blocks.
+ * - Warm manifests pin what they list as pinned, unpin what they no longer
+ *   list, insert in priority order; applied only if newer than the last one.
+ * - Reboot: freq = 1 and lastUse in index (slot) order; pinned persists.
+ */
+
+export const BLOCK_BYTES = 4096;
+export const CLIP_HEADER_BYTES = 64;
+const FREQ_MAX = 0xffff;
+const CLOCK_MOD = 0x1_0000_0000;
+const AGING_PERIOD = 256;
+
+export function clipBlocks(size: number): number {
+  return Math.ceil((size + CLIP_HEADER_BYTES) / BLOCK_BYTES);
+}
+
+interface Slot {
+  id: string;
+  size: number;
+  blocks: number;
+  freq: number;
+  lastUse: number;
+  pinned: boolean;
+}
+
+export type InsertResult = 'stored' | 'present' | 'notAdmitted' | 'noSpace';
+
+export interface WarmClip {
+  /** Clip id, hex. */
+  id: string;
+  size: number;
+  pinned: boolean;
+  /** 0 is stored first. */
+  priority: number;
+}
+
+export interface FlashStats {
+  hits: number;
+  misses: number;
+  evictions: number;
+  inserts: number;
+  usedBlocks: number;
+  budgetBlocks: number;
+  clips: number;
+}
+
+export interface FlashModel {
+  readonly budgetBlocks: number;
+  has(id: string): boolean;
+  /** A play of this clip: true (and bookkeeping) if it is in flash. */
+  play(id: string): boolean;
+  /** Stores a clip downloaded because it was played and missing, if admission allows. */
+  admitOnDemand(id: string, size: number): InsertResult;
+  /** Applies a warm manifest; undefined if its seq is not newer than the last one applied. */
+  applyWarm(seq: number, clips: readonly WarmClip[]): { stored: string[]; failed: string[] } | undefined;
+  readonly warmSeq: number;
+  reboot(): void;
+  /** Clip ids in index (slot) order. */
+  ids(): string[];
+  stats(): FlashStats;
+}
+
+export function createFlashModel(budgetBytes: number): FlashModel {
+  const budgetBlocks = Math.floor(budgetBytes / BLOCK_BYTES);
+  // Index slots as the firmware keeps them: a freed slot is reused by the next insert.
+  const slots: (Slot | undefined)[] = [];
+  const byId = new Map<string, Slot>();
+  let clock = 0;
+  let usedBlocks = 0;
+  let warmSeq = 0;
+  let hits = 0;
+  let misses = 0;
+  let evictions = 0;
+  let inserts = 0;
+
+  const tick = (): number => {
+    clock = (clock + 1) % CLOCK_MOD;
+    if (clock % AGING_PERIOD === 0) for (const s of byId.values()) s.freq >>= 1;
+    return clock;
+  };
+
+  const evictOne = (): boolean => {
+    let victim: Slot | undefined;
+    for (const s of byId.values()) {
+      if (s.pinned) continue;
+      if (!victim || s.freq < victim.freq || (s.freq === victim.freq && s.lastUse < victim.lastUse)) victim = s;
+    }
+    if (!victim) return false;
+    slots[slots.indexOf(victim)] = undefined;
+    byId.delete(victim.id);
+    usedBlocks -= victim.blocks;
+    evictions++;
+    return true;
+  };
+
+  const insert = (id: string, size: number, pinned: boolean): InsertResult => {
+    const existing = byId.get(id);
+    if (existing) {
+      existing.pinned = pinned;
+      return 'present';
+    }
+    const slot: Slot = { id, size, blocks: clipBlocks(size), freq: 1, lastUse: tick(), pinned };
+    while (usedBlocks + slot.blocks > budgetBlocks) if (!evictOne()) return 'noSpace';
+    const free = slots.indexOf(undefined);
+    if (free >= 0) slots[free] = slot;
+    else slots.push(slot);
+    byId.set(id, slot);
+    usedBlocks += slot.blocks;
+    inserts++;
+    return 'stored';
+  };
+
+  return {
+    budgetBlocks,
+    has: (id) => byId.has(id),
+    play(id) {
+      const s = byId.get(id);
+      if (!s) {
+        misses++;
+        return false;
+      }
+      hits++;
+      s.freq = Math.min(FREQ_MAX, s.freq + 1);
+      s.lastUse = tick();
+      return true;
+    },
+    admitOnDemand(id, size) {
+      if (byId.has(id)) return 'present';
+      if (clipBlocks(size) * 8 > budgetBlocks) return 'notAdmitted';
+      return insert(id, size, false);
+    },
+    applyWarm(seq, clips) {
+      if (seq <= warmSeq) return undefined;
+      warmSeq = seq;
+      const listed = new Map(clips.map((c) => [c.id, c]));
+      for (const s of byId.values()) s.pinned = listed.get(s.id)?.pinned ?? false;
+      const stored: string[] = [];
+      const failed: string[] = [];
+      const ordered = clips.map((c, i) => ({ c, i })).sort((a, b) => a.c.priority - b.c.priority || a.i - b.i);
+      for (const { c } of ordered) (insert(c.id, c.size, c.pinned) === 'noSpace' ? failed : stored).push(c.id);
+      return { stored, failed };
+    },
+    get warmSeq() {
+      return warmSeq;
+    },
+    reboot() {
+      clock = 0;
+      for (const s of slots) {
+        if (!s) continue;
+        s.freq = 1;
+        s.lastUse = ++clock;
+      }
+    },
+    ids: () => slots.filter((s): s is Slot => s !== undefined).map((s) => s.id),
+    stats: () => ({ hits, misses, evictions, inserts, usedBlocks, budgetBlocks, clips: byId.size }),
+  };
+}

@@ -1,0 +1,219 @@
+/**
+ * The gateway under test as a child process, started through its own CLI
+ * (`gateway/cli.ts start --ready-json`), so the simulator measures exactly
+ * what an operator runs, in its own process: its CPU and RSS are sampled
+ * from /proc without the simulator's thousands of MQTT clients mixed in.
+ * A restart (for a reconnect storm) stops it with SIGTERM and starts it again
+ * on the same ports and data directory.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import { combineGatewayCounters, NO_GATEWAY_COUNTERS, scrapeGatewayMetrics, type GatewayCounters } from './gateway-metrics.js';
+
+const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** Linux reports CPU times in /proc/<pid>/stat in clock ticks; USER_HZ is 100 on every mainstream arch. */
+const CLOCK_TICKS_PER_S = 100;
+
+export interface GatewayProcessOptions {
+  dataDir: string;
+  fleetKey: string;
+  redisUrl?: string;
+  providerLatencyMs?: number;
+  /** Extra CLI arguments for `start`. */
+  extraArgs?: string[];
+  /** Where the gateway's stderr (its logs) goes. */
+  logFile?: string;
+  readyTimeoutMs?: number;
+}
+
+export interface ResourceSample {
+  /** Seconds since sampling began. */
+  t: number;
+  /** CPU used since the previous sample, percent of one core. */
+  cpuPct: number;
+  rssMB: number;
+}
+
+export interface GatewayProcess {
+  readonly mqttUrl: string;
+  readonly httpUrl: string;
+  readonly pid: number;
+  readonly samples: ResourceSample[];
+  /** Highest RSS seen by the kernel (VmHWM) across all incarnations, MB. */
+  readonly peakRssMB: number;
+  readonly restarts: number;
+  /**
+   * The gateway's Prometheus counters since it was first started, summed over
+   * restarts; undefined if its metrics endpoint does not answer.
+   */
+  counters(): Promise<GatewayCounters | undefined>;
+  /** Runs the CLI's `warm` command against this gateway: push a warm manifest to every bear. */
+  pushWarm(): Promise<void>;
+  restart(): Promise<void>;
+  /** Stops the gateway (idempotent). */
+  stop(): Promise<void>;
+}
+
+interface Ready {
+  event: 'ready';
+  mqttUrl: string;
+  httpUrl: string;
+  pid: number;
+}
+
+export async function startGatewayProcess(o: GatewayProcessOptions): Promise<GatewayProcess> {
+  const log: WriteStream | undefined = o.logFile ? createWriteStream(o.logFile, { flags: 'a' }) : undefined;
+  const baseArgs = ['--data-dir', o.dataDir, '--fleet-key', o.fleetKey];
+  if (o.redisUrl) baseArgs.push('--redis-url', o.redisUrl);
+  if (o.providerLatencyMs !== undefined) baseArgs.push('--provider-latency-ms', String(o.providerLatencyMs));
+  baseArgs.push(...(o.extraArgs ?? []));
+
+  let child: ChildProcess;
+  let ready: Ready;
+  ({ child, ready } = await launch(['--mqtt-port', '0', '--http-port', '0', ...baseArgs], log, o.readyTimeoutMs));
+  // Later incarnations reuse the first one's ports, so bears reconnect to the same address.
+  const ports = ['--mqtt-port', new URL(ready.mqttUrl).port, '--http-port', new URL(ready.httpUrl).port];
+
+  const samples: ResourceSample[] = [];
+  let peakRssMB = 0;
+  let restarts = 0;
+  const started = Date.now();
+  let last = { at: Date.now(), ticks: cpuTicks(ready.pid) ?? 0, pid: ready.pid };
+  const sampler = setInterval(() => {
+    const now = Date.now();
+    const ticks = cpuTicks(ready.pid);
+    const status = procStatus(ready.pid);
+    if (ticks === undefined || !status) return;
+    const used = last.pid === ready.pid ? ticks - last.ticks : ticks;
+    samples.push({ t: (now - started) / 1000, cpuPct: (100 * used) / CLOCK_TICKS_PER_S / ((now - last.at) / 1000), rssMB: status.rssMB });
+    peakRssMB = Math.max(peakRssMB, status.hwmMB);
+    last = { at: now, ticks, pid: ready.pid };
+  }, 1000);
+  sampler.unref();
+
+  let stopped = false;
+  // Counters of earlier incarnations, scraped just before each was stopped.
+  let carried: GatewayCounters | undefined = NO_GATEWAY_COUNTERS;
+  const stopChild = async (): Promise<void> => {
+    const status = procStatus(ready.pid);
+    if (status) peakRssMB = Math.max(peakRssMB, status.hwmMB);
+    const last = child.exitCode === null ? await scrapeGatewayMetrics(ready.httpUrl) : undefined;
+    carried = carried && last ? combineGatewayCounters(carried, last, 1) : undefined;
+    await terminate(child);
+  };
+
+  return {
+    get mqttUrl() {
+      return ready.mqttUrl;
+    },
+    get httpUrl() {
+      return ready.httpUrl;
+    },
+    get pid() {
+      return ready.pid;
+    },
+    samples,
+    get peakRssMB() {
+      return peakRssMB;
+    },
+    get restarts() {
+      return restarts;
+    },
+    async counters() {
+      const now = await scrapeGatewayMetrics(ready.httpUrl);
+      return carried && now ? combineGatewayCounters(carried, now, 1) : undefined;
+    },
+    async pushWarm() {
+      await runCli(['warm', '--data-dir', o.dataDir]);
+    },
+    async restart() {
+      await stopChild();
+      ({ child, ready } = await launch([...ports, ...baseArgs], log, o.readyTimeoutMs));
+      restarts++;
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(sampler);
+      await stopChild();
+      log?.end();
+    },
+  };
+}
+
+function cliArgs(args: string[]): string[] {
+  return ['--import', 'tsx', 'gateway/cli.ts', ...args];
+}
+
+async function launch(args: string[], log: WriteStream | undefined, timeoutMs = 60_000): Promise<{ child: ChildProcess; ready: Ready }> {
+  const child = spawn(process.execPath, cliArgs(['start', ...args, '--ready-json']), { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderrTail = '';
+  child.stderr!.on('data', (chunk: Buffer) => {
+    log?.write(chunk);
+    stderrTail = (stderrTail + chunk.toString()).slice(-4000);
+  });
+  const lines = createInterface({ input: child.stdout! });
+  try {
+    const ready = await new Promise<Ready>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`gateway not ready within ${timeoutMs} ms`)), timeoutMs);
+      child.once('exit', (code, signal) => reject(new Error(`gateway exited (${code ?? signal}) before ready`)));
+      lines.on('line', (line) => {
+        try {
+          const msg = JSON.parse(line) as Ready;
+          if (msg.event !== 'ready') return;
+          clearTimeout(timer);
+          resolve(msg);
+        } catch {
+          // not the ready line
+        }
+      });
+    });
+    return { child, ready };
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw new Error(`${(err as Error).message}\n--- gateway stderr ---\n${stderrTail}`);
+  }
+}
+
+function runCli(args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, cliArgs(args), { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`gateway ${args[0]} exited ${code}: ${stderr.slice(-2000)}`))));
+  });
+}
+
+async function terminate(child: ChildProcess, graceMs = 10_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** utime + stime of a process, in clock ticks; undefined if it is gone. */
+export function cpuTicks(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may contain spaces; fields after its closing parenthesis are fixed.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Current and peak resident set size of a process, MB; undefined if it is gone. */
+export function procStatus(pid: number): { rssMB: number; hwmMB: number } | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
+    return { rssMB: kb('VmRSS') / 1024, hwmMB: kb('VmHWM') / 1024 };
+  } catch {
+    return undefined;
+  }
+}

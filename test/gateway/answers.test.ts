@@ -1,0 +1,133 @@
+/**
+ * The answer path end to end: provider on the first utterance, cache on the
+ * second; the clip URL in the answer downloads the right bytes from the HTTP
+ * origin, with Range, and refuses tampered or expired URLs.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deriveDeviceSecret } from '../../gateway/device-secret.js';
+import { createDemoProvider } from '../../gateway/providers/demo-provider.js';
+import { PROMPTS, promptAudio } from '../../gateway/providers/phrasebook.js';
+import type { Provider } from '../../gateway/providers/provider.js';
+import { signClipUrl } from '../../sdk/l3/signed-url.js';
+import { AnswerSource, ErrorCode, UtteranceFormat, type Answer, type Clip } from '../../sdk/protocol/index.js';
+import { connectBear, startTestGateway, textUtterance, type TestBear, type TestGateway } from './harness.js';
+
+const FLEET_KEY = 'answers-fleet';
+const calls = { transcribe: 0, respond: 0, synthesize: 0 };
+// The real demo provider, counted: the test's witness of which requests reached the AI.
+const demo = createDemoProvider({ latencyMs: 0, log: pino({ level: 'silent' }) });
+const counted: Provider = {
+  ...demo,
+  transcribe: (a, f) => (calls.transcribe++, demo.transcribe(a, f)),
+  respond: (t) => (calls.respond++, demo.respond(t)),
+  synthesize: (t, v) => (calls.synthesize++, demo.synthesize(t, v)),
+};
+
+let t: TestGateway;
+let bear: TestBear;
+beforeAll(async () => {
+  t = await startTestGateway({ fleetKey: FLEET_KEY, provider: counted });
+  bear = await connectBear(t.gateway.mqttUrl, 'answer-bear', deriveDeviceSecret(FLEET_KEY, 'answer-bear'));
+});
+afterAll(async () => {
+  await bear?.close();
+  await t?.stop();
+});
+
+describe('utterance -> answer', () => {
+  it('answers a repeated utterance from cache without calling the provider', async () => {
+    const audio = promptAudio(PROMPTS[0]!);
+    const first = (await bear.request({ type: 'utterance', id: 1, audio, format: UtteranceFormat.mulaw8k })) as Answer;
+    expect(first).toMatchObject({ type: 'answer', id: 1, source: AnswerSource.provider });
+    expect(first.reply).toMatch(/once upon a time/i);
+    const before = { ...calls };
+    expect(before.transcribe).toBe(1);
+    expect(before.respond).toBe(1);
+
+    const second = (await bear.request({ type: 'utterance', id: 2, audio, format: UtteranceFormat.mulaw8k })) as Answer;
+    expect(second.source).not.toBe(AnswerSource.provider);
+    expect(second.reply).toBe(first.reply);
+    expect(Buffer.compare(second.clip.sha256, first.clip.sha256)).toBe(0);
+    expect(calls).toEqual(before);
+  });
+
+  it('serves the answer clip from the origin: right bytes and SHA-256, ETag, Range, immutable', async () => {
+    const answer = (await bear.request(textUtterance(3, 'what do bears eat'))) as Answer;
+    const sha = Buffer.from(answer.clip.sha256).toString('hex');
+    const res = await fetch(answer.clip.url);
+    expect(res.status).toBe(200);
+    const body = new Uint8Array(await res.arrayBuffer());
+    expect(body.length).toBe(answer.clip.size);
+    expect(createHash('sha256').update(body).digest('hex')).toBe(sha);
+    expect(res.headers.get('etag')).toBe(`"${sha}"`);
+    expect(res.headers.get('accept-ranges')).toBe('bytes');
+    expect(res.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+
+    const part = await fetch(answer.clip.url, { headers: { range: 'bytes=100-1099' } });
+    expect(part.status).toBe(206);
+    expect(part.headers.get('content-range')).toBe(`bytes 100-1099/${answer.clip.size}`);
+    expect(Buffer.compare(Buffer.from(await part.arrayBuffer()), Buffer.from(body.subarray(100, 1100)))).toBe(0);
+
+    const beyond = await fetch(answer.clip.url, { headers: { range: `bytes=${answer.clip.size}-` } });
+    expect(beyond.status).toBe(416);
+    expect(beyond.headers.get('content-range')).toBe(`bytes */${answer.clip.size}`);
+    expect((await fetch(answer.clip.url, { headers: { 'if-none-match': `"${sha}"` } })).status).toBe(304);
+    expect((await fetch(answer.clip.url, { method: 'HEAD' })).headers.get('content-length')).toBe(String(answer.clip.size));
+  });
+
+  it('refuses tampered and expired clip URLs with 403', async () => {
+    const answer = (await bear.request(textUtterance(4, 'why do cats purr'))) as Answer;
+    const url = new URL(answer.clip.url);
+    const otherSha = createHash('sha256').update('other').digest('hex');
+    const tampered = [
+      answer.clip.url.replace(/\/clips\/[0-9a-f]{64}/, `/clips/${otherSha}`),
+      answer.clip.url.replace(/e=\d+/, `e=${answer.clip.expires + 3600}`),
+      answer.clip.url.replace(/s=[^&]+$/, 's=AAAA'),
+      `${url.origin}${url.pathname}`,
+    ];
+    for (const bad of tampered) expect((await fetch(bad)).status, bad).toBe(403);
+
+    const urlKey = readFileSync(join(t.dataDir, 'url-key'), 'utf8').trim();
+    const sha = Buffer.from(answer.clip.sha256).toString('hex');
+    const expired = signClipUrl({ origin: url.origin, sha256: sha, key: urlKey, expiresAt: Math.floor(Date.now() / 1000) - 1 });
+    const res = await fetch(expired);
+    expect(res.status).toBe(403);
+    expect(await res.text()).toMatch(/expired/);
+    const valid = signClipUrl({ origin: url.origin, sha256: sha, key: urlKey, expiresAt: Math.floor(Date.now() / 1000) + 60 });
+    expect((await fetch(valid)).status).toBe(200);
+  });
+
+  it('looks clips up by id, inline when small enough, notFound otherwise', async () => {
+    const answer = (await bear.request(textUtterance(5, 'count to five'))) as Answer;
+    const byUrl = (await bear.request({ type: 'clipGet', id: 6, clipId: answer.clip.clipId })) as Clip;
+    expect(byUrl).toMatchObject({ type: 'clip', id: 6 });
+    expect(byUrl.clip.inline).toBeUndefined();
+    const inline = (await bear.request({ type: 'clipGet', id: 7, clipId: answer.clip.clipId, maxInline: 60_000 })) as Clip;
+    expect(createHash('sha256').update(inline.clip.inline!).digest('hex')).toBe(Buffer.from(answer.clip.sha256).toString('hex'));
+    expect(await bear.request({ type: 'clipGet', id: 8, clipId: new Uint8Array(8) })).toMatchObject({
+      type: 'error', id: 8, code: ErrorCode.notFound,
+    });
+  });
+
+  it('logs no child words and no audio', () => {
+    const logs = t.logs.join('');
+    for (const words of ['what do bears eat', 'why do cats purr', 'count to five', PROMPTS[0]!]) expect(logs).not.toContain(words);
+    expect(logs).toContain('"deviceId":"answer-bear"');
+  });
+
+  it('exposes health and metrics', async () => {
+    const health = await fetch(`${t.gateway.httpUrl}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ ok: true, bears: 1 });
+    const metrics = await (await fetch(`${t.gateway.httpUrl}/metrics`)).text();
+    expect(metrics).toMatch(/teddy_gateway_connected_bears 1/);
+    expect(metrics).toMatch(/teddy_gateway_requests_total\{type="utterance",outcome="ok"\} \d+/);
+    expect(metrics).toMatch(/teddy_gateway_request_duration_seconds_bucket\{le="[^"]+",type="utterance"\}/);
+    expect(metrics).toMatch(/teddy_cache_hits\{layer="l1"\} [1-9]/);
+    expect(metrics).toMatch(/teddy_gateway_provider_calls_total\{op="respond"\} [1-9]/);
+  });
+});

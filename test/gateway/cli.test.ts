@@ -1,0 +1,78 @@
+/**
+ * The CLI as a user runs it: a child process started with `start
+ * --ready-json`, the registry and admin commands against it, and a graceful
+ * exit 0 on SIGTERM.
+ */
+import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRedis, type RedisHandle } from '../helpers/redis.js';
+import { connectBear } from './harness.js';
+
+const run = promisify(execFile);
+const CLI = ['--import', 'tsx', 'gateway/cli.ts'];
+const cli = (...args: string[]) => run(process.execPath, [...CLI, ...args], { cwd: process.cwd() });
+
+let dataDir: string;
+let redis: RedisHandle;
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'teddy-cli-'));
+  redis = await startRedis();
+});
+afterAll(async () => {
+  await redis?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+function startChild(): { child: ChildProcessWithoutNullStreams; ready: Promise<{ event: string; mqttUrl: string; httpUrl: string; pid: number }> } {
+  const child = spawn(process.execPath, [...CLI, 'start', '--ready-json', '--mqtt-port', '0', '--http-port', '0', '--data-dir', dataDir, '--redis-url', redis.url, '--provider-latency-ms', '0'], {
+    cwd: process.cwd(),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const stderr: string[] = [];
+  child.stderr.on('data', (c: Buffer) => stderr.push(c.toString()));
+  const ready = new Promise<{ event: string; mqttUrl: string; httpUrl: string; pid: number }>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout });
+    lines.once('line', (line) => resolve(JSON.parse(line)));
+    child.once('exit', (code) => reject(new Error(`gateway exited ${code} before ready: ${stderr.join('')}`)));
+  });
+  return { child, ready };
+}
+
+describe('teddycache CLI', () => {
+  it('prints help and refuses bad arguments with a non-zero exit', async () => {
+    expect((await cli('--help')).stdout).toMatch(/start[\s\S]*device[\s\S]*warm[\s\S]*stats/);
+    await expect(cli('start', '--mqtt-port', 'abc')).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/port/) });
+    await expect(cli('warm', '--data-dir', join(dataDir, 'nothing-here'))).rejects.toMatchObject({
+      code: 1, stderr: expect.stringMatching(/no running gateway/),
+    });
+  });
+
+  it('start --ready-json, device add, warm and stats against it, exit 0 on SIGTERM', async () => {
+    const { stdout } = await cli('device', 'add', 'cli-bear', '--json', '--data-dir', dataDir);
+    const { secret } = JSON.parse(stdout) as { id: string; secret: string };
+    expect((await cli('device', 'list', '--data-dir', dataDir)).stdout).toMatch(/^cli-bear\t/);
+
+    const { child, ready } = startChild();
+    const info = await ready;
+    expect(info).toMatchObject({ event: 'ready', pid: child.pid });
+    expect(info.mqttUrl).toMatch(/^mqtt:\/\/127\.0\.0\.1:\d+$/);
+
+    const bear = await connectBear(info.mqttUrl, 'cli-bear', secret);
+    await bear.request({ type: 'hello', id: 1, fw: '1.0.0', flashBudget: 1 << 20, clips: [], warmSeq: 0 });
+    await bear.waitForWarms(1);
+    expect((await cli('warm', '--device', 'cli-bear', '--data-dir', dataDir)).stdout).toMatch(/pushed 1 warm manifest/);
+    await bear.waitForWarms(2);
+    const stats = JSON.parse((await cli('stats', '--data-dir', dataDir)).stdout) as { bears: { connected: number } };
+    expect(stats.bears.connected).toBe(1);
+    await bear.close();
+
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+});

@@ -1,0 +1,133 @@
+/**
+ * Test harness: a real gateway in-process (ports 0, temp data dir, real
+ * redis-server from the shared helper) and a small real MQTT bear (mqtt.js)
+ * that speaks the protocol.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import type { MqttClient } from 'mqtt';
+import { pino } from 'pino';
+import { startGateway, type Gateway, type GatewayOptions } from '../../gateway/index.js';
+import { decodeMessage, deviceTopic, encodeMessage, type Message, type Warm } from '../../sdk/protocol/index.js';
+import { startRedis, type RedisHandle } from '../helpers/redis.js';
+import { connectMqtt } from './mqtt-connect.js';
+
+export interface TestGateway {
+  gateway: Gateway;
+  dataDir: string;
+  redis: RedisHandle;
+  /** Every log line the gateway wrote, as text (to check nothing sensitive is logged). */
+  logs: string[];
+  stop(): Promise<void>;
+}
+
+export async function startTestGateway(options: Partial<GatewayOptions> = {}): Promise<TestGateway> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'teddy-gw-'));
+  const redis = await startRedis();
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      logs.push(chunk.toString());
+      done();
+    },
+  });
+  const gateway = await startGateway({
+    mqttPort: 0,
+    httpPort: 0,
+    dataDir,
+    redisUrl: redis.url,
+    providerLatencyMs: 0,
+    logger: pino({ level: 'debug' }, sink),
+    ...options,
+  });
+  return {
+    gateway,
+    dataDir,
+    redis,
+    logs,
+    async stop() {
+      await gateway.close();
+      await redis.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface TestBear {
+  readonly id: string;
+  readonly client: MqttClient;
+  /** Sends a request and resolves with the response carrying its correlation id. */
+  request(message: Message & { id: number }, timeoutMs?: number): Promise<Message>;
+  /** Publishes raw bytes on the bear's own req topic; resolves with the next response. */
+  requestRaw(payload: Uint8Array, timeoutMs?: number): Promise<Message>;
+  /** Warm manifests received so far. */
+  readonly warms: Warm[];
+  /** Resolves when `count` manifests have arrived. */
+  waitForWarms(count: number, timeoutMs?: number): Promise<Warm[]>;
+  close(): Promise<void>;
+}
+
+export async function connectBear(mqttUrl: string, id: string, secret: string): Promise<TestBear> {
+  const client = await connectMqtt(mqttUrl, { clientId: id, username: id, password: secret, clean: true });
+  const pending = new Map<number, (m: Message) => void>();
+  const anyResponse: ((m: Message) => void)[] = [];
+  const warms: Warm[] = [];
+  const warmWaiters: (() => void)[] = [];
+  client.on('message', (topic, payload) => {
+    const message = decodeMessage(payload, Infinity);
+    if (topic.endsWith('/warm') && message.type === 'warm') {
+      warms.push(message);
+      for (const w of warmWaiters.splice(0)) w();
+      return;
+    }
+    const id = 'id' in message ? message.id : 0;
+    const waiter = pending.get(id) ?? anyResponse.shift();
+    pending.delete(id);
+    waiter?.(message);
+  });
+  await client.subscribeAsync([deviceTopic(id, 'res'), deviceTopic(id, 'warm')], { qos: 1 });
+
+  const awaitResponse = (register: (resolve: (m: Message) => void) => void, timeoutMs: number, what: string): Promise<Message> =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${id}: no response to ${what} within ${timeoutMs} ms`)), timeoutMs);
+      register((m) => {
+        clearTimeout(timer);
+        resolve(m);
+      });
+    });
+
+  return {
+    id,
+    client,
+    warms,
+    request(message, timeoutMs = 10_000) {
+      const response = awaitResponse((r) => pending.set(message.id, r), timeoutMs, message.type);
+      client.publish(deviceTopic(id, 'req'), encodeMessage(message), { qos: 1 });
+      return response;
+    },
+    requestRaw(payload, timeoutMs = 10_000) {
+      const response = awaitResponse((r) => anyResponse.push(r), timeoutMs, 'raw request');
+      client.publish(deviceTopic(id, 'req'), Buffer.from(payload), { qos: 1 });
+      return response;
+    },
+    waitForWarms(count, timeoutMs = 10_000) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`${id}: ${warms.length}/${count} warm manifests after ${timeoutMs} ms`)), timeoutMs);
+        const check = (): void => {
+          if (warms.length >= count) {
+            clearTimeout(timer);
+            resolve(warms);
+          } else warmWaiters.push(check);
+        };
+        check();
+      });
+    },
+    close: () => client.endAsync(),
+  };
+}
+
+export const textUtterance = (id: number, text: string, voice?: string): Message & { id: number } => ({
+  type: 'utterance', id, audio: new TextEncoder().encode(text), format: 2, ...(voice ? { voice } : {}),
+});

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { createBearSessions } from '../../gateway/bear-sessions.js';
+import { createClipCatalog, type NewClip } from '../../gateway/clip-catalog.js';
+import { planWarm, sequencePlan } from '../../gateway/warm-planner.js';
+
+const clip = (n: number, size: number, starter = false): NewClip => ({
+  clipId: Uint8Array.from([0, 0, 0, 0, 0, 0, 0, n]),
+  sha256: n.toString(16).padStart(64, '0'),
+  size,
+  codec: 1,
+  text: `line ${n}`,
+  voice: 'teddy',
+  starter,
+});
+
+// The firmware rule: ceil((size + 64) / 4096) blocks per clip; budget rounded down to whole blocks.
+const blocks = (size: number): number => Math.ceil((size + 64) / 4096);
+
+describe('warm planner', () => {
+  it('puts starters first (pinned), then fleet popularity, within the block budget', () => {
+    const catalog = createClipCatalog();
+    catalog.record(clip(1, 4032, true)); // exactly 1 block
+    const popular = catalog.record(clip(2, 4033)); // 2 blocks
+    const lessPopular = catalog.record(clip(3, 100)); // 1 block
+    catalog.record(clip(4, 100)); // never played: not planned
+    for (let i = 0; i < 5; i++) catalog.countPlay(popular);
+    catalog.countPlay(lessPopular);
+
+    const plan = planWarm(catalog.all(), new Map(), 4 * 4096 + 4095);
+    expect(plan.map((p) => [p.clip.clipIdHex.slice(-2), p.priority, p.pinned])).toEqual([
+      ['01', 0, true],
+      ['02', 1, false],
+      ['03', 2, false],
+    ]);
+    expect(plan.reduce((n, p) => n + blocks(p.clip.size), 0)).toBe(4);
+  });
+
+  it('skips a clip that does not fit and takes smaller ones after it', () => {
+    const catalog = createClipCatalog();
+    const big = catalog.record(clip(1, 3 * 4096));
+    const small = catalog.record(clip(2, 10));
+    catalog.countPlay(big);
+    catalog.countPlay(big);
+    catalog.countPlay(small);
+    const plan = planWarm(catalog.all(), new Map(), 3 * 4096);
+    expect(plan.map((p) => p.clip.clipIdHex.slice(-2))).toEqual(['02']);
+    expect(planWarm(catalog.all(), new Map(), 4095)).toEqual([]);
+  });
+
+  it("ranks the bear's own history above fleet popularity", () => {
+    const catalog = createClipCatalog();
+    const fleetFavourite = catalog.record(clip(1, 100));
+    const mine = catalog.record(clip(2, 100));
+    for (let i = 0; i < 10; i++) catalog.countPlay(fleetFavourite);
+    catalog.countPlay(mine);
+    const plan = planWarm(catalog.all(), new Map([[mine.clipIdHex, 3]]), 1 * 4096);
+    expect(plan.map((p) => p.clip.clipIdHex.slice(-2))).toEqual(['02']);
+  });
+
+  it('numbers manifests: same plan same seq, changed plan next seq, above what the bear applied', () => {
+    const catalog = createClipCatalog();
+    catalog.record(clip(1, 100, true));
+    const sessions = createBearSessions();
+    const bear = sessions.hello('bear-1', '1.0.0', 65536, [], 7);
+    const first = sequencePlan(bear, planWarm(catalog.all(), bear.history, bear.flashBudget));
+    expect(first).toEqual({ seq: 8, due: true });
+    bear.appliedSeq = 8;
+    expect(sequencePlan(bear, planWarm(catalog.all(), bear.history, bear.flashBudget))).toEqual({ seq: 8, due: false });
+    catalog.countPlay(catalog.record(clip(2, 100)));
+    expect(sequencePlan(bear, planWarm(catalog.all(), bear.history, bear.flashBudget))).toEqual({ seq: 9, due: true });
+  });
+});

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { ContentType } from '../../sdk/index.js';
+import { useRedisCaches } from '../helpers/cache.js';
+
+const env = useRedisCaches();
+
+const slowCompute = (counter: { calls: number }) => async () => {
+  counter.calls += 1;
+  await new Promise((r) => setTimeout(r, 100));
+  return { answer: 'Teddy bears love honey', at: counter.calls };
+};
+
+describe('stampede protection', () => {
+  it('200 concurrent misses in one instance compute once', async () => {
+    const cache = await env.caches.make();
+    const counter = { calls: 0 };
+    const results = await Promise.all(
+      Array.from({ length: 200 }, () => cache.getWithFallback('popular-question', ContentType.AI_RESPONSE, slowCompute(counter))),
+    );
+    expect(counter.calls).toBe(1);
+    expect(new Set(results.map((r) => JSON.stringify(r))).size).toBe(1);
+    expect(cache.getPerformanceMetrics().coalescedComputes).toBe(199);
+  });
+
+  it('200 concurrent misses across two instances sharing Redis compute once', async () => {
+    const a = await env.caches.make();
+    const b = await env.caches.make();
+    const counter = { calls: 0 };
+    const compute = slowCompute(counter);
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => (i % 2 ? a : b).getWithFallback('shared-question', ContentType.AI_RESPONSE, compute)),
+    );
+    expect(counter.calls).toBe(1);
+    expect(new Set(results.map((r) => JSON.stringify(r))).size).toBe(1);
+  });
+
+  it('a failed compute releases the lock, and the next caller computes', async () => {
+    const a = await env.caches.make();
+    const b = await env.caches.make();
+    await expect(
+      a.getWithFallback('flaky', ContentType.AI_RESPONSE, async () => {
+        throw new Error('provider down');
+      }),
+    ).rejects.toThrow('provider down');
+    expect(await b.getWithFallback('flaky', ContentType.AI_RESPONSE, async () => 'recovered')).toBe('recovered');
+  });
+});

@@ -1,0 +1,88 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { createCircuitBreaker } from '../../sdk/circuit-breaker.js';
+import { ContentType, POLICIES, policyFor, UnknownContentTypeError } from '../../sdk/index.js';
+import { createKeyring } from '../../sdk/crypto.js';
+import { aiResponseKey, clipIdFor, voiceSynthesisDigest } from '../../sdk/keys.js';
+import { decodeBody, encodeBody, packRecord, unpackRecord } from '../../sdk/value-codec.js';
+
+const ring = createKeyring({ a: Buffer.alloc(32, 3).toString('base64') });
+
+describe('value codec', () => {
+  it('round-trips any CBOR value through every flag combination (property)', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.boolean(), fc.boolean(), (value, compress, encrypt) => {
+        const body = encodeBody(value, 123);
+        const record = packRecord(body, { compressAbove: compress ? 0 : undefined, keyring: encrypt ? ring : undefined, aad: 'k' });
+        expect(record[0]! >> 4).toBe(1);
+        expect(decodeBody(unpackRecord(record, ring, 'k'))).toEqual({ value: JSON.parse(JSON.stringify(value)), expiresAt: 123 });
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('keeps byte arrays as bytes', () => {
+    const bytes = new Uint8Array([0, 1, 254, 255]);
+    const out = decodeBody(unpackRecord(packRecord(encodeBody(bytes, 1), { compressAbove: undefined, keyring: undefined, aad: '' }), undefined, '')).value;
+    expect(out).toBeInstanceOf(Uint8Array);
+    expect([...(out as Uint8Array)]).toEqual([0, 1, 254, 255]);
+  });
+
+  it('refuses a record moved to another key, a tampered one, and an unknown version', () => {
+    const record = packRecord(encodeBody('secret', 1), { compressAbove: undefined, keyring: ring, aad: 'key-a' });
+    expect(() => unpackRecord(record, ring, 'key-b')).toThrow();
+    const tampered = Buffer.from(record);
+    tampered[tampered.length - 1]! ^= 1;
+    expect(() => unpackRecord(tampered, ring, 'key-a')).toThrow();
+    expect(() => unpackRecord(Buffer.from([0x20, 1]), ring, 'k')).toThrow(/version/);
+    expect(() => unpackRecord(Buffer.alloc(0), ring, 'k')).toThrow();
+  });
+});
+
+describe('circuit breaker', () => {
+  it('opens after the threshold, probes once after the reset time, closes on success', () => {
+    let now = 0;
+    const states: string[] = [];
+    const b = createCircuitBreaker({ failureThreshold: 3, resetMs: 100, now: () => now, onChange: (s) => states.push(s) });
+    for (let i = 0; i < 3; i++) {
+      expect(b.allow()).toBe(true);
+      b.failure();
+    }
+    expect(b.state).toBe('open');
+    expect(b.allow()).toBe(false);
+    now = 100;
+    expect(b.allow()).toBe(true); // the probe
+    expect(b.allow()).toBe(false); // only one
+    b.failure();
+    expect(b.state).toBe('open');
+    now = 200;
+    expect(b.allow()).toBe(true);
+    b.success();
+    expect(b.state).toBe('closed');
+    expect(states).toEqual(['open', 'half-open', 'open', 'half-open', 'closed']);
+  });
+});
+
+describe('policies and keys', () => {
+  it('follow the seed table', () => {
+    const layers = (t: ContentType) => [POLICIES[t].l1, POLICIES[t].l2, POLICIES[t].l3];
+    expect(layers(ContentType.AUDIO_TRANSCRIPTION)).toEqual([true, true, false]);
+    expect(POLICIES[ContentType.AUDIO_TRANSCRIPTION].ttlSeconds).toBe(3600);
+    expect(POLICIES[ContentType.AI_RESPONSE]).toMatchObject({ ttlSeconds: 1800, warm: true });
+    expect(layers(ContentType.VOICE_SYNTHESIS)).toEqual([true, true, true]);
+    expect(POLICIES[ContentType.VOICE_SYNTHESIS].ttlSeconds).toBe(86400);
+    expect(POLICIES[ContentType.STATIC_ASSET].ttlSeconds).toBe(30 * 86400);
+    expect(POLICIES[ContentType.USER_SESSION].ttlSeconds).toBe(1800);
+    expect(layers(ContentType.MODEL_WEIGHTS)).toEqual([false, true, true]);
+    for (const t of [ContentType.AUDIO_TRANSCRIPTION, ContentType.AI_RESPONSE, ContentType.USER_SESSION]) expect(POLICIES[t].encrypt).toBe(true);
+    expect(policyFor(ContentType.AI_RESPONSE, { ttlSeconds: 5 }).ttlSeconds).toBe(5);
+    expect(() => policyFor('bogus' as ContentType)).toThrow(UnknownContentTypeError);
+  });
+
+  it('hash contexts canonically and derive the clip id from the voice digest', () => {
+    expect(aiResponseKey({ a: 1, b: [1, { y: 2, x: 1 }] })).toBe(aiResponseKey({ b: [1, { x: 1, y: 2 }], a: 1 }));
+    expect(aiResponseKey('hi')).not.toBe(aiResponseKey('hi '));
+    expect(aiResponseKey('hi')).toMatch(/^[0-9a-f]{64}$/);
+    expect(Buffer.from(clipIdFor('Good night', 'bear')).toString('hex')).toBe(Buffer.from(voiceSynthesisDigest('Good night', 'bear')).toString('hex').slice(0, 16));
+  });
+});
