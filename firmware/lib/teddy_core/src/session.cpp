@@ -83,6 +83,7 @@ void Session::connect() {
   state_ = SessionState::Connecting;
   connectDeadlineMs_ = now_ + cfg_.connectTimeoutMs;
   if (mqtt_.connect() != Status::Ok) {
+    listener_.onError("connect", Status::IoError, 0);
     state_ = SessionState::Disconnected;
     scheduleReconnect();
   }
@@ -116,6 +117,8 @@ void Session::onConnected() {
 
 void Session::onDisconnected() {
   if (state_ == SessionState::Disconnected) return;
+  // Refused or dropped before the welcome: worth a line in the log (bad secret, gateway down).
+  if (state_ == SessionState::Connecting) listener_.onError("connect", Status::IoError, 0);
   state_ = SessionState::Disconnected;
   if (PendingRequest* hello = requests_.find(helloId_)) requests_.close(*hello);
   mqtt_.disconnect();
