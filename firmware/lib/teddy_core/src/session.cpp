@@ -327,7 +327,7 @@ Status Session::startDownload(Download& d, const ClipRef& c, bool toFlash, bool 
   d.offset = resumeAt;  // a download cut by a power loss resumes at its last committed chunk
   d.failures = 0;
   d.retryAtMs = now_;
-  d.sha = Sha256{};
+  d.sha.reset();
   d.reopen = false;
   d.active = true;
   return Status::Ok;
