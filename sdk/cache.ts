@@ -9,11 +9,12 @@
 import { performance } from 'node:perf_hooks';
 import type { ChainableCommander } from 'ioredis';
 import { adviseCache, type Advice } from './advice.js';
-import { policyFor, type CachePolicy, type ContentType } from './content-types.js';
+import { coarseNow } from './coarse-clock.js';
+import { ContentType, policyFor, type CachePolicy } from './content-types.js';
 import type { CacheConfig } from './config.js';
 import { acquireLock, lockHeld, releaseLock } from './compute-lock.js';
 import type { Keyring } from './crypto.js';
-import { CacheError, InvalidKeyError, ValueTooLargeError } from './errors.js';
+import { CacheError, InvalidKeyError, UnknownContentTypeError, ValueTooLargeError } from './errors.js';
 import type { InvalidationBus } from './invalidation-bus.js';
 import { sha256Hex } from './keys.js';
 import type { L1, L1Entry } from './l1.js';
@@ -22,6 +23,7 @@ import type { BlobRef, BlobStore } from './l3/blob-store.js';
 import type { L3Layer } from './l3/l3-layer.js';
 import { CacheMetrics, type PerformanceMetrics } from './metrics.js';
 import type { RedisServer } from './redis-server.js';
+import { redactUrl } from './redact-url.js';
 import { decodeBody, encodeBody, packRecord, unpackRecord } from './value-codec.js';
 
 export type CacheSource = 'l1' | 'l2' | 'l3' | 'compute' | 'stale';
@@ -64,6 +66,8 @@ export interface CacheHealth {
   readonly l2: {
     readonly enabled: boolean;
     readonly embedded: boolean;
+    /** The Redis in use, password redacted. */
+    readonly url: string | undefined;
     readonly connected: boolean;
     readonly breaker: string;
     readonly pingMs: number | undefined;
@@ -73,6 +77,11 @@ export interface CacheHealth {
 
 export interface MultiLayerCache {
   get<T = unknown>(key: string, contentType: ContentType, options?: CacheCallOptions): Promise<T | undefined>;
+  /**
+   * L1 only, synchronous: the value if this process holds it fresh, else undefined (no lower
+   * layer is asked). For hot paths that can fall back to `get` themselves.
+   */
+  peek<T = unknown>(key: string, contentType: ContentType): T | undefined;
   set(key: string, value: unknown, contentType: ContentType, options?: CacheCallOptions): Promise<void>;
   delete(key: string, contentType: ContentType): Promise<void>;
   getWithFallback<T>(key: string, contentType: ContentType, computeFn: () => Promise<T> | T, options?: CacheCallOptions): Promise<T>;
@@ -114,6 +123,8 @@ export class LayeredCache implements MultiLayerCache {
   private readonly embeddedRedis: RedisServer | undefined;
   private readonly metrics: CacheMetrics;
   private readonly flights = new Map<string, Promise<FetchResult<unknown>>>();
+  /** The policy table with the config's overrides merged once, not per call. */
+  private readonly policies: ReadonlyMap<string, CachePolicy>;
   private closed = false;
 
   constructor(parts: CacheParts) {
@@ -125,6 +136,7 @@ export class LayeredCache implements MultiLayerCache {
     this.keyring = parts.keyring;
     this.embeddedRedis = parts.embeddedRedis;
     this.metrics = parts.metrics;
+    this.policies = new Map(Object.values(ContentType).map((t) => [t, policyFor(t, this.cfg.policies[t])]));
   }
 
   get blobStore(): BlobStore | undefined {
@@ -132,12 +144,8 @@ export class LayeredCache implements MultiLayerCache {
   }
 
   get<T = unknown>(key: string, contentType: ContentType, options?: CacheCallOptions): Promise<T | undefined> {
-    let policy: CachePolicy;
-    try {
-      policy = this.check(key, contentType, options);
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    const policy = this.check(key, contentType, options);
+    if (policy instanceof CacheError) return Promise.reject(policy);
     const hit = this.l1Hit(key, contentType, policy);
     if (hit) return Promise.resolve(hit.value as T);
     return this.getBelowL1(key, contentType, policy).then((found) => {
@@ -147,20 +155,22 @@ export class LayeredCache implements MultiLayerCache {
     });
   }
 
+  peek<T = unknown>(key: string, contentType: ContentType): T | undefined {
+    const policy = this.check(key, contentType, undefined);
+    if (policy instanceof CacheError) throw policy;
+    return this.l1Hit(key, contentType, policy)?.value as T | undefined;
+  }
+
   async getWithFallback<T>(key: string, contentType: ContentType, computeFn: () => Promise<T> | T, options?: CacheCallOptions): Promise<T> {
     return (await this.fetch(key, contentType, computeFn, options)).value;
   }
 
   fetch<T>(key: string, contentType: ContentType, computeFn: () => Promise<T> | T, options?: CacheCallOptions): Promise<FetchResult<T>> {
-    let policy: CachePolicy;
-    try {
-      policy = this.check(key, contentType, options);
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    const policy = this.check(key, contentType, options);
+    if (policy instanceof CacheError) return Promise.reject(policy);
     const hit = this.l1Hit(key, contentType, policy);
     if (hit) return Promise.resolve({ value: hit.value as T, source: 'l1', blob: hit.blob });
-    const flightKey = l1KeyOf(contentType, key);
+    const flightKey = `${contentType}\0${key}`;
     const inFlight = this.flights.get(flightKey);
     if (inFlight) {
       // Same key already being resolved in this process: wait for it instead of computing again.
@@ -174,15 +184,17 @@ export class LayeredCache implements MultiLayerCache {
 
   async set(key: string, value: unknown, contentType: ContentType, options?: CacheCallOptions): Promise<void> {
     const policy = this.check(key, contentType, options);
+    if (policy instanceof CacheError) throw policy;
     this.metrics.sets += 1;
     await this.store(key, contentType, value, policy, options, true);
   }
 
   async delete(key: string, contentType: ContentType): Promise<void> {
     const policy = this.check(key, contentType, undefined);
+    if (policy instanceof CacheError) throw policy;
     this.metrics.deletes += 1;
     const l2Key = this.l2KeyOf(contentType, key);
-    this.l1?.lru.delete(l1KeyOf(contentType, key));
+    this.l1?.delete(contentType, key);
     if (this.l2 && policy.l2) await this.l2.call((c) => this.announce(c.multi().del(l2Key), [l2Key]).exec());
     if (this.l3 && policy.l3) await this.l3.delete(l2Key);
   }
@@ -238,8 +250,8 @@ export class LayeredCache implements MultiLayerCache {
 
   getPerformanceMetrics(): PerformanceMetrics {
     return this.metrics.snapshot({
-      l1Bytes: this.l1?.lru.calculatedSize ?? 0,
-      l1Entries: this.l1?.lru.size ?? 0,
+      l1Bytes: this.l1?.bytes ?? 0,
+      l1Entries: this.l1?.entries ?? 0,
       breakerState: this.l2?.breaker.state ?? 'open',
     });
   }
@@ -260,13 +272,14 @@ export class LayeredCache implements MultiLayerCache {
       status: l2Healthy ? 'ok' : 'degraded',
       l1: {
         enabled: this.l1 !== undefined,
-        entries: this.l1?.lru.size ?? 0,
-        bytes: this.l1?.lru.calculatedSize ?? 0,
-        maxBytes: this.l1 ? this.l1.lru.maxSize : 0,
+        entries: this.l1?.entries ?? 0,
+        bytes: this.l1?.bytes ?? 0,
+        maxBytes: this.l1?.maxBytes ?? 0,
       },
       l2: {
         enabled: this.l2 !== undefined,
         embedded: this.embeddedRedis !== undefined,
+        url: this.l2 ? redactUrl(this.l2.url) : undefined,
         connected: this.l2?.client.status === 'ready',
         breaker: this.l2?.breaker.state ?? 'n/a',
         pingMs,
@@ -298,12 +311,14 @@ export class LayeredCache implements MultiLayerCache {
     return this.bus ? tx.publish(this.bus.channel, this.bus.encode(l2Keys)) : tx;
   }
 
-  private check(key: string, contentType: ContentType, options: CacheCallOptions | undefined): CachePolicy {
-    if (this.closed) throw new CacheError('the cache is closed');
+  /** The policy for a call, or the typed error its arguments earn (returned: the callers decide throw or reject). */
+  private check(key: string, contentType: ContentType, options: CacheCallOptions | undefined): CachePolicy | CacheError {
+    if (this.closed) return new CacheError('the cache is closed');
     if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH) {
-      throw new InvalidKeyError(`a key must be a string of 1 to ${MAX_KEY_LENGTH} characters`);
+      return new InvalidKeyError(`a key must be a string of 1 to ${MAX_KEY_LENGTH} characters`);
     }
-    const base = policyFor(contentType, this.cfg.policies[contentType]);
+    const base = this.policies.get(contentType);
+    if (base === undefined) return new UnknownContentTypeError(contentType);
     return options?.policy ? { ...base, ...options.policy } : base;
   }
 
@@ -316,8 +331,8 @@ export class LayeredCache implements MultiLayerCache {
     if (!this.l1 || !policy.l1) return undefined;
     const sample = this.metrics.sampleL1();
     const t0 = sample ? performance.now() : 0;
-    const entry = this.l1.lru.get(l1KeyOf(contentType, key));
-    if (entry === undefined || entry.expiresAt <= Date.now()) return undefined;
+    const entry = this.l1.get(contentType, key);
+    if (entry === undefined || entry.expiresAt <= coarseNow()) return undefined;
     const m = this.metrics;
     m.requests += 1;
     m.hits += 1;
@@ -339,8 +354,7 @@ export class LayeredCache implements MultiLayerCache {
     m.requests += 1;
     if (this.l1 && policy.l1) m.layerMisses.l1 += 1;
     const now = Date.now();
-    const l1Key = l1KeyOf(contentType, key);
-    const l1Entry = this.l1?.lru.get(l1Key);
+    const l1Entry = this.l1?.get(contentType, key);
     let stale: { value: unknown } | undefined = l1Entry && l1Entry.staleUntil > now ? l1Entry : undefined;
     const l2Key = this.l2KeyOf(contentType, key);
 
@@ -356,7 +370,7 @@ export class LayeredCache implements MultiLayerCache {
           m.hits += 1;
           m.layerHits.l2 += 1;
           const blob = policy.l3 && decoded.value instanceof Uint8Array ? await this.ensureBlob(l2Key, decoded.value, decoded.expiresAt) : undefined;
-          this.fillL1(l1Key, l2Key, decoded.value, record.length, decoded.expiresAt, policy, undefined, blob);
+          this.fillL1(contentType, key, l2Key, decoded.value, record.length, decoded.expiresAt, policy, undefined, blob);
           return { result: { value: decoded.value, source: 'l2', blob } };
         }
         if (decoded) stale ??= decoded;
@@ -374,7 +388,7 @@ export class LayeredCache implements MultiLayerCache {
           m.record('l3', (performance.now() - t0) * 1000);
           m.hits += 1;
           m.layerHits.l3 += 1;
-          this.fillL1(l1Key, l2Key, found.bytes, found.bytes.byteLength, found.expiresAt, policy, undefined, found.ref);
+          this.fillL1(contentType, key, l2Key, found.bytes, found.bytes.byteLength, found.expiresAt, policy, undefined, found.ref);
           return { result: { value: found.bytes, source: 'l3', blob: found.ref } };
         }
         m.layerMisses.l3 += 1;
@@ -441,7 +455,7 @@ export class LayeredCache implements MultiLayerCache {
     const decoded = this.decodeRecord(record, l2Key);
     if (!decoded || decoded.expiresAt <= Date.now()) return undefined;
     const blob = policy.l3 && decoded.value instanceof Uint8Array ? await this.ensureBlob(l2Key, decoded.value, decoded.expiresAt) : undefined;
-    this.fillL1(l1KeyOf(contentType, key), l2Key, decoded.value, record.length, decoded.expiresAt, policy, undefined, blob);
+    this.fillL1(contentType, key, l2Key, decoded.value, record.length, decoded.expiresAt, policy, undefined, blob);
     return { value: decoded.value, source: 'l2', blob };
   }
 
@@ -504,7 +518,7 @@ export class LayeredCache implements MultiLayerCache {
         this.cfg.logger.warn({ err: (err as Error).message }, 'L3 write failed');
       }
     }
-    this.fillL1(l1KeyOf(contentType, key), l2Key, value, body.length, expiresAt, policy, tags, blob);
+    this.fillL1(contentType, key, l2Key, value, body.length, expiresAt, policy, tags, blob);
 
     if (this.l2 && policy.l2) {
       const record = packRecord(body, {
@@ -531,7 +545,8 @@ export class LayeredCache implements MultiLayerCache {
   }
 
   private fillL1(
-    l1Key: string,
+    contentType: ContentType,
+    key: string,
     l2Key: string,
     value: unknown,
     encodedBytes: number,
@@ -542,10 +557,11 @@ export class LayeredCache implements MultiLayerCache {
   ): void {
     if (!this.l1 || !policy.l1) return;
     const now = Date.now();
-    this.l1.set(l1Key, {
+    this.l1.set(contentType, key, {
       value,
-      // Charged: the encoded value plus the key twice (L1 map and reverse index) and fixed overhead.
-      size: encodedBytes + 2 * (l1Key.length + l2Key.length) + 128,
+      // Charged: the encoded value, the keys (the composite LRU key, the caller's key in the per-type
+      // map, the L2 key in the reverse index; two bytes a character at worst) and fixed overhead.
+      size: encodedBytes + 2 * (2 * key.length + contentType.length + l2Key.length) + 192,
       expiresAt: Math.min(expiresAt, now + this.cfg.l1TtlSeconds * 1000),
       staleUntil: expiresAt + policy.staleGraceSeconds * 1000,
       l2Key,
@@ -584,10 +600,6 @@ export class LayeredCache implements MultiLayerCache {
   private tagKeyOf(tag: string): string {
     return `${this.cfg.keyPrefix}tag:${sha256Hex(tag)}`;
   }
-}
-
-function l1KeyOf(contentType: ContentType, key: string): string {
-  return `${contentType}\0${key}`;
 }
 
 function sleep(ms: number): Promise<void> {

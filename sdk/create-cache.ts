@@ -15,6 +15,7 @@ import { connectL2, waitReady, type L2 } from './l2.js';
 import { createDirBlobStore } from './l3/dir-blob-store.js';
 import { createL3Layer } from './l3/l3-layer.js';
 import { CacheMetrics } from './metrics.js';
+import { redactUrl } from './redact-url.js';
 import { startRedisServer, type RedisServer } from './redis-server.js';
 
 const CONNECT_WAIT_MS = 5000;
@@ -67,15 +68,4 @@ export async function createCache(config: Partial<CacheConfig> = {}): Promise<Mu
 
   cache = new LayeredCache({ config: cfg, l1, l2, bus, l3, keyring, embeddedRedis, metrics });
   return cache;
-}
-
-/** A Redis URL without its password, for logs. */
-function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return 'redis://(unparseable)';
-  }
 }

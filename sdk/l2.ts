@@ -14,6 +14,7 @@ export const FAILED = Symbol('L2 failed');
 export type Failed = typeof FAILED;
 
 export interface L2 {
+  readonly url: string;
   readonly client: Redis;
   readonly breaker: CircuitBreaker;
   /** Runs a Redis call through the breaker; FAILED (and counted) on any error or while open. */
@@ -50,6 +51,7 @@ export function connectL2(url: string, config: CacheConfig, onError: (err: Error
     onChange: onBreaker,
   });
   return {
+    url,
     client,
     breaker,
     async call(fn) {

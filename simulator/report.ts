@@ -36,7 +36,7 @@ export interface Report {
   phases: { connectS: number; trafficS: number; drainS: number };
   requests: {
     utterances: number; offline: number; sent: number; answered: number; errors: number;
-    timeouts: number; unfinished: number; retries: number;
+    timeouts: number; unfinished: number; retries: number; malformedFromGateway: number;
   };
   /** Hit rate per layer. flash: plays served from the bear's flash; l1/l2/miss: share of answers by the layer that answered; l3: clip downloads the L3 origin (or its CDN edge) served. */
   layers: { flash: LayerRate; l1: LayerRate; l2: LayerRate; l3: LayerRate; miss: LayerRate; other: LayerRate };
@@ -111,7 +111,7 @@ export function buildReport(r: SimulationResult, notices: string[] = []): Report
     phases: { connectS: r.phases.connectMs / 1000, trafficS: r.phases.trafficMs / 1000, drainS: r.phases.drainMs / 1000 },
     requests: {
       utterances: c.utterances, offline: c.offline, sent: c.utterances - c.offline, answered, errors: c.errors,
-      timeouts: c.timeouts, unfinished: r.unfinished, retries: c.retries,
+      timeouts: c.timeouts, unfinished: r.unfinished, retries: c.retries, malformedFromGateway: c.malformedFromGateway,
     },
     layers: {
       flash: rate(c.audio.flash, plays),
@@ -176,7 +176,8 @@ export function buildReport(r: SimulationResult, notices: string[] = []): Report
 }
 
 function gatewayCacheRates(g: GatewayCounters): Record<string, LayerRate> {
-  const layers = new Set([...Object.keys(g.cacheHits), ...Object.keys(g.cacheMisses)]);
+  // Only the cache layers (l1, l2, l3); the SDK also counts pseudo-layers such as 'compute'.
+  const layers = new Set([...Object.keys(g.cacheHits), ...Object.keys(g.cacheMisses)].filter((l) => /^l\d$/.test(l)));
   return Object.fromEntries([...layers].map((layer) => {
     const hits = g.cacheHits[layer] ?? 0;
     return [layer, rate(hits, hits + (g.cacheMisses[layer] ?? 0))];

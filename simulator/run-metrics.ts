@@ -18,7 +18,10 @@ export interface Counters {
   offline: number;
   retries: number;
   answers: Record<AnswerLayer, number>;
+  /** Requests answered with an error message. */
   errors: number;
+  /** Messages from the gateway that did not decode (protocol violations). */
+  malformedFromGateway: number;
   /** Requests abandoned after the last retry. */
   timeouts: number;
   audio: Record<AudioSource, number>;
@@ -68,7 +71,7 @@ export function emptyCounters(): Counters {
   return {
     utterances: 0, offline: 0, retries: 0,
     answers: { l1: 0, l2: 0, provider: 0, other: 0 },
-    errors: 0, timeouts: 0,
+    errors: 0, malformedFromGateway: 0, timeouts: 0,
     audio: { flash: 0, inline: 0, origin: 0, edge: 0, failed: 0 },
     connects: 0, connectFailures: 0, drops: 0,
     warmManifests: 0, warmClipsStored: 0, warmClipsFailed: 0,

@@ -182,7 +182,8 @@ export function createVirtualBear(o: BearOptions): VirtualBear {
       try {
         message = decodeMessage(payload, Number.MAX_SAFE_INTEGER);
       } catch {
-        o.metrics.add('errors');
+        // Not an answer to anything we can name: counted apart from the requests' outcomes.
+        o.metrics.add('malformedFromGateway');
         return;
       }
       if (message.type === 'welcome' && message.id === helloId) {

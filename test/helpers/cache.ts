@@ -2,7 +2,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { createCache, type CacheConfig, type MultiLayerCache } from '../../sdk/index.js';
+import { startRedis, type RedisHandle } from './redis.js';
 
 export const TEST_KEYS = { k1: Buffer.alloc(32, 1).toString('base64') };
 
@@ -36,6 +38,28 @@ export async function testCaches(redisUrl: string | undefined): Promise<TestCach
     async closeAll() {
       await Promise.all(caches.map((c) => c.close()));
       await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** For a test file: its own Redis and a cache factory on it, started before and stopped after all tests. */
+export function useRedisCaches(): { readonly redis: RedisHandle; readonly caches: TestCaches } {
+  let redis: RedisHandle | undefined;
+  let caches: TestCaches | undefined;
+  beforeAll(async () => {
+    redis = await startRedis();
+    caches = await testCaches(redis.url);
+  });
+  afterAll(async () => {
+    await caches?.closeAll();
+    await redis?.stop();
+  });
+  return {
+    get redis() {
+      return redis!;
+    },
+    get caches() {
+      return caches!;
     },
   };
 }

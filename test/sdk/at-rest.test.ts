@@ -1,22 +1,14 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ContentType, createCacheIntegrationService } from '../../sdk/index.js';
-import { testCaches, type TestCaches } from '../helpers/cache.js';
-import { startRedis, type RedisHandle } from '../helpers/redis.js';
+import { useRedisCaches } from '../helpers/cache.js';
 
-let redis: RedisHandle;
-let caches: TestCaches;
+const env = useRedisCaches();
 let raw: Redis;
-beforeAll(async () => {
-  redis = await startRedis();
-  raw = new Redis(redis.url);
-  caches = await testCaches(redis.url);
+beforeAll(() => {
+  raw = new Redis(env.redis.url);
 });
-afterAll(async () => {
-  raw.disconnect();
-  await caches.closeAll();
-  await redis.stop();
-});
+afterAll(() => raw.disconnect());
 
 async function everythingInRedis(): Promise<Buffer> {
   const keys = await raw.keys('*');
@@ -31,7 +23,7 @@ async function everythingInRedis(): Promise<Buffer> {
 
 describe('data at rest in Redis', () => {
   it('holds no child words in keys or values of sensitive types, and no raw key text at all', async () => {
-    const cache = await caches.make({ asyncWriteEnabled: false });
+    const cache = await env.caches.make({ asyncWriteEnabled: false });
     const service = createCacheIntegrationService(cache);
     const words = 'MY-SECRET-WORDS grandma lives at 12 Honey Lane';
     await service.cacheAudioTranscription('', async () => words, Buffer.from('pcm audio of the child'));
@@ -45,7 +37,7 @@ describe('data at rest in Redis', () => {
   });
 
   it('marks sensitive records encrypted and compresses large ones', async () => {
-    const cache = await caches.make({ asyncWriteEnabled: false, keyPrefix: 'flags:' });
+    const cache = await env.caches.make({ asyncWriteEnabled: false, keyPrefix: 'flags:' });
     await cache.set('t', 'hello', ContentType.AUDIO_TRANSCRIPTION);
     await cache.set('big', 'la '.repeat(5000), ContentType.STATIC_ASSET);
     const [enc] = await raw.keys('flags:audio_transcription:*');
@@ -59,11 +51,11 @@ describe('data at rest in Redis', () => {
   it('rotates keys: a new key encrypts, the old one still decrypts', async () => {
     const oldKey = Buffer.alloc(32, 7).toString('base64');
     const newKey = Buffer.alloc(32, 9).toString('hex');
-    const before = await caches.make({ keyPrefix: 'rot:', encryptionKeys: { old: oldKey }, asyncWriteEnabled: false });
+    const before = await env.caches.make({ keyPrefix: 'rot:', encryptionKeys: { old: oldKey }, asyncWriteEnabled: false });
     await before.set('s', { step: 3 }, ContentType.USER_SESSION);
-    const after = await caches.make({ keyPrefix: 'rot:', encryptionKeys: { new: newKey, old: oldKey } });
+    const after = await env.caches.make({ keyPrefix: 'rot:', encryptionKeys: { new: newKey, old: oldKey } });
     expect(await after.get('s', ContentType.USER_SESSION)).toEqual({ step: 3 });
-    const stranger = await caches.make({ keyPrefix: 'rot:', encryptionKeys: { other: newKey } });
+    const stranger = await env.caches.make({ keyPrefix: 'rot:', encryptionKeys: { other: newKey } });
     expect(await stranger.get('s', ContentType.USER_SESSION)).toBeUndefined(); // unreadable → miss, not a crash
   });
 });

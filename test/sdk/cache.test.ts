@@ -9,27 +9,20 @@ import {
   UnknownContentTypeError,
   ValueTooLargeError,
   createCache,
+  sha256Hex,
   type MultiLayerCache,
 } from '../../sdk/index.js';
-import { testCaches, type TestCaches } from '../helpers/cache.js';
-import { startRedis, type RedisHandle } from '../helpers/redis.js';
+import { useRedisCaches } from '../helpers/cache.js';
 
-let redis: RedisHandle;
-let caches: TestCaches;
+const env = useRedisCaches();
 let raw: Redis;
 let cache: MultiLayerCache;
 
 beforeAll(async () => {
-  redis = await startRedis();
-  raw = new Redis(redis.url);
-  caches = await testCaches(redis.url);
-  cache = await caches.make({ asyncWriteEnabled: false });
+  raw = new Redis(env.redis.url);
+  cache = await env.caches.make({ asyncWriteEnabled: false });
 });
-afterAll(async () => {
-  await caches.closeAll();
-  raw.disconnect();
-  await redis.stop();
-});
+afterAll(() => raw.disconnect());
 
 describe('MultiLayerCache on a real Redis', () => {
   it('answers from compute, then L1, then L2 for a fresh instance', async () => {
@@ -38,7 +31,7 @@ describe('MultiLayerCache on a real Redis', () => {
     expect((await cache.fetch('story', ContentType.AI_RESPONSE, compute)).source).toBe('compute');
     const again = await cache.fetch('story', ContentType.AI_RESPONSE, compute);
     expect(again).toMatchObject({ source: 'l1', value: { n: 1 } });
-    const other = await caches.make();
+    const other = await env.caches.make();
     expect(await other.fetch('story', ContentType.AI_RESPONSE, compute)).toMatchObject({ source: 'l2', value: { n: 1 } });
     expect(calls).toBe(1);
   });
@@ -81,7 +74,7 @@ describe('MultiLayerCache on a real Redis', () => {
   });
 
   it('bounds L1 by bytes and counts evictions', async () => {
-    const small = await caches.make({ l1MaxSizeMb: 1 });
+    const small = await env.caches.make({ l1MaxSizeMb: 1 });
     const blob = new Uint8Array(100 * 1024);
     for (let i = 0; i < 30; i++) await small.set(`big-${i}`, blob, ContentType.STATIC_ASSET);
     const m = small.getPerformanceMetrics();
@@ -97,8 +90,8 @@ describe('MultiLayerCache on a real Redis', () => {
     expect(r.blob?.size).toBe(3000);
     expect(Buffer.from((await cache.blobStore!.get(r.blob!.sha256))!)).toEqual(Buffer.from(audio));
     // Lost from L1 and L2, the clip still comes back from L3.
-    const l3only = await caches.make({ l1Enabled: false });
-    await raw.del((await raw.keys('teddy:voice_synthesis:*'))[0]!);
+    const l3only = await env.caches.make({ l1Enabled: false });
+    expect(await raw.del(`teddy:voice_synthesis:${sha256Hex('clip')}`)).toBe(1);
     expect(await l3only.fetch('clip', ContentType.VOICE_SYNTHESIS, () => new Uint8Array())).toMatchObject({ source: 'l3', blob: r.blob });
   });
 
@@ -109,7 +102,7 @@ describe('MultiLayerCache on a real Redis', () => {
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
     await expect(cache.set('c', cyclic, ContentType.CONFIGURATION)).rejects.toBeInstanceOf(SerializationError);
-    const tiny = await caches.make({ maxValueBytes: 1024 });
+    const tiny = await env.caches.make({ maxValueBytes: 1024 });
     await expect(tiny.set('big', 'x'.repeat(2000), ContentType.CONFIGURATION)).rejects.toBeInstanceOf(ValueTooLargeError);
     await expect(cache.fetch('fn', ContentType.AI_RESPONSE, () => Symbol('no'))).rejects.toBeInstanceOf(SerializationError);
     await cache.set('fine', 'still serving', ContentType.CONFIGURATION);

@@ -1,21 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { ContentType, type MultiLayerCache } from '../../sdk/index.js';
-import { testCaches, type TestCaches } from '../helpers/cache.js';
-import { startRedis, type RedisHandle } from '../helpers/redis.js';
+import { useRedisCaches } from '../helpers/cache.js';
 
-let redis: RedisHandle;
-let caches: TestCaches;
+const env = useRedisCaches();
 let a: MultiLayerCache;
 let b: MultiLayerCache;
 beforeAll(async () => {
-  redis = await startRedis();
-  caches = await testCaches(redis.url);
-  a = await caches.make();
-  b = await caches.make();
-});
-afterAll(async () => {
-  await caches.closeAll();
-  await redis.stop();
+  a = await env.caches.make();
+  b = await env.caches.make();
 });
 
 /** Reads through B's L1: returns B's answer and the layer it came from. */

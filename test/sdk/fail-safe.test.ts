@@ -1,25 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { ContentType, type MultiLayerCache } from '../../sdk/index.js';
-import { testCaches, type TestCaches } from '../helpers/cache.js';
-import { startRedis, type RedisHandle } from '../helpers/redis.js';
+import { useRedisCaches } from '../helpers/cache.js';
 
-let redis: RedisHandle;
-let caches: TestCaches;
+const env = useRedisCaches();
 let cache: MultiLayerCache;
 beforeAll(async () => {
-  redis = await startRedis();
-  caches = await testCaches(redis.url);
-  cache = await caches.make({ breakerFailureThreshold: 3 });
-});
-afterAll(async () => {
-  await caches.closeAll();
-  await redis.stop();
+  cache = await env.caches.make({ breakerFailureThreshold: 3 });
 });
 
 describe('fail-safe', () => {
   it('keeps answering while Redis is dead, stops hammering it, and uses it again when it is back', async () => {
     await cache.set('hot', 'from before', ContentType.AI_RESPONSE);
-    await redis.kill();
+    await env.redis.kill();
 
     let computes = 0;
     for (let i = 0; i < 50; i++) {
@@ -33,7 +25,7 @@ describe('fail-safe', () => {
     expect(down.l2Errors).toBeLessThan(20);
     expect((await cache.health()).status).toBe('degraded');
 
-    await redis.restart();
+    await env.redis.restart();
     await vi.waitFor(
       async () => {
         await cache.set('after', 'back', ContentType.AI_RESPONSE);
@@ -41,12 +33,12 @@ describe('fail-safe', () => {
       },
       { timeout: 10_000, interval: 100 },
     );
-    const other = await caches.make();
+    const other = await env.caches.make();
     expect(await other.fetch('after', ContentType.AI_RESPONSE, async () => 'recomputed')).toMatchObject({ source: 'l2', value: 'back' });
   });
 
   it('serves a stale value within its grace period when the compute fails', async () => {
-    const c = await caches.make({ policies: { [ContentType.AI_RESPONSE]: { staleGraceSeconds: 60 } } });
+    const c = await env.caches.make({ policies: { [ContentType.AI_RESPONSE]: { staleGraceSeconds: 60 } } });
     await c.set('answer', 'yesterday', ContentType.AI_RESPONSE, { ttlSeconds: 0.1 });
     await new Promise((r) => setTimeout(r, 150));
     const failing = async (): Promise<string> => {
@@ -61,7 +53,7 @@ describe('fail-safe', () => {
   });
 
   it('runs L1-only with one warning when Redis cannot be had', async () => {
-    const l1only = await caches.make({ l2RedisUrl: undefined, l2Enabled: false });
+    const l1only = await env.caches.make({ l2RedisUrl: undefined, l2Enabled: false });
     expect(await l1only.getWithFallback('k', ContentType.AI_RESPONSE, async () => 'v')).toBe('v');
     expect((await l1only.health()).l2.enabled).toBe(false);
   });

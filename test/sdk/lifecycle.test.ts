@@ -1,24 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ContentType, createCacheIntegrationService } from '../../sdk/index.js';
-import { testCaches, type TestCaches } from '../helpers/cache.js';
-import { startRedis, type RedisHandle } from '../helpers/redis.js';
+import { useRedisCaches } from '../helpers/cache.js';
 
-let redis: RedisHandle;
-let caches: TestCaches;
-beforeAll(async () => {
-  redis = await startRedis();
-  caches = await testCaches(redis.url);
-});
-afterAll(async () => {
-  await caches.closeAll();
-  await redis.stop();
-});
+const env = useRedisCaches();
 
 describe('lifecycle and integration service', () => {
   it('close() releases every socket and timer it opened', async () => {
     const sockets = () => process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length;
     const before = sockets();
-    const cache = await caches.make();
+    const cache = await env.caches.make();
     await cache.set('x', 1, ContentType.CONFIGURATION);
     await cache.getWithFallback('y', ContentType.AI_RESPONSE, async () => 2);
     expect(sockets()).toBe(before + 2); // a command connection and a subscriber
@@ -29,7 +19,7 @@ describe('lifecycle and integration service', () => {
   });
 
   it('the integration service computes each step once per distinct input', async () => {
-    const service = createCacheIntegrationService(await caches.make());
+    const service = createCacheIntegrationService(await env.caches.make());
     let transcribe = 0;
     let respond = 0;
     let synth = 0;
@@ -45,7 +35,7 @@ describe('lifecycle and integration service', () => {
   });
 
   it('warms entries with progress, skipping what is cached', async () => {
-    const cache = await caches.make();
+    const cache = await env.caches.make();
     await cache.set('w1', 'already', ContentType.AI_RESPONSE);
     const progress: number[] = [];
     const result = await cache.warmCache(

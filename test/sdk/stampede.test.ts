@@ -1,18 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ContentType } from '../../sdk/index.js';
-import { testCaches, type TestCaches } from '../helpers/cache.js';
-import { startRedis, type RedisHandle } from '../helpers/redis.js';
+import { useRedisCaches } from '../helpers/cache.js';
 
-let redis: RedisHandle;
-let caches: TestCaches;
-beforeAll(async () => {
-  redis = await startRedis();
-  caches = await testCaches(redis.url);
-});
-afterAll(async () => {
-  await caches.closeAll();
-  await redis.stop();
-});
+const env = useRedisCaches();
 
 const slowCompute = (counter: { calls: number }) => async () => {
   counter.calls += 1;
@@ -22,7 +12,7 @@ const slowCompute = (counter: { calls: number }) => async () => {
 
 describe('stampede protection', () => {
   it('200 concurrent misses in one instance compute once', async () => {
-    const cache = await caches.make();
+    const cache = await env.caches.make();
     const counter = { calls: 0 };
     const results = await Promise.all(
       Array.from({ length: 200 }, () => cache.getWithFallback('popular-question', ContentType.AI_RESPONSE, slowCompute(counter))),
@@ -33,8 +23,8 @@ describe('stampede protection', () => {
   });
 
   it('200 concurrent misses across two instances sharing Redis compute once', async () => {
-    const a = await caches.make();
-    const b = await caches.make();
+    const a = await env.caches.make();
+    const b = await env.caches.make();
     const counter = { calls: 0 };
     const compute = slowCompute(counter);
     const results = await Promise.all(
@@ -45,8 +35,8 @@ describe('stampede protection', () => {
   });
 
   it('a failed compute releases the lock, and the next caller computes', async () => {
-    const a = await caches.make();
-    const b = await caches.make();
+    const a = await env.caches.make();
+    const b = await env.caches.make();
     await expect(
       a.getWithFallback('flaky', ContentType.AI_RESPONSE, async () => {
         throw new Error('provider down');

@@ -1,0 +1,527 @@
+// The session state machine against in-memory ports: connection and hello,
+// correlation, timeouts and retries within the backoff bounds, late answers,
+// warm manifests (idempotent by seq, resumable downloads), the play path.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#include <memory>
+
+#include "session_fakes.h"
+
+using namespace teddy;
+using protocol::Message;
+using protocol::MessageType;
+
+namespace {
+
+const char* kDevice = "bear-1";
+
+ClipId clipId(uint8_t b) {
+  ClipId id;
+  id.fill(b);
+  return id;
+}
+
+std::vector<uint8_t> audio(size_t n, uint8_t seed) {
+  std::vector<uint8_t> v(n);
+  for (size_t i = 0; i < n; ++i) v[i] = static_cast<uint8_t>(seed + i * 7);
+  return v;
+}
+
+struct Rig {
+  fakes::Mqtt mqtt;
+  fakes::Http http;
+  fakes::Flash flash;
+  fakes::Random random;
+  fakes::Listener listener;
+  std::vector<uint8_t> manifest = std::vector<uint8_t>(16384);
+  std::vector<uint8_t> chunk = std::vector<uint8_t>(4096);
+  std::unique_ptr<Session> session;
+  uint32_t now = 1000;
+
+  SessionConfig config() {
+    SessionConfig c;
+    c.deviceId = kDevice;
+    c.firmwareVersion = "test";
+    c.flashBudget = flash.budget;
+    c.requests = {5000, 3, {500, 4000}};
+    c.reconnect = {1000, 30000};
+    c.manifestBuffer = manifest.data();
+    c.manifestCapacity = manifest.size();
+    c.chunkBuffer = chunk.data();
+    c.chunkCapacity = chunk.size();
+    return c;
+  }
+  Rig() { boot(); }
+  /** A fresh Session on the same flash, as after a reboot. */
+  void boot() { session = std::make_unique<Session>(config(), mqtt, http, flash, random, listener); }
+
+  void tick(uint32_t ms = 0) {
+    now += ms;
+    session->tick(now);
+  }
+  Message lastOn(const char* suffix) {
+    const auto sent = mqtt.on(std::string("teddy/v1/") + kDevice + "/" + suffix);
+    REQUIRE(!sent.empty());
+    static std::vector<uint8_t> keep;  // the decoded message borrows from it
+    keep = sent.back().payload;
+    Message m;
+    REQUIRE(protocol::decode(keep.data(), keep.size(), m) == Status::Ok);
+    return m;
+  }
+  size_t countOn(const char* suffix) { return mqtt.on(std::string("teddy/v1/") + kDevice + "/" + suffix).size(); }
+  void deliver(const char* suffix, const Message& m) {
+    std::vector<uint8_t> buf(65536);
+    size_t n = 0;
+    REQUIRE(protocol::encode(m, buf.data(), buf.size(), n) == Status::Ok);
+    session->onMessage((std::string("teddy/v1/") + kDevice + "/" + suffix).c_str(), buf.data(), n);
+  }
+  void welcome(uint32_t id) {
+    Message w;
+    w.type = MessageType::Welcome;
+    w.welcome.id = id;
+    w.welcome.time = 1764000000;
+    w.welcome.maxRequestBytes = 65536;
+    deliver("res", w);
+  }
+  void ready() {
+    tick();
+    REQUIRE(session->state() == SessionState::Connecting);
+    session->onConnected();
+    REQUIRE(session->state() == SessionState::HelloSent);
+    welcome(lastOn("req").hello.id);
+    REQUIRE(session->state() == SessionState::Ready);
+  }
+  /** A clip the fake HTTP origin serves, described as the gateway would. */
+  protocol::ClipRef serve(uint8_t idByte, const std::vector<uint8_t>& bytes, bool pinned) {
+    static std::vector<std::string> urls;  // outlive the ClipRef views
+    urls.push_back("http://origin/clips/" + std::to_string(idByte));
+    http.files[urls.back()] = bytes;
+    protocol::ClipRef c;
+    c.id = clipId(idByte);
+    c.sha256 = fakes::sha256(bytes);
+    c.size = static_cast<uint32_t>(bytes.size());
+    c.url = {urls.back().data(), urls.back().size()};
+    c.expires = 1767225600;
+    c.hasPinned = true;
+    c.pinned = pinned;
+    return c;
+  }
+  void deliverWarm(uint32_t seq, const std::vector<protocol::ClipRef>& clips) {
+    std::vector<uint8_t> items(32768);
+    cbor::Writer w(items.data(), items.size());
+    uint32_t total = 0;
+    for (const auto& c : clips) total += c.size;
+    w.map(4);
+    w.uint(0), w.uint(7);
+    w.uint(2), w.uint(seq);
+    w.uint(3), w.array(clips.size());
+    for (const auto& c : clips) {
+      w.map(6 + c.hasPinned);
+      w.uint(0), w.bytes(c.id.data(), 8);
+      w.uint(1), w.bytes(c.sha256.data(), 32);
+      w.uint(2), w.uint(c.size);
+      w.uint(3), w.text(c.url);
+      w.uint(4), w.uint(c.expires);
+      w.uint(6), w.uint(1);
+      if (c.hasPinned) w.uint(8), w.boolean(c.pinned);
+    }
+    w.uint(4), w.uint(total);
+    REQUIRE(w.status() == Status::Ok);
+    session->onMessage((std::string("teddy/v1/") + kDevice + "/warm").c_str(), items.data(), w.size());
+  }
+  void runUntilIdle(int maxTicks = 200) {
+    for (int i = 0; i < maxTicks; ++i) tick(10);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("connect, subscribe to res and warm, hello with held clips and seq, welcome makes it Ready") {
+  Rig rig;
+  rig.flash.clips[clipId(7)] = {};
+  rig.flash.seq = 3;
+  rig.tick();
+  CHECK(rig.mqtt.connects == 1);
+  CHECK(rig.session->state() == SessionState::Connecting);
+  rig.session->onConnected();
+  CHECK(rig.mqtt.subscriptions == std::vector<std::string>{"teddy/v1/bear-1/res", "teddy/v1/bear-1/warm"});
+  const Message hello = rig.lastOn("req");
+  CHECK(hello.type == MessageType::Hello);
+  CHECK(hello.hello.id != 0);
+  CHECK(hello.hello.warmSeq == 3);
+  CHECK(hello.hello.flashBudget == rig.flash.budget);
+  REQUIRE(hello.hello.clips.count == 1);
+  CHECK(hello.hello.clips.ids[0] == clipId(7));
+  rig.welcome(hello.hello.id + 1);  // someone else's id: ignored
+  CHECK(rig.session->state() == SessionState::HelloSent);
+  rig.welcome(hello.hello.id);
+  CHECK(rig.session->state() == SessionState::Ready);
+  CHECK(rig.listener.ready == 1);
+}
+
+TEST_CASE("correlation ids are non-zero and increasing; a full table is Busy") {
+  PendingRequests p({1000, 1, {10, 10}});
+  CHECK(p.nextId() == 1);
+  CHECK(p.nextId() == 2);
+  p.startAfter(0);  // 0 is never handed out
+  CHECK(p.nextId() == 1);
+  for (size_t i = 0; i < kMaxPendingRequests; ++i) CHECK(p.open(p.nextId(), 3) != nullptr);
+  CHECK(p.open(p.nextId(), 3) == nullptr);
+  CHECK(p.find(0) == nullptr);
+}
+
+TEST_CASE("correlation ids wrap past 2^32-1 to 1, never 0") {
+  PendingRequests p({1000, 1, {10, 10}});
+  p.startAfter(0xfffffffeu);
+  CHECK(p.nextId() == 0xffffffffu);
+  CHECK(p.nextId() == 1u);
+}
+
+TEST_CASE("answers are matched by id; a timed-out request is retried within the backoff bounds, then given up") {
+  Rig rig;
+  rig.ready();
+  rig.random.queue = {500, 1000};  // the top of each jitter range, to check the ceiling
+  REQUIRE(rig.session->say("hello bear", 10) == Status::Ok);
+  const Message first = rig.lastOn("req");
+  REQUIRE(first.type == MessageType::Utterance);
+  CHECK(first.utterance.format == 2);
+  CHECK(std::string(reinterpret_cast<const char*>(first.utterance.audio.data), first.utterance.audio.size) == "hello bear");
+  const uint32_t id = first.utterance.id;
+  const size_t before = rig.countOn("req");
+
+  // Attempt 1 times out at +5000; the retry waits uniform in [0, 500] (here: 500).
+  rig.tick(4999);
+  CHECK(rig.countOn("req") == before);
+  rig.tick(1);  // timeout: backing off
+  CHECK(rig.countOn("req") == before);
+  rig.tick(499);
+  CHECK(rig.countOn("req") == before);
+  rig.tick(1);
+  CHECK(rig.countOn("req") == before + 1);
+  CHECK(rig.lastOn("req").utterance.id == id);  // same id: an answer to any attempt completes it
+
+  // Attempt 2 times out; the next pause is at most 1000 (base * 2).
+  rig.tick(5000);
+  rig.tick(999);
+  CHECK(rig.countOn("req") == before + 1);
+  rig.tick(1);
+  CHECK(rig.countOn("req") == before + 2);
+
+  // Attempt 3 is the last: its timeout gives up with an error.
+  rig.tick(5000);
+  CHECK(rig.listener.errors == std::vector<std::string>{"utterance"});
+  CHECK(rig.session->requestsInFlight() == 0);
+
+  // The late answer to the abandoned id is ignored.
+  Message answer;
+  answer.type = MessageType::Answer;
+  answer.answer.id = id;
+  answer.answer.reply = {"late", 4};
+  answer.answer.clip = rig.serve(1, audio(100, 1), false);
+  rig.deliver("res", answer);
+  CHECK(rig.listener.replies.empty());
+  CHECK(rig.listener.plays.empty());
+}
+
+TEST_CASE("backoff: full jitter stays in [0, min(cap, base * 2^n)]") {
+  Backoff b{100, 3000};
+  CHECK(b.ceilingMs(0) == 100);
+  CHECK(b.ceilingMs(1) == 200);
+  CHECK(b.ceilingMs(4) == 1600);
+  CHECK(b.ceilingMs(5) == 3000);
+  CHECK(b.ceilingMs(1000) == 3000);
+  fakes::Random r;
+  r.queue = {0, 100, 101, 0xffffffff, 12345};
+  CHECK(b.delayMs(0, r) == 0);
+  CHECK(b.delayMs(0, r) == 100);
+  CHECK(b.delayMs(0, r) == 0);  // 101 % 101
+  CHECK(b.delayMs(40, r) <= 3000);
+  CHECK(b.delayMs(3, r) == 12345 % 801);
+}
+
+TEST_CASE("an answer plays from flash when held, else inline bytes, else a download") {
+  Rig rig;
+  rig.ready();
+  const auto bytes = audio(6000, 3);
+  const auto ref = rig.serve(9, bytes, false);
+
+  // Not held, no inline: downloaded (admitted: 6000 <= budget/8), then played from flash.
+  REQUIRE(rig.session->say("story", 5) == Status::Ok);
+  Message answer;
+  answer.type = MessageType::Answer;
+  answer.answer.id = rig.lastOn("req").utterance.id;
+  answer.answer.reply = {"Once", 4};
+  answer.answer.clip = ref;
+  answer.answer.source = 1;
+  rig.deliver("res", answer);
+  CHECK(rig.listener.replies == std::vector<std::string>{"Once"});
+  rig.runUntilIdle(5);
+  REQUIRE(rig.listener.plays.size() == 1);
+  CHECK(rig.listener.plays[0].from == PlaySource::Download);
+  CHECK(rig.listener.plays[0].bytes == 6000);
+  CHECK(rig.flash.contains(ref.id));
+  CHECK(rig.http.offsets == std::vector<uint32_t>{0, 4096});
+
+  // Now held: play() is a flash hit, with no network at all.
+  rig.session->onDisconnected();
+  REQUIRE(rig.session->play(ref.id) == Status::Ok);
+  CHECK(rig.listener.plays.back().from == PlaySource::Flash);
+  CHECK(rig.listener.plays.back().bytes == 6000);
+  CHECK(rig.flash.clips[ref.id].hits == 1);
+  CHECK(rig.session->stats().flashHits == 1);
+  CHECK(rig.session->stats().flashMisses == 1);
+
+  // Not held and offline: Busy, and it counts as a miss.
+  CHECK(rig.session->play(clipId(0x55)) == Status::Busy);
+  CHECK(rig.session->stats().flashMisses == 2);
+}
+
+TEST_CASE("play of a missing clip asks the gateway (clipGet) and plays the inline bytes it returns") {
+  Rig rig;
+  rig.ready();
+  const auto bytes = audio(300, 5);
+  auto ref = rig.serve(4, bytes, false);
+  REQUIRE(rig.session->play(ref.id) == Status::Ok);
+  const Message get = rig.lastOn("req");
+  REQUIRE(get.type == MessageType::ClipGet);
+  CHECK(get.clipGet.clipId == ref.id);
+  CHECK(get.clipGet.hasMaxInline);
+  ref.hasInline = true;
+  ref.inlineBytes = {bytes.data(), bytes.size()};
+  Message clip;
+  clip.type = MessageType::Clip;
+  clip.clip.id = get.clipGet.id;
+  clip.clip.clip = ref;
+  rig.deliver("res", clip);
+  REQUIRE(rig.listener.plays.size() == 1);
+  CHECK(rig.listener.plays[0].from == PlaySource::Inline);
+  CHECK(rig.listener.audioBytes == 300);
+  CHECK(rig.flash.contains(ref.id));  // admitted on demand
+  CHECK(rig.http.offsets.empty());
+
+  // A gateway error for a clipGet is reported, not played.
+  REQUIRE(rig.session->play(clipId(0x66)) == Status::Ok);
+  Message err;
+  err.type = MessageType::Error;
+  err.error.id = rig.lastOn("req").clipGet.id;
+  err.error.code = 6;
+  err.error.message = {"not found", 9};
+  rig.deliver("res", err);
+  CHECK(rig.listener.errors.back() == "clipGet");
+  CHECK(rig.listener.plays.size() == 1);
+}
+
+TEST_CASE("a clip too big for on-demand admission streams to the speaker and is verified") {
+  Rig rig;
+  rig.flash.budget = 16384;  // on-demand limit 2048 bytes
+  rig.ready();
+  const auto ref = rig.serve(2, audio(5000, 9), false);
+  Message answer;
+  REQUIRE(rig.session->say("x", 1) == Status::Ok);
+  answer.type = MessageType::Answer;
+  answer.answer.id = rig.lastOn("req").utterance.id;
+  answer.answer.clip = ref;
+  rig.deliver("res", answer);
+  rig.runUntilIdle(5);
+  REQUIRE(rig.listener.plays.size() == 1);
+  CHECK(rig.listener.plays[0].from == PlaySource::Download);
+  CHECK(rig.listener.audioBytes == 5000);
+  CHECK(!rig.flash.contains(ref.id));
+}
+
+TEST_CASE("a warm manifest is stored, verified, acked; replays and older seqs are ignored") {
+  Rig rig;
+  rig.ready();
+  const auto a = rig.serve(1, audio(9000, 1), true);
+  const auto b = rig.serve(2, audio(100, 2), false);
+  auto bad = rig.serve(3, audio(50, 3), false);
+  bad.sha256[0] ^= 1;  // the origin's bytes do not match the manifest: must not be stored
+  rig.deliverWarm(4, {a, b, bad});
+  rig.runUntilIdle();
+  REQUIRE(rig.listener.warms.size() == 1);
+  const auto& ack = rig.listener.warms[0];
+  CHECK(ack.seq == 4);
+  REQUIRE(ack.stored.count == 2);
+  CHECK(ack.stored.ids[0] == a.id);
+  CHECK(ack.stored.ids[1] == b.id);
+  REQUIRE(ack.failed.count == 1);
+  CHECK(ack.failed.ids[0] == bad.id);
+  CHECK(ack.bytesUsed == 9100);
+  CHECK(rig.flash.clips[a.id].pinned);
+  CHECK(!rig.flash.clips[b.id].pinned);
+  CHECK(!rig.flash.contains(bad.id));
+  CHECK(rig.flash.seq == 4);
+  const Message sentAck = rig.lastOn("evt");
+  CHECK(sentAck.type == MessageType::WarmAck);
+  CHECK(sentAck.warmAck.seq == 4);
+  CHECK(sentAck.warmAck.stored.count == 2);
+
+  const size_t requests = rig.http.offsets.size();
+  const size_t events = rig.countOn("evt");
+  rig.deliverWarm(4, {a, b, bad});  // QoS 1 duplicate
+  rig.deliverWarm(3, {bad});        // older
+  rig.runUntilIdle();
+  CHECK(rig.listener.warms.size() == 1);
+  CHECK(rig.http.offsets.size() == requests);
+  CHECK(rig.countOn("evt") == events);
+
+  // A newer manifest that no longer lists `a` unpins it (it stays until evicted).
+  rig.deliverWarm(5, {b});
+  rig.runUntilIdle();
+  REQUIRE(rig.listener.warms.size() == 2);
+  CHECK(rig.http.offsets.size() == requests);  // b was already held
+  CHECK(!rig.flash.clips[a.id].pinned);
+  CHECK(rig.flash.contains(a.id));
+}
+
+TEST_CASE("a download cut by a power loss resumes at the last committed chunk after reboot") {
+  Rig rig;
+  rig.ready();
+  const auto bytes = audio(10000, 4);
+  const auto clip = rig.serve(1, bytes, true);
+  rig.deliverWarm(2, {clip});
+  rig.tick(10);  // starts the download
+  rig.tick(10);  // chunk 1: 4096 bytes
+  REQUIRE(rig.flash.partial[clip.id].bytes.size() == 4096);
+  CHECK(rig.flash.seq == 0);
+
+  // Power cut: the session object is gone without a goodbye; flash keeps the partial clip.
+  rig.boot();
+  rig.http.offsets.clear();
+  rig.ready();
+  CHECK(rig.lastOn("req").hello.warmSeq == 0);  // not applied: the gateway pushes it again
+  rig.deliverWarm(2, {clip});
+  rig.runUntilIdle();
+  CHECK(rig.http.offsets == std::vector<uint32_t>{4096, 8192});
+  REQUIRE(rig.listener.warms.size() == 1);
+  CHECK(rig.listener.warms[0].stored.count == 1);
+  CHECK(rig.flash.clips[clip.id].bytes == bytes);
+  CHECK(rig.flash.seq == 2);
+}
+
+TEST_CASE("a child's play during a warm download goes first; the warm clip then resumes where it was") {
+  Rig rig;
+  rig.ready();
+  const auto warmBytes = audio(10000, 4);
+  const auto warmClip = rig.serve(1, warmBytes, true);
+  rig.deliverWarm(2, {warmClip});
+  rig.tick(10);  // starts the warm download
+  rig.tick(10);  // chunk 1 of the warm clip
+  REQUIRE(rig.flash.partial[warmClip.id].bytes.size() == 4096);
+
+  const auto answerClip = rig.serve(2, audio(6000, 8), false);
+  REQUIRE(rig.session->say("x", 1) == Status::Ok);
+  Message answer;
+  answer.type = MessageType::Answer;
+  answer.answer.id = rig.lastOn("req").utterance.id;
+  answer.answer.clip = answerClip;
+  rig.deliver("res", answer);
+  rig.runUntilIdle();
+  REQUIRE(rig.listener.plays.size() == 1);
+  CHECK(rig.listener.plays[0].from == PlaySource::Download);
+  REQUIRE(rig.listener.warms.size() == 1);
+  CHECK(rig.listener.warms[0].stored.count == 1);
+  CHECK(rig.flash.clips[warmClip.id].bytes == warmBytes);
+  CHECK(rig.flash.contains(answerClip.id));
+  // warm 0, answer 0 and 4096, then the warm clip resumes at 4096
+  CHECK(rig.http.offsets == std::vector<uint32_t>{0, 0, 4096, 4096, 8192});
+}
+
+TEST_CASE("a failing chunk is retried after backoff, and fails the clip after the attempts run out") {
+  Rig rig;
+  rig.ready();
+  const auto clip = rig.serve(1, audio(100, 4), false);
+  rig.http.failuresLeft = 2;
+  rig.deliverWarm(1, {clip});
+  rig.runUntilIdle();
+  REQUIRE(rig.listener.warms.size() == 1);
+  CHECK(rig.listener.warms[0].stored.count == 1);
+  CHECK(rig.http.offsets == std::vector<uint32_t>{0, 0, 0});
+
+  const auto gone = rig.serve(2, audio(100, 5), false);
+  rig.http.failuresLeft = 100;
+  rig.deliverWarm(2, {gone});
+  rig.runUntilIdle(2000);
+  REQUIRE(rig.listener.warms.size() == 2);
+  CHECK(rig.listener.warms[1].failed.count == 1);
+}
+
+TEST_CASE("connection loss goes back to Disconnected and reconnects after a jittered backoff") {
+  Rig rig;
+  rig.ready();
+  rig.random.queue = {1000, 2000};  // the top of each jitter range
+  rig.session->onDisconnected();
+  CHECK(rig.session->state() == SessionState::Disconnected);
+  CHECK(rig.mqtt.connects == 1);
+  rig.tick(999);
+  CHECK(rig.mqtt.connects == 1);
+  rig.tick(1);  // first retry waits at most base = 1000
+  CHECK(rig.mqtt.connects == 2);
+  // Refused connects back off further: the second wait is at most 2000.
+  rig.mqtt.connectResult = Status::IoError;
+  rig.session->onDisconnected();
+  rig.tick(1);
+  rig.tick(1998);
+  const int before = rig.mqtt.connects;
+  rig.tick(1);
+  CHECK(rig.mqtt.connects == before + 1);
+  rig.mqtt.connectResult = Status::Ok;
+  rig.tick(4000);
+  CHECK(rig.session->state() == SessionState::Connecting);
+  rig.session->onConnected();
+  rig.welcome(rig.lastOn("req").hello.id);
+  CHECK(rig.session->state() == SessionState::Ready);
+  CHECK(rig.listener.ready == 2);
+}
+
+TEST_CASE("no CONNACK within the connect timeout, or no welcome, starts over") {
+  Rig rig;
+  rig.tick();
+  CHECK(rig.session->state() == SessionState::Connecting);
+  rig.tick(10000);
+  CHECK(rig.session->state() == SessionState::Disconnected);
+  CHECK(rig.mqtt.disconnects >= 1);
+  rig.tick(30000);
+  REQUIRE(rig.session->state() == SessionState::Connecting);
+  rig.session->onConnected();
+  // hello unanswered through all its attempts
+  for (int i = 0; i < 10 && rig.session->state() == SessionState::HelloSent; ++i) rig.tick(5000);
+  CHECK(rig.session->state() != SessionState::HelloSent);
+  CHECK(rig.listener.errors.front() == "hello");
+}
+
+TEST_CASE("stats are published periodically while Ready") {
+  Rig rig;
+  rig.ready();
+  CHECK(rig.countOn("evt") == 0);
+  rig.tick(60000);
+  REQUIRE(rig.countOn("evt") == 1);
+  const Message s = rig.lastOn("evt");
+  CHECK(s.type == MessageType::Stats);
+  CHECK(s.stats.uptime == 60);
+  rig.tick(60000);
+  CHECK(rig.countOn("evt") == 2);
+}
+
+TEST_CASE("malformed responses and manifests are reported and change nothing") {
+  Rig rig;
+  rig.ready();
+  const uint8_t junk[] = {0xa3, 0x00, 0x04};
+  rig.session->onMessage("teddy/v1/bear-1/res", junk, sizeof junk);
+  rig.session->onMessage("teddy/v1/bear-1/warm", junk, sizeof junk);
+  rig.session->onMessage("teddy/v1/other/warm", junk, sizeof junk);  // not ours: ignored
+  CHECK(rig.listener.errors == std::vector<std::string>{"response", "warm"});
+  CHECK(rig.session->state() == SessionState::Ready);
+
+  // Well-formed messages of the wrong kind: a welcome on warm, a request echoed on res.
+  REQUIRE(rig.session->say("x", 1) == Status::Ok);
+  Message echo = rig.lastOn("req");
+  rig.deliver("res", echo);
+  rig.welcome(echo.utterance.id + 1000);  // unknown id: ignored
+  Message welcome;
+  welcome.type = MessageType::Welcome;
+  rig.deliver("warm", welcome);
+  CHECK(rig.listener.errors == std::vector<std::string>{"response", "warm", "response", "warm"});
+  CHECK(rig.session->requestsInFlight() == 1);  // the utterance still waits for its answer
+}

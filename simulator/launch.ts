@@ -1,0 +1,126 @@
+/**
+ * A complete simulation as the CLI, the benchmark and the tests run it:
+ * start the gateway child (unless given a URL), run, write report.json and
+ * report.html, stop what was started.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { deriveDeviceSecret } from '../gateway/device-secret.js';
+import { PROMPTS, promptAudio } from '../gateway/providers/phrasebook.js';
+import { UtteranceFormat } from '../sdk/protocol/index.js';
+import { startGatewayProcess, type GatewayProcess } from './gateway-process.js';
+import { renderHtmlReport } from './html-report.js';
+import { buildReport, type Report } from './report.js';
+import { runSimulation, type Progress } from './simulation.js';
+import { DEFAULT_TRAFFIC, type StormSpec } from './traffic-model.js';
+
+export interface LaunchOptions {
+  bears: number;
+  durationMs: number;
+  skew: number;
+  seed: number;
+  /** An already running gateway; without it the simulator starts one as a child process. */
+  gatewayUrl?: string;
+  /** Required with gatewayUrl: the fleet key the gateway was started with. */
+  fleetKey?: string;
+  redisUrl?: string;
+  providerLatencyMs?: number;
+  /** Node.js flags for the gateway child only (memory tuning experiments). */
+  gatewayNodeFlags?: string[];
+  flashBudgetBytes: number;
+  connectRatePerS: number;
+  storms: StormSpec[];
+  warmPushes: number[];
+  /** Child behaviour (traffic-model.ts); defaults from DEFAULT_TRAFFIC. */
+  meanSilenceMs?: number;
+  meanThinkMs?: number;
+  requestTimeoutMs: number;
+  baselines: boolean;
+  cdnEdge: boolean;
+  /** Directory for report.json, report.html and gateway.log. */
+  outDir: string;
+  onProgress?: (p: Progress) => void;
+  onNotice?: (message: string) => void;
+}
+
+export const DEFAULT_LAUNCH = {
+  bears: 100,
+  durationMs: 60_000,
+  skew: DEFAULT_TRAFFIC.skew,
+  seed: 42,
+  // 512 KiB of an ESP32-S3's 8 MB flash set aside for clips.
+  flashBudgetBytes: 512 * 1024,
+  connectRatePerS: 400,
+  storms: DEFAULT_TRAFFIC.storms,
+  warmPushes: DEFAULT_TRAFFIC.warmPushes,
+  requestTimeoutMs: 10_000,
+  baselines: true,
+  cdnEdge: true,
+} satisfies Partial<LaunchOptions>;
+
+export interface LaunchResult {
+  report: Report;
+  jsonPath: string;
+  htmlPath: string;
+}
+
+export async function launchSimulation(o: LaunchOptions): Promise<LaunchResult> {
+  if (o.gatewayUrl && !o.fleetKey) throw new Error('--gateway-url needs --fleet-key (the key the gateway was started with)');
+  mkdirSync(o.outDir, { recursive: true });
+  const fleetKey = o.fleetKey ?? randomBytes(32).toString('hex');
+  const notices: string[] = [];
+  const notice = (m: string): void => {
+    notices.push(m);
+    o.onNotice?.(m);
+  };
+  let gateway: GatewayProcess | undefined;
+  let dataDir: string | undefined;
+  if (!o.gatewayUrl) {
+    dataDir = mkdtempSync(join(tmpdir(), 'teddy-sim-gateway-'));
+    gateway = await startGatewayProcess({
+      dataDir, fleetKey, redisUrl: o.redisUrl, providerLatencyMs: o.providerLatencyMs, nodeFlags: o.gatewayNodeFlags,
+      logFile: join(o.outDir, 'gateway.log'),
+    });
+  }
+  const audio = new Map<number, Uint8Array>();
+  try {
+    const result = await runSimulation({
+      traffic: {
+        ...DEFAULT_TRAFFIC, bears: o.bears, durationMs: o.durationMs, seed: o.seed, phrases: PROMPTS.length,
+        skew: o.skew, storms: o.storms, warmPushes: o.warmPushes,
+        meanSilenceMs: o.meanSilenceMs ?? DEFAULT_TRAFFIC.meanSilenceMs,
+        meanThinkMs: o.meanThinkMs ?? DEFAULT_TRAFFIC.meanThinkMs,
+      },
+      gateway: gateway ? { process: gateway } : { mqttUrl: o.gatewayUrl! },
+      secretFor: (id) => deriveDeviceSecret(fleetKey, id),
+      audioFor: (rank) => {
+        const cached = audio.get(rank);
+        if (cached) return cached;
+        const bytes = promptAudio(PROMPTS[rank % PROMPTS.length]!);
+        audio.set(rank, bytes);
+        return bytes;
+      },
+      audioFormat: UtteranceFormat.mulaw8k,
+      flashBudgetBytes: o.flashBudgetBytes,
+      connectRatePerS: o.connectRatePerS,
+      requestTimeoutMs: o.requestTimeoutMs,
+      maxAttempts: 3,
+      cdnEdge: o.cdnEdge,
+      baselines: o.baselines,
+      onProgress: o.onProgress,
+      onNotice: notice,
+    });
+    await gateway?.stop();
+    const report = buildReport(result, notices);
+    const jsonPath = join(o.outDir, 'report.json');
+    const htmlPath = join(o.outDir, 'report.html');
+    writeFileSync(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
+    writeFileSync(htmlPath, renderHtmlReport(report));
+    return { report, jsonPath, htmlPath };
+  } finally {
+    await gateway?.stop();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  }
+}
