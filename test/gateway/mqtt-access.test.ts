@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import type { ErrorWithSubackPacket } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveDeviceSecret } from '../../gateway/device-secret.js';
-import { decodeMessage, deviceTopic, encodeMessage } from '../../sdk/protocol/index.js';
+import { decodeMessage, deviceTopic, encodeMessage, ErrorCode } from '../../sdk/protocol/index.js';
 import { connectBear, startTestGateway, textUtterance, type TestGateway } from './harness.js';
 
 const run = promisify(execFile);
@@ -101,5 +101,19 @@ describe('topic ACL', () => {
     expect(denials.some((l) => l.includes('"deviceId":"acl-bear-a"') && l.includes('"action":"publish"'))).toBe(true);
     expect(denials.some((l) => l.includes('"action":"subscribe"'))).toBe(true);
     expect(denials.join('')).not.toContain('love');
+  });
+
+  it('rate-limits each bear separately: a burst beyond the bucket gets rateLimited with its ids', async () => {
+    // Default limits: burst 20, 10 per second.
+    const greedy = await t.connectFleetBear('greedy-bear');
+    const calm = await t.connectFleetBear('calm-bear');
+    const responses = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => greedy.request({ type: 'clipGet', id: i + 1, clipId: new Uint8Array(8) })),
+    );
+    const limited = responses.filter((r) => r.type === 'error' && r.code === ErrorCode.rateLimited);
+    expect(limited.length).toBeGreaterThanOrEqual(15);
+    expect(responses.filter((r) => r.type === 'error' && r.code === ErrorCode.notFound).length).toBeGreaterThanOrEqual(20);
+    expect(new Set(responses.map((r) => ('id' in r ? r.id : 0))).size).toBe(40);
+    expect(await calm.request(textUtterance(1, 'i am sad'))).toMatchObject({ type: 'answer', id: 1 });
   });
 });
