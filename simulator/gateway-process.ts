@@ -23,6 +23,8 @@ export interface GatewayProcessOptions {
   providerLatencyMs?: number;
   /** Extra CLI arguments for `start`. */
   extraArgs?: string[];
+  /** Node.js flags for the gateway process only, e.g. ['--max-semi-space-size=1']. */
+  nodeFlags?: string[];
   /** Where the gateway's stderr (its logs) goes. */
   logFile?: string;
   readyTimeoutMs?: number;
@@ -64,7 +66,7 @@ interface Ready {
 }
 
 export async function startGatewayProcess(o: GatewayProcessOptions): Promise<GatewayProcess> {
-  const log: WriteStream | undefined = o.logFile ? createWriteStream(o.logFile, { flags: 'a' }) : undefined;
+  const log: WriteStream | undefined = o.logFile ? createWriteStream(o.logFile) : undefined;
   const baseArgs = ['--data-dir', o.dataDir, '--fleet-key', o.fleetKey];
   if (o.redisUrl) baseArgs.push('--redis-url', o.redisUrl);
   if (o.providerLatencyMs !== undefined) baseArgs.push('--provider-latency-ms', String(o.providerLatencyMs));
@@ -72,7 +74,7 @@ export async function startGatewayProcess(o: GatewayProcessOptions): Promise<Gat
 
   let child: ChildProcess;
   let ready: Ready;
-  ({ child, ready } = await launch(['--mqtt-port', '0', '--http-port', '0', ...baseArgs], log, o.readyTimeoutMs));
+  ({ child, ready } = await launch(['--mqtt-port', '0', '--http-port', '0', ...baseArgs], o, log));
   // Later incarnations reuse the first one's ports, so bears reconnect to the same address.
   const ports = ['--mqtt-port', new URL(ready.mqttUrl).port, '--http-port', new URL(ready.httpUrl).port];
 
@@ -130,7 +132,7 @@ export async function startGatewayProcess(o: GatewayProcessOptions): Promise<Gat
     },
     async restart() {
       await stopChild();
-      ({ child, ready } = await launch([...ports, ...baseArgs], log, o.readyTimeoutMs));
+      ({ child, ready } = await launch([...ports, ...baseArgs], o, log));
       restarts++;
     },
     async stop() {
@@ -143,12 +145,13 @@ export async function startGatewayProcess(o: GatewayProcessOptions): Promise<Gat
   };
 }
 
-function cliArgs(args: string[]): string[] {
-  return ['--import', 'tsx', 'gateway/cli.ts', ...args];
+function cliArgs(args: string[], nodeFlags: string[] = []): string[] {
+  return [...nodeFlags, '--import', 'tsx', 'gateway/cli.ts', ...args];
 }
 
-async function launch(args: string[], log: WriteStream | undefined, timeoutMs = 60_000): Promise<{ child: ChildProcess; ready: Ready }> {
-  const child = spawn(process.execPath, cliArgs(['start', ...args, '--ready-json']), { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+async function launch(args: string[], o: GatewayProcessOptions, log: WriteStream | undefined): Promise<{ child: ChildProcess; ready: Ready }> {
+  const timeoutMs = o.readyTimeoutMs ?? 60_000;
+  const child = spawn(process.execPath, cliArgs(['start', ...args, '--ready-json'], o.nodeFlags), { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderrTail = '';
   child.stderr!.on('data', (chunk: Buffer) => {
     log?.write(chunk);

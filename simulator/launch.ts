@@ -27,6 +27,8 @@ export interface LaunchOptions {
   fleetKey?: string;
   redisUrl?: string;
   providerLatencyMs?: number;
+  /** Node.js flags for the gateway child only (memory tuning experiments). */
+  gatewayNodeFlags?: string[];
   flashBudgetBytes: number;
   connectRatePerS: number;
   storms: StormSpec[];
@@ -78,7 +80,8 @@ export async function launchSimulation(o: LaunchOptions): Promise<LaunchResult> 
   if (!o.gatewayUrl) {
     dataDir = mkdtempSync(join(tmpdir(), 'teddy-sim-gateway-'));
     gateway = await startGatewayProcess({
-      dataDir, fleetKey, redisUrl: o.redisUrl, providerLatencyMs: o.providerLatencyMs, logFile: join(o.outDir, 'gateway.log'),
+      dataDir, fleetKey, redisUrl: o.redisUrl, providerLatencyMs: o.providerLatencyMs, nodeFlags: o.gatewayNodeFlags,
+      logFile: join(o.outDir, 'gateway.log'),
     });
   }
   const audio = new Map<number, Uint8Array>();

@@ -80,6 +80,8 @@ export interface SimulationResult {
 }
 
 const TICK_MS = 10;
+/** Handshakes (connect to welcome) the ramp lets wait at once. */
+const MAX_HANDSHAKES_IN_FLIGHT = 200;
 
 export async function runSimulation(o: SimulationOptions): Promise<SimulationResult> {
   const trace = generateTrace(o.traffic);
@@ -119,19 +121,24 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
 
   const countersAtStart = await gatewayProcess?.counters();
 
-  // Connect phase, paced: a few hundred handshakes a second is what a gateway meets after a regional outage.
+  // Connect phase, paced: at most `connectRatePerS` new handshakes a second and at most
+  // MAX_HANDSHAKES_IN_FLIGHT waiting for their welcome, so a slow gateway slows the ramp down
+  // instead of timing handshakes out and turning the ramp into a reconnect storm.
   const connectStart = Date.now();
   const connects: Promise<boolean>[] = [];
-  const perTick = (o.connectRatePerS * TICK_MS) / 1000;
+  const intervalMs = 1000 / o.connectRatePerS;
+  let inFlight = 0;
+  let nextAt = connectStart;
   let lastReport = 0;
-  for (let i = 0; i < bears.length; i++) {
-    connects.push(bears[i]!.connect());
-    const due = connectStart + ((i + 1) / perTick) * TICK_MS;
-    const wait = due - Date.now();
-    if (wait > 0) await sleep(wait);
+  for (const bear of bears) {
+    while (inFlight >= MAX_HANDSHAKES_IN_FLIGHT) await sleep(TICK_MS);
+    inFlight++;
+    connects.push(bear.connect().finally(() => inFlight--));
+    nextAt = Math.max(nextAt + intervalMs, Date.now());
+    if (nextAt - Date.now() >= TICK_MS) await sleep(nextAt - Date.now());
     if (Date.now() - lastReport > 1000) {
       lastReport = Date.now();
-      progress('connect', i / bears.length);
+      progress('connect', connects.length / bears.length);
     }
   }
   await Promise.all(connects);

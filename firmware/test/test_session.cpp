@@ -513,4 +513,15 @@ TEST_CASE("malformed responses and manifests are reported and change nothing") {
   rig.session->onMessage("teddy/v1/other/warm", junk, sizeof junk);  // not ours: ignored
   CHECK(rig.listener.errors == std::vector<std::string>{"response", "warm"});
   CHECK(rig.session->state() == SessionState::Ready);
+
+  // Well-formed messages of the wrong kind: a welcome on warm, a request echoed on res.
+  REQUIRE(rig.session->say("x", 1) == Status::Ok);
+  Message echo = rig.lastOn("req");
+  rig.deliver("res", echo);
+  rig.welcome(echo.utterance.id + 1000);  // unknown id: ignored
+  Message welcome;
+  welcome.type = MessageType::Welcome;
+  rig.deliver("warm", welcome);
+  CHECK(rig.listener.errors == std::vector<std::string>{"response", "warm", "response", "warm"});
+  CHECK(rig.session->requestsInFlight() == 1);  // the utterance still waits for its answer
 }

@@ -3,8 +3,6 @@
 #include <cstdio>
 #include <cstring>
 
-#include "teddy/sha256.h"
-
 namespace teddy {
 
 using protocol::ClipRef;
@@ -210,6 +208,11 @@ void Session::handleResponse(const uint8_t* payload, size_t size) {
     listener_.onError("response", s, static_cast<uint8_t>(protocol::errorCodeFor(s)));
     return;
   }
+  const MessageType t = message_.type;
+  if (t != MessageType::Welcome && t != MessageType::Answer && t != MessageType::Clip && t != MessageType::Error) {
+    listener_.onError("response", Status::Unsupported, static_cast<uint8_t>(protocol::ErrorCode::UnknownType));
+    return;  // not a response: it must not complete (or cancel) a request
+  }
   PendingRequest* r = requests_.find(protocol::correlationId(message_));
   if (r == nullptr) return;  // late answer to a request we gave up on, or a duplicate (QoS 1)
   const auto type = static_cast<MessageType>(r->type);
@@ -403,6 +406,7 @@ void Session::finishDownload(Download& d, Status result) {
 
 void Session::handleWarm(const uint8_t* payload, size_t size) {
   Status s = protocol::decode(payload, size, message_);
+  if (s == Status::Ok && message_.type != MessageType::Warm) s = Status::Unsupported;  // only manifests here
   if (s != Status::Ok) {
     listener_.onError("warm", s, static_cast<uint8_t>(protocol::errorCodeFor(s)));
     return;
