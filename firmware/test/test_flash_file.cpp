@@ -75,6 +75,24 @@ TEST_CASE("a clip takes ceil((size + 64) / 4096) blocks; the least used unpinned
   CHECK(f.info().evictions == 1);
 }
 
+TEST_CASE("aging: when the clock reaches a multiple of 256 every freq halves, before the insert evicts") {
+  TempFile tmp;
+  FlashFile f;
+  REQUIRE(f.open(tmp.path.c_str(), 3 * 4096) == Status::Ok);
+  const auto p = bytesOf(100, 9), a = bytesOf(100, 1), b = bytesOf(100, 2), c = bytesOf(100, 3);
+  REQUIRE(store(f, header(9, p, true), p) == Status::Ok);  // clock 1
+  REQUIRE(store(f, header(1, a), a) == Status::Ok);        // clock 2
+  REQUIRE(store(f, header(2, b), b) == Status::Ok);        // clock 3
+  f.recordHit(header(1, a).id);
+  f.recordHit(header(1, a).id);                            // A: freq 3, lastUse 5
+  f.recordHit(header(2, b).id);                            // B: freq 2, lastUse 6
+  for (int i = 0; i < 249; ++i) f.recordHit(header(9, p).id);  // clock 255
+  // Inserting C ticks the clock to 256: A 3 -> 1, B 2 -> 1; the tie goes to the older, A.
+  REQUIRE(store(f, header(3, c), c) == Status::Ok);
+  CHECK(!f.contains(header(1, a).id));
+  CHECK(f.contains(header(2, b).id));
+}
+
 TEST_CASE("pinned clips are never evicted; with only pinned clips left an insert is NoSpace") {
   TempFile tmp;
   FlashFile f;

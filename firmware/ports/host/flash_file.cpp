@@ -159,13 +159,12 @@ Status FlashFile::begin(const ClipHeader& h, bool onDemand, uint32_t& resumeAt) 
     resumeAt = static_cast<uint32_t>(it->second.bytes.size());  // an interrupted download of the same bytes
   } else {
     if (it != clips_.end()) clips_.erase(it);
-    if (blocks > budgetBlocks_) return Status::NoSpace;
-    const Status s = makeRoom(blocks);
-    if (s != Status::Ok) return s;
+    // Insert as the policy (and the simulator's model) orders it: the clock ticks, then eviction.
     Clip clip;
     clip.header = h;
-    clip.bytes.reserve(h.size);
     tickClock(clip);
+    const Status s = makeRoom(blocks);
+    if (s != Status::Ok) return s;
     clips_[h.id] = std::move(clip);
   }
   writing_ = true;
