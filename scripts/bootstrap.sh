@@ -14,12 +14,13 @@ cd "$(dirname "$0")/.."
 #   libmbedtls-dev          SHA-256 on the host (ESP-IDF ships the same library)
 #   libcurl4-openssl-dev    HTTP(S) Range downloads in the host port of the firmware
 #   doctest-dev             firmware unit tests
+#   nlohmann-json3-dev      firmware vector tests read docs/vectors/*.json
 #   clang libclang-rt-14-dev  libFuzzer target for the firmware CBOR codec
 #   gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf   ESP32-C3 footprint build
 #   espeak-ng               real speech in the demo provider (optional at run time)
 #   chromium                headless screenshot of the simulator's HTML report
 PKGS=(redis-server mosquitto mosquitto-clients cmake g++ pkg-config libmosquitto-dev libmbedtls-dev libcurl4-openssl-dev
-      doctest-dev clang libclang-rt-14-dev gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf espeak-ng chromium)
+      doctest-dev nlohmann-json3-dev clang libclang-rt-14-dev gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf espeak-ng chromium)
 
 if [[ "${TEDDY_SKIP_APT:-}" != 1 ]] && command -v dpkg-query >/dev/null; then
   missing=()

@@ -18,7 +18,7 @@ namespace teddy {
 /** Requests in flight at once: hello, an utterance and a clip lookup, plus one spare. */
 constexpr size_t kMaxPendingRequests = 4;
 /** Encoded request kept for retransmission; bounds an utterance the bear sends. */
-constexpr size_t kMaxRequestBytes = 1024;
+constexpr size_t kMaxRequestBytes = 512;
 
 struct RetryPolicy {
   uint32_t timeoutMs;  // wait for an answer this long per attempt

@@ -60,8 +60,8 @@ constexpr size_t kMaxListedClips = 256;
 // Device-side cap: clip-id lists (hello, warmAck) are copied into the struct,
 // so they are bounded by RAM, not by the protocol's 256. A hello lists the
 // first kMaxListedIds clips the bear holds; a manifest applies its first
-// kMaxListedIds clips (priority order). 64 ids = 512 bytes per list.
-constexpr size_t kMaxListedIds = 64;
+// kMaxListedIds clips (priority order). 32 ids = 256 bytes per list.
+constexpr size_t kMaxListedIds = 32;
 
 struct ClipIdList {
   uint16_t count = 0;

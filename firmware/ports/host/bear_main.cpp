@@ -1,0 +1,233 @@
+// teddy-bear: the bear's firmware on a host, for end-to-end tests and demos.
+// The portable core (session, codec, clip store) with host ports: libmosquitto,
+// libcurl, and a file standing in for the flash partition.
+//
+// Commands on stdin, one per line:  say <text> | play <clipIdHex> | stats | quit
+// Events on stdout, one JSON object per line (see docs/firmware.md); logs on stderr.
+#include <poll.h>
+#include <signal.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <unistd.h>
+
+#include "flash_file.h"
+#include "http_curl.h"
+#include "json_line.h"
+#include "mqtt_mosquitto.h"
+#include "teddy/session.h"
+
+using namespace teddy;
+
+namespace {
+
+const char* kUsage =
+    "usage: teddy-bear --gateway mqtt://HOST:PORT --device ID --secret SECRET --flash FILE [--budget SIZE]\n"
+    "\n"
+    "Runs the bear's firmware on this host against a teddycache gateway.\n"
+    "  --gateway URL    the gateway's MQTT address (mqtt://127.0.0.1:1883)\n"
+    "  --device ID      device id: 1-64 of [A-Za-z0-9_-]\n"
+    "  --secret SECRET  the device secret (from `teddycache device add`)\n"
+    "  --flash FILE     file standing in for the flash clip partition (created if missing)\n"
+    "  --budget SIZE    flash budget for clips: bytes, or with KB/MB suffix (default 1MB)\n"
+    "\n"
+    "stdin:  say <text> | play <clipIdHex> | stats | quit\n"
+    "stdout: one JSON event per line: ready, warm, answer, play, stats, disconnected, error\n";
+
+constexpr size_t kManifestBytes = 32 * 1024;
+constexpr size_t kChunkBytes = 4096;
+uint8_t manifestBuffer[kManifestBytes];
+uint8_t chunkBuffer[kChunkBytes];
+
+struct Args {
+  std::string host;
+  int port = 0;
+  std::string device;
+  std::string secret;
+  std::string flash;
+  uint32_t budget = 1024 * 1024;
+};
+
+[[noreturn]] void usage(const char* problem) {
+  std::fprintf(stderr, "teddy-bear: %s\n\n%s", problem, kUsage);
+  std::exit(2);
+}
+
+bool parseSize(const std::string& s, uint32_t& out) {
+  char* end = nullptr;
+  const unsigned long long n = std::strtoull(s.c_str(), &end, 10);
+  if (end == s.c_str()) return false;
+  const std::string unit(end);
+  unsigned long long mult = 1;
+  if (unit == "KB" || unit == "K" || unit == "kb") mult = 1024;
+  else if (unit == "MB" || unit == "M" || unit == "mb") mult = 1024 * 1024;
+  else if (!unit.empty()) return false;
+  if (n * mult > 0xffffffffull) return false;
+  out = static_cast<uint32_t>(n * mult);
+  return true;
+}
+
+bool validDeviceId(const std::string& id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') return false;
+  return true;
+}
+
+Args parseArgs(int argc, char** argv) {
+  Args a;
+  std::string gateway;
+  for (int i = 1; i < argc; ++i) {
+    const std::string flag = argv[i];
+    if (flag == "--help" || flag == "-h") {
+      std::fputs(kUsage, stdout);
+      std::exit(0);
+    }
+    if (i + 1 >= argc) usage(("missing value for " + flag).c_str());
+    const std::string value = argv[++i];
+    if (flag == "--gateway") gateway = value;
+    else if (flag == "--device") a.device = value;
+    else if (flag == "--secret") a.secret = value;
+    else if (flag == "--flash") a.flash = value;
+    else if (flag == "--budget") {
+      if (!parseSize(value, a.budget)) usage("--budget takes bytes, or a number with KB or MB");
+    } else usage(("unknown option " + flag).c_str());
+  }
+  const std::string scheme = "mqtt://";
+  if (gateway.compare(0, scheme.size(), scheme) != 0) usage("--gateway must look like mqtt://HOST:PORT");
+  const std::string hostPort = gateway.substr(scheme.size());
+  const size_t colon = hostPort.rfind(':');
+  a.host = hostPort.substr(0, colon);
+  a.port = colon == std::string::npos ? 1883 : std::atoi(hostPort.c_str() + colon + 1);
+  if (a.host.empty() || a.port <= 0 || a.port > 65535) usage("--gateway must look like mqtt://HOST:PORT");
+  if (!validDeviceId(a.device)) usage("--device must be 1-64 characters of [A-Za-z0-9_-]");
+  if (a.secret.empty()) usage("--secret is required");
+  if (a.flash.empty()) usage("--flash is required");
+  return a;
+}
+
+bool parseClipId(const std::string& hex, ClipId& out) {
+  if (hex.size() != out.size() * 2) return false;
+  for (size_t i = 0; i < out.size(); ++i) {
+    unsigned v = 0;
+    if (std::sscanf(hex.c_str() + 2 * i, "%2x", &v) != 1 || !std::isxdigit(static_cast<unsigned char>(hex[2 * i + 1])))
+      return false;
+    out[i] = static_cast<uint8_t>(v);
+  }
+  return true;
+}
+
+uint32_t nowMs() {
+  using namespace std::chrono;
+  return static_cast<uint32_t>(duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count());
+}
+
+const char* sourceName(PlaySource s) {
+  switch (s) {
+    case PlaySource::Flash: return "flash";
+    case PlaySource::Inline: return "inline";
+    default: return "download";
+  }
+}
+
+struct SystemRandom final : Random {
+  std::mt19937 gen{std::random_device{}()};
+  uint32_t next() override { return static_cast<uint32_t>(gen()); }
+};
+
+/** Prints the session's events as JSON lines. */
+struct Printer final : SessionListener {
+  void onReady() override { host::JsonLine("ready").print(); }
+  void onWarmApplied(const protocol::WarmAck& ack) override {
+    host::JsonLine("warm").num("seq", ack.seq).ids("stored", ack.stored).ids("failed", ack.failed).num("bytesUsed", ack.bytesUsed).print();
+  }
+  void onAnswer(const protocol::Answer& a) override {
+    host::JsonLine("answer").str("reply", a.reply.data, a.reply.size).hex("clip", a.clip.id).num("source", a.source).print();
+  }
+  void onPlay(const ClipId& clip, PlaySource from, uint32_t bytes) override {
+    host::JsonLine("play").hex("clip", clip).str("from", sourceName(from)).num("bytes", bytes).print();
+  }
+  void onError(const char* what, Status status, uint8_t code) override {
+    host::JsonLine("error").str("what", what).str("status", statusName(status)).num("code", code).print();
+  }
+  void onAudio(const uint8_t*, size_t) override {}  // no speaker on a host
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Args args = parseArgs(argc, argv);
+  signal(SIGPIPE, SIG_IGN);
+
+  host::FlashFile flash;
+  if (Status s = flash.open(args.flash.c_str(), args.budget); s != Status::Ok) {
+    std::fprintf(stderr, "teddy-bear: cannot open flash file %s: %s\n", args.flash.c_str(), statusName(s));
+    return 1;
+  }
+
+  SessionConfig cfg;
+  cfg.deviceId = args.device.c_str();
+  cfg.firmwareVersion = "teddy-bear-host/1";
+  cfg.flashBudget = args.budget;
+  cfg.manifestBuffer = manifestBuffer;
+  cfg.manifestCapacity = sizeof manifestBuffer;
+  cfg.chunkBuffer = chunkBuffer;
+  cfg.chunkCapacity = sizeof chunkBuffer;
+
+  Printer printer;
+  SystemRandom random;
+  host::CurlHttpClient http;
+  host::MosquittoTransport mqtt(args.host, args.port, args.device, args.secret);
+  Session session(cfg, mqtt, http, flash, random, printer);
+  mqtt.bind(session);
+  std::fprintf(stderr, "teddy-bear: %s connecting to mqtt://%s:%d, flash %s (%u bytes)\n", args.device.c_str(),
+               args.host.c_str(), args.port, args.flash.c_str(), args.budget);
+
+  std::string line;
+  SessionState last = session.state();
+  for (;;) {
+    session.tick(nowMs());
+    if (last == SessionState::Ready && session.state() != SessionState::Ready) host::JsonLine("disconnected").print();
+    last = session.state();
+    mqtt.poll(20);
+
+    pollfd in{STDIN_FILENO, POLLIN, 0};
+    if (::poll(&in, 1, 0) <= 0) continue;
+    char buf[2048];
+    const ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return 0;  // stdin closed: done
+    line.append(buf, static_cast<size_t>(n));
+    size_t nl;
+    while ((nl = line.find('\n')) != std::string::npos) {
+      const std::string cmd = line.substr(0, nl);
+      line.erase(0, nl + 1);
+      if (cmd == "quit") return 0;
+      if (cmd == "stats") {
+        const protocol::Stats s = session.stats();
+        session.publishStats();
+        host::JsonLine("stats").num("flashHits", s.flashHits).num("flashMisses", s.flashMisses).num("bytesUsed", s.bytesUsed)
+            .num("clipCount", s.clipCount).num("evictions", s.evictions).num("maxEraseCount", s.maxEraseCount)
+            .num("uptime", s.uptime).print();
+      } else if (cmd.rfind("say ", 0) == 0) {
+        const Status s = session.say(cmd.data() + 4, cmd.size() - 4);
+        if (s != Status::Ok) printer.onError("say", s, 0);
+      } else if (cmd.rfind("play ", 0) == 0) {
+        ClipId id;
+        if (!parseClipId(cmd.substr(5), id)) {
+          printer.onError("play", Status::Invalid, 0);
+          continue;
+        }
+        const Status s = session.play(id);
+        if (s != Status::Ok) printer.onError("play", s, 0);
+      } else if (!cmd.empty()) {
+        printer.onError("command", Status::Invalid, 0);
+      }
+    }
+  }
+}

@@ -1,0 +1,185 @@
+/**
+ * End to end: the host build of the bear's firmware (`teddy-bear`: the real
+ * session, codec and flash clip store over libmosquitto and libcurl) against
+ * the real gateway, Redis and HTTP origin. A warm push arrives and is stored
+ * and verified; with the gateway gone a play is served from flash; a new
+ * gateway on the same port and data dir gets the bear back and answers it;
+ * after a reboot the bear still plays its clips from the flash file.
+ */
+import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startGateway, type Gateway } from '../../gateway/index.js';
+import { startRedis, type RedisHandle } from '../helpers/redis.js';
+
+const root = resolve(import.meta.dirname, '../..');
+const buildDir = join(root, 'firmware/build');
+const binary = join(buildDir, 'teddy-bear');
+
+/** Builds teddy-bear unless it is there (scripts/firmware-test.sh builds it in CI). */
+function ensureBinary(): void {
+  if (!existsSync(join(buildDir, 'CMakeCache.txt'))) {
+    execFileSync('cmake', ['-S', join(root, 'firmware'), '-B', buildDir, '-DCMAKE_BUILD_TYPE=Debug'], { stdio: 'inherit' });
+  }
+  execFileSync('cmake', ['--build', buildDir, '--target', 'teddy-bear', '-j2'], { stdio: 'inherit' });
+}
+
+type BearEvent = { event: string } & Record<string, unknown>;
+
+/** The bear process: JSON events from stdout, commands to stdin. */
+class Bear {
+  readonly events: BearEvent[] = [];
+  readonly stderr: string[] = [];
+  private waiters: { match: (e: BearEvent) => boolean; resolve: (e: BearEvent) => void }[] = [];
+  private seen = 0;
+  private readonly child: ChildProcessWithoutNullStreams;
+
+  constructor(args: string[]) {
+    this.child = spawn(binary, args);
+    createInterface({ input: this.child.stdout }).on('line', (line) => {
+      const event = JSON.parse(line) as BearEvent;
+      this.events.push(event);
+      this.waiters = this.waiters.filter((w) => {
+        if (!w.match(event)) return true;
+        w.resolve(event);
+        return false;
+      });
+    });
+    createInterface({ input: this.child.stderr }).on('line', (line) => this.stderr.push(line));
+  }
+
+  send(command: string): void {
+    this.child.stdin.write(`${command}\n`);
+  }
+
+  /** The next event (after the last one waited for) that matches. */
+  next(match: (e: BearEvent) => boolean, what: string, timeoutMs = 20_000): Promise<BearEvent> {
+    const from = this.seen;
+    const found = this.events.findIndex((e, i) => i >= from && match(e));
+    if (found >= 0) {
+      this.seen = found + 1;
+      return Promise.resolve(this.events[found]!);
+    }
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new Error(`no ${what} from the bear within ${timeoutMs} ms; events: ${JSON.stringify(this.events)}; stderr: ${this.stderr.join('\n')}`));
+      }, timeoutMs);
+      this.waiters.push({
+        match,
+        resolve: (e) => {
+          clearTimeout(timer);
+          this.seen = this.events.length;
+          resolve(e);
+        },
+      });
+    });
+  }
+
+  async quit(): Promise<number | null> {
+    if (this.child.exitCode !== null) return this.child.exitCode;
+    const exited = new Promise<number | null>((r) => this.child.once('exit', (code) => r(code)));
+    this.send('quit');
+    return exited;
+  }
+}
+
+describe('teddy-bear against the real gateway', () => {
+  let redis: RedisHandle;
+  let dataDir: string;
+  let work: string;
+  let gateway: Gateway | undefined;
+  let bear: Bear | undefined;
+
+  const start = (ports: { mqttPort: number; httpPort: number }) =>
+    startGateway({ ...ports, dataDir, redisUrl: redis.url, providerLatencyMs: 0, logLevel: 'silent' });
+
+  beforeAll(async () => {
+    ensureBinary();
+    redis = await startRedis();
+    dataDir = mkdtempSync(join(tmpdir(), 'teddy-e2e-gw-'));
+    work = mkdtempSync(join(tmpdir(), 'teddy-e2e-bear-'));
+  }, 300_000);
+
+  afterAll(async () => {
+    await bear?.quit();
+    await gateway?.close();
+    await redis?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('behaves like a CLI: --help exits 0, bad arguments exit 2 with the reason on stderr', () => {
+    expect(execFileSync(binary, ['--help'], { encoding: 'utf8' })).toMatch(/^usage: teddy-bear/);
+    const bad = (args: string[]) => {
+      try {
+        execFileSync(binary, args, { encoding: 'utf8', stdio: 'pipe' });
+        return { status: 0, stderr: '' };
+      } catch (err) {
+        const e = err as { status: number; stderr: string };
+        return { status: e.status, stderr: e.stderr };
+      }
+    };
+    const base = ['--gateway', 'mqtt://127.0.0.1:1', '--device', 'b', '--secret', 's', '--flash', join(work, 'x')];
+    expect(bad([...base, '--budget', '1XB'])).toMatchObject({ status: 2, stderr: expect.stringMatching(/--budget/) });
+    expect(bad([...base, '--device', 'a/b'])).toMatchObject({ status: 2, stderr: expect.stringMatching(/--device/) });
+    expect(bad(['--gateway', 'http://x'])).toMatchObject({ status: 2, stderr: expect.stringMatching(/--gateway/) });
+  });
+
+  it('stores a warm push, plays from flash without network, and survives a gateway restart', async () => {
+    gateway = await start({ mqttPort: 0, httpPort: 0 });
+    const mqttPort = Number(new URL(gateway.mqttUrl).port);
+    const httpPort = Number(new URL(gateway.httpUrl).port);
+    const { secret } = await gateway.devices.add('bear-e2e');
+    const flash = join(work, 'flash.bin');
+    bear = new Bear(['--gateway', `mqtt://127.0.0.1:${mqttPort}`, '--device', 'bear-e2e', '--secret', secret, '--flash', flash, '--budget', '1MB']);
+
+    // Hello, then the warm push: every clip downloaded, SHA-256 verified by the store's commit.
+    await bear.next((e) => e.event === 'ready', 'ready');
+    const warm = await bear.next((e) => e.event === 'warm', 'warm');
+    const stored = warm.stored as string[];
+    expect(stored.length).toBeGreaterThan(0);
+    expect(warm.failed).toEqual([]);
+    expect(warm.seq).toBeGreaterThan(0);
+    expect(statSync(flash).size).toBeGreaterThan(0);
+    bear.send('stats');
+    const stats = await bear.next((e) => e.event === 'stats', 'stats');
+    expect(stats.clipCount).toBe(stored.length);
+
+    // An answer through the gateway, played (from flash if it is a warm clip, else inline or downloaded).
+    bear.send('say hello teddy');
+    const answer = await bear.next((e) => e.event === 'answer', 'answer');
+    expect(typeof answer.reply).toBe('string');
+    const played = await bear.next((e) => e.event === 'play' && e.clip === answer.clip, 'play of the answer');
+    expect(played.bytes).toBeGreaterThan(0);
+
+    // No network at all: the gateway (MQTT and the HTTP origin) is gone; a stored clip still plays from flash.
+    await gateway.close();
+    gateway = undefined;
+    await bear.next((e) => e.event === 'disconnected', 'disconnected');
+    bear.send(`play ${stored[0]}`);
+    // (Reconnect attempts report `connect` errors meanwhile; a failed play would be a `play` error.)
+    const offline = await bear.next((e) => e.event === 'play' || (e.event === 'error' && e.what === 'play'), 'offline play');
+    expect(offline).toMatchObject({ event: 'play', clip: stored[0], from: 'flash' });
+    expect(offline.bytes).toBeGreaterThan(0);
+
+    // A new gateway on the same port and data dir: the bear reconnects by itself (backoff) and is answered.
+    gateway = await start({ mqttPort, httpPort });
+    await bear.next((e) => e.event === 'ready', 'ready after the restart', 45_000);
+    bear.send('say tell me a story');
+    const again = await bear.next((e) => e.event === 'answer', 'answer after the restart');
+    expect(typeof again.reply).toBe('string');
+
+    expect(await bear.quit()).toBe(0);
+
+    // The bear reboots: its flash file still holds the verified clips and tells the gateway so.
+    bear = new Bear(['--gateway', `mqtt://127.0.0.1:${mqttPort}`, '--device', 'bear-e2e', '--secret', secret, '--flash', flash, '--budget', '1MB']);
+    await bear.next((e) => e.event === 'ready', 'ready after the reboot');
+    bear.send(`play ${stored[1] ?? stored[0]}`);
+    expect(await bear.next((e) => e.event === 'play', 'play after the reboot')).toMatchObject({ from: 'flash' });
+    expect(await bear.quit()).toBe(0);
+    bear = undefined;
+  }, 120_000);
+});
