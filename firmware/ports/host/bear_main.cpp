@@ -135,6 +135,9 @@ const char* sourceName(PlaySource s) {
   }
 }
 
+volatile sig_atomic_t stopRequested = 0;
+void requestStop(int) { stopRequested = 1; }
+
 struct SystemRandom final : Random {
   std::mt19937 gen{std::random_device{}()};
   uint32_t next() override { return static_cast<uint32_t>(gen()); }
@@ -163,6 +166,8 @@ struct Printer final : SessionListener {
 int main(int argc, char** argv) {
   const Args args = parseArgs(argc, argv);
   signal(SIGPIPE, SIG_IGN);
+  signal(SIGINT, requestStop);  // Ctrl-C / SIGTERM: leave the broker cleanly, exit 0
+  signal(SIGTERM, requestStop);
 
   host::FlashFile flash;
   if (Status s = flash.open(args.flash.c_str(), args.budget); s != Status::Ok) {
@@ -190,7 +195,8 @@ int main(int argc, char** argv) {
 
   std::string line;
   SessionState last = session.state();
-  for (;;) {
+  bool running = true;
+  while (running && !stopRequested) {
     session.tick(nowMs());
     if (last == SessionState::Ready && session.state() != SessionState::Ready) host::JsonLine("disconnected").print();
     last = session.state();
@@ -201,13 +207,16 @@ int main(int argc, char** argv) {
     char buf[2048];
     const ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return 0;  // stdin closed: done
+    if (n <= 0) break;  // stdin closed: done
     line.append(buf, static_cast<size_t>(n));
     size_t nl;
     while ((nl = line.find('\n')) != std::string::npos) {
       const std::string cmd = line.substr(0, nl);
       line.erase(0, nl + 1);
-      if (cmd == "quit") return 0;
+      if (cmd == "quit") {
+        running = false;
+        break;
+      }
       if (cmd == "stats") {
         const protocol::Stats s = session.stats();
         session.publishStats();
@@ -230,4 +239,6 @@ int main(int argc, char** argv) {
       }
     }
   }
+  mqtt.disconnect();
+  return 0;
 }
