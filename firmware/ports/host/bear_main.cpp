@@ -1,12 +1,13 @@
 // teddy-bear: the bear's firmware on a host, for end-to-end tests and demos.
 // The portable core (session, codec, clip store) with host ports: libmosquitto,
-// libcurl, and a file standing in for the flash partition.
+// libcurl, and a file emulating the NOR flash partition.
 //
 // Commands on stdin, one per line:  say <text> | play <clipIdHex> | stats | quit
 // Events on stdout, one JSON object per line (see docs/firmware.md); logs on stderr.
 #include <poll.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -16,10 +17,11 @@
 #include <string>
 #include <unistd.h>
 
-#include "flash_file.h"
+#include "file_flash.h"
 #include "http_curl.h"
 #include "json_line.h"
 #include "mqtt_mosquitto.h"
+#include "teddy/clip_store.h"
 #include "teddy/session.h"
 
 using namespace teddy;
@@ -169,9 +171,15 @@ int main(int argc, char** argv) {
   signal(SIGINT, requestStop);  // Ctrl-C / SIGTERM: leave the broker cleanly, exit 0
   signal(SIGTERM, requestStop);
 
-  host::FlashFile flash;
-  if (Status s = flash.open(args.flash.c_str(), args.budget); s != Status::Ok) {
-    std::fprintf(stderr, "teddy-bear: cannot open flash file %s: %s\n", args.flash.c_str(), statusName(s));
+  // The flash partition: the clip store's index blocks plus the budget's data blocks, in a file.
+  constexpr uint32_t kBlockBytes = 4096;
+  const uint32_t dataBlocks = std::min<uint32_t>(args.budget / kBlockBytes, kMaxDataBlocks);
+  host::FileFlash device(kBlockBytes, kIndexBlocks + dataBlocks);
+  ClipStore flash(device, args.budget);
+  Status opened = device.open(args.flash.c_str());
+  if (opened == Status::Ok) opened = flash.mount();
+  if (opened != Status::Ok) {
+    std::fprintf(stderr, "teddy-bear: cannot open flash file %s: %s\n", args.flash.c_str(), statusName(opened));
     return 1;
   }
 
