@@ -181,6 +181,9 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
     await sleep(250);
   }
   await Promise.allSettled(background);
+  // Closing stops every retry timer, so what is still pending now can no longer time out:
+  // each request ends counted exactly once (answered, error, timeout or unfinished).
+  for (let i = 0; i < bears.length; i += 500) await Promise.all(bears.slice(i, i + 500).map((b) => b.close()));
   const unfinished = bears.reduce((n, b) => n + b.pending, 0);
   const drainMs = Date.now() - drainStart;
   progress('drain', 1);
@@ -188,7 +191,6 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
   await floor?.stop();
   const countersAtEnd = await gatewayProcess?.counters();
   const gatewayCounters = countersAtStart && countersAtEnd ? combineGatewayCounters(countersAtEnd, countersAtStart, -1) : undefined;
-  for (let i = 0; i < bears.length; i += 500) await Promise.all(bears.slice(i, i + 500).map((b) => b.close()));
 
   const providerPath = o.baselines
     ? await measureProviderPath({
