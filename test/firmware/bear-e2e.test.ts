@@ -78,6 +78,12 @@ class Bear {
     });
   }
 
+  async terminate(): Promise<number | null> {
+    const exited = new Promise<number | null>((r) => this.child.once('exit', (code) => r(code)));
+    this.child.kill('SIGTERM');
+    return exited;
+  }
+
   async quit(): Promise<number | null> {
     if (this.child.exitCode !== null) return this.child.exitCode;
     const exited = new Promise<number | null>((r) => this.child.once('exit', (code) => r(code)));
@@ -111,7 +117,7 @@ describe('teddy-bear against the real gateway', () => {
     rmSync(work, { recursive: true, force: true });
   });
 
-  it('behaves like a CLI: --help exits 0, bad arguments exit 2 with the reason on stderr', () => {
+  it('behaves like a CLI: --help exits 0, bad arguments exit 2 with the reason on stderr, SIGTERM exits 0', async () => {
     expect(execFileSync(binary, ['--help'], { encoding: 'utf8' })).toMatch(/^usage: teddy-bear/);
     const bad = (args: string[]) => {
       try {
@@ -126,6 +132,11 @@ describe('teddy-bear against the real gateway', () => {
     expect(bad([...base, '--budget', '1XB'])).toMatchObject({ status: 2, stderr: expect.stringMatching(/--budget/) });
     expect(bad([...base, '--device', 'a/b'])).toMatchObject({ status: 2, stderr: expect.stringMatching(/--device/) });
     expect(bad(['--gateway', 'http://x'])).toMatchObject({ status: 2, stderr: expect.stringMatching(/--gateway/) });
+
+    // No gateway there: it keeps retrying (reporting each refused connect) until told to stop.
+    const lonely = new Bear([...base.slice(0, -1), join(work, 'lonely.flash')]);
+    await lonely.next((e) => e.event === 'error' && e.what === 'connect', 'a refused connect');
+    expect(await lonely.terminate()).toBe(0);
   });
 
   it('stores a warm push, plays from flash without network, and survives a gateway restart', async () => {

@@ -1,12 +1,13 @@
 // teddy-bear: the bear's firmware on a host, for end-to-end tests and demos.
 // The portable core (session, codec, clip store) with host ports: libmosquitto,
-// libcurl, and a file standing in for the flash partition.
+// libcurl, and a file emulating the NOR flash partition.
 //
 // Commands on stdin, one per line:  say <text> | play <clipIdHex> | stats | quit
 // Events on stdout, one JSON object per line (see docs/firmware.md); logs on stderr.
 #include <poll.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -16,10 +17,11 @@
 #include <string>
 #include <unistd.h>
 
-#include "flash_file.h"
+#include "file_flash.h"
 #include "http_curl.h"
 #include "json_line.h"
 #include "mqtt_mosquitto.h"
+#include "teddy/clip_store.h"
 #include "teddy/session.h"
 
 using namespace teddy;
@@ -135,6 +137,9 @@ const char* sourceName(PlaySource s) {
   }
 }
 
+volatile sig_atomic_t stopRequested = 0;
+void requestStop(int) { stopRequested = 1; }
+
 struct SystemRandom final : Random {
   std::mt19937 gen{std::random_device{}()};
   uint32_t next() override { return static_cast<uint32_t>(gen()); }
@@ -163,10 +168,18 @@ struct Printer final : SessionListener {
 int main(int argc, char** argv) {
   const Args args = parseArgs(argc, argv);
   signal(SIGPIPE, SIG_IGN);
+  signal(SIGINT, requestStop);  // Ctrl-C / SIGTERM: leave the broker cleanly, exit 0
+  signal(SIGTERM, requestStop);
 
-  host::FlashFile flash;
-  if (Status s = flash.open(args.flash.c_str(), args.budget); s != Status::Ok) {
-    std::fprintf(stderr, "teddy-bear: cannot open flash file %s: %s\n", args.flash.c_str(), statusName(s));
+  // The flash partition: the clip store's index blocks plus the budget's data blocks, in a file.
+  constexpr uint32_t kBlockBytes = 4096;
+  const uint32_t dataBlocks = std::min<uint32_t>(args.budget / kBlockBytes, kMaxDataBlocks);
+  host::FileFlash device(kBlockBytes, kIndexBlocks + dataBlocks);
+  ClipStore flash(device, args.budget);
+  Status opened = device.open(args.flash.c_str());
+  if (opened == Status::Ok) opened = flash.mount();
+  if (opened != Status::Ok) {
+    std::fprintf(stderr, "teddy-bear: cannot open flash file %s: %s\n", args.flash.c_str(), statusName(opened));
     return 1;
   }
 
@@ -190,7 +203,8 @@ int main(int argc, char** argv) {
 
   std::string line;
   SessionState last = session.state();
-  for (;;) {
+  bool running = true;
+  while (running && !stopRequested) {
     session.tick(nowMs());
     if (last == SessionState::Ready && session.state() != SessionState::Ready) host::JsonLine("disconnected").print();
     last = session.state();
@@ -201,13 +215,16 @@ int main(int argc, char** argv) {
     char buf[2048];
     const ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return 0;  // stdin closed: done
+    if (n <= 0) break;  // stdin closed: done
     line.append(buf, static_cast<size_t>(n));
     size_t nl;
     while ((nl = line.find('\n')) != std::string::npos) {
       const std::string cmd = line.substr(0, nl);
       line.erase(0, nl + 1);
-      if (cmd == "quit") return 0;
+      if (cmd == "quit") {
+        running = false;
+        break;
+      }
       if (cmd == "stats") {
         const protocol::Stats s = session.stats();
         session.publishStats();
@@ -230,4 +247,6 @@ int main(int argc, char** argv) {
       }
     }
   }
+  mqtt.disconnect();
+  return 0;
 }
