@@ -35,6 +35,28 @@ export interface BearSessions {
   readonly size: number;
 }
 
+/** One bear as the `stats --device` CLI shows it. */
+export function describeSession(s: BearSession, connected: boolean) {
+  return {
+    deviceId: s.deviceId, connected, fw: s.fw, flashBudget: s.flashBudget, clipsHeld: s.held.size,
+    clipsInHistory: s.history.size, appliedWarmSeq: s.appliedSeq, newestWarmSeq: s.planSeq, lastStats: s.lastStats ?? null,
+  };
+}
+
+/** Fleet totals of the flash statistics bears reported (`stats` events). */
+export function fleetFlashStats(sessions: Iterable<BearSession>) {
+  let reporting = 0;
+  let hits = 0;
+  let misses = 0;
+  for (const s of sessions) {
+    if (!s.lastStats) continue;
+    reporting++;
+    hits += s.lastStats.flashHits;
+    misses += s.lastStats.flashMisses;
+  }
+  return { bearsReporting: reporting, flashHits: hits, flashMisses: misses, flashHitRate: hits + misses === 0 ? null : hits / (hits + misses) };
+}
+
 export function createBearSessions(): BearSessions {
   const sessions = new Map<string, BearSession>();
   return {

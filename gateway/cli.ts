@@ -128,10 +128,12 @@ program
 
 program
   .command('stats')
-  .description('print the running gateway\'s bear, clip and cache statistics as JSON')
+  .description('print the running gateway\'s bear, flash, clip and cache statistics as JSON')
+  .option('--device <id>', 'one bear: its budget, held clips, warm sequence and last flash stats')
   .addOption(dataDirOption())
-  .action(async (flags: { dataDir?: string }) => {
-    process.stdout.write(`${JSON.stringify(await admin(dataDir(flags.dataDir), 'GET', '/admin/stats'), null, 2)}\n`);
+  .action(async (flags: { device?: string; dataDir?: string }) => {
+    const query = flags.device ? `?device=${encodeURIComponent(flags.device)}` : '';
+    process.stdout.write(`${JSON.stringify(await admin(dataDir(flags.dataDir), 'GET', `/admin/stats${query}`), null, 2)}\n`);
   });
 
 /** Calls a running gateway's admin endpoint, found through the data dir. */

@@ -4,9 +4,8 @@
  * voice), so the provider runs only for what no layer holds. No raw audio or
  * text reaches a key or a log: the SDK's key functions hash them.
  */
-import { createHash } from 'node:crypto';
 import { ContentType, type CacheSource, type MultiLayerCache } from '../sdk/index.js';
-import { aiResponseKey, transcriptionKey } from '../sdk/keys.js';
+import { aiResponseKey, sha256Hex, transcriptionKey } from '../sdk/keys.js';
 import { AnswerSource, UtteranceFormat, type Utterance } from '../sdk/protocol/index.js';
 import type { ClipInfo } from './clip-catalog.js';
 import type { Provider } from './providers/provider.js';
@@ -38,20 +37,18 @@ export function createConversation({ cache, provider, voiceClips }: Conversation
   const transcribe = async (u: Utterance): Promise<string> => {
     // Typed text needs no speech recognition.
     if (u.format === UtteranceFormat.text) return new TextDecoder().decode(u.audio);
-    const audioHash = createHash('sha256').update(u.audio).digest('hex');
-    const { value } = await cache.fetch(transcriptionKey(audioHash), ContentType.AUDIO_TRANSCRIPTION, () =>
+    const { value } = await cache.fetch<string>(transcriptionKey(sha256Hex(u.audio)), ContentType.AUDIO_TRANSCRIPTION, () =>
       provider.transcribe(u.audio, u.format),
     );
-    return value as string;
+    return value;
   };
 
   return {
     async answer(u: Utterance, voice: string): Promise<Reply> {
       const transcript = await transcribe(u);
-      const { value, source } = await cache.fetch(aiResponseKey(transcript), ContentType.AI_RESPONSE, () =>
+      const { value: reply, source } = await cache.fetch<string>(aiResponseKey(transcript), ContentType.AI_RESPONSE, () =>
         provider.respond(transcript),
       );
-      const reply = value as string;
       const { clip } = await voiceClips.clip(reply, voice);
       return { reply, clip, source: ANSWER_SOURCE[source] };
     },

@@ -28,7 +28,8 @@ export interface HttpOriginOptions {
   admin: {
     token: string;
     warm(deviceId?: string): Promise<number>;
-    stats(): Promise<unknown>;
+    /** Fleet statistics, or one bear's (undefined if it never said hello). */
+    stats(deviceId?: string): Promise<unknown>;
   };
 }
 
@@ -105,10 +106,12 @@ export function createHttpOrigin(o: HttpOriginOptions): Server {
     if (url.pathname.startsWith('/admin/')) {
       if (!isAdmin(req)) return send(res, 401, 'unauthorized\n');
       if (url.pathname === '/admin/warm' && req.method === 'POST') {
-        const device = url.searchParams.get('device') ?? undefined;
-        return sendJson(res, 200, { pushed: await o.admin.warm(device) });
+        return sendJson(res, 200, { pushed: await o.admin.warm(url.searchParams.get('device') ?? undefined) });
       }
-      if (url.pathname === '/admin/stats' && req.method === 'GET') return sendJson(res, 200, await o.admin.stats());
+      if (url.pathname === '/admin/stats' && req.method === 'GET') {
+        const stats = await o.admin.stats(url.searchParams.get('device') ?? undefined);
+        return stats === undefined ? send(res, 404, 'no such bear\n') : sendJson(res, 200, stats);
+      }
     }
     send(res, 404, 'not found\n');
   };

@@ -11,7 +11,7 @@ import { createCache } from '../sdk/index.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { createAuthenticate } from './auth.js';
 import { createAuthorizers } from './authorize.js';
-import { createBearSessions } from './bear-sessions.js';
+import { createBearSessions, describeSession, fleetFlashStats } from './bear-sessions.js';
 import { startBroker } from './broker.js';
 import { createClipCatalog } from './clip-catalog.js';
 import { createClipUrls } from './clip-urls.js';
@@ -123,11 +123,17 @@ export async function startGateway(given: Partial<GatewayOptions> = {}): Promise
     admin: {
       token: adminToken,
       warm: pushWarm,
-      stats: async () => ({
-        bears: { connected: broker.clients.size, known: sessions.size },
-        clips: catalog.size,
-        cache: cache.getPerformanceMetrics(),
-      }),
+      stats: async (deviceId) => {
+        if (deviceId) {
+          const session = sessions.get(deviceId);
+          return session ? describeSession(session, broker.clients.has(deviceId)) : undefined;
+        }
+        return {
+          bears: { connected: broker.clients.size, saidHello: sessions.size, ...fleetFlashStats(sessions.all()) },
+          clips: catalog.size,
+          cache: cache.getPerformanceMetrics(),
+        };
+      },
     },
   });
   await new Promise<void>((resolve, reject) => {

@@ -98,11 +98,13 @@ export function createRequestHandler(o: RequestHandlerOptions) {
     let type = 'unknown';
     let id = 0;
     try {
+      // Every publish spends a token, garbage included, so a flood of bad requests is limited too.
+      const allowed = o.rateLimiter.take(deviceId);
       const m = decodeMessage(payload, o.maxRequestBytes);
       type = m.type;
       id = 'id' in m ? m.id : 0;
+      if (!allowed) throw new ProtocolError(ErrorCode.rateLimited, 'request rate exceeded, retry later', id);
       if (!BEAR_REQUESTS.includes(m.type)) throw new ProtocolError(ErrorCode.unknownType, `${m.type} is not a request`, id);
-      if (!o.rateLimiter.take(deviceId)) throw new ProtocolError(ErrorCode.rateLimited, 'request rate exceeded, retry later', id);
       if (m.type === 'hello') await hello(deviceId, m);
       else if (m.type === 'utterance') await utterance(deviceId, m);
       else await clipGet(deviceId, m as ClipGet);
@@ -122,9 +124,10 @@ export function createRequestHandler(o: RequestHandlerOptions) {
 
   const handleEvent = (deviceId: string, payload: Buffer): void => {
     try {
+      const allowed = o.rateLimiter.take(deviceId);
       const m = decodeMessage(payload, o.maxRequestBytes);
+      if (!allowed) throw new ProtocolError(ErrorCode.rateLimited, 'event rate exceeded');
       if (!BEAR_EVENTS.includes(m.type)) throw new ProtocolError(ErrorCode.unknownType, `${m.type} is not an event`);
-      if (!o.rateLimiter.take(deviceId)) throw new ProtocolError(ErrorCode.rateLimited, 'event rate exceeded');
       if (m.type === 'warmAck') warmAck(deviceId, m);
       else if (m.type === 'stats') {
         const session = o.sessions.get(deviceId);

@@ -8,15 +8,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deriveDeviceSecret } from '../../gateway/device-secret.js';
 import { createDemoProvider } from '../../gateway/providers/demo-provider.js';
 import { PROMPTS, promptAudio } from '../../gateway/providers/phrasebook.js';
 import type { Provider } from '../../gateway/providers/provider.js';
 import { signClipUrl } from '../../sdk/l3/signed-url.js';
 import { AnswerSource, ErrorCode, UtteranceFormat, type Answer, type Clip } from '../../sdk/protocol/index.js';
-import { connectBear, startTestGateway, textUtterance, type TestBear, type TestGateway } from './harness.js';
+import { startTestGateway, textUtterance, type TestBear, type TestGateway } from './harness.js';
 
-const FLEET_KEY = 'answers-fleet';
 const calls = { transcribe: 0, respond: 0, synthesize: 0 };
 // The real demo provider, counted: the test's witness of which requests reached the AI.
 const demo = createDemoProvider({ latencyMs: 0, log: pino({ level: 'silent' }) });
@@ -30,13 +28,10 @@ const counted: Provider = {
 let t: TestGateway;
 let bear: TestBear;
 beforeAll(async () => {
-  t = await startTestGateway({ fleetKey: FLEET_KEY, provider: counted });
-  bear = await connectBear(t.gateway.mqttUrl, 'answer-bear', deriveDeviceSecret(FLEET_KEY, 'answer-bear'));
+  t = await startTestGateway({ provider: counted });
+  bear = await t.connectFleetBear('answer-bear');
 });
-afterAll(async () => {
-  await bear?.close();
-  await t?.stop();
-});
+afterAll(() => t?.stop());
 
 describe('utterance -> answer', () => {
   it('answers a repeated utterance from cache without calling the provider', async () => {

@@ -11,6 +11,7 @@ import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type RedisHandle } from '../helpers/redis.js';
+import { deviceTopic, encodeMessage } from '../../sdk/protocol/index.js';
 import { connectBear } from './harness.js';
 
 const run = promisify(execFile);
@@ -67,8 +68,16 @@ describe('teddycache CLI', () => {
     await bear.waitForWarms(1);
     expect((await cli('warm', '--device', 'cli-bear', '--data-dir', dataDir)).stdout).toMatch(/pushed 1 warm manifest/);
     await bear.waitForWarms(2);
-    const stats = JSON.parse((await cli('stats', '--data-dir', dataDir)).stdout) as { bears: { connected: number } };
-    expect(stats.bears.connected).toBe(1);
+    await bear.client.publishAsync(
+      deviceTopic('cli-bear', 'evt'),
+      encodeMessage({ type: 'stats', flashHits: 30, flashMisses: 10, bytesUsed: 4096, clipCount: 4, evictions: 0, maxEraseCount: 2, uptime: 60 }),
+      { qos: 1 },
+    );
+    const stats = JSON.parse((await cli('stats', '--data-dir', dataDir)).stdout) as { bears: { connected: number; flashHitRate: number } };
+    expect(stats.bears).toMatchObject({ connected: 1, saidHello: 1, bearsReporting: 1, flashHitRate: 0.75 });
+    const one = JSON.parse((await cli('stats', '--device', 'cli-bear', '--data-dir', dataDir)).stdout) as unknown;
+    expect(one).toMatchObject({ deviceId: 'cli-bear', connected: true, flashBudget: 1 << 20, newestWarmSeq: 1, lastStats: { flashHits: 30 } });
+    await expect(cli('stats', '--device', 'nobody', '--data-dir', dataDir)).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/404/) });
     await bear.close();
 
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

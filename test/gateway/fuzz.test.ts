@@ -8,11 +8,9 @@
 import { encode as independentEncode } from 'cbor2';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deriveDeviceSecret } from '../../gateway/device-secret.js';
 import { deviceTopic, encodeMessage, ErrorCode, type Message } from '../../sdk/protocol/index.js';
-import { connectBear, startTestGateway, textUtterance, type TestBear, type TestGateway } from './harness.js';
+import { startTestGateway, textUtterance, type TestBear, type TestGateway } from './harness.js';
 
-const FLEET_KEY = 'fuzz-fleet';
 const MAX_REQUEST = 4096;
 let t: TestGateway;
 let attacker: TestBear;
@@ -20,15 +18,11 @@ let bystander: TestBear;
 let bystanderRequests = 0;
 
 beforeAll(async () => {
-  t = await startTestGateway({ fleetKey: FLEET_KEY, maxRequestBytes: MAX_REQUEST, rateLimit: { burst: 1e6, perSecond: 1e6 } });
-  attacker = await connectBear(t.gateway.mqttUrl, 'fuzz-attacker', deriveDeviceSecret(FLEET_KEY, 'fuzz-attacker'));
-  bystander = await connectBear(t.gateway.mqttUrl, 'fuzz-bystander', deriveDeviceSecret(FLEET_KEY, 'fuzz-bystander'));
+  t = await startTestGateway({ maxRequestBytes: MAX_REQUEST, rateLimit: { burst: 1e6, perSecond: 1e6 } });
+  attacker = await t.connectFleetBear('fuzz-attacker');
+  bystander = await t.connectFleetBear('fuzz-bystander');
 });
-afterAll(async () => {
-  await attacker?.close();
-  await bystander?.close();
-  await t?.stop();
-});
+afterAll(() => t?.stop());
 
 const valid: Message[] = [
   textUtterance(11, 'tell me a story'),

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { MqttClient } from 'mqtt';
 import { pino } from 'pino';
+import { deriveDeviceSecret } from '../../gateway/device-secret.js';
 import { startGateway, type Gateway, type GatewayOptions } from '../../gateway/index.js';
 import { decodeMessage, deviceTopic, encodeMessage, type Message, type Warm } from '../../sdk/protocol/index.js';
 import { startRedis, type RedisHandle } from '../helpers/redis.js';
@@ -18,10 +19,16 @@ export interface TestGateway {
   gateway: Gateway;
   dataDir: string;
   redis: RedisHandle;
+  /** The gateway's fleet key (fleet provisioning is on in every test gateway). */
+  fleetKey: string;
   /** Every log line the gateway wrote, as text (to check nothing sensitive is logged). */
   logs: string[];
+  /** Connects a bear with its fleet-derived secret; stop() closes it if the test did not. */
+  connectFleetBear(id: string): Promise<TestBear>;
   stop(): Promise<void>;
 }
+
+export const TEST_FLEET_KEY = 'test-fleet-key';
 
 export async function startTestGateway(options: Partial<GatewayOptions> = {}): Promise<TestGateway> {
   const dataDir = mkdtempSync(join(tmpdir(), 'teddy-gw-'));
@@ -33,6 +40,7 @@ export async function startTestGateway(options: Partial<GatewayOptions> = {}): P
       done();
     },
   });
+  const fleetKey = options.fleetKey ?? TEST_FLEET_KEY;
   const gateway = await startGateway({
     mqttPort: 0,
     httpPort: 0,
@@ -41,13 +49,22 @@ export async function startTestGateway(options: Partial<GatewayOptions> = {}): P
     providerLatencyMs: 0,
     logger: pino({ level: 'debug' }, sink),
     ...options,
+    fleetKey,
   });
+  const bears: TestBear[] = [];
   return {
     gateway,
     dataDir,
     redis,
+    fleetKey,
     logs,
+    async connectFleetBear(id) {
+      const bear = await connectBear(gateway.mqttUrl, id, deriveDeviceSecret(fleetKey, id));
+      bears.push(bear);
+      return bear;
+    },
     async stop() {
+      await Promise.all(bears.map((b) => b.close()));
       await gateway.close();
       await redis.stop();
       rmSync(dataDir, { recursive: true, force: true });
@@ -75,6 +92,7 @@ export async function connectBear(mqttUrl: string, id: string, secret: string): 
   const anyResponse: ((m: Message) => void)[] = [];
   const warms: Warm[] = [];
   const warmWaiters: (() => void)[] = [];
+  let closing: Promise<void> | undefined;
   client.on('message', (topic, payload) => {
     const message = decodeMessage(payload, Infinity);
     if (topic.endsWith('/warm') && message.type === 'warm') {
@@ -124,7 +142,12 @@ export async function connectBear(mqttUrl: string, id: string, secret: string): 
         check();
       });
     },
-    close: () => client.endAsync(),
+    // Idempotent (a test may close a bear the harness closes again at the end); forced when the
+    // gateway already dropped the connection.
+    close() {
+      closing ??= client.endAsync(!client.connected);
+      return closing;
+    },
   };
 }
 

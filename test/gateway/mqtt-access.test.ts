@@ -9,18 +9,17 @@ import { promisify } from 'node:util';
 import type { ErrorWithSubackPacket } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveDeviceSecret } from '../../gateway/device-secret.js';
-import { decodeMessage, deviceTopic, encodeMessage } from '../../sdk/protocol/index.js';
+import { decodeMessage, deviceTopic, encodeMessage, ErrorCode } from '../../sdk/protocol/index.js';
 import { connectBear, startTestGateway, textUtterance, type TestGateway } from './harness.js';
 
 const run = promisify(execFile);
-const FLEET_KEY = 'test-fleet-key';
 let t: TestGateway;
 let host: string;
 let port: string;
 
 beforeAll(async () => {
   // Latency keeps the answer in flight until mosquitto_pub has disconnected (see the first test).
-  t = await startTestGateway({ fleetKey: FLEET_KEY, providerLatencyMs: 150 });
+  t = await startTestGateway({ providerLatencyMs: 150 });
   ({ hostname: host, port } = new URL(t.gateway.mqttUrl));
 });
 afterAll(() => t?.stop());
@@ -61,7 +60,7 @@ describe('mosquitto clients with a registered device', () => {
 
   it('accepts a fleet-derived secret without a registry entry, and nothing else for that id', async () => {
     const id = 'fleet-bear-1';
-    const bear = await connectBear(t.gateway.mqttUrl, id, deriveDeviceSecret(FLEET_KEY, id));
+    const bear = await t.connectFleetBear(id);
     expect(await bear.request(textUtterance(1, 'good night teddy'))).toMatchObject({ type: 'answer', id: 1 });
     await bear.close();
     await expect(connectBear(t.gateway.mqttUrl, id, deriveDeviceSecret('another-fleet', id))).rejects.toThrow(/bad username or password|Not authorized/i);
@@ -79,8 +78,8 @@ describe('mosquitto clients with a registered device', () => {
 
 describe('topic ACL', () => {
   it("bear A can neither subscribe to nor publish on bear B's topics", async () => {
-    const a = await connectBear(t.gateway.mqttUrl, 'acl-bear-a', deriveDeviceSecret(FLEET_KEY, 'acl-bear-a'));
-    const b = await connectBear(t.gateway.mqttUrl, 'acl-bear-b', deriveDeviceSecret(FLEET_KEY, 'acl-bear-b'));
+    const a = await t.connectFleetBear('acl-bear-a');
+    const b = await t.connectFleetBear('acl-bear-b');
     const received: string[] = [];
     b.client.on('message', (topic) => received.push(topic));
 
@@ -102,7 +101,19 @@ describe('topic ACL', () => {
     expect(denials.some((l) => l.includes('"deviceId":"acl-bear-a"') && l.includes('"action":"publish"'))).toBe(true);
     expect(denials.some((l) => l.includes('"action":"subscribe"'))).toBe(true);
     expect(denials.join('')).not.toContain('love');
-    await b.close();
-    await a.client.endAsync(true);
+  });
+
+  it('rate-limits each bear separately: a burst beyond the bucket gets rateLimited with its ids', async () => {
+    // Default limits: burst 20, 10 per second.
+    const greedy = await t.connectFleetBear('greedy-bear');
+    const calm = await t.connectFleetBear('calm-bear');
+    const responses = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => greedy.request({ type: 'clipGet', id: i + 1, clipId: new Uint8Array(8) })),
+    );
+    const limited = responses.filter((r) => r.type === 'error' && r.code === ErrorCode.rateLimited);
+    expect(limited.length).toBeGreaterThanOrEqual(15);
+    expect(responses.filter((r) => r.type === 'error' && r.code === ErrorCode.notFound).length).toBeGreaterThanOrEqual(20);
+    expect(new Set(responses.map((r) => ('id' in r ? r.id : 0))).size).toBe(40);
+    expect(await calm.request(textUtterance(1, 'i am sad'))).toMatchObject({ type: 'answer', id: 1 });
   });
 });

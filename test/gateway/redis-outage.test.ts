@@ -3,22 +3,17 @@
  * gateway does not crash, and it recovers when Redis is back.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deriveDeviceSecret } from '../../gateway/device-secret.js';
 import { PROMPTS } from '../../gateway/providers/phrasebook.js';
 import { AnswerSource, type Answer } from '../../sdk/protocol/index.js';
-import { connectBear, startTestGateway, textUtterance, type TestBear, type TestGateway } from './harness.js';
+import { startTestGateway, textUtterance, type TestBear, type TestGateway } from './harness.js';
 
-const FLEET_KEY = 'outage-fleet';
 let t: TestGateway;
 let bear: TestBear;
 beforeAll(async () => {
-  t = await startTestGateway({ fleetKey: FLEET_KEY });
-  bear = await connectBear(t.gateway.mqttUrl, 'outage-bear', deriveDeviceSecret(FLEET_KEY, 'outage-bear'));
+  t = await startTestGateway();
+  bear = await t.connectFleetBear('outage-bear');
 });
-afterAll(async () => {
-  await bear?.close();
-  await t?.stop();
-});
+afterAll(() => t?.stop());
 
 describe('Redis killed mid-run', () => {
   it('keeps answering from L1 and the provider, and recovers', async () => {

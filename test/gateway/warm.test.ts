@@ -7,12 +7,10 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deriveDeviceSecret } from '../../gateway/device-secret.js';
 import { STARTER_LINES } from '../../gateway/providers/phrasebook.js';
 import { deviceTopic, encodeMessage, type Answer, type Hello } from '../../sdk/protocol/index.js';
-import { connectBear, startTestGateway, textUtterance, type TestBear, type TestGateway } from './harness.js';
+import { startTestGateway, textUtterance, type TestBear, type TestGateway } from './harness.js';
 
-const FLEET_KEY = 'warm-fleet';
 const blocks = (size: number): number => Math.ceil((size + 64) / 4096);
 let t: TestGateway;
 let bear: TestBear;
@@ -22,13 +20,10 @@ const hello = (id: number, warmSeq: number, flashBudget = 256 * 1024): Hello => 
 });
 
 beforeAll(async () => {
-  t = await startTestGateway({ fleetKey: FLEET_KEY });
-  bear = await connectBear(t.gateway.mqttUrl, 'warm-bear', deriveDeviceSecret(FLEET_KEY, 'warm-bear'));
+  t = await startTestGateway();
+  bear = await t.connectFleetBear('warm-bear');
 });
-afterAll(async () => {
-  await bear?.close();
-  await t?.stop();
-});
+afterAll(() => t?.stop());
 
 describe('warm manifests', () => {
   it('pushes the starter set after the first hello, pinned, within budget, downloadable', async () => {
@@ -59,7 +54,7 @@ describe('warm manifests', () => {
     const starters = bear.warms[0]!.clips;
     // Room for the first starter clip and a little less than the second: 4000 spare bytes are no whole block.
     const budgetBlocks = blocks(starters[0]!.size) + blocks(starters[1]!.size) - 1;
-    const small = await connectBear(t.gateway.mqttUrl, 'small-bear', deriveDeviceSecret(FLEET_KEY, 'small-bear'));
+    const small = await t.connectFleetBear('small-bear');
     try {
       await small.request(hello(1, 0, budgetBlocks * 4096 + 4000));
       const [warm] = await small.waitForWarms(1);

@@ -30,7 +30,6 @@ using namespace teddy;
 namespace {
 
 const char* kTag = "teddy";
-constexpr uint32_t kFlashBudget = 1024 * 1024;
 
 // Caller-owned buffers: the only sizeable RAM besides the session and the clip store.
 uint8_t rxBuffer[16 * 1024];        // one incoming MQTT message (a warm manifest is the largest)
@@ -111,8 +110,9 @@ extern "C" void app_main() {
     ESP_LOGE(kTag, "not provisioned: NVS namespace teddy needs device, secret, wifi_ssid, wifi_pass");
     return;
   }
+  // The whole partition after the index is the budget (the store caps it at kMaxDataBlocks).
   static esp32::PartitionFlash partition("clips");
-  static ClipStore flash(partition, kFlashBudget);
+  static ClipStore flash(partition, (partition.blockCount() - kIndexBlocks) * partition.blockSize());
   if (!partition.ok() || flash.mount() != Status::Ok) {
     ESP_LOGE(kTag, "no usable clips partition");
     return;
@@ -126,7 +126,7 @@ extern "C" void app_main() {
   SessionConfig cfg;
   cfg.deviceId = prov.device;
   cfg.firmwareVersion = "teddy-esp32/1";
-  cfg.flashBudget = kFlashBudget;
+  cfg.flashBudget = flash.stats().budgetBlocks * partition.blockSize();
   cfg.manifestBuffer = manifestBuffer;
   cfg.manifestCapacity = sizeof manifestBuffer;
   cfg.chunkBuffer = chunkBuffer;

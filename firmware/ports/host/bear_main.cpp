@@ -186,7 +186,7 @@ int main(int argc, char** argv) {
   SessionConfig cfg;
   cfg.deviceId = args.device.c_str();
   cfg.firmwareVersion = "teddy-bear-host/1";
-  cfg.flashBudget = args.budget;
+  cfg.flashBudget = flash.stats().budgetBlocks * kBlockBytes;  // what the store can really hold
   cfg.manifestBuffer = manifestBuffer;
   cfg.manifestCapacity = sizeof manifestBuffer;
   cfg.chunkBuffer = chunkBuffer;
