@@ -154,6 +154,23 @@ TEST_CASE("an answer plays from flash when held, else inline bytes, else a downl
   CHECK(rig.session->stats().flashMisses == 2);
 }
 
+TEST_CASE("a held clip that fails its check is never played: the session asks the gateway instead") {
+  Rig rig;
+  rig.ready();
+  const ClipId id = clipId(0x21);
+  rig.flash.clips[id].bytes = audio(500, 1);
+  rig.flash.rotten.push_back(id);
+  REQUIRE(rig.session->play(id) == Status::Ok);
+  CHECK(rig.listener.errors == std::vector<std::string>{"flash"});
+  CHECK(rig.listener.plays.empty());
+  CHECK(rig.listener.audioBytes == 0);
+  const Message get = rig.lastOn("req");
+  CHECK(get.type == MessageType::ClipGet);
+  CHECK(get.clipGet.clipId == id);
+  CHECK(rig.session->stats().flashHits == 0);
+  CHECK(rig.session->stats().flashMisses == 1);
+}
+
 TEST_CASE("play of a missing clip asks the gateway (clipGet) and plays the inline bytes it returns") {
   Rig rig;
   rig.ready();
