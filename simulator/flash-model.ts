@@ -19,6 +19,10 @@
  * - Warm manifests pin what they list as pinned, unpin what they no longer
  *   list, insert in priority order; applied only if newer than the last one.
  * - Reboot: freq = 1 and lastUse in index (slot) order; pinned persists.
+ * And the clip store's fixed sizes (firmware/lib/teddy_core/include/teddy/clip_store.h):
+ * - An index of 48 slots; when all are taken, one more clip is evicted for a slot.
+ * - A clip larger than 64 blocks, or than the budget, is refused (TooLarge)
+ *   before anything is evicted; the budget is capped at 512 data blocks.
  */
 
 export const BLOCK_BYTES = 4096;
@@ -40,7 +44,16 @@ interface Slot {
   pinned: boolean;
 }
 
-export type InsertResult = 'stored' | 'present' | 'notAdmitted' | 'noSpace';
+export type InsertResult = 'stored' | 'present' | 'tooLarge' | 'noSpace';
+
+/** The clip store's compile-time sizes (TEDDY_MAX_CLIPS, kMaxClipBlocks, TEDDY_MAX_DATA_BLOCKS). */
+export interface ClipStoreLimits {
+  maxClips: number;
+  maxClipBlocks: number;
+  maxBudgetBlocks: number;
+}
+
+export const FIRMWARE_LIMITS: ClipStoreLimits = { maxClips: 48, maxClipBlocks: 64, maxBudgetBlocks: 512 };
 
 export interface WarmClip {
   /** Clip id, hex. */
@@ -77,8 +90,8 @@ export interface FlashModel {
   stats(): FlashStats;
 }
 
-export function createFlashModel(budgetBytes: number): FlashModel {
-  const budgetBlocks = Math.floor(budgetBytes / BLOCK_BYTES);
+export function createFlashModel(budgetBytes: number, limits: ClipStoreLimits = FIRMWARE_LIMITS): FlashModel {
+  const budgetBlocks = Math.min(Math.floor(budgetBytes / BLOCK_BYTES), limits.maxBudgetBlocks);
   // Index slots as the firmware keeps them: a freed slot is reused by the next insert.
   const slots: (Slot | undefined)[] = [];
   const byId = new Map<string, Slot>();
@@ -116,8 +129,13 @@ export function createFlashModel(budgetBytes: number): FlashModel {
       existing.pinned = pinned;
       return 'present';
     }
-    const slot: Slot = { id, size, blocks: clipBlocks(size), freq: 1, lastUse: tick(), pinned };
+    const blocks = clipBlocks(size);
+    // Refused before the clock moves or anything is evicted, as the store does.
+    if (size === 0 || blocks > limits.maxClipBlocks || blocks > budgetBlocks) return 'tooLarge';
+    const slot: Slot = { id, size, blocks, freq: 1, lastUse: tick(), pinned };
     while (usedBlocks + slot.blocks > budgetBlocks) if (!evictOne()) return 'noSpace';
+    // Every index slot taken: one more clip goes, for its slot.
+    if (byId.size >= limits.maxClips && !evictOne()) return 'noSpace';
     const free = slots.indexOf(undefined);
     if (free >= 0) slots[free] = slot;
     else slots.push(slot);
@@ -143,7 +161,7 @@ export function createFlashModel(budgetBytes: number): FlashModel {
     },
     admitOnDemand(id, size) {
       if (byId.has(id)) return 'present';
-      if (clipBlocks(size) * 8 > budgetBlocks) return 'notAdmitted';
+      if (clipBlocks(size) * 8 > budgetBlocks) return 'tooLarge';
       return insert(id, size, false);
     },
     applyWarm(seq, clips) {
@@ -154,7 +172,10 @@ export function createFlashModel(budgetBytes: number): FlashModel {
       const stored: string[] = [];
       const failed: string[] = [];
       const ordered = clips.map((c, i) => ({ c, i })).sort((a, b) => a.c.priority - b.c.priority || a.i - b.i);
-      for (const { c } of ordered) (insert(c.id, c.size, c.pinned) === 'noSpace' ? failed : stored).push(c.id);
+      for (const { c } of ordered) {
+        const r = insert(c.id, c.size, c.pinned);
+        (r === 'stored' || r === 'present' ? stored : failed).push(c.id);
+      }
       return { stored, failed };
     },
     get warmSeq() {

@@ -48,7 +48,7 @@ describe('flash model: the firmware clip cache policy', () => {
   it('admits an on-demand clip only if it takes at most 1/8 of the budget', () => {
     const f = createFlashModel(16 * BLOCK_BYTES);
     expect(f.admitOnDemand('small', size(2))).toBe('stored');
-    expect(f.admitOnDemand('big', size(3))).toBe('notAdmitted');
+    expect(f.admitOnDemand('big', size(3))).toBe('tooLarge');
     expect(f.has('big')).toBe(false);
   });
 
@@ -92,6 +92,27 @@ describe('flash model: the firmware clip cache policy', () => {
     // Fill the flash with one-off clips: the aged hot clip still outlives freq-1 newcomers.
     for (let i = 0; i < 80; i++) f.admitOnDemand(`n${i}`, size(1));
     expect(f.has('hot') && f.has('cold')).toBe(true);
+  });
+
+  it('refuses a clip larger than the budget or 64 blocks before evicting anything', () => {
+    const f = createFlashModel(8 * BLOCK_BYTES);
+    f.applyWarm(1, [warm('a', 4, 0), warm('b', 4, 1)]);
+    expect(f.applyWarm(2, [warm('huge', 9, 0)])).toEqual({ stored: [], failed: ['huge'] });
+    expect(f.ids()).toEqual(['a', 'b']);
+    const big = createFlashModel(1024 * BLOCK_BYTES);
+    expect(big.budgetBlocks).toBe(512); // capped at the store's data blocks
+    expect(big.applyWarm(1, [warm('x', 65, 0)])?.failed).toEqual(['x']);
+    expect(big.applyWarm(2, [warm('y', 64, 0)])?.stored).toEqual(['y']);
+  });
+
+  it('has 48 index slots: the 49th clip evicts one for its slot even with blocks free', () => {
+    const f = createFlashModel(512 * BLOCK_BYTES); // on-demand limit: 64 blocks
+    for (let i = 0; i < 48; i++) f.admitOnDemand(`c${i}`, size(1));
+    for (let i = 1; i < 48; i++) f.play(`c${i}`); // c0 is the coldest
+    expect(f.admitOnDemand('new', size(1))).toBe('stored');
+    expect(f.has('c0')).toBe(false);
+    expect(f.ids()[0]).toBe('new'); // in the victim's slot
+    expect(f.stats()).toMatchObject({ clips: 48, evictions: 1, usedBlocks: 48 });
   });
 
   it('saturates freq at 65535', () => {
