@@ -21,7 +21,8 @@ export interface BearSession {
   planSeq: number;
   planSignature: string;
   lastStats?: Omit<Stats, 'type'>;
-  lastSeen: number;
+  /** When it last said hello (ms since the epoch). */
+  lastHelloAt: number;
 }
 
 /** At most this many clips of history per bear; the least played are dropped. */
@@ -40,6 +41,7 @@ export function describeSession(s: BearSession, connected: boolean) {
   return {
     deviceId: s.deviceId, connected, fw: s.fw, flashBudget: s.flashBudget, clipsHeld: s.held.size,
     clipsInHistory: s.history.size, appliedWarmSeq: s.appliedSeq, newestWarmSeq: s.planSeq, lastStats: s.lastStats ?? null,
+    lastHelloAt: new Date(s.lastHelloAt).toISOString(),
   };
 }
 
@@ -62,13 +64,13 @@ export function createBearSessions(): BearSessions {
   return {
     hello(deviceId, fw, flashBudget, held, appliedSeq) {
       const session = sessions.get(deviceId) ?? {
-        deviceId, fw, flashBudget, held: new Set(), history: new Map(), appliedSeq, planSeq: 0, planSignature: '', lastSeen: 0,
+        deviceId, fw, flashBudget, held: new Set(), history: new Map(), appliedSeq, planSeq: 0, planSignature: '', lastHelloAt: 0,
       };
       session.fw = fw;
       session.flashBudget = flashBudget;
       session.held = new Set(held);
       session.appliedSeq = appliedSeq;
-      session.lastSeen = Date.now();
+      session.lastHelloAt = Date.now();
       sessions.set(deviceId, session);
       return session;
     },
@@ -77,10 +79,14 @@ export function createBearSessions(): BearSessions {
       const session = sessions.get(deviceId);
       if (!session) return;
       session.history.set(clipIdHex, (session.history.get(clipIdHex) ?? 0) + 1);
-      if (session.history.size > MAX_HISTORY) {
-        const [leastPlayed] = [...session.history.entries()].sort((a, b) => a[1] - b[1])[0]!;
-        session.history.delete(leastPlayed);
+      if (session.history.size <= MAX_HISTORY) return;
+      // Make room by the least played clip other than the one just played, which would always lose.
+      let least: string | undefined;
+      let leastPlays = Infinity;
+      for (const [id, plays] of session.history) {
+        if (id !== clipIdHex && plays < leastPlays) [least, leastPlays] = [id, plays];
       }
+      if (least) session.history.delete(least);
     },
     all: () => sessions.values(),
     get size() {

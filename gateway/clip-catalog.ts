@@ -5,7 +5,9 @@
  * has been answered with it. The bytes themselves live in the SDK cache and
  * its L3 blob store; this is the index the warm planner and clip lookups
  * read. Process memory: rebuilt as answers flow after a restart (the
- * starter set is re-registered at startup).
+ * starter set is re-registered at startup). Bounded: past `maxClips`, the
+ * least-played tenth of the non-starter clips is forgotten (their bytes stay
+ * in the SDK's layers; a later answer catalogues them again).
  */
 export interface ClipInfo {
   readonly clipId: Uint8Array;
@@ -36,9 +38,18 @@ export interface ClipCatalog {
   readonly size: number;
 }
 
-export function createClipCatalog(): ClipCatalog {
+export function createClipCatalog(maxClips = 50_000): ClipCatalog {
   const byId = new Map<string, ClipInfo>();
   const bySha = new Map<string, ClipInfo>();
+
+  const forgetLeastPlayed = (): void => {
+    const candidates = [...byId.values()].filter((c) => !c.starter).sort((a, b) => a.plays - b.plays);
+    for (const c of candidates.slice(0, Math.ceil(maxClips / 10))) {
+      byId.delete(c.clipIdHex);
+      bySha.delete(c.sha256);
+    }
+  };
+
   return {
     record(clip) {
       const clipIdHex = Buffer.from(clip.clipId).toString('hex');
@@ -51,6 +62,7 @@ export function createClipCatalog(): ClipCatalog {
         plays: existing?.plays ?? 0,
       };
       if (existing) bySha.delete(existing.sha256);
+      else if (byId.size >= maxClips) forgetLeastPlayed();
       byId.set(clipIdHex, info);
       bySha.set(info.sha256, info);
       return info;

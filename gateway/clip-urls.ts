@@ -2,7 +2,7 @@
  * Turns a catalogued clip into the protocol's clip map with a signed,
  * expiring URL. Expiry is rounded up to the next hour, so every answer
  * naming a clip within that hour carries the same URL (cacheable by the bear
- * and by a CDN keyed on the full URL) and signing stays cheap.
+ * and by a CDN keyed on the full URL).
  */
 import { signClipUrl } from '../sdk/l3/signed-url.js';
 import type { ClipRef } from '../sdk/protocol/index.js';
@@ -18,20 +18,14 @@ export interface ClipUrlOptions {
 const HOUR = 3600;
 
 export function createClipUrls({ origin, urlKey, ttlSeconds }: ClipUrlOptions) {
-  const memo = new Map<string, { url: string; expires: number }>();
   return {
     ref(clip: ClipInfo, extra: Pick<ClipRef, 'inline' | 'priority' | 'pinned'> = {}, nowSec = Math.floor(Date.now() / 1000)): ClipRef {
       const expires = Math.ceil((nowSec + ttlSeconds) / HOUR) * HOUR;
-      let signed = memo.get(clip.sha256);
-      if (!signed || signed.expires !== expires) {
-        signed = { url: signClipUrl({ origin: origin(), sha256: clip.sha256, key: urlKey, expiresAt: expires }), expires };
-        memo.set(clip.sha256, signed);
-      }
       return {
         clipId: clip.clipId,
         sha256: Buffer.from(clip.sha256, 'hex'),
         size: clip.size,
-        url: signed.url,
+        url: signClipUrl({ origin: origin(), sha256: clip.sha256, key: urlKey, expiresAt: expires }),
         expires,
         codec: clip.codec,
         ...extra,

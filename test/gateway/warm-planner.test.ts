@@ -70,3 +70,23 @@ describe('warm planner', () => {
     expect(sequencePlan(bear, planWarm(catalog.all(), bear.history, bear.flashBudget))).toEqual({ seq: 9, due: true });
   });
 });
+
+describe('clip catalog', () => {
+  it('stays bounded, forgetting the least played non-starter clips first', () => {
+    const catalog = createClipCatalog(20);
+    catalog.record(clip(0, 100, true));
+    for (let n = 1; n < 20; n++) {
+      const c = catalog.record(clip(n, 100));
+      for (let i = 0; i < n; i++) catalog.countPlay(c);
+    }
+    expect(catalog.size).toBe(20);
+    catalog.record(clip(200, 100));
+    // Two (a tenth of 20) least-played clips went: 1 and 2; the starter stays.
+    expect(catalog.size).toBe(19);
+    expect(catalog.get('0000000000000001')).toBeUndefined();
+    expect(catalog.get('0000000000000002')).toBeUndefined();
+    expect(catalog.get('0000000000000003')).toBeDefined();
+    expect(catalog.get('0000000000000000')?.starter).toBe(true);
+    expect(catalog.bySha256(clip(1, 100).sha256)).toBeUndefined();
+  });
+});
