@@ -1,8 +1,9 @@
 /**
  * `npm run simulate -- --bears N --duration 60s ...`: a fleet of virtual bears
  * against a gateway, with a progress bar, a summary table and JSON + HTML
- * reports. Exit codes: 0 done, 1 the run failed, 2 bad arguments,
- * 3 the run finished but the report does not add up or most bears never connected.
+ * reports. Exit codes: 0 done, 1 the run failed, 2 bad arguments, 3 the run finished
+ * but is unhealthy: the report does not add up, the gateway crashed, fewer than 95% of the
+ * bears connected or more than 5% of the requests went unanswered.
  */
 import { Command, CommanderError, Option } from 'commander';
 import cliProgress from 'cli-progress';
@@ -16,8 +17,9 @@ import { DEFAULT_TRAFFIC, type StormSpec } from './traffic-model.js';
 const EXIT_FAILED = 1;
 const EXIT_USAGE = 2;
 const EXIT_UNHEALTHY = 3;
-/** Below this share of bears connected, the figures describe a broken run. */
+/** Below this share of bears connected, or above this share of requests unanswered, the figures describe a broken run. */
 const MIN_CONNECTED = 0.95;
+const MAX_UNANSWERED = 0.05;
 
 function progressReporter(): { update(p: Progress): void; stop(): void } {
   if (process.stderr.isTTY) {
@@ -119,11 +121,13 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${summaryTable(report)}\n\nreport: ${jsonPath}\n        ${htmlPath}\n`);
     const problems = checkReport(report);
     for (const p of problems) process.stderr.write(`report does not add up: ${p}\n`);
-    if (report.connections.connected < MIN_CONNECTED * report.config.bears) {
-      process.stderr.write(`only ${report.connections.connected} of ${report.config.bears} bears connected\n`);
-      return EXIT_UNHEALTHY;
-    }
-    return problems.length > 0 ? EXIT_UNHEALTHY : 0;
+    const unhealthy = [
+      ...report.gateway.crashes.map((c) => `the gateway crashed at ${c.t.toFixed(0)} s (exit ${c.code ?? c.signal}); see gateway.log`),
+      ...(report.connections.connected < MIN_CONNECTED * report.config.bears ? [`only ${report.connections.connected} of ${report.config.bears} bears connected`] : []),
+      ...(report.requests.sent - report.requests.answered > MAX_UNANSWERED * report.requests.sent ? [`${report.requests.sent - report.requests.answered} of ${report.requests.sent} requests went unanswered`] : []),
+    ];
+    for (const u of unhealthy) process.stderr.write(`${u}\n`);
+    return problems.length > 0 || unhealthy.length > 0 ? EXIT_UNHEALTHY : 0;
   } catch (err) {
     progress?.stop();
     process.stderr.write(`simulate: ${(err as Error).message}\n`);

@@ -46,6 +46,8 @@ export interface GatewayProcess {
   /** Highest RSS seen by the kernel (VmHWM) across all incarnations, MB. */
   readonly peakRssMB: number;
   readonly restarts: number;
+  /** Times the gateway exited without being asked to (a crash), seconds since start. */
+  readonly crashes: { t: number; code: number | null; signal: string | null }[];
   /**
    * The gateway's Prometheus counters since it was first started, summed over
    * restarts; undefined if its metrics endpoint does not answer.
@@ -96,6 +98,15 @@ export async function startGatewayProcess(o: GatewayProcessOptions): Promise<Gat
   sampler.unref();
 
   let stopped = false;
+  const crashes: GatewayProcess['crashes'] = [];
+  // An exit nobody asked for is a crash.
+  let stopping = false;
+  const watch = (c: ChildProcess): void => {
+    c.once('exit', (code, signal) => {
+      if (!stopping) crashes.push({ t: (Date.now() - started) / 1000, code, signal });
+    });
+  };
+  watch(child);
   // Counters of earlier incarnations, scraped just before each was stopped.
   let carried: GatewayCounters | undefined = NO_GATEWAY_COUNTERS;
   const stopChild = async (): Promise<void> => {
@@ -103,6 +114,7 @@ export async function startGatewayProcess(o: GatewayProcessOptions): Promise<Gat
     if (status) peakRssMB = Math.max(peakRssMB, status.hwmMB);
     const last = child.exitCode === null ? await scrapeGatewayMetrics(ready.httpUrl) : undefined;
     carried = carried && last ? combineGatewayCounters(carried, last, 1) : undefined;
+    stopping = true;
     await terminate(child);
   };
 
@@ -120,6 +132,7 @@ export async function startGatewayProcess(o: GatewayProcessOptions): Promise<Gat
     get peakRssMB() {
       return peakRssMB;
     },
+    crashes,
     get restarts() {
       return restarts;
     },
@@ -133,6 +146,8 @@ export async function startGatewayProcess(o: GatewayProcessOptions): Promise<Gat
     async restart() {
       await stopChild();
       ({ child, ready } = await launch([...ports, ...baseArgs], o, log));
+      stopping = false;
+      watch(child);
       restarts++;
     },
     async stop() {

@@ -54,7 +54,7 @@ ${report.gatewayCache ? `<h2>Gateway cache layers (all lookups, as the SDK count
 <h2>Gateway</h2><table>${rows([
     ['peak RSS', g.peakRssMB === undefined ? '–' : `${g.peakRssMB.toFixed(1)} MB`],
     ['CPU mean / max (% of a core)', g.meanCpuPct === undefined ? '–' : `${g.meanCpuPct.toFixed(0)} / ${g.maxCpuPct!.toFixed(0)}`],
-    ['restarts', String(g.restarts)],
+    ['restarts / crashes', `${g.restarts} / ${g.crashes.length}`],
     ['connected bears', `${report.connections.connected} at ${report.connections.connectRatePerS.toFixed(0)}/s`],
     ['MQTT bytes out / in', `${mb(report.bytes.mqttOut)} / ${mb(report.bytes.mqttIn)}`],
     ['clip bytes origin / edge', `${mb(report.bytes.origin)} / ${mb(report.bytes.edge)}`],

@@ -50,7 +50,7 @@ export interface Report {
     curves: { answer: [number, number][]; play: [number, number][]; noCache: [number, number][]; transportFloor: [number, number][] };
   };
   gateway: {
-    pid?: number; restarts: number; peakRssMB?: number; meanCpuPct?: number; maxCpuPct?: number;
+    pid?: number; restarts: number; crashes: GatewayProcess['crashes']; peakRssMB?: number; meanCpuPct?: number; maxCpuPct?: number;
     samples: ResourceSample[];
   };
   connections: { connected: number; connects: number; failures: number; drops: number; connectRatePerS: number };
@@ -185,9 +185,9 @@ function gatewayCacheRates(g: GatewayCounters): Record<string, LayerRate> {
 }
 
 function gatewaySection(g: GatewayProcess | undefined, cpu: number[]): Report['gateway'] {
-  if (!g) return { restarts: 0, samples: [] };
+  if (!g) return { restarts: 0, crashes: [], samples: [] };
   return {
-    pid: g.pid, restarts: g.restarts, peakRssMB: g.peakRssMB,
+    pid: g.pid, restarts: g.restarts, crashes: g.crashes, peakRssMB: g.peakRssMB,
     meanCpuPct: cpu.length ? cpu.reduce((a, b) => a + b, 0) / cpu.length : 0,
     maxCpuPct: cpu.length ? Math.max(...cpu) : 0,
     samples: g.samples,

@@ -35,6 +35,7 @@ export function summaryTable(r: Report): string {
     ['bears connected', `${r.connections.connected}/${r.config.bears} at ${r.connections.connectRatePerS.toFixed(0)}/s`],
     ['utterances sent / answered', `${r.requests.sent} / ${r.requests.answered}`],
     ['errors / timeouts / unfinished', `${r.requests.errors} / ${r.requests.timeouts} / ${r.requests.unfinished}`],
+    ['gateway restarts / crashes', `${g.restarts} / ${g.crashes.length}`],
     ['gateway peak RSS (MB)', g.peakRssMB === undefined ? '-' : g.peakRssMB.toFixed(1)],
     ['gateway CPU mean / max (%)', g.meanCpuPct === undefined ? '-' : `${g.meanCpuPct.toFixed(0)} / ${g.maxCpuPct!.toFixed(0)}`],
     ['MQTT MB out / in', `${mb(r.bytes.mqttOut)} / ${mb(r.bytes.mqttIn)}`],

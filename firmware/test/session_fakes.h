@@ -2,6 +2,7 @@
 // the state machine (the end-to-end test drives the real gateway instead).
 #pragma once
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
@@ -86,8 +87,15 @@ struct Flash final : teddy::FlashCache {
   bool isWriting = false;
   uint32_t seq = 0;
 
+  std::vector<ClipId> rotten;  // fail their check on the next read, and are dropped (as the store does)
+
   bool contains(const ClipId& id) override { return clips.count(id) != 0; }
   Status read(const ClipId& id, uint32_t offset, uint8_t* buf, size_t cap, size_t& n) override {
+    n = 0;
+    if (std::find(rotten.begin(), rotten.end(), id) != rotten.end()) {
+      clips.erase(id);
+      return Status::Corrupt;
+    }
     const auto it = clips.find(id);
     if (it == clips.end()) return Status::NotFound;
     const auto& b = it->second.bytes;

@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -95,6 +96,21 @@ struct Rig {
     REQUIRE(session->state() == SessionState::HelloSent);
     welcome(lastOn("req").hello.id);
     REQUIRE(session->state() == SessionState::Ready);
+  }
+  /** The gateway's answer to request `id`: `reply`, spoken as `clip`. */
+  void answer(uint32_t id, const protocol::ClipRef& clip, const char* reply = "") {
+    Message m;
+    m.type = MessageType::Answer;
+    m.answer.id = id;
+    m.answer.reply = {reply, std::strlen(reply)};
+    m.answer.clip = clip;
+    m.answer.source = 1;
+    deliver("res", m);
+  }
+  /** The child says something; the gateway answers with `clip`. */
+  void sayAndAnswer(const protocol::ClipRef& clip, const char* reply = "") {
+    REQUIRE(session->say("x", 1) == Status::Ok);
+    answer(lastOn("req").utterance.id, clip, reply);
   }
   /** A clip the fake HTTP origin serves, described as the gateway would. */
   protocol::ClipRef serve(uint8_t idByte, const std::vector<uint8_t>& bytes, bool pinned) {

@@ -91,12 +91,7 @@ TEST_CASE("answers are matched by id; a timed-out request is retried within the 
   CHECK(rig.session->requestsInFlight() == 0);
 
   // The late answer to the abandoned id is ignored.
-  Message answer;
-  answer.type = MessageType::Answer;
-  answer.answer.id = id;
-  answer.answer.reply = {"late", 4};
-  answer.answer.clip = rig.serve(1, audio(100, 1), false);
-  rig.deliver("res", answer);
+  rig.answer(id, rig.serve(1, audio(100, 1), false), "late");
   CHECK(rig.listener.replies.empty());
   CHECK(rig.listener.plays.empty());
 }
@@ -124,14 +119,7 @@ TEST_CASE("an answer plays from flash when held, else inline bytes, else a downl
   const auto ref = rig.serve(9, bytes, false);
 
   // Not held, no inline: downloaded (admitted: 6000 <= budget/8), then played from flash.
-  REQUIRE(rig.session->say("story", 5) == Status::Ok);
-  Message answer;
-  answer.type = MessageType::Answer;
-  answer.answer.id = rig.lastOn("req").utterance.id;
-  answer.answer.reply = {"Once", 4};
-  answer.answer.clip = ref;
-  answer.answer.source = 1;
-  rig.deliver("res", answer);
+  rig.sayAndAnswer(ref, "Once");
   CHECK(rig.listener.replies == std::vector<std::string>{"Once"});
   rig.runUntilIdle(5);
   REQUIRE(rig.listener.plays.size() == 1);
@@ -152,6 +140,23 @@ TEST_CASE("an answer plays from flash when held, else inline bytes, else a downl
   // Not held and offline: Busy, and it counts as a miss.
   CHECK(rig.session->play(clipId(0x55)) == Status::Busy);
   CHECK(rig.session->stats().flashMisses == 2);
+}
+
+TEST_CASE("a held clip that fails its check is never played: the session asks the gateway instead") {
+  Rig rig;
+  rig.ready();
+  const ClipId id = clipId(0x21);
+  rig.flash.clips[id].bytes = audio(500, 1);
+  rig.flash.rotten.push_back(id);
+  REQUIRE(rig.session->play(id) == Status::Ok);
+  CHECK(rig.listener.errors == std::vector<std::string>{"flash"});
+  CHECK(rig.listener.plays.empty());
+  CHECK(rig.listener.audioBytes == 0);
+  const Message get = rig.lastOn("req");
+  CHECK(get.type == MessageType::ClipGet);
+  CHECK(get.clipGet.clipId == id);
+  CHECK(rig.session->stats().flashHits == 0);
+  CHECK(rig.session->stats().flashMisses == 1);
 }
 
 TEST_CASE("play of a missing clip asks the gateway (clipGet) and plays the inline bytes it returns") {
@@ -194,12 +199,7 @@ TEST_CASE("a clip too big for on-demand admission streams to the speaker and is 
   rig.flash.budget = 16384;  // on-demand limit 2048 bytes
   rig.ready();
   const auto ref = rig.serve(2, audio(5000, 9), false);
-  Message answer;
-  REQUIRE(rig.session->say("x", 1) == Status::Ok);
-  answer.type = MessageType::Answer;
-  answer.answer.id = rig.lastOn("req").utterance.id;
-  answer.answer.clip = ref;
-  rig.deliver("res", answer);
+  rig.sayAndAnswer(ref);
   rig.runUntilIdle(5);
   REQUIRE(rig.listener.plays.size() == 1);
   CHECK(rig.listener.plays[0].from == PlaySource::Download);
@@ -288,12 +288,7 @@ TEST_CASE("a child's play during a warm download goes first; the warm clip then 
   REQUIRE(rig.flash.partial[warmClip.id].bytes.size() == 4096);
 
   const auto answerClip = rig.serve(2, audio(6000, 8), false);
-  REQUIRE(rig.session->say("x", 1) == Status::Ok);
-  Message answer;
-  answer.type = MessageType::Answer;
-  answer.answer.id = rig.lastOn("req").utterance.id;
-  answer.answer.clip = answerClip;
-  rig.deliver("res", answer);
+  rig.sayAndAnswer(answerClip);
   rig.runUntilIdle();
   REQUIRE(rig.listener.plays.size() == 1);
   CHECK(rig.listener.plays[0].from == PlaySource::Download);

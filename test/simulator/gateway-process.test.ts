@@ -60,5 +60,13 @@ describe('gateway child process', () => {
     expect(procStatus(pid)).toBeUndefined();
     const bear = await connectBear(mqttUrl);
     await bear.endAsync();
+    expect(gateway.crashes).toEqual([]);
   }, 60_000);
+
+  it('records an exit nobody asked for as a crash', async () => {
+    process.kill(gateway.pid, 'SIGKILL');
+    for (let i = 0; i < 100 && gateway.crashes.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(gateway.crashes).toHaveLength(1);
+    expect(gateway.crashes[0]!.signal).toBe('SIGKILL');
+  });
 });

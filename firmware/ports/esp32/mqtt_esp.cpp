@@ -25,7 +25,7 @@ EspMqttTransport::EspMqttTransport(const char* uri, const char* deviceId, const 
   cfg.session.protocol_ver = MQTT_PROTOCOL_V_3_1_1;
   cfg.network.disable_auto_reconnect = true;
   client_ = esp_mqtt_client_init(&cfg);
-  esp_mqtt_client_register_event(client_, MQTT_EVENT_ANY, &EspMqttTransport::onEvent, this);
+  esp_mqtt_client_register_event(client_, static_cast<esp_mqtt_event_id_t>(ESP_EVENT_ANY_ID), &EspMqttTransport::onEvent, this);
 }
 
 Status EspMqttTransport::connect() {

@@ -110,7 +110,7 @@ void Session::onConnected() {
   flash_.list(m.hello.clips);
   m.hello.warmSeq = flash_.warmSeq();
   state_ = SessionState::HelloSent;
-  if (sendRequest(m, nullptr) != Status::Ok) onDisconnected();
+  if (sendRequest(m) != Status::Ok) onDisconnected();
 }
 
 void Session::onDisconnected() {
@@ -125,7 +125,7 @@ void Session::onDisconnected() {
 
 // ---- requests ----
 
-Status Session::sendRequest(Message& m, const ClipId* clip) {
+Status Session::sendRequest(Message& m) {
   const uint32_t id = requests_.nextId();
   switch (m.type) {
     case MessageType::Hello: m.hello.id = helloId_ = id; break;
@@ -142,7 +142,6 @@ Status Session::sendRequest(Message& m, const ClipId* clip) {
     return s;
   }
   r->size = static_cast<uint16_t>(size);
-  if (clip != nullptr) r->clip = *clip;
   resend(*r);
   return Status::Ok;
 }
@@ -173,24 +172,18 @@ Status Session::say(const char* text, size_t size) {
   m.type = MessageType::Utterance;
   m.utterance.audio = {reinterpret_cast<const uint8_t*>(text), size};
   m.utterance.format = static_cast<uint8_t>(protocol::UtteranceFormat::Text);
-  return sendRequest(m, nullptr);
+  return sendRequest(m);
 }
 
 Status Session::play(const ClipId& clip) {
-  if (flash_.contains(clip)) {
-    ++flashHits_;
-    flash_.recordHit(clip);
-    playFromFlash(clip, PlaySource::Flash);
-    return Status::Ok;
-  }
-  ++flashMisses_;
+  if (playHeld(clip)) return Status::Ok;
   if (state_ != SessionState::Ready) return Status::Busy;  // not in flash and no gateway
   Message m;
   m.type = MessageType::ClipGet;
   m.clipGet.clipId = clip;
   m.clipGet.hasMaxInline = cfg_.maxInlineBytes != 0;
   m.clipGet.maxInline = cfg_.maxInlineBytes;
-  return sendRequest(m, &clip);
+  return sendRequest(m);
 }
 
 // ---- incoming ----
@@ -230,14 +223,7 @@ void Session::handleResponse(const uint8_t* payload, size_t size) {
     case MessageType::Answer:
       if (type != MessageType::Utterance) break;
       listener_.onAnswer(message_.answer);
-      if (flash_.contains(message_.answer.clip.id)) {
-        ++flashHits_;
-        flash_.recordHit(message_.answer.clip.id);
-        playFromFlash(message_.answer.clip.id, PlaySource::Flash);
-      } else {
-        ++flashMisses_;
-        playClip(message_.answer.clip);
-      }
+      if (!playHeld(message_.answer.clip.id)) playClip(message_.answer.clip);
       return;
     case MessageType::Clip:
       if (!playAfter) break;
@@ -297,20 +283,32 @@ void Session::playInline(const ClipRef& c) {
   listener_.onPlay(c.id, PlaySource::Inline, c.size);
 }
 
-void Session::playFromFlash(const ClipId& clip, PlaySource from) {
+bool Session::playHeld(const ClipId& clip) {
+  if (flash_.contains(clip) && playFromFlash(clip, PlaySource::Flash) == Status::Ok) {
+    ++flashHits_;
+    flash_.recordHit(clip);
+    return true;
+  }
+  // Not held, or held but failing its check (the store dropped it): the network serves it.
+  ++flashMisses_;
+  return false;
+}
+
+Status Session::playFromFlash(const ClipId& clip, PlaySource from) {
   uint32_t offset = 0;
   for (;;) {
     size_t n = 0;
     const Status s = flash_.read(clip, offset, cfg_.chunkBuffer, cfg_.chunkCapacity, n);
     if (s != Status::Ok) {
-      listener_.onError("flash", s, 0);
-      return;
+      listener_.onError("flash", s, 0);  // Corrupt: verified before the first byte, never played
+      return s;
     }
     if (n == 0) break;
     listener_.onAudio(cfg_.chunkBuffer, n);
     offset += static_cast<uint32_t>(n);
   }
   listener_.onPlay(clip, from, offset);
+  return Status::Ok;
 }
 
 // ---- downloads ----

@@ -11,7 +11,6 @@
 
 #include "teddy/backoff.h"
 #include "teddy/status.h"
-#include "teddy/types.h"
 
 namespace teddy {
 
@@ -29,7 +28,6 @@ struct RetryPolicy {
 struct PendingRequest {
   uint32_t id = 0;  // 0 = free slot
   uint8_t type = 0;  // protocol::MessageType of the request
-  ClipId clip{};     // the clip a clipGet asks for (to play it when the answer comes)
   uint8_t sent = 0;  // attempts so far
   bool waiting = false;  // true: until dueMs for an answer; false: backing off until dueMs
   uint32_t dueMs = 0;

@@ -115,7 +115,7 @@ class Session final : public MqttEvents {
 
   void connect();
   void scheduleReconnect();
-  Status sendRequest(protocol::Message& request, const ClipId* clip);
+  Status sendRequest(protocol::Message& request);
   void resend(PendingRequest& request);
   void expired(const PendingRequest& request);
   void handleResponse(const uint8_t* payload, size_t size);
@@ -129,7 +129,9 @@ class Session final : public MqttEvents {
   /** The store writes one clip at a time: a play that needs flash pauses the warm download's write. */
   void yieldFlashWrite();
   void finishDownload(Download& d, Status result);
-  void playFromFlash(const ClipId& clip, PlaySource from);
+  /** Plays a clip from flash and counts the hit; false (a miss) if not held or failing its check. */
+  bool playHeld(const ClipId& clip);
+  Status playFromFlash(const ClipId& clip, PlaySource from);
   bool isTopic(const char* topic, const char* suffix) const;
   void topic(char* out, const char* suffix) const;
 
