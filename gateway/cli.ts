@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { pino } from 'pino';
 import { readSecret } from './data-dir-secret.js';
-import { createDeviceRegistry } from './device-registry.js';
+import { createDeviceRegistry, REGISTRY_FILE } from './device-registry.js';
 import { ADMIN_TOKEN_FILE, RUNTIME_FILE, startGateway } from './index.js';
 import { DEFAULT_OPTIONS, resolveOptions } from './options.js';
 
@@ -28,6 +28,7 @@ const nonNegative = (value: string): number => {
 const dataDirOption = () =>
   new Option('--data-dir <dir>', `data directory (env TEDDY_DATA_DIR, default ${DEFAULT_OPTIONS.dataDir})`);
 const dataDir = (given: string | undefined): string => resolveOptions({ dataDir: given }).dataDir;
+const registryIn = (given: string | undefined) => createDeviceRegistry(join(dataDir(given), REGISTRY_FILE));
 
 const program = new Command('teddycache')
   .description('The teddycache gateway: the bear\'s CBOR-over-MQTT server with device auth, L3 clip origin and warm pushes.')
@@ -91,8 +92,7 @@ device
   .option('--json', 'print {"id","secret"} as JSON')
   .addOption(dataDirOption())
   .action(async (id: string, flags: { secret?: string; json?: boolean; dataDir?: string }) => {
-    const registry = createDeviceRegistry(join(dataDir(flags.dataDir), 'devices.json'));
-    const added = await registry.add(id, flags.secret);
+    const added = await registryIn(flags.dataDir).add(id, flags.secret);
     process.stdout.write(flags.json ? `${JSON.stringify(added)}\n` : `added ${added.id}\nsecret (shown once): ${added.secret}\n`);
   });
 device
@@ -100,8 +100,7 @@ device
   .description('remove a bear from the registry')
   .addOption(dataDirOption())
   .action(async (id: string, flags: { dataDir?: string }) => {
-    const registry = createDeviceRegistry(join(dataDir(flags.dataDir), 'devices.json'));
-    if (!(await registry.remove(id))) throw new Error(`no device ${id}`);
+    if (!(await registryIn(flags.dataDir).remove(id))) throw new Error(`no device ${id}`);
     process.stdout.write(`removed ${id}\n`);
   });
 device
@@ -110,7 +109,7 @@ device
   .option('--json', 'print JSON')
   .addOption(dataDirOption())
   .action(async (flags: { json?: boolean; dataDir?: string }) => {
-    const devices = await createDeviceRegistry(join(dataDir(flags.dataDir), 'devices.json')).list();
+    const devices = await registryIn(flags.dataDir).list();
     if (flags.json) process.stdout.write(`${JSON.stringify(devices)}\n`);
     else for (const d of devices) process.stdout.write(`${d.id}\t${d.createdAt}\n`);
   });
@@ -121,8 +120,7 @@ program
   .option('--device <id>', 'only this bear (default: every connected bear)')
   .addOption(dataDirOption())
   .action(async (flags: { device?: string; dataDir?: string }) => {
-    const query = flags.device ? `?device=${encodeURIComponent(flags.device)}` : '';
-    const { pushed } = (await admin(dataDir(flags.dataDir), 'POST', `/admin/warm${query}`)) as { pushed: number };
+    const { pushed } = (await admin(dataDir(flags.dataDir), 'POST', '/admin/warm', flags.device)) as { pushed: number };
     process.stdout.write(`pushed ${pushed} warm manifest${pushed === 1 ? '' : 's'}\n`);
   });
 
@@ -132,12 +130,11 @@ program
   .option('--device <id>', 'one bear: its budget, held clips, warm sequence and last flash stats')
   .addOption(dataDirOption())
   .action(async (flags: { device?: string; dataDir?: string }) => {
-    const query = flags.device ? `?device=${encodeURIComponent(flags.device)}` : '';
-    process.stdout.write(`${JSON.stringify(await admin(dataDir(flags.dataDir), 'GET', `/admin/stats${query}`), null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(await admin(dataDir(flags.dataDir), 'GET', '/admin/stats', flags.device), null, 2)}\n`);
   });
 
-/** Calls a running gateway's admin endpoint, found through the data dir. */
-async function admin(dir: string, method: string, path: string): Promise<unknown> {
+/** Calls a running gateway's admin endpoint (for one bear if `device`), found through the data dir. */
+async function admin(dir: string, method: string, path: string, device?: string): Promise<unknown> {
   let runtime: { httpUrl: string };
   try {
     runtime = JSON.parse(await readFile(join(dir, RUNTIME_FILE), 'utf8')) as { httpUrl: string };
@@ -145,7 +142,8 @@ async function admin(dir: string, method: string, path: string): Promise<unknown
     throw new Error(`no running gateway found in ${dir} (start one with: teddycache start --data-dir ${dir})`);
   }
   const token = await readSecret(dir, ADMIN_TOKEN_FILE);
-  const res = await fetch(`${runtime.httpUrl}${path}`, { method, headers: { authorization: `Bearer ${token ?? ''}` } });
+  const query = device ? `?device=${encodeURIComponent(device)}` : '';
+  const res = await fetch(`${runtime.httpUrl}${path}${query}`, { method, headers: { authorization: `Bearer ${token ?? ''}` } });
   if (!res.ok) throw new Error(`gateway answered ${res.status} ${(await res.text()).trim()}`);
   return res.json();
 }

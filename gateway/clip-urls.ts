@@ -2,7 +2,8 @@
  * Turns a catalogued clip into the protocol's clip map with a signed,
  * expiring URL. Expiry is rounded up to the next hour, so every answer
  * naming a clip within that hour carries the same URL (cacheable by the bear
- * and by a CDN keyed on the full URL).
+ * and by a CDN keyed on the full URL), and each clip is signed once an hour,
+ * not once per answer (an HMAC is a measurable part of a cached answer).
  */
 import { signClipUrl } from '../sdk/l3/signed-url.js';
 import type { ClipRef } from '../sdk/protocol/index.js';
@@ -18,14 +19,21 @@ export interface ClipUrlOptions {
 const HOUR = 3600;
 
 export function createClipUrls({ origin, urlKey, ttlSeconds }: ClipUrlOptions) {
+  // Keyed by the catalog's entry, so a forgotten clip's URL goes with it.
+  const signed = new WeakMap<ClipInfo, { url: string; expires: number }>();
   return {
     ref(clip: ClipInfo, extra: Pick<ClipRef, 'inline' | 'priority' | 'pinned'> = {}, nowSec = Math.floor(Date.now() / 1000)): ClipRef {
       const expires = Math.ceil((nowSec + ttlSeconds) / HOUR) * HOUR;
+      let url = signed.get(clip);
+      if (url?.expires !== expires) {
+        url = { url: signClipUrl({ origin: origin(), sha256: clip.sha256, key: urlKey, expiresAt: expires }), expires };
+        signed.set(clip, url);
+      }
       return {
         clipId: clip.clipId,
         sha256: Buffer.from(clip.sha256, 'hex'),
         size: clip.size,
-        url: signClipUrl({ origin: origin(), sha256: clip.sha256, key: urlKey, expiresAt: expires }),
+        url: url.url,
         expires,
         codec: clip.codec,
         ...extra,

@@ -10,6 +10,9 @@ import { readFile, stat } from 'node:fs/promises';
 import { isValidDeviceId } from '../sdk/protocol/index.js';
 import { writeFileAtomic } from './atomic-file.js';
 
+/** The registry's file name in the gateway's data directory. */
+export const REGISTRY_FILE = 'devices.json';
+
 export interface DeviceRecord {
   /** `scrypt$N$r$p$salt$hash`, salt and hash base64url. */
   readonly hash: string;

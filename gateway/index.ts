@@ -17,7 +17,7 @@ import { createClipCatalog } from './clip-catalog.js';
 import { createClipUrls } from './clip-urls.js';
 import { createConversation } from './conversation.js';
 import { loadOrCreateSecret } from './data-dir-secret.js';
-import { createDeviceRegistry } from './device-registry.js';
+import { createDeviceRegistry, REGISTRY_FILE } from './device-registry.js';
 import { createHttpOrigin } from './http-origin.js';
 import { createGatewayMetrics } from './metrics.js';
 import { resolveOptions, type GatewayOptions } from './options.js';
@@ -56,7 +56,7 @@ export async function startGateway(given: Partial<GatewayOptions> = {}): Promise
   const urlKey = o.urlKey ?? (await loadOrCreateSecret(o.dataDir, 'url-key'));
   const adminToken = await loadOrCreateSecret(o.dataDir, ADMIN_TOKEN_FILE);
   const cache = o.cache ?? (await createCache({ l2RedisUrl: o.redisUrl, dataDir: o.dataDir, logger: log }));
-  const registry = createDeviceRegistry(join(o.dataDir, 'devices.json'));
+  const registry = createDeviceRegistry(join(o.dataDir, REGISTRY_FILE));
 
   let connectedBears = (): number => 0;
   const metrics = createGatewayMetrics({
