@@ -41,6 +41,8 @@ export interface Report {
   /** Hit rate per layer. flash: plays served from the bear's flash; l1/l2/miss: share of answers by the layer that answered; l3: clip downloads the L3 origin (or its CDN edge) served. */
   layers: { flash: LayerRate; l1: LayerRate; l2: LayerRate; l3: LayerRate; miss: LayerRate; other: LayerRate };
   audio: Counters['audio'];
+  /** Warm manifests the bears applied, and the clips they stored or could not. */
+  warm: { manifests: number; clipsStored: number; clipsFailed: number; bytes: number };
   latency: {
     answer: LatencySummary; play: LatencySummary; connect: LatencySummary;
     /** After the fleet, on the idle gateway: new text every time, and the same text every time. */
@@ -71,7 +73,11 @@ export interface Report {
   /** Hits and misses per SDK cache layer as the gateway counted them during the run (all content types), when available. */
   gatewayCache?: Record<string, LayerRate>;
   flashPolicies: FlashPolicyComparison & { rates: { firmware: number; firmwareDemandOnly: number; belady: number; lru: number } };
-  timeline: { bucketS: number; trafficStartS: number; trafficEndS: number; buckets: TimelineBucket[] };
+  timeline: {
+    bucketS: number; trafficStartS: number; trafficEndS: number; buckets: TimelineBucket[];
+    /** Storms and warm pushes, seconds from the start of the run. */
+    events: { t: number; kind: string; bears?: number }[];
+  };
   notices: string[];
 }
 
@@ -98,7 +104,7 @@ export function buildReport(r: SimulationResult, notices: string[] = []): Report
     (Object.keys(COST_MODEL_USD) as ProviderCall[]).reduce((acc, call) => acc + k[call] * COST_MODEL_USD[call], 0);
   const cpu = r.gatewayProcess?.samples.map((s) => s.cpuPct) ?? [];
   const o = r.options;
-  const trafficStartS = r.phases.connectMs / 1000;
+  const trafficStartS = r.phases.trafficStartMs / 1000;
   const bucketS = r.metrics.bucketMs / 1000;
   return {
     version: 1,
@@ -122,6 +128,7 @@ export function buildReport(r: SimulationResult, notices: string[] = []): Report
       other: rate(c.answers.other, answered),
     },
     audio: c.audio,
+    warm: { manifests: c.warmManifests, clipsStored: c.warmClipsStored, clipsFailed: c.warmClipsFailed, bytes: c.warmBytes },
     latency: {
       answer: summarize(r.metrics.answerLatency),
       play: summarize(r.metrics.playLatency),
@@ -170,6 +177,7 @@ export function buildReport(r: SimulationResult, notices: string[] = []): Report
       trafficStartS,
       trafficEndS: trafficStartS + r.phases.trafficMs / 1000,
       buckets: r.metrics.timeline.map(timelineBucket),
+      events: r.fleetEvents.map((e) => ({ t: trafficStartS + e.atMs / 1000, kind: e.kind, ...(e.kind === 'drop' ? { bears: e.bears.length } : {}) })),
     },
     notices,
   };

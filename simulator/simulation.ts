@@ -64,12 +64,11 @@ export interface FlashPolicyComparison {
 export interface SimulationResult {
   options: SimulationOptions;
   metrics: RunMetrics;
-  phases: { connectMs: number; trafficMs: number; drainMs: number };
+  phases: { connectMs: number; trafficMs: number; drainMs: number; /** from the start of the run's timeline */ trafficStartMs: number };
   connected: number;
   /** Requests still unanswered when the run ended. */
   unfinished: number;
   flashPolicies: FlashPolicyComparison;
-  flashBlocksUsed: number;
   /** Bytes of every clip played: what the bears would download with no flash cache. */
   playedBytes: number;
   baselines?: { transportFloor: Histogram } & ProviderPathBaseline;
@@ -202,11 +201,10 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
   return {
     options: o,
     metrics,
-    phases: { connectMs, trafficMs, drainMs },
+    phases: { connectMs, trafficMs, drainMs, trafficStartMs: trafficStart - metrics.startedAt },
     connected,
     unfinished,
     flashPolicies: compareFlashPolicies(bears),
-    flashBlocksUsed: bears.reduce((n, b) => n + b.flash.stats().usedBlocks, 0),
     playedBytes: bears.reduce((n, b) => n + b.plays.reduce((m, p) => m + p.size, 0), 0),
     baselines: floor && providerPath ? { transportFloor: floor.latency, ...providerPath } : undefined,
     gatewayCounters,

@@ -6,91 +6,14 @@
  * gateway on the same port and data dir gets the bear back and answers it;
  * after a reboot the bear still plays its clips from the flash file.
  */
-import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type Gateway } from '../../gateway/index.js';
 import { startRedis, type RedisHandle } from '../helpers/redis.js';
-
-const root = resolve(import.meta.dirname, '../..');
-const buildDir = join(root, 'firmware/build');
-const binary = join(buildDir, 'teddy-bear');
-
-/** Builds teddy-bear unless it is there (scripts/firmware-test.sh builds it in CI). */
-function ensureBinary(): void {
-  if (!existsSync(join(buildDir, 'CMakeCache.txt'))) {
-    execFileSync('cmake', ['-S', join(root, 'firmware'), '-B', buildDir, '-DCMAKE_BUILD_TYPE=Debug'], { stdio: 'inherit' });
-  }
-  execFileSync('cmake', ['--build', buildDir, '--target', 'teddy-bear', '-j2'], { stdio: 'inherit' });
-}
-
-type BearEvent = { event: string } & Record<string, unknown>;
-
-/** The bear process: JSON events from stdout, commands to stdin. */
-class Bear {
-  readonly events: BearEvent[] = [];
-  readonly stderr: string[] = [];
-  private waiters: { match: (e: BearEvent) => boolean; resolve: (e: BearEvent) => void }[] = [];
-  private seen = 0;
-  private readonly child: ChildProcessWithoutNullStreams;
-
-  constructor(args: string[]) {
-    this.child = spawn(binary, args);
-    createInterface({ input: this.child.stdout }).on('line', (line) => {
-      const event = JSON.parse(line) as BearEvent;
-      this.events.push(event);
-      this.waiters = this.waiters.filter((w) => {
-        if (!w.match(event)) return true;
-        w.resolve(event);
-        return false;
-      });
-    });
-    createInterface({ input: this.child.stderr }).on('line', (line) => this.stderr.push(line));
-  }
-
-  send(command: string): void {
-    this.child.stdin.write(`${command}\n`);
-  }
-
-  /** The next event (after the last one waited for) that matches. */
-  next(match: (e: BearEvent) => boolean, what: string, timeoutMs = 20_000): Promise<BearEvent> {
-    const from = this.seen;
-    const found = this.events.findIndex((e, i) => i >= from && match(e));
-    if (found >= 0) {
-      this.seen = found + 1;
-      return Promise.resolve(this.events[found]!);
-    }
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        reject(new Error(`no ${what} from the bear within ${timeoutMs} ms; events: ${JSON.stringify(this.events)}; stderr: ${this.stderr.join('\n')}`));
-      }, timeoutMs);
-      this.waiters.push({
-        match,
-        resolve: (e) => {
-          clearTimeout(timer);
-          this.seen = this.events.length;
-          resolve(e);
-        },
-      });
-    });
-  }
-
-  async terminate(): Promise<number | null> {
-    const exited = new Promise<number | null>((r) => this.child.once('exit', (code) => r(code)));
-    this.child.kill('SIGTERM');
-    return exited;
-  }
-
-  async quit(): Promise<number | null> {
-    if (this.child.exitCode !== null) return this.child.exitCode;
-    const exited = new Promise<number | null>((r) => this.child.once('exit', (code) => r(code)));
-    this.send('quit');
-    return exited;
-  }
-}
+import { Bear, binary, ensureBinary } from '../helpers/teddy-bear.js';
 
 describe('teddy-bear against the real gateway', () => {
   let redis: RedisHandle;
