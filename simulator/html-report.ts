@@ -133,7 +133,7 @@ const CLIENT_SCRIPT = String.raw`
       { label: 'provider calls avoided (cumulative)', data: b.map(function (x) { return (avoided += x.providerCallsAvoided); }), borderColor: '#2ca02c', fill: true, backgroundColor: 'rgba(44,160,44,0.15)' },
       { label: 'provider calls made (cumulative)', data: b.map(function (x) { return (made += 3 * x.miss); }), borderColor: '#d62728' }
     ] },
-    options: { plugins: title('Provider calls avoided') }
+    options: { plugins: title('Provider calls avoided over time (3 calls per answer, by its source; the table holds the gateway\'s own count)') }
   });
   var s = r.gateway.samples;
   new Chart(document.getElementById('gateway'), {
