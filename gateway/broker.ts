@@ -34,6 +34,11 @@ export async function startBroker(o: BrokerOptions): Promise<Broker> {
     ...o.authorizers,
     // A bear's id is 1-64 characters; refuse longer client ids before authentication.
     maxClientsIdLength: 64,
+    // No cap on messages in flight inside the emitter. With the default (100), a burst of bears
+    // reconnecting at once queues publishes, and mqemitter drains its queue recursively, one stack
+    // frame per message: the simulator's reconnect storm of 2,000 bears overflowed the stack.
+    // Per-bear rate limits and MQTT's in-flight window bound the work instead.
+    concurrency: 0,
   });
   const clients = new Map<string, Client>();
 
