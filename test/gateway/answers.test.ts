@@ -125,4 +125,13 @@ describe('utterance -> answer', () => {
     expect(metrics).toMatch(/teddy_cache_hits\{layer="l1"\} [1-9]/);
     expect(metrics).toMatch(/teddy_gateway_provider_calls_total\{op="respond"\} [1-9]/);
   });
+
+  it('guards the admin endpoints with the token in the data dir', async () => {
+    const token = readFileSync(join(t.dataDir, 'admin-token'), 'utf8').trim();
+    expect((await fetch(`${t.gateway.httpUrl}/admin/stats`)).status).toBe(401);
+    expect((await fetch(`${t.gateway.httpUrl}/admin/stats`, { headers: { authorization: `Bearer ${token}x` } })).status).toBe(401);
+    const ok = await fetch(`${t.gateway.httpUrl}/admin/stats`, { headers: { authorization: `Bearer ${token}` } });
+    expect(await ok.json()).toMatchObject({ bears: { connected: 1 } });
+    expect((await fetch(`${t.gateway.httpUrl}/admin/warm`, { method: 'POST' })).status).toBe(401);
+  });
 });
