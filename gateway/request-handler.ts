@@ -11,6 +11,7 @@ import {
   BEAR_EVENTS,
   BEAR_REQUESTS,
   ErrorCode,
+  MESSAGE_FIELDS,
   ProtocolError,
   decodeMessage,
   deviceTopic,
@@ -49,7 +50,22 @@ export interface RequestHandlerOptions {
 }
 
 const CODE_NAMES = new Map<number, ErrorCodeName>(Object.entries(ErrorCode).map(([name, code]) => [code, name as ErrorCodeName]));
-const MAX_ERROR_MESSAGE = 128;
+/** Text bounds of the protocol (answer reply, error message), from its field table. */
+const maxBytes = (type: 'answer' | 'error', name: string): number => {
+  const field = MESSAGE_FIELDS[type].find((f) => f.name === name)!;
+  return field.type.kind === 'tstr' ? field.type.max : 0;
+};
+const MAX_REPLY = maxBytes('answer', 'reply');
+const MAX_ERROR_MESSAGE = maxBytes('error', 'message');
+
+/** `text` cut to at most `max` UTF-8 bytes, on a character boundary. */
+function fitUtf8(text: string, max: number): string {
+  if (Buffer.byteLength(text) <= max) return text;
+  let cut = Buffer.from(text).subarray(0, max).toString();
+  // A character split by the cut decodes as U+FFFD; drop it.
+  if (cut.endsWith('\uFFFD')) cut = cut.slice(0, -1);
+  return cut;
+}
 
 export function createRequestHandler(o: RequestHandlerOptions) {
   const respond = (deviceId: string, message: Message): Promise<void> =>
@@ -72,7 +88,8 @@ export function createRequestHandler(o: RequestHandlerOptions) {
     o.catalog.countPlay(clip);
     o.sessions.recordPlay(deviceId, clip.clipIdHex);
     o.metrics.answers.inc({ source: String(source) });
-    await respond(deviceId, { type: 'answer', id: m.id, reply, clip: o.clipUrls.ref(clip), source });
+    // The bear shows the reply text; the clip speaks all of it even when a long reply is cut here.
+    await respond(deviceId, { type: 'answer', id: m.id, reply: fitUtf8(reply, MAX_REPLY), clip: o.clipUrls.ref(clip), source });
   };
 
   const clipGet = async (deviceId: string, m: ClipGet): Promise<void> => {
@@ -116,7 +133,7 @@ export function createRequestHandler(o: RequestHandlerOptions) {
       const fields = { deviceId, type, code: outcome, bytes: payload.length };
       if (code === ErrorCode.internal) o.log.error({ ...fields, err }, 'request failed');
       else o.log.info({ ...fields, reason: message }, 'request refused');
-      await respond(deviceId, { type: 'error', id: requestId, code, message: message.slice(0, MAX_ERROR_MESSAGE) });
+      await respond(deviceId, { type: 'error', id: requestId, code, message: fitUtf8(message, MAX_ERROR_MESSAGE) });
     } finally {
       o.metrics.requestSeconds.observe({ type }, (performance.now() - started) / 1000);
     }

@@ -7,7 +7,7 @@
  * only when the chosen set changes, so re-sending is idempotent.
  */
 import { BLOCK_BYTES, clipBlocks } from '../simulator/flash-model.js';
-import { MAX_LISTED_CLIPS } from '../sdk/protocol/index.js';
+import { MAX_LISTED_CLIPS, MAX_UINT } from '../sdk/protocol/index.js';
 import type { BearSession } from './bear-sessions.js';
 import type { ClipInfo } from './clip-catalog.js';
 
@@ -55,7 +55,8 @@ export function planWarm(clips: Iterable<ClipInfo>, history: ReadonlyMap<string,
 export function sequencePlan(session: BearSession, plan: readonly PlannedClip[]): { seq: number; due: boolean } {
   const signature = plan.map((p) => `${p.clip.sha256}${p.pinned ? '!' : ''}`).join(',');
   if (signature !== session.planSignature) {
-    session.planSeq = Math.max(session.planSeq, session.appliedSeq) + 1;
+    // Sequences are uint32 on the wire; a bear claiming the last one simply gets no newer manifest.
+    session.planSeq = Math.min(Math.max(session.planSeq, session.appliedSeq) + 1, MAX_UINT);
     session.planSignature = signature;
   }
   return { seq: session.planSeq, due: session.planSeq > session.appliedSeq };

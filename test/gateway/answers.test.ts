@@ -16,12 +16,14 @@ import { AnswerSource, ErrorCode, UtteranceFormat, type Answer, type Clip } from
 import { startTestGateway, textUtterance, type TestBear, type TestGateway } from './harness.js';
 
 const calls = { transcribe: 0, respond: 0, synthesize: 0 };
+// Longer than the protocol's 1024-byte reply, in 4-byte characters.
+const LONG_REPLY = 'Once upon a time 🐻'.repeat(100);
 // The real demo provider, counted: the test's witness of which requests reached the AI.
 const demo = createDemoProvider({ latencyMs: 0, log: pino({ level: 'silent' }) });
 const counted: Provider = {
   ...demo,
   transcribe: (a, f) => (calls.transcribe++, demo.transcribe(a, f)),
-  respond: (t) => (calls.respond++, demo.respond(t)),
+  respond: (t) => (calls.respond++, t === 'tell me everything' ? Promise.resolve(LONG_REPLY) : demo.respond(t)),
   synthesize: (t, v) => (calls.synthesize++, demo.synthesize(t, v)),
 };
 
@@ -94,6 +96,14 @@ describe('utterance -> answer', () => {
     expect(await res.text()).toMatch(/expired/);
     const valid = signClipUrl({ origin: url.origin, sha256: sha, key: urlKey, expiresAt: Math.floor(Date.now() / 1000) + 60 });
     expect((await fetch(valid)).status).toBe(200);
+  });
+
+  it('cuts a reply longer than the protocol allows at a character boundary; the clip speaks all of it', async () => {
+    const answer = (await bear.request(textUtterance(9, 'tell me everything'))) as Answer;
+    expect(answer.type).toBe('answer');
+    expect(Buffer.byteLength(answer.reply)).toBeLessThanOrEqual(1024);
+    expect(LONG_REPLY.startsWith(answer.reply)).toBe(true);
+    expect(answer.clip.size).toBeGreaterThan(0);
   });
 
   it('looks clips up by id, inline when small enough, notFound otherwise', async () => {

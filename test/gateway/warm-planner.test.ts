@@ -68,6 +68,9 @@ describe('warm planner', () => {
     expect(sequencePlan(bear, planWarm(catalog.all(), bear.history, bear.flashBudget))).toEqual({ seq: 8, due: false });
     catalog.countPlay(catalog.record(clip(2, 100)));
     expect(sequencePlan(bear, planWarm(catalog.all(), bear.history, bear.flashBudget))).toEqual({ seq: 9, due: true });
+
+    const last = sessions.hello('bear-2', '1.0.0', 65536, [], 0xffff_ffff);
+    expect(sequencePlan(last, planWarm(catalog.all(), last.history, last.flashBudget))).toEqual({ seq: 0xffff_ffff, due: false });
   });
 });
 
