@@ -23,7 +23,12 @@ const demo = createDemoProvider({ latencyMs: 0, log: pino({ level: 'silent' }) }
 const counted: Provider = {
   ...demo,
   transcribe: (a, f) => (calls.transcribe++, demo.transcribe(a, f)),
-  respond: (t) => (calls.respond++, t === 'tell me everything' ? Promise.resolve(LONG_REPLY) : demo.respond(t)),
+  respond: (t) => {
+    calls.respond++;
+    if (t === 'tell me everything') return Promise.resolve(LONG_REPLY);
+    if (t === 'break the ai') return Promise.reject(new Error('provider down'));
+    return demo.respond(t);
+  },
   synthesize: (t, v) => (calls.synthesize++, demo.synthesize(t, v)),
 };
 
@@ -104,6 +109,11 @@ describe('utterance -> answer', () => {
     expect(Buffer.byteLength(answer.reply)).toBeLessThanOrEqual(1024);
     expect(LONG_REPLY.startsWith(answer.reply)).toBe(true);
     expect(answer.clip.size).toBeGreaterThan(0);
+  });
+
+  it('answers a provider failure with nothing cached as an upstream error, and keeps serving', async () => {
+    expect(await bear.request(textUtterance(10, 'break the ai'))).toMatchObject({ type: 'error', id: 10, code: ErrorCode.upstream });
+    expect(await bear.request(textUtterance(11, 'i love you'))).toMatchObject({ type: 'answer', id: 11 });
   });
 
   it('looks clips up by id, inline when small enough, notFound otherwise', async () => {
