@@ -4,7 +4,9 @@
  * `req`/`evt` topic handed to `onBearMessage`, and the set of connected
  * bears tracked (for warm pushes, removal and the connected-bears gauge).
  */
+import type { IncomingMessage } from 'node:http';
 import { createServer, type AddressInfo, type Server } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { Aedes, type Client } from 'aedes';
 import type { Logger } from 'pino';
 import { parseDeviceTopic } from '../sdk/protocol/index.js';
@@ -23,6 +25,8 @@ export interface BrokerOptions {
 
 export interface Broker {
   readonly url: string;
+  /** Serves one more MQTT connection over any byte stream (the WebSocket transport). */
+  handle(stream: Duplex, req?: IncomingMessage): void;
   readonly clients: ReadonlyMap<string, Client>;
   publish(topic: string, payload: Buffer): Promise<void>;
   close(): Promise<void>;
@@ -71,6 +75,7 @@ export async function startBroker(o: BrokerOptions): Promise<Broker> {
 
   return {
     url: `mqtt://${o.host}:${port}`,
+    handle: (stream, req) => aedes.handle(stream, req),
     clients,
     publish: (topic, payload) =>
       new Promise((resolve, reject) => {

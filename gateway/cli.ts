@@ -80,7 +80,7 @@ program
     if (readyJson) {
       process.stdout.write(`${JSON.stringify({ event: 'ready', mqttUrl: gateway.mqttUrl, httpUrl: gateway.httpUrl, pid: process.pid })}\n`);
     } else {
-      process.stdout.write(`teddycache gateway: MQTT ${gateway.mqttUrl}, HTTP ${gateway.httpUrl} (Ctrl-C to stop)\n`);
+      process.stdout.write(`teddycache gateway: MQTT ${gateway.mqttUrl} and ${gateway.mqttWsUrl}, HTTP ${gateway.httpUrl} (Ctrl-C to stop)\n`);
     }
   });
 

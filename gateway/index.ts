@@ -20,6 +20,7 @@ import { loadOrCreateSecret } from './data-dir-secret.js';
 import { createDeviceRegistry, REGISTRY_FILE } from './device-registry.js';
 import { createHttpOrigin } from './http-origin.js';
 import { createGatewayMetrics } from './metrics.js';
+import { MQTT_WEBSOCKET_PATH, serveMqttOverWebSocket } from './mqtt-websocket.js';
 import { resolveOptions, type GatewayOptions } from './options.js';
 import { createDemoProvider } from './providers/demo-provider.js';
 import { instrumentProvider } from './providers/instrumented-provider.js';
@@ -34,6 +35,8 @@ export type { GatewayOptions } from './options.js';
 export interface Gateway {
   readonly mqttUrl: string;
   readonly httpUrl: string;
+  /** MQTT over WebSocket on the HTTP port. */
+  readonly mqttWsUrl: string;
   readonly devices: {
     add(id: string, secret?: string): Promise<{ id: string; secret: string }>;
     /** Removes the bear from the registry and disconnects it if connected. */
@@ -136,20 +139,24 @@ export async function startGateway(given: Partial<GatewayOptions> = {}): Promise
       },
     },
   });
+  const closeWebSocket = serveMqttOverWebSocket(http, broker.handle);
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(o.httpPort, o.host, () => resolve());
   });
-  httpUrl = `http://${o.host}:${(http.address() as AddressInfo).port}`;
+  const httpPort = (http.address() as AddressInfo).port;
+  httpUrl = `http://${o.host}:${httpPort}`;
+  const mqttWsUrl = `ws://${o.host}:${httpPort}${MQTT_WEBSOCKET_PATH}`;
 
   const runtimeFile = join(o.dataDir, RUNTIME_FILE);
   await writeFileAtomic(runtimeFile, `${JSON.stringify({ pid: process.pid, mqttUrl: broker.url, httpUrl })}\n`);
-  log.info({ mqttUrl: broker.url, httpUrl, dataDir: o.dataDir, fleetProvisioning: Boolean(o.fleetKey) }, 'gateway listening');
+  log.info({ mqttUrl: broker.url, mqttWsUrl, httpUrl, dataDir: o.dataDir, fleetProvisioning: Boolean(o.fleetKey) }, 'gateway listening');
 
   let closing: Promise<void> | undefined;
   return {
     mqttUrl: broker.url,
     httpUrl,
+    mqttWsUrl,
     devices: {
       add: (id, secret) => registry.add(id, secret),
       async remove(id) {
@@ -163,6 +170,7 @@ export async function startGateway(given: Partial<GatewayOptions> = {}): Promise
     close() {
       closing ??= (async () => {
         await broker.close();
+        await closeWebSocket();
         http.closeAllConnections();
         await new Promise<void>((resolve) => http.close(() => resolve()));
         if (!o.cache) await cache.close();

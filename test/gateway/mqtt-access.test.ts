@@ -6,7 +6,8 @@ import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { ErrorWithSubackPacket } from 'mqtt';
+import mqtt, { type ErrorWithSubackPacket } from 'mqtt';
+import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveDeviceSecret } from '../../gateway/device-secret.js';
 import { decodeMessage, deviceTopic, encodeMessage, ErrorCode } from '../../sdk/protocol/index.js';
@@ -115,5 +116,23 @@ describe('topic ACL', () => {
     expect(responses.filter((r) => r.type === 'error' && r.code === ErrorCode.notFound).length).toBeGreaterThanOrEqual(20);
     expect(new Set(responses.map((r) => ('id' in r ? r.id : 0))).size).toBe(40);
     expect(await calm.request(textUtterance(1, 'i am sad'))).toMatchObject({ type: 'answer', id: 1 });
+  });
+
+  it('serves the same protocol, auth and ACL over WebSocket on the HTTP port', async () => {
+    const id = 'ws-bear';
+    const ws = await mqtt.connectAsync(t.gateway.mqttWsUrl, { clientId: id, username: id, password: deriveDeviceSecret(t.fleetKey, id), reconnectPeriod: 0 });
+    try {
+      await ws.subscribeAsync(deviceTopic(id, 'res'), { qos: 1 });
+      const answered = new Promise<Buffer>((resolve) => ws.once('message', (_topic, payload) => resolve(payload)));
+      await ws.publishAsync(deviceTopic(id, 'req'), encodeMessage(textUtterance(3, 'what sound does a cow make')), { qos: 1 });
+      expect(decodeMessage(await answered)).toMatchObject({ type: 'answer', id: 3 });
+      const refused = await ws.subscribeAsync(deviceTopic('other-bear', 'res')).then(() => undefined, (err: ErrorWithSubackPacket) => err);
+      expect(refused?.packet.granted).toEqual([128]);
+    } finally {
+      await ws.endAsync();
+    }
+    await expect(mqtt.connectAsync(t.gateway.mqttWsUrl, { clientId: id, username: id, password: 'wrong-secret', reconnectPeriod: 0 })).rejects.toThrow(/bad username or password/i);
+    const elsewhere = new WebSocket(t.gateway.mqttWsUrl.replace(/\/mqtt$/, '/clips'));
+    await expect(new Promise((resolve, reject) => elsewhere.once('open', resolve).once('error', reject))).rejects.toThrow();
   });
 });
