@@ -1,5 +1,6 @@
 /**
- * The MQTT side: an Aedes broker on a plain TCP listener, with device
+ * The MQTT side: an Aedes broker on a plain TCP listener (and on any stream
+ * handed to `handle`: the WebSocket transport), with device
  * authentication and the topic ACL installed, every bear publish on its own
  * `req`/`evt` topic handed to `onBearMessage`, and the set of connected
  * bears tracked (for warm pushes, removal and the connected-bears gauge).
