@@ -2,6 +2,9 @@
  * HTTP `Range` for the clip origin (RFC 9110 §14): one range per request,
  * which is what a bear resuming a download and a CDN filling its cache send.
  * Multiple ranges are answered with the whole blob, which RFC 9110 allows.
+ * Not `range-parser`: its 1.x line answers a suffix longer than the blob
+ * (`bytes=-5000` of 1000 bytes) with 416 where RFC 9110 §14.1.2 serves the
+ * whole blob, and its 2.x line needs Node 22.
  */
 import type { ByteRange } from '../sdk/l3/blob-store.js';
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { LayeredCache, type MultiLayerCache } from './cache.js';
 import { resolveConfig, type CacheConfig } from './config.js';
 import { POLICIES } from './content-types.js';
-import { createKeyring, fileKeyring, type Keyring } from './crypto.js';
+import { createKeyring, dataDirKeyring, type Keyring } from './crypto.js';
 import { startInvalidationBus, type InvalidationBus } from './invalidation-bus.js';
 import { createL1 } from './l1.js';
 import { connectL2, waitReady, type L2 } from './l2.js';
@@ -58,7 +58,7 @@ export async function createCache(config: Partial<CacheConfig> = {}): Promise<Mu
   const needsKeys = Object.values(POLICIES).some((p) => p.encrypt) && l2 !== undefined;
   let keyring: Keyring | undefined;
   if (cfg.encryptionKeys) keyring = createKeyring(cfg.encryptionKeys, cfg.encryptionKeyId);
-  else if (needsKeys) keyring = await fileKeyring(join(cfg.dataDir, 'cache-key'));
+  else if (needsKeys) keyring = await dataDirKeyring(cfg.dataDir);
 
   let cache: LayeredCache | undefined;
   if (l2) bus = await startInvalidationBus(l2, `${cfg.keyPrefix}invalidate`, (keys) => cache?.dropFromL1(keys));

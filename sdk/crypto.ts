@@ -6,8 +6,7 @@
  * another key does not decrypt.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { loadOrCreateSecret } from './data-dir-secret.js';
 import { ConfigError } from './errors.js';
 
 export interface Keyring {
@@ -37,20 +36,9 @@ export function createKeyring(keys: Record<string, string>, currentId?: string):
   return { currentId: currentId ?? first.value, keys: map };
 }
 
-/** The key kept in a file (created with mode 0600 on first use), for the embedded default. */
-export async function fileKeyring(path: string): Promise<Keyring> {
-  let text: string;
-  try {
-    text = (await readFile(path, 'utf8')).trim();
-  } catch {
-    text = randomBytes(32).toString('base64');
-    await mkdir(dirname(path), { recursive: true });
-    await writeFile(path, `${text}\n`, { mode: 0o600, flag: 'wx' }).catch(async () => {
-      text = (await readFile(path, 'utf8')).trim(); // another process made it first
-    });
-    await chmod(path, 0o600);
-  }
-  return createKeyring({ file: text });
+/** The key kept in `${dataDir}/cache-key` (created, mode 0600, on first use), for the embedded default. */
+export async function dataDirKeyring(dataDir: string): Promise<Keyring> {
+  return createKeyring({ file: await loadOrCreateSecret(dataDir, 'cache-key') });
 }
 
 export function seal(ring: Keyring, plaintext: Uint8Array, aad: string): Sealed {
@@ -72,5 +60,6 @@ export function open(ring: Keyring, sealed: Sealed, aad: string): Buffer {
 }
 
 function decodeKey(text: string): Buffer {
+  // Node's base64 decoder also takes the URL-safe alphabet (the data-dir key is base64url).
   return /^[0-9a-fA-F]{64}$/.test(text) ? Buffer.from(text, 'hex') : Buffer.from(text, 'base64');
 }

@@ -14,7 +14,14 @@
 
 namespace fixture {
 
+using teddy::ClipStore;
+using teddy::Status;
+using teddy::host::FileFlash;
+
 constexpr uint32_t kBlock = 4096;
+/** A small flash, so that a few clips already need eviction: 10 data blocks behind the index. */
+constexpr uint32_t kBudgetBlocks = 10;
+constexpr uint32_t kDeviceBlocks = teddy::kIndexBlocks + kBudgetBlocks;
 
 struct TestClip {
   teddy::ClipHeader header;

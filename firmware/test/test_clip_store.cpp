@@ -8,17 +8,9 @@
 
 #include "clip_store_fixture.h"
 
-using fixture::kBlock;
-using fixture::makeClip;
-using fixture::readAll;
-using fixture::store;
-using teddy::ClipStore;
-using teddy::Status;
-using teddy::host::FileFlash;
+using namespace fixture;
 
 namespace {
-constexpr uint32_t kBudgetBlocks = 10;
-constexpr uint32_t kDeviceBlocks = teddy::kIndexBlocks + kBudgetBlocks;
 
 struct Bear {
   std::string path;

@@ -7,17 +7,9 @@
 
 #include "clip_store_fixture.h"
 
-using fixture::kBlock;
-using fixture::makeClip;
-using fixture::readAll;
-using fixture::store;
-using teddy::ClipStore;
-using teddy::Status;
-using teddy::host::FileFlash;
+using namespace fixture;
 
 namespace {
-constexpr uint32_t kBudgetBlocks = 10;
-constexpr uint32_t kDeviceBlocks = teddy::kIndexBlocks + kBudgetBlocks;
 
 const fixture::TestClip kClips[] = {
     makeClip(1, 9000, true),  // A: 3 blocks, pinned

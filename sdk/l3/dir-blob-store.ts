@@ -4,10 +4,11 @@
  * Writes go to a temporary file and are renamed into place, so a crash never
  * leaves a truncated blob under a valid name.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../atomic-file.js';
 import { isBlobName, type BlobRef, type BlobStore, type ByteRange } from './blob-store.js';
 
 export function createDirBlobStore(dir: string): BlobStore {
@@ -32,11 +33,7 @@ export function createDirBlobStore(dir: string): BlobStore {
       const sha256 = createHash('sha256').update(bytes).digest('hex');
       const existing = await statRef(sha256);
       if (existing) return existing;
-      const path = pathOf(sha256);
-      await mkdir(join(dir, sha256.slice(0, 2)), { recursive: true });
-      const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-      await writeFile(tmp, bytes);
-      await rename(tmp, path);
+      await writeFileAtomic(pathOf(sha256), bytes, 0o644);
       return { sha256, size: bytes.byteLength };
     },
 

@@ -5,8 +5,9 @@
  * eviction or a Redis flush. Refs live in a local directory next to the
  * blobs; a deployment on a shared object store keeps them there instead.
  */
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../atomic-file.js';
 import { isBlobName, type BlobRef, type BlobStore } from './blob-store.js';
 
 export interface L3Layer {
@@ -25,11 +26,7 @@ export function createL3Layer(store: BlobStore, refsDir: string): L3Layer {
     store,
     async put(l2Key, bytes, expiresAt) {
       const ref = await store.put(bytes);
-      await mkdir(refsDir, { recursive: true });
-      const path = refPath(l2Key);
-      const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-      await writeFile(tmp, `${ref.sha256} ${expiresAt}\n`);
-      await rename(tmp, path);
+      await writeFileAtomic(refPath(l2Key), `${ref.sha256} ${expiresAt}\n`, 0o644);
       return ref;
     },
     async get(l2Key, now) {
