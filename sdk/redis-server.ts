@@ -4,10 +4,10 @@
  * if it dies), and tests start their own so they can kill and restart it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, mkdir, rm } from 'node:fs/promises';
+import { mkdtemp, mkdir, readFile, readlink, rm } from 'node:fs/promises';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 export interface RedisServerOptions {
   /** Port to listen on; default: a free one chosen at start. */
@@ -42,13 +42,15 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   const dir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'teddy-redis-')));
   await mkdir(dir, { recursive: true });
   const bin = options.bin ?? 'redis-server';
+  const pidFile = join(dir, 'redis-server.pid');
+  await killStale(pidFile, dir);
   let child: ChildProcess | undefined;
   let stopping = false;
 
   const launch = async (): Promise<void> => {
     const proc = spawn(
       bin,
-      ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--daemonize', 'no'],
+      ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--pidfile', pidFile],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     child = proc;
@@ -105,6 +107,26 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       if (ownDir) await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A redis-server outlives a parent that was killed outright (SIGKILL, OOM): nothing tells it to go.
+ * The next start on the same data dir finds it by its pid file and stops it, so crashes do not pile
+ * up orphans. The pid must still be a redis-server working in this dir (pids get reused).
+ */
+async function killStale(pidFile: string, dir: string): Promise<void> {
+  const pid = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim());
+  if (!Number.isSafeInteger(pid) || pid <= 0) return;
+  const [cmdline, cwd] = await Promise.all([
+    readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => ''),
+    readlink(`/proc/${pid}/cwd`).catch(() => ''),
+  ]);
+  if (!cmdline.includes('redis-server') || cwd !== resolve(dir)) return;
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
 }
 
 /** A port that was free a moment ago (the kernel picks it; we release it for the child). */

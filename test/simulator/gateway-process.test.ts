@@ -10,17 +10,22 @@ import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveDeviceSecret } from '../../gateway/device-secret.js';
 import { cpuTicks, procStatus, startGatewayProcess, type GatewayProcess } from '../../simulator/gateway-process.js';
+import { startRedis, type RedisHandle } from '../helpers/redis.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'teddy-gwproc-'));
 const fleetKey = 'test-fleet-key';
 let gateway: GatewayProcess;
+// The test's own Redis: the last test SIGKILLs the gateway, which would orphan an embedded one.
+let redis: RedisHandle;
 
 beforeAll(async () => {
-  gateway = await startGatewayProcess({ dataDir, fleetKey, logFile: join(dataDir, 'gateway.log') });
+  redis = await startRedis();
+  gateway = await startGatewayProcess({ dataDir, fleetKey, redisUrl: redis.url, logFile: join(dataDir, 'gateway.log') });
 }, 60_000);
 
 afterAll(async () => {
   await gateway?.stop();
+  await redis?.stop();
   rmSync(dataDir, { recursive: true, force: true });
 });
 
