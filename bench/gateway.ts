@@ -16,15 +16,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { spawn, spawnSync } from 'node:child_process';
-import { connect, createServer, type AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { deriveDeviceSecret } from '../gateway/device-secret.js';
 import { PROMPTS, promptAudio } from '../gateway/providers/phrasebook.js';
-import { encodeMessage, UtteranceFormat } from '../sdk/protocol/index.js';
+import { encodeMessage, UtteranceFormat } from '../protocol/index.js';
 import { procStatus } from '../simulator/gateway-process.js';
 import { formatTable } from '../simulator/summary-table.js';
 import { connectIdleBears } from './idle-bears.js';
 import { startReadyChild } from './ready-child.js';
 import { runRequestLoad, type LoadResult, type LoadTarget } from './request-load.js';
+import { freePort } from '../infra/free-port.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -217,17 +218,6 @@ function buildCompiled(): boolean {
 
 function rssAt10k(r: IdleResult): number {
   return r.baselineRssMB + (r.perBearKB * 10_000) / 1024;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 try {

@@ -6,8 +6,8 @@
  */
 import type { MqttClient } from 'mqtt';
 import { deriveDeviceSecret } from '../gateway/device-secret.js';
-import { deviceTopic } from '../sdk/protocol/index.js';
-import { connectMqtt } from '../test/gateway/mqtt-connect.js';
+import { deviceTopic } from '../protocol/index.js';
+import { connectMqtt } from '../test/helpers/mqtt-connect.js';
 
 export async function connectIdleBears(
   mqttUrl: string,

@@ -4,7 +4,7 @@
  * `res` topic. Run as a child process with the broker URL as its argument;
  * prints `{"event":"ready"}` once subscribed.
  */
-import { connectMqtt } from '../test/gateway/mqtt-connect.js';
+import { connectMqtt } from '../test/helpers/mqtt-connect.js';
 
 const url = process.argv[2];
 if (!url) {

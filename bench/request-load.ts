@@ -10,8 +10,8 @@
 import type { MqttClient } from 'mqtt';
 import { cpuTicks } from '../simulator/gateway-process.js';
 import { createLatencyHistogram, recordMs, summarize, type LatencySummary } from '../simulator/histograms.js';
-import { decodeMessage, deviceTopic } from '../sdk/protocol/index.js';
-import { connectMqtt } from '../test/gateway/mqtt-connect.js';
+import { decodeMessage, deviceTopic } from '../protocol/index.js';
+import { connectMqtt } from '../test/helpers/mqtt-connect.js';
 
 export interface LoadTarget {
   name: string;

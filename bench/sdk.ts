@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import * as hdr from 'hdr-histogram-js';
 import { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
-import { ContentType, createCache, startRedisServer, type MultiLayerCache } from '../sdk/index.js';
+import { startRedisServer } from '../infra/redis-server.js';
+import { ContentType, createCache, type MultiLayerCache } from '../sdk/index.js';
 import { formatTable } from '../simulator/summary-table.js';
 
 const args = process.argv.slice(2);

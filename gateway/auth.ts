@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { AuthenticateError, Client } from 'aedes';
 import type { Logger } from 'pino';
-import { isValidDeviceId } from '../sdk/protocol/index.js';
+import { isValidDeviceId } from '../protocol/index.js';
 import type { DeviceRegistry } from './device-registry.js';
 import { isFleetSecret } from './device-secret.js';
 

@@ -8,7 +8,7 @@
  */
 import type { AedesOptions } from 'aedes';
 import type { Logger } from 'pino';
-import { BEAR_PUBLISHES, BEAR_SUBSCRIBES, parseDeviceTopic, type ChannelName } from '../sdk/protocol/index.js';
+import { BEAR_PUBLISHES, BEAR_SUBSCRIBES, parseDeviceTopic, type ChannelName } from '../protocol/index.js';
 import { safeId } from './auth.js';
 
 export interface AuthorizeOptions {

@@ -5,7 +5,7 @@
  * numbers, and its last reported flash statistics. Process memory, bounded
  * per bear; a bear re-sends what matters in every hello.
  */
-import type { Stats } from '../sdk/protocol/index.js';
+import type { Stats } from '../protocol/index.js';
 
 export interface BearSession {
   readonly deviceId: string;

@@ -10,7 +10,7 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Aedes, type Client } from 'aedes';
 import type { Logger } from 'pino';
-import { parseDeviceTopic } from '../sdk/protocol/index.js';
+import { parseDeviceTopic } from '../protocol/index.js';
 import type { Authenticate } from './auth.js';
 import type { createAuthorizers } from './authorize.js';
 

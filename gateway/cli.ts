@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { pino } from 'pino';
-import { readSecret } from '../sdk/data-dir-secret.js';
+import { readSecret } from '../infra/data-dir-secret.js';
 import { createDeviceRegistry, REGISTRY_FILE } from './device-registry.js';
 import { ADMIN_TOKEN_FILE, RUNTIME_FILE, startGateway } from './index.js';
 import { DEFAULT_OPTIONS, resolveOptions } from './options.js';

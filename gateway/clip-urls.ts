@@ -6,7 +6,7 @@
  * not once per answer (an HMAC is a measurable part of a cached answer).
  */
 import { signClipUrl } from '../sdk/l3/signed-url.js';
-import type { ClipRef } from '../sdk/protocol/index.js';
+import type { ClipRef } from '../protocol/index.js';
 import type { ClipInfo } from './clip-catalog.js';
 
 export interface ClipUrlOptions {

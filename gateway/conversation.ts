@@ -6,7 +6,7 @@
  */
 import { ContentType, type CacheSource, type MultiLayerCache } from '../sdk/index.js';
 import { aiResponseKey, sha256Hex, transcriptionKey } from '../sdk/keys.js';
-import { AnswerSource, UtteranceFormat, type Utterance } from '../sdk/protocol/index.js';
+import { AnswerSource, UtteranceFormat, type Utterance } from '../protocol/index.js';
 import type { ClipInfo } from './clip-catalog.js';
 import type { Provider } from './providers/provider.js';
 import type { VoiceClips } from './voice-clips.js';

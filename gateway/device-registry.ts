@@ -7,8 +7,8 @@
  */
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
-import { isValidDeviceId } from '../sdk/protocol/index.js';
-import { writeFileAtomic } from '../sdk/atomic-file.js';
+import { isValidDeviceId } from '../protocol/index.js';
+import { writeFileAtomic } from '../infra/atomic-file.js';
 
 /** The registry's file name in the gateway's data directory. */
 export const REGISTRY_FILE = 'devices.json';

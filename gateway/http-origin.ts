@@ -13,7 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import type { BlobStore } from '../sdk/l3/blob-store.js';
 import { verifyClipUrl } from '../sdk/l3/signed-url.js';
-import { ClipCodec } from '../sdk/protocol/index.js';
+import { ClipCodec } from '../protocol/index.js';
 import { parseRange } from './byte-range.js';
 import type { ClipCatalog } from './clip-catalog.js';
 import type { GatewayMetrics } from './metrics.js';

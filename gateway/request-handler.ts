@@ -22,7 +22,7 @@ import {
   type Message,
   type Utterance,
   type WarmAck,
-} from '../sdk/protocol/index.js';
+} from '../protocol/index.js';
 import type { BearSessions } from './bear-sessions.js';
 import type { ClipCatalog } from './clip-catalog.js';
 import type { ClipUrls } from './clip-urls.js';

@@ -6,7 +6,7 @@
  */
 import { ContentType, type MultiLayerCache } from '../sdk/index.js';
 import { sha256Hex, voiceSynthesisDigest } from '../sdk/keys.js';
-import { CLIP_ID_BYTES } from '../sdk/protocol/index.js';
+import { CLIP_ID_BYTES } from '../protocol/index.js';
 import type { ClipCatalog, ClipInfo } from './clip-catalog.js';
 import type { Provider } from './providers/provider.js';
 

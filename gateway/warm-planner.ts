@@ -2,12 +2,11 @@
  * Which clips a bear should hold before it is asked for them: the starter
  * lines first (pinned), then clips ranked by fleet popularity plus the bear's
  * own history, packed into the flash budget it announced using the
- * firmware's block arithmetic (simulator/flash-model.ts mirrors the firmware
- * and owns that rule). Manifests are numbered per bear: the sequence moves
- * only when the chosen set changes, so re-sending is idempotent.
+ * firmware's block arithmetic (protocol/flash-budget.ts). Manifests are
+ * numbered per bear: the sequence moves only when the chosen set changes, so
+ * re-sending is idempotent.
  */
-import { BLOCK_BYTES, clipBlocks } from '../simulator/flash-model.js';
-import { MAX_LISTED_CLIPS, MAX_UINT } from '../sdk/protocol/index.js';
+import { budgetBlocks, clipBlocks, MAX_LISTED_CLIPS, MAX_UINT } from '../protocol/index.js';
 import type { BearSession } from './bear-sessions.js';
 import type { ClipInfo } from './clip-catalog.js';
 
@@ -35,7 +34,7 @@ export function planWarm(clips: Iterable<ClipInfo>, history: ReadonlyMap<string,
     // Stable: starters keep their registration order; ties break on clip id for determinism.
     .sort((a, b) => (a.s === b.s ? (a.c.starter ? 0 : a.c.clipIdHex.localeCompare(b.c.clipIdHex)) : b.s - a.s));
 
-  let freeBlocks = Math.floor(budgetBytes / BLOCK_BYTES);
+  let freeBlocks = budgetBlocks(budgetBytes);
   const plan: PlannedClip[] = [];
   for (const { c } of ranked) {
     if (plan.length === MAX_LISTED_CLIPS) break;

@@ -3,7 +3,7 @@
  * numbered (./warm-planner.ts), as a `warm` message with signed clip URLs on
  * the bear's `warm` topic.
  */
-import { encodeMessage, deviceTopic } from '../sdk/protocol/index.js';
+import { encodeMessage, deviceTopic } from '../protocol/index.js';
 import type { Logger } from 'pino';
 import type { BearSession } from './bear-sessions.js';
 import type { ClipCatalog } from './clip-catalog.js';

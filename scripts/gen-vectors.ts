@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodeMessage, ErrorCode, messageToJson, type ClipRef, type Message } from '../sdk/protocol/index.js';
+import { encodeMessage, ErrorCode, messageToJson, type ClipRef, type Message } from '../protocol/index.js';
 
 const dir = join(import.meta.dirname, '..', 'docs', 'vectors');
 const hex = (h: string) => Buffer.from(h, 'hex');

@@ -22,9 +22,10 @@ import { FAILED, type L2 } from './l2.js';
 import type { BlobRef, BlobStore } from './l3/blob-store.js';
 import type { L3Layer } from './l3/l3-layer.js';
 import { CacheMetrics, type PerformanceMetrics } from './metrics.js';
-import type { RedisServer } from './redis-server.js';
+import type { RedisServer } from '../infra/redis-server.js';
 import { redactUrl } from './redact-url.js';
 import { decodeBody, encodeBody, packRecord, unpackRecord } from './value-codec.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export type CacheSource = 'l1' | 'l2' | 'l3' | 'compute' | 'stale';
 
@@ -602,6 +603,3 @@ export class LayeredCache implements MultiLayerCache {
   }
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

@@ -16,7 +16,7 @@ import { createDirBlobStore } from './l3/dir-blob-store.js';
 import { createL3Layer } from './l3/l3-layer.js';
 import { CacheMetrics } from './metrics.js';
 import { redactUrl } from './redact-url.js';
-import { startRedisServer, type RedisServer } from './redis-server.js';
+import { startRedisServer, type RedisServer } from '../infra/redis-server.js';
 
 const CONNECT_WAIT_MS = 5000;
 

@@ -6,7 +6,7 @@
  * another key does not decrypt.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { loadOrCreateSecret } from './data-dir-secret.js';
+import { loadOrCreateSecret } from '../infra/data-dir-secret.js';
 import { ConfigError } from './errors.js';
 
 export interface Keyring {

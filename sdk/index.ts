@@ -9,8 +9,6 @@ export { aiResponseKey, clipIdFor, sha256Hex, transcriptionKey, voiceSynthesisDi
 export type { LatencySummary, LayerMetrics, PerformanceMetrics } from './metrics.js';
 export { adviseCache, type Advice } from './advice.js';
 export type { BreakerState } from './circuit-breaker.js';
-export { startRedisServer, freePort, type RedisServer, type RedisServerOptions } from './redis-server.js';
 export { isBlobName, type BlobRef, type BlobStore, type ByteRange } from './l3/blob-store.js';
 export { createDirBlobStore } from './l3/dir-blob-store.js';
 export { signClipUrl, verifyClipUrl, type ClipUrlCheck, type SignClipUrlOptions, type UrlKey } from './l3/signed-url.js';
-export * as protocol from './protocol/index.js';

@@ -10,29 +10,23 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Histogram } from 'hdr-histogram-js';
 import mqtt from 'mqtt';
-import { UtteranceFormat } from '../sdk/protocol/index.js';
+import { UtteranceFormat } from '../protocol/index.js';
 import type { ClipFetcher } from './clip-fetcher.js';
 import { createLatencyHistogram, recordMs } from './histograms.js';
 import type { Rng } from './rng.js';
 import { createRunMetrics, type RunMetrics } from './run-metrics.js';
 import { createVirtualBear } from './virtual-bear.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '../infra/free-port.js';
 
 export interface TransportFloor {
   readonly latency: Histogram;
   stop(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** Starts mosquitto on a free loopback port; resolves once it accepts MQTT connections. */
@@ -154,6 +148,3 @@ async function waitIdle(bear: { pending: number }, timeoutMs: number): Promise<v
   while (bear.pending > 0 && Date.now() < until) await sleep(20);
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

@@ -5,10 +5,7 @@
  * per virtual bear, so the flash hit rate it reports is the one real bears
  * would see on the same traffic.
  *
- * Rules:
- * - Space is counted in 4096-byte erase blocks; a clip takes
- *   ceil((size + 64) / 4096) blocks (64-byte header); the budget is rounded
- *   down to whole blocks.
+ * Rules (block arithmetic and store limits: protocol/flash-budget.ts):
  * - Each clip has freq (uint16, saturating), lastUse (uint32 logical clock)
  *   and pinned.
  * - Hit: freq += 1, lastUse = ++clock. Insert: freq = 1, lastUse = ++clock,
@@ -19,21 +16,15 @@
  * - Warm manifests pin what they list as pinned, unpin what they no longer
  *   list, insert in priority order; applied only if newer than the last one.
  * - Reboot: freq = 1 and lastUse in index (slot) order; pinned persists.
- * And the clip store's fixed sizes (firmware/lib/teddy_core/include/teddy/clip_store.h):
- * - An index of 48 slots; when all are taken, one more clip is evicted for a slot.
- * - A clip larger than 64 blocks, or than the budget, is refused (TooLarge)
- *   before anything is evicted; the budget is capped at 512 data blocks.
+ * - When all index slots are taken, one more clip is evicted for a slot.
+ * - A clip larger than the per-clip limit, or than the budget, is refused
+ *   (TooLarge) before anything is evicted.
  */
+import { budgetBlocks as wholeBlocks, clipBlocks, FIRMWARE_LIMITS, type ClipStoreLimits } from '../protocol/index.js';
 
-export const BLOCK_BYTES = 4096;
-export const CLIP_HEADER_BYTES = 64;
 const FREQ_MAX = 0xffff;
 const CLOCK_MOD = 0x1_0000_0000;
 const AGING_PERIOD = 256;
-
-export function clipBlocks(size: number): number {
-  return Math.ceil((size + CLIP_HEADER_BYTES) / BLOCK_BYTES);
-}
 
 interface Slot {
   id: string;
@@ -45,15 +36,6 @@ interface Slot {
 }
 
 export type InsertResult = 'stored' | 'present' | 'tooLarge' | 'noSpace';
-
-/** The clip store's compile-time sizes (TEDDY_MAX_CLIPS, kMaxClipBlocks, TEDDY_MAX_DATA_BLOCKS). */
-export interface ClipStoreLimits {
-  maxClips: number;
-  maxClipBlocks: number;
-  maxBudgetBlocks: number;
-}
-
-export const FIRMWARE_LIMITS: ClipStoreLimits = { maxClips: 48, maxClipBlocks: 64, maxBudgetBlocks: 512 };
 
 export interface WarmClip {
   /** Clip id, hex. */
@@ -91,7 +73,7 @@ export interface FlashModel {
 }
 
 export function createFlashModel(budgetBytes: number, limits: ClipStoreLimits = FIRMWARE_LIMITS): FlashModel {
-  const budgetBlocks = Math.min(Math.floor(budgetBytes / BLOCK_BYTES), limits.maxBudgetBlocks);
+  const budgetBlocks = Math.min(wholeBlocks(budgetBytes), limits.maxBudgetBlocks);
   // Index slots as the firmware keeps them: a freed slot is reused by the next insert.
   const slots: (Slot | undefined)[] = [];
   const byId = new Map<string, Slot>();

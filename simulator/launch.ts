@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deriveDeviceSecret } from '../gateway/device-secret.js';
 import { PROMPTS, promptAudio } from '../gateway/providers/phrasebook.js';
-import { UtteranceFormat } from '../sdk/protocol/index.js';
+import { UtteranceFormat } from '../protocol/index.js';
 import { startGatewayProcess, type GatewayProcess } from './gateway-process.js';
 import { renderHtmlReport } from './html-report.js';
 import { buildReport, type Report } from './report.js';

@@ -9,7 +9,7 @@
  * Both fetch on demand only; the bear's own policy also gets warm pushes, so
  * it can beat them on a cold start.
  */
-import { clipBlocks } from './flash-model.js';
+import { clipBlocks } from '../protocol/index.js';
 
 export interface Play {
   /** Clip id, hex. */

@@ -13,11 +13,13 @@ import { createClipFetcher } from './clip-fetcher.js';
 import { combineGatewayCounters, type GatewayCounters } from './gateway-metrics.js';
 import type { GatewayProcess } from './gateway-process.js';
 import { beladyHits, lruHits } from './offline-policies.js';
-import { BLOCK_BYTES, createFlashModel } from './flash-model.js';
+import { BLOCK_BYTES } from '../protocol/index.js';
+import { createFlashModel } from './flash-model.js';
 import { createRng } from './rng.js';
 import { createRunMetrics, type RunMetrics } from './run-metrics.js';
 import { generateTrace, type FleetEvent, type TrafficConfig } from './traffic-model.js';
 import { createVirtualBear, type VirtualBear } from './virtual-bear.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface SimulationOptions {
   traffic: TrafficConfig;
@@ -240,6 +242,3 @@ function bucketMsFor(durationMs: number): number {
   return Math.max(1000, Math.ceil(durationMs / 120 / 1000) * 1000);
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

@@ -15,6 +15,7 @@ import type { Socket } from 'node:net';
 import mqtt from 'mqtt';
 import {
   AnswerSource,
+  BLOCK_BYTES,
   decodeMessage,
   deviceTopic,
   encodeMessage,
@@ -22,9 +23,9 @@ import {
   type Answer,
   type Message,
   type Warm,
-} from '../sdk/protocol/index.js';
+} from '../protocol/index.js';
 import type { ClipFetcher } from './clip-fetcher.js';
-import { BLOCK_BYTES, createFlashModel, type FlashModel, type WarmClip } from './flash-model.js';
+import { createFlashModel, type FlashModel, type WarmClip } from './flash-model.js';
 import type { Play } from './offline-policies.js';
 import type { Rng } from './rng.js';
 import type { AnswerLayer, RunMetrics } from './run-metrics.js';

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { ClipCodec, UtteranceFormat } from '../../sdk/protocol/index.js';
+import { ClipCodec, UtteranceFormat } from '../../protocol/index.js';
 import { espeak, espeakAvailable } from './espeak.js';
 import { encodeMulaw } from './g711.js';
 import { PROMPTS, promptAudio, replyTo } from './phrasebook.js';

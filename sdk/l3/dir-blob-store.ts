@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../atomic-file.js';
+import { writeFileAtomic } from '../../infra/atomic-file.js';
 import { isBlobName, type BlobRef, type BlobStore, type ByteRange } from './blob-store.js';
 
 export function createDirBlobStore(dir: string): BlobStore {

@@ -7,7 +7,7 @@
  */
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../atomic-file.js';
+import { writeFileAtomic } from '../../infra/atomic-file.js';
 import { isBlobName, type BlobRef, type BlobStore } from './blob-store.js';
 
 export interface L3Layer {

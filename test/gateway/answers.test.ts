@@ -12,7 +12,7 @@ import { createDemoProvider } from '../../gateway/providers/demo-provider.js';
 import { PROMPTS, promptAudio } from '../../gateway/providers/phrasebook.js';
 import type { Provider } from '../../gateway/providers/provider.js';
 import { signClipUrl } from '../../sdk/l3/signed-url.js';
-import { AnswerSource, ErrorCode, UtteranceFormat, type Answer, type Clip } from '../../sdk/protocol/index.js';
+import { AnswerSource, ErrorCode, UtteranceFormat, type Answer, type Clip } from '../../protocol/index.js';
 import { startTestGateway, textUtterance, type TestBear, type TestGateway } from './harness.js';
 
 const calls = { transcribe: 0, respond: 0, synthesize: 0 };

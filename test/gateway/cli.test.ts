@@ -11,7 +11,7 @@ import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type RedisHandle } from '../helpers/redis.js';
-import { deviceTopic, encodeMessage } from '../../sdk/protocol/index.js';
+import { deviceTopic, encodeMessage } from '../../protocol/index.js';
 import { connectBear } from './harness.js';
 
 const run = promisify(execFile);

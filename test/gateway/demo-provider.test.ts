@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { UtteranceFormat } from '../../sdk/protocol/index.js';
+import { UtteranceFormat } from '../../protocol/index.js';
 import { espeakAvailable } from '../../gateway/providers/espeak.js';
 import { createDemoProvider, toneSpeech } from '../../gateway/providers/demo-provider.js';
 import { decodeMulaw } from '../../gateway/providers/g711.js';

@@ -8,7 +8,7 @@
 import { encode as independentEncode } from 'cbor2';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deviceTopic, encodeMessage, ErrorCode, type Message } from '../../sdk/protocol/index.js';
+import { deviceTopic, encodeMessage, ErrorCode, type Message } from '../../protocol/index.js';
 import { startTestGateway, textUtterance, type TestBear, type TestGateway } from './harness.js';
 
 const MAX_REQUEST = 4096;

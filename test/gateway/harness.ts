@@ -11,9 +11,9 @@ import type { MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { deriveDeviceSecret } from '../../gateway/device-secret.js';
 import { startGateway, type Gateway, type GatewayOptions } from '../../gateway/index.js';
-import { decodeMessage, deviceTopic, encodeMessage, type Message, type Warm } from '../../sdk/protocol/index.js';
+import { decodeMessage, deviceTopic, encodeMessage, type Message, type Warm } from '../../protocol/index.js';
 import { startRedis, type RedisHandle } from '../helpers/redis.js';
-import { connectMqtt } from './mqtt-connect.js';
+import { connectMqtt } from '../helpers/mqtt-connect.js';
 
 export interface TestGateway {
   gateway: Gateway;

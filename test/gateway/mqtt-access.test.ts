@@ -10,7 +10,7 @@ import mqtt, { type ErrorWithSubackPacket } from 'mqtt';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveDeviceSecret } from '../../gateway/device-secret.js';
-import { decodeMessage, deviceTopic, encodeMessage, ErrorCode } from '../../sdk/protocol/index.js';
+import { decodeMessage, deviceTopic, encodeMessage, ErrorCode } from '../../protocol/index.js';
 import { connectBear, startTestGateway, textUtterance, type TestGateway } from './harness.js';
 
 const run = promisify(execFile);

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROMPTS } from '../../gateway/providers/phrasebook.js';
-import { AnswerSource, type Answer } from '../../sdk/protocol/index.js';
+import { AnswerSource, type Answer } from '../../protocol/index.js';
 import { startTestGateway, textUtterance, type TestBear, type TestGateway } from './harness.js';
 
 let t: TestGateway;

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STARTER_LINES } from '../../gateway/providers/phrasebook.js';
-import { deviceTopic, encodeMessage, type Answer, type Hello } from '../../sdk/protocol/index.js';
+import { deviceTopic, encodeMessage, type Answer, type Hello } from '../../protocol/index.js';
 import { startTestGateway, textUtterance, type TestBear, type TestGateway } from './harness.js';
 
 const blocks = (size: number): number => Math.ceil((size + 64) / 4096);

@@ -9,7 +9,7 @@ import {
   SHA256_BYTES,
   type ClipRef,
   type Message,
-} from '../../sdk/protocol/index.js';
+} from '../../protocol/index.js';
 
 const u32 = fc.integer({ min: 0, max: 0xffff_ffff });
 const bytes = (n: number) => fc.uint8Array({ minLength: n, maxLength: n }).map((a) => Buffer.from(a));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deviceTopic, isValidDeviceId, parseDeviceTopic } from '../../sdk/protocol/index.js';
+import { deviceTopic, isValidDeviceId, parseDeviceTopic } from '../../protocol/index.js';
 
 describe('device topics', () => {
   it('builds and parses a device topic', () => {
@@ -11,7 +11,9 @@ describe('device topics', () => {
     expect(() => deviceTopic('a/b', 'req')).toThrow(RangeError);
   });
   it('rejects topics outside the v1 device tree', () => {
-    for (const t of ['teddy/v1/bear/other', 'teddy/v2/bear/req', 'teddy/v1/+/req', 'teddy/v1/bear/req/x']) {
+    // Object.prototype's names are not channels: the check is on own keys, not an `in` lookup.
+    const inherited = ['constructor', 'toString', '__proto__', 'hasOwnProperty'].map((c) => `teddy/v1/bear-1/${c}`);
+    for (const t of ['teddy/v1/bear/other', 'teddy/v2/bear/req', 'teddy/v1/+/req', 'teddy/v1/bear/req/x', ...inherited]) {
       expect(parseDeviceTopic(t)).toBeUndefined();
     }
   });

@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cdeDecodeOptions, decode as independentDecode } from 'cbor2';
 import { describe, expect, it } from 'vitest';
-import { decodeMessage, encodeMessage, messageFromJson, messageToJson, ProtocolError } from '../../sdk/protocol/index.js';
+import { decodeMessage, encodeMessage, messageFromJson, messageToJson, ProtocolError } from '../../protocol/index.js';
 
 const dir = join(import.meta.dirname, '..', '..', 'docs', 'vectors');
 const names = (sub: string) => readdirSync(join(dir, sub)).filter((f) => f.endsWith('.cbor')).map((f) => f.slice(0, -5));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BLOCK_BYTES, clipBlocks, createFlashModel, type WarmClip } from '../../simulator/flash-model.js';
+import { BLOCK_BYTES, clipBlocks } from '../../protocol/index.js';
+import { createFlashModel, type WarmClip } from '../../simulator/flash-model.js';
 
 /** A clip of exactly `blocks` blocks including its 64-byte header. */
 const size = (blocks: number): number => blocks * BLOCK_BYTES - 64;

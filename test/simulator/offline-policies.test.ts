@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BLOCK_BYTES } from '../../simulator/flash-model.js';
+import { BLOCK_BYTES } from '../../protocol/index.js';
 import { beladyHits, lruHits, type Play } from '../../simulator/offline-policies.js';
 
 const oneBlock = BLOCK_BYTES - 64;

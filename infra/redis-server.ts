@@ -5,9 +5,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, mkdir, readFile, readlink, rm } from 'node:fs/promises';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { freePort } from './free-port.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface RedisServerOptions {
   /** Port to listen on; default: a free one chosen at start. */
@@ -129,19 +131,6 @@ async function killStale(pidFile: string, dir: string): Promise<void> {
   }
 }
 
-/** A port that was free a moment ago (the kernel picks it; we release it for the child). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
 /** Polls with a raw PING until the server answers +PONG (no client library needed for this). */
 async function waitForPing(port: number, timeoutMs: number, abandoned: () => boolean): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -149,7 +138,7 @@ async function waitForPing(port: number, timeoutMs: number, abandoned: () => boo
     if (abandoned()) throw new Error('process exited');
     if (await ping(port)) return;
     if (Date.now() > deadline) throw new Error(`no PONG within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 25));
+    await sleep(25);
   }
 }
 

@@ -2,3 +2,4 @@ export * from './messages.js';
 export * from './codec.js';
 export * from './topics.js';
 export * from './json.js';
+export * from './flash-budget.js';

@@ -42,6 +42,6 @@ export function parseDeviceTopic(topic: string): { deviceId: string; channel: Ch
   const parts = topic.split('/');
   if (parts.length !== 4 || `${parts[0]}/${parts[1]}` !== TOPIC_ROOT) return undefined;
   const [, , deviceId, channel] = parts as [string, string, string, string];
-  if (!isValidDeviceId(deviceId) || !(channel in Channel)) return undefined;
+  if (!isValidDeviceId(deviceId) || !Object.hasOwn(Channel, channel)) return undefined;
   return { deviceId, channel: channel as ChannelName };
 }
