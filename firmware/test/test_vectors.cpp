@@ -59,7 +59,7 @@ json clip(const ClipRef& c) {
   return j;
 }
 
-/** The message in the vectors' JSON shape (sdk/protocol/json.ts). */
+/** The message in the vectors' JSON shape (protocol/json.ts). */
 json toJson(const Message& m) {
   switch (m.type) {
     case MessageType::Hello:

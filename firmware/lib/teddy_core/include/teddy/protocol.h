@@ -4,7 +4,7 @@
 // Decoded strings, audio and the warm manifest's clip list are views into the
 // payload buffer: keep it alive while you use the message. Nothing allocates.
 //
-// decode() answers like the gateway's codec (sdk/protocol/codec.ts):
+// decode() answers like the gateway's codec (protocol/codec.ts):
 //   Malformed    not exactly one well-formed CBOR item        (error code 1)
 //   Invalid      well-formed, but not the message's schema    (error code 2)
 //   Unsupported  key 0 names no known message type            (error code 3)
