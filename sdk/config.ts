@@ -115,7 +115,8 @@ export function resolveConfig(config: Partial<CacheConfig> = {}): CacheConfig {
     throw new ConfigError('compressionThresholdBytes', 'must be a number ≥ 0');
   }
   if (!(c.ttlJitter >= 0 && c.ttlJitter < 1)) throw new ConfigError('ttlJitter', 'must be in [0, 1)');
-  if (typeof c.keyPrefix !== 'string') throw new ConfigError('keyPrefix', 'must be a string');
+  // Braces would break the Redis Cluster hash tags the key layout adds (sdk/key-layout.ts).
+  if (typeof c.keyPrefix !== 'string' || /[{}]/.test(c.keyPrefix)) throw new ConfigError('keyPrefix', 'must be a string without { or }');
   if (typeof c.dataDir !== 'string' || c.dataDir === '') throw new ConfigError('dataDir', 'must be a non-empty path');
   if (c.l2RedisUrl !== undefined && !/^rediss?:\/\//.test(c.l2RedisUrl)) {
     throw new ConfigError('l2RedisUrl', 'must be a redis:// or rediss:// URL');
