@@ -259,9 +259,9 @@ FLAGS=("${arch[@]}" "${libc[@]}" -std=gnu++17 -Os -ffunction-sections -fdata-sec
        -fno-jump-tables -fno-tree-switch-conversion -nostartfiles -Wall -Wextra -Werror
        -DESP_PLATFORM -DIDF_VER="\"v$idf_version\"" -DMBEDTLS_CONFIG_FILE='"mbedtls/esp_config.h"'
        -D_GLIBCXX_USE_C99 -D_POSIX_READER_WRITER_LOCKS -DSOC_MMU_PAGE_SIZE=CONFIG_MMU_PAGE_SIZE
-       -Ifirmware/ports/esp32 -Ifirmware/lib/teddy_core/include "${incflags[@]}")
+       -Ifirmware/ports/esp32 -Ifirmware/ports/common -Ifirmware/lib/teddy_core/include "${incflags[@]}")
 
-sources=(firmware/ports/esp32/*.cpp firmware/lib/teddy_core/src/*.cpp)
+sources=(firmware/ports/esp32/*.cpp firmware/ports/common/*.cpp firmware/lib/teddy_core/src/*.cpp)
 failed=0
 for src in "${sources[@]}"; do
   if "$CXX" "${FLAGS[@]}" "${mode[@]}" "$src" -o "$out/$(basename "$src" .cpp).o" 2> "$out/$(basename "$src" .cpp).log"; then
