@@ -210,7 +210,7 @@ async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
 /** `npm run build` (tsc into dist/); false, with a note, if it fails. */
 function buildCompiled(): boolean {
   note('building dist/ (npm run build) for the compiled idle run');
-  const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { encoding: 'utf8' });
+  const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { encoding: 'utf8' });
   if (build.status === 0) return true;
   note(`build failed, compiled idle run skipped:\n${build.stdout}${build.stderr}`);
   return false;

@@ -9,7 +9,8 @@
  */
 import type { MqttClient } from 'mqtt';
 import { cpuTicks } from '../simulator/gateway-process.js';
-import { createLatencyHistogram, recordMs, summarize, type LatencySummary } from '../simulator/histograms.js';
+import { createLatencyHistogram, summarizeLatency, type LatencySummary } from '../sdk/index.js';
+import { recordMs } from '../simulator/histograms.js';
 import { decodeMessage, deviceTopic } from '../protocol/index.js';
 import { connectMqtt } from '../test/helpers/mqtt-connect.js';
 
@@ -75,7 +76,7 @@ export async function runRequestLoad(targets: LoadTarget[], o: LoadOptions): Pro
         wrong: total.wrong,
         reqPerS: (total.requests * 1000) / total.ms,
         serverCpuUsPerRequest: (total.ticks * US_PER_TICK) / total.requests,
-        latency: summarize(histograms[i]!),
+        latency: summarizeLatency(histograms[i]!),
       };
     }
     return results;

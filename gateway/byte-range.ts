@@ -6,7 +6,7 @@
  * (`bytes=-5000` of 1000 bytes) with 416 where RFC 9110 §14.1.2 serves the
  * whole blob, and its 2.x line needs Node 22.
  */
-import type { ByteRange } from '../sdk/l3/blob-store.js';
+import type { ByteRange } from '../sdk/index.js';
 
 /** The inclusive range to serve, 'unsatisfiable' (416), or undefined for the whole blob. */
 export function parseRange(header: string | undefined, size: number): ByteRange | 'unsatisfiable' | undefined {

@@ -8,60 +8,42 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { pino } from 'pino';
 import { readSecret } from '../infra/data-dir-secret.js';
+import { resolveConfig } from '../sdk/index.js';
 import { createDeviceRegistry, REGISTRY_FILE } from './device-registry.js';
 import { ADMIN_TOKEN_FILE, RUNTIME_FILE, startGateway } from './index.js';
-import { DEFAULT_OPTIONS, resolveOptions } from './options.js';
+import { commanderParser, DEFAULT_OPTIONS, OPTION_SPECS, resolveOptions, type GatewayOptions } from './options.js';
 
-const port = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number (0-65535)');
-  return n;
-};
-const nonNegative = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a non-negative integer');
-  return n;
-};
-const dataDirOption = () =>
-  new Option('--data-dir <dir>', `data directory (env TEDDY_DATA_DIR, default ${DEFAULT_OPTIONS.dataDir})`);
-const dataDir = (given: string | undefined): string => resolveOptions({ dataDir: given }).dataDir;
+/** A start flag from the options table, with its environment variable and default in the help. */
+function optionFor(key: keyof GatewayOptions): Option {
+  const spec = OPTION_SPECS.find((s) => s.key === key && s.flag)!;
+  const fallback = (DEFAULT_OPTIONS as Partial<Record<keyof GatewayOptions, unknown>>)[key];
+  const notes = [spec.env && `env ${spec.env}`, fallback !== undefined && `default ${String(fallback)}`].filter(Boolean).join(', ');
+  return new Option(spec.flag!, notes ? `${spec.help} (${notes})` : spec.help).argParser(commanderParser(spec.parse));
+}
+
+/** The data dir as the SDK resolves it: the flag, else TEDDY_DATA_DIR, else .teddycache. */
+const dataDir = (given: string | undefined): string => resolveConfig({ dataDir: given }).dataDir;
 const registryIn = (given: string | undefined) => createDeviceRegistry(join(dataDir(given), REGISTRY_FILE));
 
 const program = new Command('teddycache')
   .description('The teddycache gateway: the bear\'s CBOR-over-MQTT server with device auth, L3 clip origin and warm pushes.')
   .showHelpAfterError();
 
-program
-  .command('start')
-  .description('start the gateway (SIGINT/SIGTERM shut it down gracefully)')
-  .option('--mqtt-port <n>', 'MQTT port, 0 = any free (env TEDDY_MQTT_PORT, default 1883)', port)
-  .option('--http-port <n>', 'HTTP port, 0 = any free (env TEDDY_HTTP_PORT, default 8080)', port)
-  .option('--host <host>', 'listen address (default 127.0.0.1)')
-  .addOption(dataDirOption())
-  .option('--redis-url <url>', 'Redis for L2 (env REDIS_URL; default: an embedded redis-server)')
-  .option('--fleet-key <key>', 'accept fleet-derived device secrets (env TEDDY_FLEET_KEY)')
-  .option('--public-url <url>', 'origin written into clip URLs, e.g. a CDN (env TEDDY_PUBLIC_URL)')
-  .option('--provider-latency-ms <n>', 'demo AI provider delay per call (default 250)', nonNegative)
-  .option('--rate-limit <n>', 'sustained requests per second per bear (default 10)', nonNegative)
-  .option('--rate-burst <n>', 'requests a bear may send at once (default 20)', nonNegative)
-  .option('--log-level <level>', 'pino log level (default info)')
+const start = program.command('start').description('start the gateway (SIGINT/SIGTERM shut it down gracefully)');
+// Commander names a flag's value after the flag (--rate-limit -> rateLimit); the table after the option.
+const startFlags = OPTION_SPECS.filter((s) => s.flag).map((s) => ({ key: s.key, option: optionFor(s.key) }));
+for (const { option } of startFlags) start.addOption(option);
+start
   .option('--ready-json', 'print one JSON line {"event":"ready",...} to stdout when listening; logs go to stderr')
-  .action(async (flags: {
-    mqttPort?: number; httpPort?: number; host?: string; dataDir?: string; redisUrl?: string; fleetKey?: string;
-    publicUrl?: string; providerLatencyMs?: number; rateLimit?: number; rateBurst?: number; logLevel?: string; readyJson?: boolean;
-  }) => {
-    const { readyJson, rateLimit, rateBurst, ...options } = flags;
-    const level = resolveOptions({ logLevel: options.logLevel }).logLevel;
+  .action(async (flags: Record<string, unknown> & { readyJson?: boolean }) => {
+    const { readyJson } = flags;
+    const options = Object.fromEntries(startFlags.map(({ key, option }) => [key, flags[option.attributeName()]])) as Partial<GatewayOptions>;
+    const level = resolveOptions(options).logLevel;
     const logger = pino({ name: 'teddy-gateway', level }, pino.destination(readyJson ? 2 : 1));
-    const defaults = DEFAULT_OPTIONS.rateLimit;
-    const gateway = await startGateway({
-      ...options,
-      rateLimit: { perSecond: rateLimit ?? defaults.perSecond, burst: rateBurst ?? defaults.burst },
-      logger,
-    });
+    const gateway = await startGateway({ ...options, logger });
     let stopping = false;
     const stop = (signal: string): void => {
       if (stopping) return;
@@ -83,6 +65,8 @@ program
       process.stdout.write(`teddycache gateway: MQTT ${gateway.mqttUrl} and ${gateway.mqttWsUrl}, HTTP ${gateway.httpUrl} (Ctrl-C to stop)\n`);
     }
   });
+
+const dataDirOption = () => optionFor('dataDir');
 
 const device = program.command('device').description('manage the device registry (secrets are stored as scrypt hashes)');
 device

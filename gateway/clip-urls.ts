@@ -5,7 +5,7 @@
  * and by a CDN keyed on the full URL), and each clip is signed once an hour,
  * not once per answer (an HMAC is a measurable part of a cached answer).
  */
-import { signClipUrl } from '../sdk/l3/signed-url.js';
+import { signClipUrl } from '../sdk/index.js';
 import type { ClipRef } from '../protocol/index.js';
 import type { ClipInfo } from './clip-catalog.js';
 

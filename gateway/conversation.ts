@@ -1,11 +1,11 @@
 /**
  * One utterance to one answer: transcribe, respond, synthesize — each step a
  * cache lookup in the SDK under its own key (audio hash, transcript, line and
- * voice), so the provider runs only for what no layer holds. No raw audio or
- * text reaches a key or a log: the SDK's key functions hash them.
+ * voice), so the provider runs only for what no layer holds. Each key is
+ * derived once, by the SDK's key functions, which hash: no raw audio or text
+ * reaches a key or a log.
  */
-import { ContentType, type CacheSource, type MultiLayerCache } from '../sdk/index.js';
-import { aiResponseKey, sha256Hex, transcriptionKey } from '../sdk/keys.js';
+import { ContentType, aiResponseKey, sha256Hex, transcriptionKey, type CacheSource, type MultiLayerCache } from '../sdk/index.js';
 import { AnswerSource, UtteranceFormat, type Utterance } from '../protocol/index.js';
 import type { ClipInfo } from './clip-catalog.js';
 import type { Provider } from './providers/provider.js';
@@ -33,10 +33,12 @@ const ANSWER_SOURCE: Record<CacheSource, number> = {
   l3: AnswerSource.l2,
 };
 
+const utf8 = new TextDecoder();
+
 export function createConversation({ cache, provider, voiceClips }: ConversationOptions) {
   const transcribe = async (u: Utterance): Promise<string> => {
     // Typed text needs no speech recognition.
-    if (u.format === UtteranceFormat.text) return new TextDecoder().decode(u.audio);
+    if (u.format === UtteranceFormat.text) return utf8.decode(u.audio);
     const { value } = await cache.fetch<string>(transcriptionKey(sha256Hex(u.audio)), ContentType.AUDIO_TRANSCRIPTION, () =>
       provider.transcribe(u.audio, u.format),
     );

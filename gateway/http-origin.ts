@@ -11,15 +11,15 @@ import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
-import type { BlobStore } from '../sdk/l3/blob-store.js';
-import { verifyClipUrl } from '../sdk/l3/signed-url.js';
+import { verifyClipUrl, type BlobStore } from '../sdk/index.js';
 import { ClipCodec } from '../protocol/index.js';
 import { parseRange } from './byte-range.js';
 import type { ClipCatalog } from './clip-catalog.js';
 import type { GatewayMetrics } from './metrics.js';
 
 export interface HttpOriginOptions {
-  blobStore(): BlobStore | undefined;
+  /** Where clips are served from (the cache's L3 store); without one every clip is 404. */
+  blobStore: BlobStore | undefined;
   urlKey: string;
   catalog: ClipCatalog;
   metrics: GatewayMetrics;
@@ -51,7 +51,7 @@ export function createHttpOrigin(o: HttpOriginOptions): Server {
       o.log.info({ reason: check.reason }, 'clip url refused');
       return send(res, 403, `forbidden: ${check.reason}\n`);
     }
-    const store = o.blobStore();
+    const store = o.blobStore;
     const ref = await store?.stat(check.sha256);
     if (!store || !ref) return send(res, 404, 'no such clip\n');
     const etag = `"${ref.sha256}"`;

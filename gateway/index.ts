@@ -7,7 +7,7 @@ import { mkdir, rm, readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { createCache } from '../sdk/index.js';
+import { createCache, createCacheIntegrationService } from '../sdk/index.js';
 import { writeFileAtomic } from '../infra/atomic-file.js';
 import { createAuthenticate } from './auth.js';
 import { createAuthorizers } from './authorize.js';
@@ -21,7 +21,7 @@ import { createDeviceRegistry, REGISTRY_FILE } from './device-registry.js';
 import { createHttpOrigin } from './http-origin.js';
 import { createGatewayMetrics } from './metrics.js';
 import { MQTT_WEBSOCKET_PATH, serveMqttOverWebSocket } from './mqtt-websocket.js';
-import { resolveOptions, type GatewayOptions } from './options.js';
+import { cacheConfigFor, resolveOptions, type GatewayOptions } from './options.js';
 import { createDemoProvider } from './providers/demo-provider.js';
 import { instrumentProvider } from './providers/instrumented-provider.js';
 import { STARTER_LINES } from './providers/phrasebook.js';
@@ -55,11 +55,13 @@ export const ADMIN_TOKEN_FILE = 'admin-token';
 export async function startGateway(given: Partial<GatewayOptions> = {}): Promise<Gateway> {
   const o = resolveOptions(given);
   const log = o.logger ?? pino({ name: 'teddy-gateway', level: o.logLevel });
-  await mkdir(o.dataDir, { recursive: true, mode: 0o700 });
-  const urlKey = o.urlKey ?? (await loadOrCreateSecret(o.dataDir, 'url-key'));
-  const adminToken = await loadOrCreateSecret(o.dataDir, ADMIN_TOKEN_FILE);
-  const cache = o.cache ?? (await createCache({ l2RedisUrl: o.redisUrl, dataDir: o.dataDir, logger: log }));
-  const registry = createDeviceRegistry(join(o.dataDir, REGISTRY_FILE));
+  const cacheConfig = cacheConfigFor(o, log);
+  const { dataDir } = cacheConfig;
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const urlKey = o.urlKey ?? (await loadOrCreateSecret(dataDir, 'url-key'));
+  const adminToken = await loadOrCreateSecret(dataDir, ADMIN_TOKEN_FILE);
+  const cache = o.cache ?? (await createCache(cacheConfig));
+  const registry = createDeviceRegistry(join(dataDir, REGISTRY_FILE));
 
   let connectedBears = (): number => 0;
   const metrics = createGatewayMetrics({
@@ -72,9 +74,9 @@ export async function startGateway(given: Partial<GatewayOptions> = {}): Promise
   const sessions = createBearSessions();
   let httpUrl = '';
   const clipUrls = createClipUrls({ origin: () => o.publicUrl ?? httpUrl, urlKey, ttlSeconds: o.urlTtlSeconds });
-  const voiceClips = createVoiceClips({ cache, provider, catalog });
+  const voiceClips = createVoiceClips({ service: createCacheIntegrationService(cache), provider, catalog });
   const conversation = createConversation({ cache, provider, voiceClips });
-  const rateLimiter = createRateLimiter(o.rateLimit);
+  const rateLimiter = createRateLimiter({ perSecond: o.rateLimitPerSecond, burst: o.rateLimitBurst });
   const voices = voicesWithDefault(provider.voices, o.defaultVoice);
 
   let publish = (_topic: string, _payload: Buffer): Promise<void> => Promise.reject(new Error('broker not started'));
@@ -120,7 +122,7 @@ export async function startGateway(given: Partial<GatewayOptions> = {}): Promise
   };
 
   const http = createHttpOrigin({
-    blobStore: () => cache.blobStore,
+    blobStore: cache.blobStore,
     urlKey, catalog, metrics, log,
     health: async () => ({ ok: true, bears: broker.clients.size, clips: catalog.size, cache: await cache.health() }),
     admin: {
@@ -148,9 +150,9 @@ export async function startGateway(given: Partial<GatewayOptions> = {}): Promise
   httpUrl = `http://${o.host}:${httpPort}`;
   const mqttWsUrl = `ws://${o.host}:${httpPort}${MQTT_WEBSOCKET_PATH}`;
 
-  const runtimeFile = join(o.dataDir, RUNTIME_FILE);
+  const runtimeFile = join(dataDir, RUNTIME_FILE);
   await writeFileAtomic(runtimeFile, `${JSON.stringify({ pid: process.pid, mqttUrl: broker.url, httpUrl })}\n`);
-  log.info({ mqttUrl: broker.url, mqttWsUrl, httpUrl, dataDir: o.dataDir, fleetProvisioning: Boolean(o.fleetKey) }, 'gateway listening');
+  log.info({ mqttUrl: broker.url, mqttWsUrl, httpUrl, dataDir, fleetProvisioning: Boolean(o.fleetKey) }, 'gateway listening');
 
   let closing: Promise<void> | undefined;
   return {

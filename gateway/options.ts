@@ -1,11 +1,21 @@
 /**
- * Gateway configuration: explicit options win over environment variables,
- * which win over the embedded defaults (which are enough for `npm start`).
+ * Gateway configuration, in one table: every option's flag, environment
+ * variable, parser, default and help line. Explicit options win over
+ * environment variables, which win over the embedded defaults (enough for
+ * `npm start`). The CLI builds its `start` flags from this table, and
+ * resolveOptions reads and checks the environment here, once; a bad value is
+ * an OptionError naming the flag or variable.
+ *
+ * The cache's own variables (REDIS_URL, TEDDY_DATA_DIR, TEDDY_CACHE_KEYS)
+ * belong to the SDK (sdk/config.ts): the gateway passes its `--redis-url`
+ * and `--data-dir` flags to the SDK's config resolution and uses the result.
  */
+import { InvalidArgumentError } from 'commander';
 import type { Logger } from 'pino';
-import type { MultiLayerCache } from '../sdk/index.js';
+import { definedFields } from '../infra/defined-fields.js';
+import { resolveConfig, type CacheConfig, type MultiLayerCache } from '../sdk/index.js';
+import { OptionError } from './errors.js';
 import type { Provider } from './providers/provider.js';
-import type { RateLimitOptions } from './rate-limit.js';
 
 export interface GatewayOptions {
   /** MQTT listener port; 0 picks a free one. */
@@ -13,9 +23,9 @@ export interface GatewayOptions {
   /** HTTP listener port (clip origin, /healthz, /metrics, admin); 0 picks a free one. */
   httpPort: number;
   host: string;
-  /** Device registry, URL key, admin token, L3 blobs (when the gateway creates the cache). */
-  dataDir: string;
-  /** Redis for the SDK's L2; without it the SDK starts its own redis-server. */
+  /** Device registry, URL key, admin token, L3 blobs; default: the SDK's (TEDDY_DATA_DIR, else .teddycache). */
+  dataDir?: string;
+  /** Redis for the SDK's L2; default: the SDK's (REDIS_URL, else an embedded redis-server). */
   redisUrl?: string;
   /** Enables fleet provisioning (./device-secret.ts). */
   fleetKey?: string;
@@ -23,67 +33,136 @@ export interface GatewayOptions {
   urlKey?: string;
   /** Origin written into clip URLs (a CDN hostname in production); default: this gateway's HTTP URL. */
   publicUrl?: string;
-  /** Lifetime of a signed clip URL. */
+  /** Lifetime of a signed clip URL, seconds. */
   urlTtlSeconds: number;
   /** Demo provider's delay per call, standing in for a cloud AI. */
   providerLatencyMs: number;
   /** Largest request payload accepted (announced to bears in welcome). */
   maxRequestBytes: number;
-  /** Per-bear request rate (token bucket). */
-  rateLimit: RateLimitOptions;
+  /** Sustained requests per second per bear (token bucket). */
+  rateLimitPerSecond: number;
+  /** Requests a bear may send at once. */
+  rateLimitBurst: number;
   /** Voice when a bear names none or an unknown one. */
   defaultVoice: string;
+  logLevel: string;
   /** Use this cache instead of creating one (the gateway then does not close it). */
   cache?: MultiLayerCache;
   /** Use this provider instead of the demo provider. */
   provider?: Provider;
-  logLevel: string;
   /** Use this logger (the CLI sends logs to stderr); default: pino at logLevel to stdout. */
   logger?: Logger;
+}
+
+/** Parses one option value from text (a flag or an environment variable); throws with what it expected. */
+type Parse<T> = (raw: string) => T;
+
+export interface OptionSpec {
+  readonly key: keyof GatewayOptions;
+  /** Commander flag, e.g. `--mqtt-port <n>`; absent for options set only by environment (secrets). */
+  readonly flag?: string;
+  readonly env?: string;
+  readonly parse: Parse<unknown>;
+  readonly help: string;
 }
 
 export const DEFAULT_OPTIONS = {
   mqttPort: 1883,
   httpPort: 8080,
   host: '127.0.0.1',
-  dataDir: '.teddycache',
   urlTtlSeconds: 24 * 3600,
   providerLatencyMs: 250,
   maxRequestBytes: 64 * 1024,
-  rateLimit: { burst: 20, perSecond: 10 },
+  rateLimitPerSecond: 10,
+  rateLimitBurst: 20,
   defaultVoice: 'teddy',
   logLevel: 'info',
 } satisfies Partial<GatewayOptions>;
 
-/** Environment variables the gateway reads, and the option each sets. */
-export const ENVIRONMENT = {
-  TEDDY_MQTT_PORT: 'mqttPort',
-  TEDDY_HTTP_PORT: 'httpPort',
-  TEDDY_HOST: 'host',
-  TEDDY_DATA_DIR: 'dataDir',
-  REDIS_URL: 'redisUrl',
-  TEDDY_FLEET_KEY: 'fleetKey',
-  TEDDY_URL_KEY: 'urlKey',
-  TEDDY_PUBLIC_URL: 'publicUrl',
-  TEDDY_PROVIDER_LATENCY_MS: 'providerLatencyMs',
-  TEDDY_LOG_LEVEL: 'logLevel',
-} as const satisfies Record<string, keyof GatewayOptions>;
+// --- value parsers (each names what it accepts) ---
 
-const NUMERIC = new Set<keyof GatewayOptions>(['mqttPort', 'httpPort', 'providerLatencyMs']);
+export function integerIn(min: number, max: number): Parse<number> {
+  return (raw) => {
+    const n = Number(raw.trim());
+    if (raw.trim() === '' || !Number.isInteger(n) || n < min || n > max) throw new Error(`must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+    return n;
+  };
+}
+export const port = integerIn(0, 65535);
+export const nonNegativeInteger = integerIn(0, Number.MAX_SAFE_INTEGER);
+export const positiveInteger = integerIn(1, Number.MAX_SAFE_INTEGER);
+/** Any finite number ≥ 0 (fractions allowed: rates, skews). */
+export function nonNegativeNumber(raw: string): number {
+  const n = Number(raw.trim());
+  if (raw.trim() === '' || !Number.isFinite(n) || n < 0) throw new Error(`must be a number ≥ 0, got ${JSON.stringify(raw)}`);
+  return n;
+}
+const text: Parse<string> = (raw) => {
+  if (raw === '') throw new Error('must not be empty');
+  return raw;
+};
+const url: Parse<string> = (raw) => {
+  try {
+    return new URL(raw).toString().replace(/\/$/, '');
+  } catch {
+    throw new Error(`must be a URL, got ${JSON.stringify(raw)}`);
+  }
+};
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const logLevel: Parse<string> = (raw) => {
+  if (!LOG_LEVELS.includes(raw)) throw new Error(`must be one of ${LOG_LEVELS.join(', ')}`);
+  return raw;
+};
 
+/** A parser as commander wants it: a bad value becomes a usage error naming the flag. */
+export function commanderParser<T>(parse: Parse<T>): (raw: string) => T {
+  return (raw) => {
+    try {
+      return parse(raw);
+    } catch (err) {
+      throw new InvalidArgumentError((err as Error).message);
+    }
+  };
+}
+
+/** Every option that can come from a flag or the environment. */
+export const OPTION_SPECS: readonly OptionSpec[] = [
+  { key: 'mqttPort', flag: '--mqtt-port <n>', env: 'TEDDY_MQTT_PORT', parse: port, help: 'MQTT port, 0 = any free' },
+  { key: 'httpPort', flag: '--http-port <n>', env: 'TEDDY_HTTP_PORT', parse: port, help: 'HTTP port (clips, /healthz, /metrics, admin, MQTT over WebSocket), 0 = any free' },
+  { key: 'host', flag: '--host <host>', env: 'TEDDY_HOST', parse: text, help: 'listen address' },
+  { key: 'dataDir', flag: '--data-dir <dir>', parse: text, help: 'data directory (env TEDDY_DATA_DIR, default .teddycache)' },
+  { key: 'redisUrl', flag: '--redis-url <url>', parse: text, help: 'Redis for L2 (env REDIS_URL; default: an embedded redis-server)' },
+  { key: 'fleetKey', flag: '--fleet-key <key>', env: 'TEDDY_FLEET_KEY', parse: text, help: 'accept fleet-derived device secrets' },
+  { key: 'urlKey', env: 'TEDDY_URL_KEY', parse: text, help: 'HMAC key of clip URLs (default: generated once in the data dir)' },
+  { key: 'publicUrl', flag: '--public-url <url>', env: 'TEDDY_PUBLIC_URL', parse: url, help: 'origin written into clip URLs, e.g. a CDN' },
+  { key: 'urlTtlSeconds', flag: '--url-ttl-seconds <n>', env: 'TEDDY_URL_TTL_SECONDS', parse: positiveInteger, help: 'lifetime of a signed clip URL' },
+  { key: 'providerLatencyMs', flag: '--provider-latency-ms <n>', env: 'TEDDY_PROVIDER_LATENCY_MS', parse: nonNegativeInteger, help: 'demo AI provider delay per call' },
+  { key: 'maxRequestBytes', flag: '--max-request-bytes <n>', env: 'TEDDY_MAX_REQUEST_BYTES', parse: integerIn(1024, 256 * 1024), help: 'largest request payload accepted' },
+  { key: 'rateLimitPerSecond', flag: '--rate-limit <n>', env: 'TEDDY_RATE_LIMIT', parse: nonNegativeNumber, help: 'sustained requests per second per bear' },
+  { key: 'rateLimitBurst', flag: '--rate-burst <n>', env: 'TEDDY_RATE_BURST', parse: positiveInteger, help: 'requests a bear may send at once' },
+  { key: 'defaultVoice', flag: '--default-voice <name>', env: 'TEDDY_DEFAULT_VOICE', parse: text, help: 'voice for a bear naming none or an unknown one' },
+  { key: 'logLevel', flag: '--log-level <level>', env: 'TEDDY_LOG_LEVEL', parse: logLevel, help: 'log level' },
+];
+
+/**
+ * Defaults, then the environment, then `given` (flags or a caller's options). Throws OptionError
+ * for an environment variable that does not parse.
+ */
 export function resolveOptions(given: Partial<GatewayOptions> = {}, env: NodeJS.ProcessEnv = process.env): GatewayOptions {
-  const fromEnv: Partial<Record<keyof GatewayOptions, string | number>> = {};
-  for (const [name, option] of Object.entries(ENVIRONMENT) as [string, keyof GatewayOptions][]) {
-    const raw = env[name];
+  const fromEnv: Partial<Record<keyof GatewayOptions, unknown>> = {};
+  for (const spec of OPTION_SPECS) {
+    const raw = spec.env ? env[spec.env] : undefined;
     if (raw === undefined || raw === '') continue;
-    if (NUMERIC.has(option)) {
-      const n = Number(raw);
-      if (!Number.isInteger(n) || n < 0) throw new RangeError(`${name} must be a non-negative integer, got ${JSON.stringify(raw)}`);
-      fromEnv[option] = n;
-    } else {
-      fromEnv[option] = raw;
+    try {
+      fromEnv[spec.key] = spec.parse(raw);
+    } catch (err) {
+      throw new OptionError(spec.env!, (err as Error).message);
     }
   }
-  const defined = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined));
-  return { ...DEFAULT_OPTIONS, ...fromEnv, ...defined } as GatewayOptions;
+  return { ...DEFAULT_OPTIONS, ...fromEnv, ...definedFields(given) } as GatewayOptions;
+}
+
+/** The SDK's configuration for this gateway's cache: its flags, then the SDK's own environment and defaults. */
+export function cacheConfigFor(o: GatewayOptions, logger: Logger): CacheConfig {
+  return resolveConfig({ l2RedisUrl: o.redisUrl, dataDir: o.dataDir, logger });
 }

@@ -1,23 +1,20 @@
 /**
  * Everything a bear publishes arrives here: requests on `req` (hello,
  * utterance, clipGet), answered on `res`, and events on `evt` (warmAck,
- * stats), which get no answer. Bad input becomes an `error` response with
- * the protocol's code (requests) or a logged drop (events); it never stops
- * the gateway serving other bears. Logs carry device ids, types, codes and
- * sizes — never a child's words or audio.
+ * stats), which get no answer. A request reads straight through: rate
+ * limit, decode, dispatch by type, respond; a failure becomes an `error`
+ * response with the protocol's code (./errors.ts), an event's failure a
+ * logged drop; neither stops the gateway serving other bears. Logs carry
+ * device ids, types, codes and sizes — never a child's words or audio.
  */
 import type { Logger } from 'pino';
 import {
-  BEAR_EVENTS,
-  BEAR_REQUESTS,
-  ErrorCode,
-  MESSAGE_FIELDS,
-  ProtocolError,
   decodeMessage,
   deviceTopic,
   encodeMessage,
+  fitUtf8,
+  textBound,
   type ClipGet,
-  type ErrorCodeName,
   type Hello,
   type Message,
   type Utterance,
@@ -27,8 +24,8 @@ import type { BearSessions } from './bear-sessions.js';
 import type { ClipCatalog } from './clip-catalog.js';
 import type { ClipUrls } from './clip-urls.js';
 import type { Conversation } from './conversation.js';
+import { errorResponse, refusal } from './errors.js';
 import type { GatewayMetrics } from './metrics.js';
-import { UpstreamError } from './providers/instrumented-provider.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { VoiceClips } from './voice-clips.js';
 import type { WarmPush } from './warm-push.js';
@@ -49,23 +46,8 @@ export interface RequestHandlerOptions {
   publish(topic: string, payload: Buffer): Promise<void>;
 }
 
-const CODE_NAMES = new Map<number, ErrorCodeName>(Object.entries(ErrorCode).map(([name, code]) => [code, name as ErrorCodeName]));
-/** Text bounds of the protocol (answer reply, error message), from its field table. */
-const maxBytes = (type: 'answer' | 'error', name: string): number => {
-  const field = MESSAGE_FIELDS[type].find((f) => f.name === name)!;
-  return field.type.kind === 'tstr' ? field.type.max : 0;
-};
-const MAX_REPLY = maxBytes('answer', 'reply');
-const MAX_ERROR_MESSAGE = maxBytes('error', 'message');
-
-/** `text` cut to at most `max` UTF-8 bytes, on a character boundary. */
-function fitUtf8(text: string, max: number): string {
-  if (Buffer.byteLength(text) <= max) return text;
-  let cut = Buffer.from(text).subarray(0, max).toString();
-  // A character split by the cut decodes as U+FFFD; drop it.
-  if (cut.endsWith('\uFFFD')) cut = cut.slice(0, -1);
-  return cut;
-}
+const MAX_REPLY = textBound('answer', 'reply');
+const MAX_ERROR_MESSAGE = textBound('error', 'message');
 
 export function createRequestHandler(o: RequestHandlerOptions) {
   const respond = (deviceId: string, message: Message): Promise<void> =>
@@ -94,12 +76,12 @@ export function createRequestHandler(o: RequestHandlerOptions) {
 
   const clipGet = async (deviceId: string, m: ClipGet): Promise<void> => {
     const known = o.catalog.get(Buffer.from(m.clipId).toString('hex'));
-    if (!known) throw new ProtocolError(ErrorCode.notFound, 'no such clip', m.id);
-    // Through the SDK again: the bytes may have left every layer since, and are then re-synthesized.
+    if (!known) throw refusal.noSuchClip(m.id);
+    const wantsInline = m.maxInline !== undefined && known.size <= Math.min(m.maxInline, o.maxRequestBytes);
+    if (!wantsInline) return respond(deviceId, { type: 'clip', id: m.id, clip: o.clipUrls.ref(known) });
+    // Inline bytes come through the SDK: they may have left every layer since, and are then re-synthesized.
     const { clip, bytes } = await o.voiceClips.clip(known.text, known.voice, known.starter);
-    const inline = m.maxInline !== undefined && clip.size <= Math.min(m.maxInline, o.maxRequestBytes);
-    const ref = o.clipUrls.ref(clip, inline ? { inline: bytes } : {});
-    await respond(deviceId, { type: 'clip', id: m.id, clip: ref });
+    await respond(deviceId, { type: 'clip', id: m.id, clip: o.clipUrls.ref(clip, { inline: bytes }) });
   };
 
   const warmAck = (deviceId: string, m: WarmAck): void => {
@@ -120,20 +102,19 @@ export function createRequestHandler(o: RequestHandlerOptions) {
       const m = decodeMessage(payload, o.maxRequestBytes);
       type = m.type;
       id = 'id' in m ? m.id : 0;
-      if (!allowed) throw new ProtocolError(ErrorCode.rateLimited, 'request rate exceeded, retry later', id);
-      if (!BEAR_REQUESTS.includes(m.type)) throw new ProtocolError(ErrorCode.unknownType, `${m.type} is not a request`, id);
+      if (!allowed) throw refusal.rateLimited(id);
       if (m.type === 'hello') await hello(deviceId, m);
       else if (m.type === 'utterance') await utterance(deviceId, m);
-      else await clipGet(deviceId, m as ClipGet);
+      else if (m.type === 'clipGet') await clipGet(deviceId, m);
+      else throw refusal.notARequest(m.type, id);
       o.metrics.requests.inc({ type, outcome: 'ok' });
     } catch (err) {
-      const { code, message, requestId } = toErrorResponse(err, id);
-      const outcome = CODE_NAMES.get(code) ?? 'internal';
-      o.metrics.requests.inc({ type, outcome });
-      const fields = { deviceId, type, code: outcome, bytes: payload.length };
-      if (code === ErrorCode.internal) o.log.error({ ...fields, err }, 'request failed');
-      else o.log.info({ ...fields, reason: message }, 'request refused');
-      await respond(deviceId, { type: 'error', id: requestId, code, message: fitUtf8(message, MAX_ERROR_MESSAGE) });
+      const e = errorResponse(err, id);
+      o.metrics.requests.inc({ type, outcome: e.codeName });
+      const fields = { deviceId, type, code: e.codeName, bytes: payload.length };
+      if (e.codeName === 'internal') o.log.error({ ...fields, err }, 'request failed');
+      else o.log.info({ ...fields, reason: e.message }, 'request refused');
+      await respond(deviceId, { type: 'error', id: e.requestId, code: e.code, message: fitUtf8(e.message, MAX_ERROR_MESSAGE) });
     } finally {
       o.metrics.requestSeconds.observe({ type }, (performance.now() - started) / 1000);
     }
@@ -143,19 +124,17 @@ export function createRequestHandler(o: RequestHandlerOptions) {
     try {
       const allowed = o.rateLimiter.take(deviceId);
       const m = decodeMessage(payload, o.maxRequestBytes);
-      if (!allowed) throw new ProtocolError(ErrorCode.rateLimited, 'event rate exceeded');
-      if (!BEAR_EVENTS.includes(m.type)) throw new ProtocolError(ErrorCode.unknownType, `${m.type} is not an event`);
+      if (!allowed) throw refusal.eventRateLimited();
       if (m.type === 'warmAck') warmAck(deviceId, m);
       else if (m.type === 'stats') {
         const session = o.sessions.get(deviceId);
         if (session) session.lastStats = { ...m };
-      }
+      } else throw refusal.notAnEvent(m.type);
       o.metrics.requests.inc({ type: m.type, outcome: 'ok' });
     } catch (err) {
-      const { code, message } = toErrorResponse(err, 0);
-      const outcome = CODE_NAMES.get(code) ?? 'internal';
-      o.metrics.requests.inc({ type: 'event', outcome });
-      o.log.info({ deviceId, code: outcome, bytes: payload.length, reason: message }, 'event dropped');
+      const e = errorResponse(err, 0);
+      o.metrics.requests.inc({ type: 'event', outcome: e.codeName });
+      o.log.info({ deviceId, code: e.codeName, bytes: payload.length, reason: e.message }, 'event dropped');
     }
   };
 
@@ -166,11 +145,4 @@ export function createRequestHandler(o: RequestHandlerOptions) {
       return handleRequest(deviceId, payload, performance.now());
     },
   };
-}
-
-/** The error response for a failure; `id` is the request's correlation id if it was decoded. */
-function toErrorResponse(err: unknown, id: number): { code: number; requestId: number; message: string } {
-  if (err instanceof ProtocolError) return { code: err.code, requestId: err.requestId || id, message: err.message };
-  if (err instanceof UpstreamError) return { code: ErrorCode.upstream, requestId: id, message: 'the AI service failed' };
-  return { code: ErrorCode.internal, requestId: id, message: 'internal error' };
 }

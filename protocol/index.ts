@@ -3,3 +3,4 @@ export * from './codec.js';
 export * from './topics.js';
 export * from './json.js';
 export * from './flash-budget.js';
+export * from './text-bounds.js';

@@ -3,6 +3,7 @@
  * variable where it has one, and validation into a typed ConfigError.
  */
 import type { CachePolicy, ContentType } from './content-types.js';
+import { definedFields } from '../infra/defined-fields.js';
 import { ConfigError } from './errors.js';
 import type { BlobStore } from './l3/blob-store.js';
 
@@ -99,7 +100,7 @@ export function resolveConfig(config: Partial<CacheConfig> = {}): CacheConfig {
   for (const key of Object.keys(config)) {
     if (!(key in defaults)) throw new ConfigError(key, 'unknown option');
   }
-  const c: CacheConfig = { ...defaults, ...stripUndefined(config) };
+  const c: CacheConfig = { ...defaults, ...definedFields(config) };
   for (const field of ['l1Enabled', 'l2Enabled', 'l3Enabled', 'compressionEnabled', 'asyncWriteEnabled'] as const) {
     if (typeof c[field] !== 'boolean') throw new ConfigError(field, 'must be true or false');
   }
@@ -115,7 +116,8 @@ export function resolveConfig(config: Partial<CacheConfig> = {}): CacheConfig {
     throw new ConfigError('compressionThresholdBytes', 'must be a number ≥ 0');
   }
   if (!(c.ttlJitter >= 0 && c.ttlJitter < 1)) throw new ConfigError('ttlJitter', 'must be in [0, 1)');
-  if (typeof c.keyPrefix !== 'string') throw new ConfigError('keyPrefix', 'must be a string');
+  // Braces would break the Redis Cluster hash tags the key layout adds (sdk/key-layout.ts).
+  if (typeof c.keyPrefix !== 'string' || /[{}]/.test(c.keyPrefix)) throw new ConfigError('keyPrefix', 'must be a string without { or }');
   if (typeof c.dataDir !== 'string' || c.dataDir === '') throw new ConfigError('dataDir', 'must be a non-empty path');
   if (c.l2RedisUrl !== undefined && !/^rediss?:\/\//.test(c.l2RedisUrl)) {
     throw new ConfigError('l2RedisUrl', 'must be a redis:// or rediss:// URL');
@@ -129,10 +131,6 @@ export function resolveConfig(config: Partial<CacheConfig> = {}): CacheConfig {
 function positive(c: CacheConfig, field: keyof CacheConfig): void {
   const v = c[field];
   if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new ConfigError(field, 'must be a number > 0');
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** "id:key,id2:key2" → { id: key, id2: key2 } */

@@ -1,71 +1,83 @@
 /**
- * createCache: resolves the config, brings up each enabled layer, and hands
- * back a connected MultiLayerCache. With no Redis configured it starts an
- * embedded, supervised redis-server under the data dir; if that is
- * impossible it runs L1-only and says so once.
+ * createCache: resolves and checks the whole config first, then brings up
+ * each enabled layer and hands back a connected MultiLayerCache. With no
+ * Redis configured it starts an embedded, supervised redis-server under the
+ * data dir; if that is impossible it runs L1-only and says so once. If
+ * anything fails after a server was started, that server is stopped again:
+ * a failed createCache leaves nothing running.
  */
 import { join } from 'node:path';
+import { startRedisServer, type RedisServer } from '../infra/redis-server.js';
 import { LayeredCache, type MultiLayerCache } from './cache.js';
 import { resolveConfig, type CacheConfig } from './config.js';
 import { POLICIES } from './content-types.js';
 import { createKeyring, dataDirKeyring, type Keyring } from './crypto.js';
 import { startInvalidationBus, type InvalidationBus } from './invalidation-bus.js';
+import { createKeyLayout } from './key-layout.js';
 import { createL1 } from './l1.js';
 import { connectL2, waitReady, type L2 } from './l2.js';
 import { createDirBlobStore } from './l3/dir-blob-store.js';
 import { createL3Layer } from './l3/l3-layer.js';
 import { CacheMetrics } from './metrics.js';
 import { redactUrl } from './redact-url.js';
-import { startRedisServer, type RedisServer } from '../infra/redis-server.js';
 
 const CONNECT_WAIT_MS = 5000;
 
 export async function createCache(config: Partial<CacheConfig> = {}): Promise<MultiLayerCache> {
   const cfg = resolveConfig(config);
+  // Keys given in the config are checked before anything starts.
+  const givenKeyring = cfg.encryptionKeys ? createKeyring(cfg.encryptionKeys, cfg.encryptionKeyId) : undefined;
   const metrics = new CacheMetrics();
   const log = cfg.logger;
+  const layout = createKeyLayout(cfg.keyPrefix);
 
   let embeddedRedis: RedisServer | undefined;
   let l2: L2 | undefined;
   let bus: InvalidationBus | undefined;
-  if (cfg.l2Enabled) {
-    let url = cfg.l2RedisUrl;
-    if (url === undefined) {
-      try {
-        embeddedRedis = await startRedisServer({
-          dataDir: join(cfg.dataDir, 'redis'),
-          supervise: true,
-          onRestart: (err) => (err ? log.error({ err: err.message }, 'embedded redis-server is down') : log.warn({}, 'embedded redis-server restarted')),
-        });
-        url = embeddedRedis.url;
-      } catch (err) {
-        log.warn({ err: (err as Error).message }, 'no Redis configured and redis-server could not be started: running L1-only (set REDIS_URL or install redis-server)');
+  try {
+    if (cfg.l2Enabled) {
+      let url = cfg.l2RedisUrl;
+      if (url === undefined) {
+        try {
+          embeddedRedis = await startRedisServer({
+            dataDir: join(cfg.dataDir, 'redis'),
+            supervise: true,
+            onRestart: (err) => (err ? log.error({ err: err.message }, 'embedded redis-server is down') : log.warn({}, 'embedded redis-server restarted')),
+          });
+          url = embeddedRedis.url;
+        } catch (err) {
+          log.warn({ err: (err as Error).message }, 'no Redis configured and redis-server could not be started: running L1-only (set REDIS_URL or install redis-server)');
+        }
+      }
+      if (url !== undefined) {
+        l2 = connectL2(
+          url,
+          cfg,
+          (err) => log.warn({ err: err.message }, 'Redis connection error; serving from L1 and compute until it is back'),
+          (state) => log.warn({ breaker: state }, 'L2 circuit breaker changed state'),
+        );
+        if (!(await waitReady(l2.client, CONNECT_WAIT_MS))) {
+          log.warn({ url: redactUrl(url) }, 'Redis not reachable yet; serving from L1 and compute, reconnecting in the background');
+        }
       }
     }
-    if (url !== undefined) {
-      l2 = connectL2(
-        url,
-        cfg,
-        (err) => log.warn({ err: err.message }, 'Redis connection error; serving from L1 and compute until it is back'),
-        (state) => log.warn({ breaker: state }, 'L2 circuit breaker changed state'),
-      );
-      if (!(await waitReady(l2.client, CONNECT_WAIT_MS))) {
-        log.warn({ url: redactUrl(url) }, 'Redis not reachable yet; serving from L1 and compute, reconnecting in the background');
-      }
-    }
+
+    const needsKeys = Object.values(POLICIES).some((p) => p.encrypt) && l2 !== undefined;
+    let keyring: Keyring | undefined = givenKeyring;
+    if (!keyring && needsKeys) keyring = await dataDirKeyring(cfg.dataDir);
+
+    let cache: LayeredCache | undefined;
+    if (l2) bus = await startInvalidationBus(l2, layout.channels, (keys) => cache?.dropFromL1(keys));
+
+    const l3 = cfg.l3Enabled ? createL3Layer(cfg.blobStore ?? createDirBlobStore(join(cfg.dataDir, 'blobs')), join(cfg.dataDir, 'l3-refs')) : undefined;
+    const l1 = cfg.l1Enabled ? createL1(cfg.l1MaxSizeMb * 1024 * 1024, () => (metrics.evictions += 1)) : undefined;
+
+    cache = new LayeredCache({ config: cfg, layout, l1, l2, bus, l3, keyring, embeddedRedis, metrics });
+    return cache;
+  } catch (err) {
+    await bus?.close();
+    await l2?.close();
+    await embeddedRedis?.stop();
+    throw err;
   }
-
-  const needsKeys = Object.values(POLICIES).some((p) => p.encrypt) && l2 !== undefined;
-  let keyring: Keyring | undefined;
-  if (cfg.encryptionKeys) keyring = createKeyring(cfg.encryptionKeys, cfg.encryptionKeyId);
-  else if (needsKeys) keyring = await dataDirKeyring(cfg.dataDir);
-
-  let cache: LayeredCache | undefined;
-  if (l2) bus = await startInvalidationBus(l2, `${cfg.keyPrefix}invalidate`, (keys) => cache?.dropFromL1(keys));
-
-  const l3 = cfg.l3Enabled ? createL3Layer(cfg.blobStore ?? createDirBlobStore(join(cfg.dataDir, 'blobs')), join(cfg.dataDir, 'l3-refs')) : undefined;
-  const l1 = cfg.l1Enabled ? createL1(cfg.l1MaxSizeMb * 1024 * 1024, () => (metrics.evictions += 1)) : undefined;
-
-  cache = new LayeredCache({ config: cfg, l1, l2, bus, l3, keyring, embeddedRedis, metrics });
-  return cache;
 }

@@ -2,8 +2,8 @@
  * AES-256-GCM for sensitive values at rest in L2. Each ciphertext carries the
  * id of the key that made it, so keys rotate without a flag day: add the new
  * key first in the ring, and old values still decrypt until they expire.
- * The Redis key is bound in as associated data, so a ciphertext copied under
- * another key does not decrypt.
+ * The Redis key (and the record header) is bound in as associated data, so a
+ * ciphertext copied under another key, or given another expiry, does not decrypt.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { loadOrCreateSecret } from '../infra/data-dir-secret.js';
@@ -41,20 +41,20 @@ export async function dataDirKeyring(dataDir: string): Promise<Keyring> {
   return createKeyring({ file: await loadOrCreateSecret(dataDir, 'cache-key') });
 }
 
-export function seal(ring: Keyring, plaintext: Uint8Array, aad: string): Sealed {
+export function seal(ring: Keyring, plaintext: Uint8Array, aad: Uint8Array): Sealed {
   const iv = randomBytes(IV_BYTES);
   const cipher = createCipheriv('aes-256-gcm', ring.keys.get(ring.currentId)!, iv);
-  cipher.setAAD(Buffer.from(aad));
+  cipher.setAAD(aad);
   const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
   return { keyId: ring.currentId, iv, tag: cipher.getAuthTag(), ciphertext };
 }
 
 /** Throws if the key id is unknown or the data was altered. */
-export function open(ring: Keyring, sealed: Sealed, aad: string): Buffer {
+export function open(ring: Keyring, sealed: Sealed, aad: Uint8Array): Buffer {
   const key = ring.keys.get(sealed.keyId);
   if (!key) throw new Error(`no key with id ${sealed.keyId}`);
   const decipher = createDecipheriv('aes-256-gcm', key, sealed.iv);
-  decipher.setAAD(Buffer.from(aad));
+  decipher.setAAD(aad);
   decipher.setAuthTag(sealed.tag);
   return Buffer.concat([decipher.update(sealed.ciphertext), decipher.final()]);
 }

@@ -1,12 +1,16 @@
-/** teddycache SDK: the public API. */
+/** teddycache SDK: the public API (package.json `exports` publishes this file only). */
 export { createCache } from './create-cache.js';
-export type { CacheCallOptions, CacheHealth, CacheSource, FetchResult, MultiLayerCache, WarmEntry, WarmResult } from './cache.js';
+export type { CacheHealth, MultiLayerCache, WarmEntry, WarmResult } from './cache.js';
+export type { CacheCallOptions } from './call-context.js';
+export type { CacheSource, FetchResult } from './fetch-result.js';
+export type { ComputeFn } from './compute.js';
 export { defaultConfig, resolveConfig, type CacheConfig, type CacheLogger } from './config.js';
 export { ContentType, POLICIES, isContentType, policyFor, type CachePolicy } from './content-types.js';
 export { CacheError, ConfigError, InvalidKeyError, SerializationError, UnknownContentTypeError, ValueTooLargeError } from './errors.js';
-export { createCacheIntegrationService, type CacheIntegrationService } from './integration-service.js';
-export { aiResponseKey, clipIdFor, sha256Hex, transcriptionKey, voiceSynthesisDigest, voiceSynthesisKey } from './keys.js';
-export type { LatencySummary, LayerMetrics, PerformanceMetrics } from './metrics.js';
+export { createCacheIntegrationService, type CacheIntegrationService, type VoiceClip } from './integration-service.js';
+export { aiResponseKey, CLIP_ID_BYTES, clipIdFor, sha256Hex, transcriptionKey, voiceSynthesisDigest, voiceSynthesisKey } from './keys.js';
+export type { LayerMetrics, PerformanceMetrics } from './metrics.js';
+export { createLatencyHistogram, recordMicros, summarizeLatency, type Histogram, type LatencySummary } from './latency.js';
 export { adviseCache, type Advice } from './advice.js';
 export type { BreakerState } from './circuit-breaker.js';
 export { isBlobName, type BlobRef, type BlobStore, type ByteRange } from './l3/blob-store.js';

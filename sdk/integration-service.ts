@@ -1,11 +1,21 @@
 /**
  * What AI services call: one method per pipeline step, each keyed by a hash
- * (sdk/keys.ts) so a child's audio, prompt or reply never becomes a key.
+ * (./keys.ts) so a child's audio, prompt or reply never becomes a key.
  */
-import { createHash } from 'node:crypto';
 import type { MultiLayerCache } from './cache.js';
 import { ContentType } from './content-types.js';
-import { aiResponseKey, transcriptionKey, voiceSynthesisKey } from './keys.js';
+import type { CacheSource } from './fetch-result.js';
+import { aiResponseKey, CLIP_ID_BYTES, sha256Hex, transcriptionKey, voiceSynthesisDigest, voiceSynthesisKey } from './keys.js';
+
+/** A voice line as the cache holds it: the audio, where it came from, and its names. */
+export interface VoiceClip {
+  readonly bytes: Uint8Array;
+  readonly source: CacheSource;
+  /** Hex SHA-256 of the bytes: the L3 blob name (computed here when L3 is off). */
+  readonly sha256: string;
+  /** The first CLIP_ID_BYTES of the voice-synthesis digest: the bear's name for "this line in this voice". */
+  readonly clipId: Uint8Array;
+}
 
 export interface CacheIntegrationService {
   /**
@@ -17,12 +27,14 @@ export interface CacheIntegrationService {
   cacheAiResponse<T = string>(context: unknown, computeFn: () => Promise<T> | T): Promise<T>;
   /** Synthesized speech for a line in a voice; audio bytes also land in L3. */
   cacheVoiceSynthesis<T = Uint8Array>(text: string, voice: string, computeFn: () => Promise<T> | T): Promise<T>;
+  /** cacheVoiceSynthesis for audio, with the clip's names and the layer that answered. */
+  voiceClip(text: string, voice: string, synthesize: () => Promise<Uint8Array> | Uint8Array): Promise<VoiceClip>;
 }
 
 export function createCacheIntegrationService(cache: MultiLayerCache): CacheIntegrationService {
   return {
     cacheAudioTranscription(audioHash, computeFn, audioData) {
-      const name = audioHash || (audioData ? createHash('sha256').update(audioData).digest('hex') : '');
+      const name = audioHash || (audioData ? sha256Hex(audioData) : '');
       if (!name) return Promise.reject(new TypeError('cacheAudioTranscription needs an audio hash or the audio data'));
       return cache.getWithFallback(transcriptionKey(name), ContentType.AUDIO_TRANSCRIPTION, computeFn);
     },
@@ -31,6 +43,12 @@ export function createCacheIntegrationService(cache: MultiLayerCache): CacheInte
     },
     cacheVoiceSynthesis(text, voice, computeFn) {
       return cache.getWithFallback(voiceSynthesisKey(text, voice), ContentType.VOICE_SYNTHESIS, computeFn);
+    },
+    async voiceClip(text, voice, synthesize) {
+      // One digest gives both names (the contract: the key is its hex, the clip id its first bytes).
+      const digest = voiceSynthesisDigest(text, voice);
+      const { value: bytes, source, blob } = await cache.fetch(Buffer.from(digest).toString('hex'), ContentType.VOICE_SYNTHESIS, synthesize);
+      return { bytes, source, sha256: blob?.sha256 ?? sha256Hex(bytes), clipId: digest.subarray(0, CLIP_ID_BYTES) };
     },
   };
 }

@@ -1,51 +1,39 @@
 /**
- * Cross-instance coherence: when one instance sets, deletes or invalidates,
- * it publishes the hashed L2 keys on a Redis channel, and every other
- * instance drops its L1 copy. Messages carry only hashes, never a caller's
- * key. An instance ignores its own messages (it already updated its L1).
- * A message lost while Redis is down is bounded by l1TtlSeconds.
+ * Cross-instance coherence: every L2 write, delete and invalidation is
+ * announced, inside the same script that changes Redis (./l2-scripts.ts), on
+ * the sharded pub/sub channel of the key's bucket (./key-layout.ts); every
+ * other instance drops its L1 copy. Messages carry only hashed L2 keys, never
+ * a caller's key. An instance ignores its own messages (it already updated
+ * its L1).
+ *
+ * Message: the origin instance id, then each L2 key, newline-separated.
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { L2 } from './l2.js';
 
 export interface InvalidationBus {
-  readonly channel: string;
-  /** The message naming these keys, for publishing in the same MULTI as the write it announces. */
+  /** The message announcing these keys, for the script that changes them. */
   encode(l2Keys: readonly string[]): string;
   close(): Promise<void>;
 }
 
-interface BusMessage {
-  /** Origin instance id. */
-  readonly o: string;
-  /** Hashed L2 keys to drop. */
-  readonly k: readonly string[];
-}
-
-export async function startInvalidationBus(l2: L2, channel: string, onKeys: (l2Keys: readonly string[]) => void): Promise<InvalidationBus> {
+export async function startInvalidationBus(l2: L2, channels: readonly string[], onKeys: (l2Keys: readonly string[]) => void): Promise<InvalidationBus> {
   const self = randomUUID();
+  const ours = new Set(channels);
   const sub: Redis = l2.subscriber();
-  sub.on('message', (ch: string, text: string) => {
-    if (ch !== channel) return;
-    let message: BusMessage;
-    try {
-      message = JSON.parse(text) as BusMessage;
-    } catch {
-      return; // not ours: someone else publishing on our channel
-    }
-    if (message.o !== self && Array.isArray(message.k)) onKeys(message.k);
+  sub.on('smessage', (channel: string, text: string) => {
+    if (!ours.has(channel)) return;
+    const lines = text.split('\n');
+    if (lines.length < 2 || lines[0] === self) return;
+    onKeys(lines.slice(1));
   });
   // ioredis re-subscribes by itself after a reconnect (autoResubscribe).
-  await sub.subscribe(channel).catch(() => undefined);
+  await sub.ssubscribe(...channels).catch(() => undefined);
   return {
-    channel,
-    encode(l2Keys) {
-      const message: BusMessage = { o: self, k: l2Keys };
-      return JSON.stringify(message);
-    },
+    encode: (l2Keys) => `${self}\n${l2Keys.join('\n')}`,
     async close() {
-      await sub.unsubscribe(channel).catch(() => undefined);
+      await sub.sunsubscribe(...channels).catch(() => undefined);
     },
   };
 }

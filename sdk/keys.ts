@@ -23,9 +23,12 @@ export function voiceSynthesisKey(text: string, voice: string): string {
   return Buffer.from(voiceSynthesisDigest(text, voice)).toString('hex');
 }
 
-/** The 8-byte clip id the bear knows a voice line by. */
+/** Bytes of a clip id: the bear's name for a voice line (protocol/messages.ts has the same bound). */
+export const CLIP_ID_BYTES = 8;
+
+/** The clip id the bear knows a voice line by. */
 export function clipIdFor(text: string, voice: string): Uint8Array {
-  return voiceSynthesisDigest(text, voice).subarray(0, 8);
+  return voiceSynthesisDigest(text, voice).subarray(0, CLIP_ID_BYTES);
 }
 
 export function sha256Hex(data: string | Uint8Array): string {

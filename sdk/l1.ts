@@ -1,19 +1,23 @@
 /**
- * L1: this process's memory, an lru-cache bounded by bytes. Entries carry
+ * L1: this process's memory, one lru-cache bounded by bytes. Entries carry
  * their own logical expiry (checked on read) instead of lru-cache's TTL
  * timers, and the hashed L2 key they mirror, so an invalidation naming that
  * L2 key (from another instance) finds them.
  *
- * The LRU is keyed by `${type}\0${key}`, but a hit never builds that string:
- * a per-type map from the caller's key to the stored composite key (whose
- * hash V8 has cached) answers first. Hashing a freshly concatenated string
- * costs more than the LRU lookup itself, and the per-type map doubles as the
- * "is it here at all" check for misses.
+ * The hit path is one lru-cache `get` on the caller's own key: entries are
+ * stored under the bare key and carry their content type, which a hit
+ * compares. Building a `type + key` string per lookup would cost more than
+ * the lookup (a fresh string must be hashed). The same key under a second
+ * content type (rare: the integration service's keys already differ per
+ * type) is stored under `type \0 key` instead, and only while such entries
+ * exist does a type mismatch look there.
  */
 import { LRUCache } from 'lru-cache';
+import type { FetchResult } from './fetch-result.js';
 import type { BlobRef } from './l3/blob-store.js';
 
 export interface L1Entry {
+  readonly type: string;
   readonly value: unknown;
   /** Bytes charged against the L1 bound: the encoded size plus bookkeeping. */
   readonly size: number;
@@ -25,16 +29,13 @@ export interface L1Entry {
   readonly tags: readonly string[] | undefined;
   /** For values also in L3: the blob's name and size. */
   readonly blob: BlobRef | undefined;
-}
-
-interface Stored extends L1Entry {
-  readonly type: string;
-  readonly key: string;
+  /** The result an L1 hit returns, built once per entry instead of once per hit. */
+  readonly hit: FetchResult<unknown>;
 }
 
 export interface L1 {
   get(type: string, key: string): L1Entry | undefined;
-  set(type: string, key: string, entry: L1Entry): void;
+  set(key: string, entry: L1Entry): void;
   delete(type: string, key: string): void;
   /** Drops the entry mirroring this L2 key, if any. */
   dropL2Key(l2Key: string): boolean;
@@ -47,37 +48,39 @@ export interface L1 {
 
 export function createL1(maxBytes: number, onEvict: () => void): L1 {
   const byL2Key = new Map<string, string>();
-  const byType = new Map<string, Map<string, string>>();
-  const keysOf = (type: string): Map<string, string> => {
-    let keys = byType.get(type);
-    if (!keys) byType.set(type, (keys = new Map()));
-    return keys;
-  };
-  const lru = new LRUCache<string, Stored>({
+  /** Keys of entries stored as `type \0 key` because another type holds the bare key. */
+  const shadowKeys = new Set<string>();
+  const lru = new LRUCache<string, L1Entry>({
     maxSize: maxBytes,
     sizeCalculation: (entry) => entry.size,
     dispose: (entry, lruKey, reason) => {
       if (byL2Key.get(entry.l2Key) === lruKey) byL2Key.delete(entry.l2Key);
-      const keys = byType.get(entry.type);
-      if (keys?.get(entry.key) === lruKey) keys.delete(entry.key);
+      shadowKeys.delete(lruKey);
       if (reason === 'evict') onEvict();
     },
   });
+  const shadowKey = (type: string, key: string): string => `${type}\0${key}`;
+  /** Where (type, key) lives, or would live if set now. */
+  const slotOf = (type: string, key: string): string => {
+    if (shadowKeys.size > 0 && shadowKeys.has(shadowKey(type, key))) return shadowKey(type, key);
+    const bare = lru.peek(key);
+    return bare === undefined || bare.type === type ? key : shadowKey(type, key);
+  };
   return {
     get(type, key) {
-      const lruKey = byType.get(type)?.get(key);
-      return lruKey === undefined ? undefined : lru.get(lruKey);
+      const entry = lru.get(key);
+      if (entry !== undefined && entry.type === type) return entry;
+      return shadowKeys.size === 0 ? undefined : lru.get(shadowKey(type, key));
     },
-    set(type, key, entry) {
+    set(key, entry) {
       if (entry.size > maxBytes) return; // would evict everything and still not fit
-      const lruKey = `${type}\0${key}`;
-      lru.set(lruKey, { ...entry, type, key });
-      keysOf(type).set(key, lruKey);
+      const lruKey = slotOf(entry.type, key);
+      lru.set(lruKey, entry);
+      if (lruKey !== key) shadowKeys.add(lruKey);
       byL2Key.set(entry.l2Key, lruKey);
     },
     delete(type, key) {
-      const lruKey = byType.get(type)?.get(key);
-      if (lruKey !== undefined) lru.delete(lruKey);
+      lru.delete(slotOf(type, key));
     },
     dropL2Key(l2Key) {
       const lruKey = byL2Key.get(l2Key);
@@ -93,7 +96,7 @@ export function createL1(maxBytes: number, onEvict: () => void): L1 {
     clear() {
       lru.clear();
       byL2Key.clear();
-      byType.clear();
+      shadowKeys.clear();
     },
     get bytes() {
       return lru.calculatedSize;

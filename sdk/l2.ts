@@ -9,6 +9,7 @@
 import { Redis } from 'ioredis';
 import { createCircuitBreaker, type BreakerState, type CircuitBreaker } from './circuit-breaker.js';
 import type { CacheConfig } from './config.js';
+import { defineScripts } from './l2-scripts.js';
 
 export const FAILED = Symbol('L2 failed');
 export type Failed = typeof FAILED;
@@ -33,8 +34,12 @@ export function connectL2(url: string, config: CacheConfig, onError: (err: Error
     // Keep trying forever, backing off to 1 s: the breaker, not the socket, decides when to call.
     retryStrategy: (times: number) => Math.min(50 * 2 ** times, 1000),
     lazyConnect: false,
+    // Commands issued in the same event-loop turn (many bears' lookups at once) share one write
+    // and one round trip.
+    enableAutoPipelining: true,
   };
   const client = new Redis(url, options);
+  defineScripts(client);
   const extra: Redis[] = [];
   let lastErrorLog = 0;
   const quiet = (err: Error) => {

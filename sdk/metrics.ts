@@ -1,23 +1,16 @@
 /**
- * Counters and latency histograms per layer. Latencies are HDR histograms in
- * microseconds; the L1 hit path is sampled (one in L1_SAMPLE) because timing
- * a sub-microsecond lookup would cost more than the lookup.
+ * Counters and latency histograms per layer, at constant cost per call.
+ * The L1 hit path increments one counter; one hit in L1_SAMPLE is timed
+ * (timing a sub-microsecond lookup on every call would cost more than the
+ * lookup). Everything else (requests, hit rate) is derived at snapshot time.
  */
-import * as hdr from 'hdr-histogram-js';
 import type { BreakerState } from './circuit-breaker.js';
+import { createLatencyHistogram, recordMicros, summarizeLatency, type Histogram, type LatencySummary } from './latency.js';
 
 export type Layer = 'l1' | 'l2' | 'l3' | 'compute';
 const LAYERS: readonly Layer[] = ['l1', 'l2', 'l3', 'compute'];
-export const L1_SAMPLE = 16;
-
-export interface LatencySummary {
-  readonly count: number;
-  readonly meanMs: number;
-  readonly p50Ms: number;
-  readonly p90Ms: number;
-  readonly p99Ms: number;
-  readonly maxMs: number;
-}
+/** A power of two: one L1 hit in this many is timed. */
+export const L1_SAMPLE = 64;
 
 export interface LayerMetrics {
   hits: number;
@@ -27,9 +20,9 @@ export interface LayerMetrics {
 }
 
 export interface PerformanceMetrics {
-  /** Requests answered from any layer over all requests (get + getWithFallback). */
+  /** Requests answered from any layer over all requests (get, getWithFallback, fetch). */
   readonly hitRate: number;
-  /** Mean end-to-end latency of get/getWithFallback calls, ms (L1 hits sampled). */
+  /** Mean latency of timed lookups and computes, ms (L1 hits sampled). */
   readonly averageLatencyMs: number;
   readonly requests: number;
   readonly hits: number;
@@ -51,8 +44,10 @@ export interface PerformanceMetrics {
 }
 
 export class CacheMetrics {
-  requests = 0;
-  hits = 0;
+  /** L1 hits on the fast path (get/peek/fetch without options). */
+  l1Hits = 0;
+  /** Requests that looked below L1 (or skipped it): each ends as a hit in some layer or a miss. */
+  lookups = 0;
   misses = 0;
   evictions = 0;
   computes = 0;
@@ -62,45 +57,37 @@ export class CacheMetrics {
   sets = 0;
   deletes = 0;
   invalidationsReceived = 0;
+  /** Hits and misses below the fast path (an L1 hit there is a slow-path one: with options). */
   readonly layerHits: Record<Layer, number> = { l1: 0, l2: 0, l3: 0, compute: 0 };
   readonly layerMisses: Record<Layer, number> = { l1: 0, l2: 0, l3: 0, compute: 0 };
   readonly layerErrors: Record<Layer, number> = { l1: 0, l2: 0, l3: 0, compute: 0 };
-  private readonly latency: Record<Layer, hdr.Histogram>;
-  private readonly total: hdr.Histogram;
-  private sampleTick = 0;
-
-  constructor() {
-    const build = () => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 2 });
-    this.latency = { l1: build(), l2: build(), l3: build(), compute: build() };
-    this.total = build();
-  }
-
-  /** True once every L1_SAMPLE calls: the caller then times this L1 lookup. */
-  sampleL1(): boolean {
-    return (++this.sampleTick & (L1_SAMPLE - 1)) === 0;
-  }
+  private readonly latency: Record<Layer, Histogram> = {
+    l1: createLatencyHistogram(), l2: createLatencyHistogram(), l3: createLatencyHistogram(), compute: createLatencyHistogram(),
+  };
+  private readonly total = createLatencyHistogram();
 
   record(layer: Layer, micros: number): void {
-    const us = Math.max(1, Math.round(micros));
-    this.latency[layer].recordValue(us);
-    this.total.recordValue(us);
+    recordMicros(this.latency[layer], micros);
+    recordMicros(this.total, micros);
   }
 
   snapshot(extra: { l1Bytes: number; l1Entries: number; breakerState: BreakerState }): PerformanceMetrics {
     const layers = {} as Record<Layer, LayerMetrics>;
     for (const layer of LAYERS) {
       layers[layer] = {
-        hits: this.layerHits[layer],
+        hits: this.layerHits[layer] + (layer === 'l1' ? this.l1Hits : 0),
         misses: this.layerMisses[layer],
         errors: this.layerErrors[layer],
-        latency: summarize(this.latency[layer]),
+        latency: summarizeLatency(this.latency[layer]),
       };
     }
+    const requests = this.l1Hits + this.lookups;
+    const hits = requests - this.misses;
     return {
-      hitRate: this.requests === 0 ? 0 : this.hits / this.requests,
-      averageLatencyMs: this.total.totalCount === 0 ? 0 : this.total.mean / 1000,
-      requests: this.requests,
-      hits: this.hits,
+      hitRate: requests === 0 ? 0 : hits / requests,
+      averageLatencyMs: summarizeLatency(this.total).meanMs,
+      requests,
+      hits,
       misses: this.misses,
       layers,
       l1Bytes: extra.l1Bytes,
@@ -117,16 +104,4 @@ export class CacheMetrics {
       invalidationsReceived: this.invalidationsReceived,
     };
   }
-}
-
-function summarize(h: hdr.Histogram): LatencySummary {
-  const ms = (us: number) => us / 1000;
-  return {
-    count: h.totalCount,
-    meanMs: h.totalCount === 0 ? 0 : ms(h.mean),
-    p50Ms: ms(h.getValueAtPercentile(50)),
-    p90Ms: ms(h.getValueAtPercentile(90)),
-    p99Ms: ms(h.getValueAtPercentile(99)),
-    maxMs: ms(h.maxValue),
-  };
 }

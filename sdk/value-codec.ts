@@ -1,58 +1,54 @@
 /**
  * How a value is stored in L2:
  *
- *   byte 0      version (high nibble, 1) | flags (low nibble: 1 = LZ4, 2 = AES-GCM)
+ *   byte 0      version (high nibble, 2) | flags (low nibble: 1 = LZ4, 2 = AES-GCM)
+ *   bytes 1-6   logical expiry, ms since the epoch, unsigned 48-bit big-endian
  *   if AES-GCM: key id length (1 byte), key id, IV (12), tag (16)
- *   rest        body, LZ4-framed and/or encrypted as flagged
+ *   rest        the CBOR body, LZ4-framed and/or encrypted as flagged
  *
- * The body is CBOR `[expiresAtMs, value]`: the logical expiry travels with
- * the value, because Redis keeps it longer (for the stale grace period).
+ * The logical expiry travels with the value because Redis keeps the record
+ * longer (for the stale grace period), and it is in clear so the read-or-lock
+ * script (./l2-scripts.ts) can tell fresh from stale without decoding; with
+ * AES-GCM the header is bound into the associated data, so it cannot be
+ * altered. Version 1 records (expiry inside the body) read as misses.
  */
 import { Decoder, Encoder } from 'cbor-x';
 import * as lz4 from 'lz4js';
 import { open, seal, type Keyring } from './crypto.js';
 import { SerializationError } from './errors.js';
 
-const VERSION = 1;
+export const RECORD_VERSION = 2;
 const FLAG_LZ4 = 1;
 const FLAG_AES = 2;
+/** Version byte + 48-bit expiry. */
+export const RECORD_HEADER_BYTES = 7;
 const AES_IV = 12;
 const AES_TAG = 16;
 
 const encoder = new Encoder({ useRecords: false });
 const decoder = new Decoder({ useRecords: false });
 
-export interface StoredValue {
-  readonly value: unknown;
-  /** Logical expiry, ms since the epoch. */
-  readonly expiresAt: number;
-}
-
-/** CBOR body of a value; throws SerializationError for what CBOR cannot hold. */
-export function encodeBody(value: unknown, expiresAt: number): Uint8Array {
+/** CBOR of a value; throws SerializationError for what CBOR cannot hold. */
+export function encodeValue(value: unknown): Uint8Array {
   try {
-    return encoder.encode([expiresAt, value]);
+    return encoder.encode(value);
   } catch (err) {
     throw new SerializationError(`value cannot be cached: ${(err as Error).message}`);
   }
 }
 
-export function decodeBody(body: Uint8Array): StoredValue {
-  const decoded: unknown = decoder.decode(body);
-  if (!Array.isArray(decoded) || decoded.length !== 2 || typeof decoded[0] !== 'number') {
-    throw new Error('L2 record body is not [expiresAt, value]');
-  }
-  return { expiresAt: decoded[0], value: decoded[1] };
+export function decodeValue(body: Uint8Array): unknown {
+  return decoder.decode(body);
 }
 
 export interface RecordOptions {
   readonly compressAbove: number | undefined;
-  /** Encrypt with this ring, binding `aad` (the Redis key). */
+  /** Encrypt with this ring, binding `aad` (the Redis key) and the header. */
   readonly keyring: Keyring | undefined;
   readonly aad: string;
 }
 
-export function packRecord(body: Uint8Array, { compressAbove, keyring, aad }: RecordOptions): Buffer {
+export function packRecord(body: Uint8Array, expiresAt: number, { compressAbove, keyring, aad }: RecordOptions): Buffer {
   let flags = 0;
   let payload = body;
   if (compressAbove !== undefined && body.length >= compressAbove) {
@@ -62,19 +58,28 @@ export function packRecord(body: Uint8Array, { compressAbove, keyring, aad }: Re
       flags |= FLAG_LZ4;
     }
   }
-  if (!keyring) return Buffer.concat([Uint8Array.of((VERSION << 4) | flags), payload]);
-  flags |= FLAG_AES;
-  const sealed = seal(keyring, payload, aad);
+  if (keyring) flags |= FLAG_AES;
+  const header = Buffer.allocUnsafe(RECORD_HEADER_BYTES);
+  header[0] = (RECORD_VERSION << 4) | flags;
+  header.writeUIntBE(Math.max(0, Math.min(Math.round(expiresAt), 2 ** 48 - 1)), 1, 6);
+  if (!keyring) return Buffer.concat([header, payload]);
+  const sealed = seal(keyring, payload, aadOf(aad, header));
   const id = Buffer.from(sealed.keyId);
-  return Buffer.concat([Uint8Array.of((VERSION << 4) | flags, id.length), id, sealed.iv, sealed.tag, sealed.ciphertext]);
+  return Buffer.concat([header, Uint8Array.of(id.length), id, sealed.iv, sealed.tag, sealed.ciphertext]);
 }
 
-/** The body back; throws on an unknown version, a truncated record or a failed decryption. */
-export function unpackRecord(record: Uint8Array, keyring: Keyring | undefined, aad: string): Uint8Array {
-  const head = record[0];
-  if (head === undefined || head >> 4 !== VERSION) throw new Error(`unknown L2 record version ${head === undefined ? '(empty)' : head >> 4}`);
-  const flags = head & 0x0f;
-  let payload: Uint8Array = record.subarray(1);
+/** The logical expiry in a record's header, or undefined if it is not a version-2 record. */
+export function recordExpiry(record: Uint8Array): number | undefined {
+  if (record.length < RECORD_HEADER_BYTES || record[0]! >> 4 !== RECORD_VERSION) return undefined;
+  return Buffer.from(record.buffer, record.byteOffset, RECORD_HEADER_BYTES).readUIntBE(1, 6);
+}
+
+/** The body and expiry back; throws on an unknown version, a truncated record or a failed decryption. */
+export function unpackRecord(record: Uint8Array, keyring: Keyring | undefined, aad: string): { body: Uint8Array; expiresAt: number } {
+  const expiresAt = recordExpiry(record);
+  if (expiresAt === undefined) throw new Error(`unknown L2 record version ${record.length === 0 ? '(empty)' : record[0]! >> 4}`);
+  const flags = record[0]! & 0x0f;
+  let payload: Uint8Array = record.subarray(RECORD_HEADER_BYTES);
   if (flags & FLAG_AES) {
     if (!keyring) throw new Error('encrypted L2 record but no keyring');
     const idLen = payload[0] ?? 0;
@@ -88,9 +93,13 @@ export function unpackRecord(record: Uint8Array, keyring: Keyring | undefined, a
         tag: payload.subarray(start + AES_IV, start + AES_IV + AES_TAG),
         ciphertext: payload.subarray(start + AES_IV + AES_TAG),
       },
-      aad,
+      aadOf(aad, record.subarray(0, RECORD_HEADER_BYTES)),
     );
   }
   if (flags & FLAG_LZ4) payload = lz4.decompress(payload);
-  return payload;
+  return { body: payload, expiresAt };
+}
+
+function aadOf(key: string, header: Uint8Array): Buffer {
+  return Buffer.concat([header, Buffer.from(key)]);
 }

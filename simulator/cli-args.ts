@@ -3,19 +3,12 @@
  * InvalidArgumentError, which the CLI reports as a usage error (exit 2).
  */
 import { InvalidArgumentError } from 'commander';
+import { commanderParser, nonNegativeInteger, nonNegativeNumber, positiveInteger } from '../gateway/options.js';
 import type { StormSpec } from './traffic-model.js';
 
-export function positiveInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-}
-
-export function nonNegative(v: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('must be a number >= 0');
-  return n;
-}
+export const positiveInt = commanderParser(positiveInteger);
+export const nonNegativeInt = commanderParser(nonNegativeInteger);
+export const nonNegative = commanderParser(nonNegativeNumber);
 
 /** "60s", "2m", "500ms", or plain seconds. */
 export function parseDuration(v: string): number {

@@ -8,7 +8,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { DEFAULT_LAUNCH, launchSimulation } from './launch.js';
-import { nonNegative, parseDuration, parsePercentList, parseStorm, positiveInt } from './cli-args.js';
+import { nonNegative, nonNegativeInt, parseDuration, parsePercentList, parseStorm, positiveInt } from './cli-args.js';
 import { checkReport } from './report.js';
 import type { Progress } from './simulation.js';
 import { summaryTable } from './summary-table.js';
@@ -63,7 +63,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--gateway-url <url>', 'MQTT URL of a running gateway (default: start one as a child process)')
     .option('--fleet-key <key>', 'fleet key of that gateway (device secrets are derived from it)', process.env.TEDDY_FLEET_KEY)
     .option('--redis-url <url>', 'L2 Redis for the gateway the simulator starts (default: the SDK starts its own)')
-    .option('--provider-latency-ms <ms>', 'simulated AI provider latency of the gateway the simulator starts', nonNegative)
+    .option('--provider-latency-ms <ms>', 'simulated AI provider latency of the gateway the simulator starts', nonNegativeInt)
     .option('--gateway-node-flags <flags>', 'Node.js flags for the gateway child only, e.g. "--max-semi-space-size=1"')
     .option('--flash-kb <kb>', 'flash clip budget per bear, KiB', positiveInt, DEFAULT_LAUNCH.flashBudgetBytes / 1024)
     .option('--connect-rate <n>', 'new connections per second while the fleet comes online', positiveInt, DEFAULT_LAUNCH.connectRatePerS)

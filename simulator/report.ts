@@ -6,7 +6,8 @@
  */
 import type { GatewayCounters } from './gateway-metrics.js';
 import type { GatewayProcess, ResourceSample } from './gateway-process.js';
-import { percentileCurve, summarize, type LatencySummary } from './histograms.js';
+import { summarizeLatency, type LatencySummary } from '../sdk/index.js';
+import { percentileCurve } from './histograms.js';
 import type { Bucket, Counters } from './run-metrics.js';
 import type { FlashPolicyComparison, SimulationResult } from './simulation.js';
 
@@ -130,12 +131,12 @@ export function buildReport(r: SimulationResult, notices: string[] = []): Report
     audio: c.audio,
     warm: { manifests: c.warmManifests, clipsStored: c.warmClipsStored, clipsFailed: c.warmClipsFailed, bytes: c.warmBytes },
     latency: {
-      answer: summarize(r.metrics.answerLatency),
-      play: summarize(r.metrics.playLatency),
-      connect: summarize(r.metrics.connectLatency),
-      noCache: r.baselines && summarize(r.baselines.noCache.answerLatency),
-      cachedIdle: r.baselines && summarize(r.baselines.cached.answerLatency),
-      transportFloor: r.baselines && summarize(r.baselines.transportFloor),
+      answer: summarizeLatency(r.metrics.answerLatency),
+      play: summarizeLatency(r.metrics.playLatency),
+      connect: summarizeLatency(r.metrics.connectLatency),
+      noCache: r.baselines && summarizeLatency(r.baselines.noCache.answerLatency),
+      cachedIdle: r.baselines && summarizeLatency(r.baselines.cached.answerLatency),
+      transportFloor: r.baselines && summarizeLatency(r.baselines.transportFloor),
       curves: {
         answer: percentileCurve(r.metrics.answerLatency),
         play: percentileCurve(r.metrics.playLatency),

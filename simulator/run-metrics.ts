@@ -4,8 +4,8 @@
  * report.ts turns it into the JSON report. Counters only go up, so the
  * report's sums can be checked (hits + misses = requests).
  */
-import type { Histogram } from 'hdr-histogram-js';
-import { createLatencyHistogram, recordMs } from './histograms.js';
+import { createLatencyHistogram, type Histogram } from '../sdk/index.js';
+import { recordMs } from './histograms.js';
 
 /** Which layer answered an utterance, from the answer's source field. */
 export type AnswerLayer = 'l1' | 'l2' | 'provider' | 'other';

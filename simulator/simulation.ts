@@ -7,7 +7,7 @@
  * welcome and warm manifest), traffic (`durationMs` of the trace: utterances,
  * drops, gateway restarts, warm pushes), drain (wait for answers in flight).
  */
-import type { Histogram } from 'hdr-histogram-js';
+import type { Histogram } from '../sdk/index.js';
 import { measureProviderPath, startTransportFloor, type ProviderPathBaseline, type TransportFloor } from './baselines.js';
 import { createClipFetcher } from './clip-fetcher.js';
 import { combineGatewayCounters, type GatewayCounters } from './gateway-metrics.js';

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { ClipCodec, UtteranceFormat } from '../../protocol/index.js';
+import { sha256Hex } from '../../sdk/index.js';
 import { espeak, espeakAvailable } from './espeak.js';
 import { encodeMulaw } from './g711.js';
 import { PROMPTS, promptAudio, replyTo } from './phrasebook.js';
@@ -99,6 +100,3 @@ function pcm16le(bytes: Uint8Array): Int16Array {
   return out;
 }
 
-function sha256Hex(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}

@@ -4,11 +4,8 @@
  * bears receive as the protocol's `upstream` error.
  */
 import type { Counter } from 'prom-client';
+import { UpstreamError } from '../errors.js';
 import type { Provider } from './provider.js';
-
-export class UpstreamError extends Error {
-  override readonly name = 'UpstreamError';
-}
 
 export function instrumentProvider(provider: Provider, calls: Counter<'op'>): Provider {
   const guard = async <T>(op: string, call: () => Promise<T>): Promise<T> => {

@@ -18,7 +18,7 @@ let bystander: TestBear;
 let bystanderRequests = 0;
 
 beforeAll(async () => {
-  t = await startTestGateway({ maxRequestBytes: MAX_REQUEST, rateLimit: { burst: 1e6, perSecond: 1e6 } });
+  t = await startTestGateway({ maxRequestBytes: MAX_REQUEST, rateLimitBurst: 1e6, rateLimitPerSecond: 1e6 });
   attacker = await t.connectFleetBear('fuzz-attacker');
   bystander = await t.connectFleetBear('fuzz-bystander');
 });

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ContentType, createCacheIntegrationService } from '../../sdk/index.js';
+import { createKeyLayout } from '../../sdk/key-layout.js';
 import { useRedisCaches } from '../helpers/cache.js';
 
 const env = useRedisCaches();
@@ -40,10 +41,9 @@ describe('data at rest in Redis', () => {
     const cache = await env.caches.make({ asyncWriteEnabled: false, keyPrefix: 'flags:' });
     await cache.set('t', 'hello', ContentType.AUDIO_TRANSCRIPTION);
     await cache.set('big', 'la '.repeat(5000), ContentType.STATIC_ASSET);
-    const [enc] = await raw.keys('flags:audio_transcription:*');
-    const [big] = await raw.keys('flags:static_asset:*');
-    expect((await raw.getBuffer(enc!))![0]! & 0x0f).toBe(2); // AES-GCM
-    const bigRecord = (await raw.getBuffer(big!))!;
+    const layout = createKeyLayout('flags:');
+    expect((await raw.getBuffer(layout.entry(ContentType.AUDIO_TRANSCRIPTION, 't').l2Key))![0]! & 0x0f).toBe(2); // AES-GCM
+    const bigRecord = (await raw.getBuffer(layout.entry(ContentType.STATIC_ASSET, 'big').l2Key))!;
     expect(bigRecord[0]! & 0x0f).toBe(1); // LZ4
     expect(bigRecord.length).toBeLessThan(2000);
   });

@@ -9,10 +9,12 @@ import {
   UnknownContentTypeError,
   ValueTooLargeError,
   createCache,
-  sha256Hex,
   type MultiLayerCache,
 } from '../../sdk/index.js';
+import { createKeyLayout } from '../../sdk/key-layout.js';
 import { useRedisCaches } from '../helpers/cache.js';
+
+const layout = createKeyLayout('teddy:');
 
 const env = useRedisCaches();
 let raw: Redis;
@@ -48,12 +50,9 @@ describe('MultiLayerCache on a real Redis', () => {
     for (const type of Object.values(ContentType)) {
       await cache.set(`ttl-${type}`, 'x', type);
     }
-    const keys = await raw.keys('teddy:*');
     for (const type of Object.values(ContentType)) {
       const policy = POLICIES[type];
-      const key = keys.find((k) => k.startsWith(`teddy:${type}:`));
-      expect(key, type).toBeDefined();
-      const pttl = await raw.pttl(key!);
+      const pttl = await raw.pttl(layout.entry(type, `ttl-${type}`).l2Key);
       const max = (policy.ttlSeconds + policy.staleGraceSeconds) * 1000;
       expect(pttl).toBeLessThanOrEqual(max);
       expect(pttl).toBeGreaterThan(policy.ttlSeconds * 1000 * 0.9 + policy.staleGraceSeconds * 1000 - 5000);
@@ -91,7 +90,7 @@ describe('MultiLayerCache on a real Redis', () => {
     expect(Buffer.from((await cache.blobStore!.get(r.blob!.sha256))!)).toEqual(Buffer.from(audio));
     // Lost from L1 and L2, the clip still comes back from L3.
     const l3only = await env.caches.make({ l1Enabled: false });
-    expect(await raw.del(`teddy:voice_synthesis:${sha256Hex('clip')}`)).toBe(1);
+    expect(await raw.del(layout.entry(ContentType.VOICE_SYNTHESIS, 'clip').l2Key)).toBe(1);
     expect(await l3only.fetch('clip', ContentType.VOICE_SYNTHESIS, () => new Uint8Array())).toMatchObject({ source: 'l3', blob: r.blob });
   });
 

@@ -3,7 +3,7 @@
  * child's question once; the repeats come from L1, and a second cache
  * instance (another gateway) gets it from L2. Prints the metrics and advice.
  */
-import { createCache, createCacheIntegrationService } from './index.js';
+import { createCache, createCacheIntegrationService } from '../sdk/index.js';
 
 const slowAi = async (question: string): Promise<string> => {
   await new Promise((r) => setTimeout(r, 400)); // a cloud round trip
