@@ -4,15 +4,20 @@
  * authentication and the topic ACL installed, every bear publish on its own
  * `req`/`evt` topic handed to `onBearMessage`, and the set of connected
  * bears tracked (for warm pushes, removal and the connected-bears gauge).
+ *
+ * What the gateway sends a bear (responses, warm manifests) is written
+ * straight to that bear's connection (`sendTo`): only the bear itself may
+ * subscribe to its topics (./authorize.ts), so a broker-wide publish would
+ * only spend a topic match and an emitter round to find the same client.
  */
 import type { IncomingMessage } from 'node:http';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Aedes, type Client } from 'aedes';
 import type { Logger } from 'pino';
-import { parseDeviceTopic } from '../protocol/index.js';
+
 import type { Authenticate } from './auth.js';
-import type { createAuthorizers } from './authorize.js';
+import { ownTopics, type createAuthorizers } from './authorize.js';
 
 export interface BrokerOptions {
   host: string;
@@ -29,7 +34,11 @@ export interface Broker {
   /** Serves one more MQTT connection over any byte stream (the WebSocket transport). */
   handle(stream: Duplex, req?: IncomingMessage): void;
   readonly clients: ReadonlyMap<string, Client>;
-  publish(topic: string, payload: Buffer): Promise<void>;
+  /**
+   * Delivers a QoS 1 message on the bear's own `res` or `warm` topic, on its connection; resolves
+   * false (nothing sent) when it is not connected here: it asks again once it is back.
+   */
+  sendTo(deviceId: string, channel: 'res' | 'warm', payload: Buffer): boolean;
   close(): Promise<void>;
 }
 
@@ -55,12 +64,11 @@ export async function startBroker(o: BrokerOptions): Promise<Broker> {
   aedes.on('clientError', (client, err) => o.log.debug({ deviceId: client.id, err: err.message }, 'mqtt client error'));
   aedes.on('connectionError', (_client, err) => o.log.debug({ err: err.message }, 'mqtt connection error'));
   aedes.on('publish', (packet, client) => {
-    // client is null for the gateway's own publishes; the ACL has already checked a bear's topic.
+    // client is null for the broker's own publishes; a bear's passed the ACL (its own req or evt).
     if (!client) return;
-    const topic = parseDeviceTopic(packet.topic);
-    if (topic && topic.deviceId === client.id && (topic.channel === 'req' || topic.channel === 'evt')) {
-      o.onBearMessage(client.id, topic.channel, packet.payload as Buffer);
-    }
+    const own = ownTopics(client);
+    if (packet.topic === own.req) o.onBearMessage(client.id, 'req', packet.payload as Buffer);
+    else if (packet.topic === own.evt) o.onBearMessage(client.id, 'evt', packet.payload as Buffer);
   });
 
   const server: Server = createServer((socket) => {
@@ -78,10 +86,13 @@ export async function startBroker(o: BrokerOptions): Promise<Broker> {
     url: `mqtt://${o.host}:${port}`,
     handle: (stream, req) => aedes.handle(stream, req),
     clients,
-    publish: (topic, payload) =>
-      new Promise((resolve, reject) => {
-        aedes.publish({ cmd: 'publish', topic, payload, qos: 1, retain: false, dup: false }, (err) => (err ? reject(err) : resolve()));
-      }),
+    sendTo(deviceId, channel, payload) {
+      const client = clients.get(deviceId);
+      if (!client) return false;
+      // A write error closes the connection (Aedes handles it); the bear retries the request then.
+      client.publish({ cmd: 'publish', topic: ownTopics(client)[channel], payload, qos: 1, retain: false, dup: false }, noop);
+      return true;
+    },
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
@@ -90,3 +101,5 @@ export async function startBroker(o: BrokerOptions): Promise<Broker> {
     },
   };
 }
+
+function noop(): void {}

@@ -1,18 +1,23 @@
 /**
  * One utterance to one answer: transcribe, respond, synthesize — each step a
- * cache lookup in the SDK under its own key (audio hash, transcript, line and
- * voice), so the provider runs only for what no layer holds. Each key is
- * derived once, by the SDK's key functions, which hash: no raw audio or text
+ * cache lookup through the SDK's integration service under its own key
+ * (audio hash, transcript, line and voice), derived once, so the provider
+ * runs only for what no layer holds. The keys hash: no raw audio or text
  * reaches a key or a log.
+ *
+ * Each step first asks this process's L1 synchronously and only fetches
+ * (asynchronously, through L2, L3 and the provider) what is not there, so a
+ * repeated question is answered without a promise: `answer` returns the
+ * Reply itself then, and a Promise of it otherwise.
  */
-import { ContentType, aiResponseKey, sha256Hex, transcriptionKey, type CacheSource, type MultiLayerCache } from '../sdk/index.js';
+import { sha256Hex, type CacheIntegrationService, type CacheSource } from '../sdk/index.js';
 import { AnswerSource, UtteranceFormat, type Utterance } from '../protocol/index.js';
 import type { ClipInfo } from './clip-catalog.js';
 import type { Provider } from './providers/provider.js';
 import type { VoiceClips } from './voice-clips.js';
 
 export interface ConversationOptions {
-  cache: MultiLayerCache;
+  service: CacheIntegrationService;
   provider: Provider;
   voiceClips: VoiceClips;
 }
@@ -35,24 +40,28 @@ const ANSWER_SOURCE: Record<CacheSource, number> = {
 
 const utf8 = new TextDecoder();
 
-export function createConversation({ cache, provider, voiceClips }: ConversationOptions) {
-  const transcribe = async (u: Utterance): Promise<string> => {
-    // Typed text needs no speech recognition.
-    if (u.format === UtteranceFormat.text) return utf8.decode(u.audio);
-    const { value } = await cache.fetch<string>(transcriptionKey(sha256Hex(u.audio)), ContentType.AUDIO_TRANSCRIPTION, () =>
-      provider.transcribe(u.audio, u.format),
-    );
-    return value;
+export function createConversation({ service, provider, voiceClips }: ConversationOptions) {
+  const withClip = (reply: string, voice: string, source: number): Reply | Promise<Reply> => {
+    const clip = voiceClips.peek(reply, voice);
+    if (clip) return { reply, clip, source };
+    return voiceClips.clip(reply, voice).then(({ clip: fetched }) => ({ reply, clip: fetched, source }));
+  };
+
+  const withReply = (transcript: string, voice: string): Reply | Promise<Reply> => {
+    const step = service.aiResponseStep(transcript);
+    const reply = step.peek();
+    if (reply !== undefined) return withClip(reply, voice, AnswerSource.l1);
+    return step.fetch(() => provider.respond(transcript)).then(({ value, source }) => withClip(value, voice, ANSWER_SOURCE[source]));
   };
 
   return {
-    async answer(u: Utterance, voice: string): Promise<Reply> {
-      const transcript = await transcribe(u);
-      const { value: reply, source } = await cache.fetch<string>(aiResponseKey(transcript), ContentType.AI_RESPONSE, () =>
-        provider.respond(transcript),
-      );
-      const { clip } = await voiceClips.clip(reply, voice);
-      return { reply, clip, source: ANSWER_SOURCE[source] };
+    answer(u: Utterance, voice: string): Reply | Promise<Reply> {
+      // Typed text needs no speech recognition.
+      if (u.format === UtteranceFormat.text) return withReply(utf8.decode(u.audio), voice);
+      const step = service.transcriptionStep(sha256Hex(u.audio));
+      const transcript = step.peek();
+      if (transcript !== undefined) return withReply(transcript, voice);
+      return step.fetch(() => provider.transcribe(u.audio, u.format)).then(({ value }) => withReply(value, voice));
     },
   };
 }

@@ -49,27 +49,44 @@ export function createGatewayMetrics(sources: MetricsSources) {
     l.hits + l.misses === 0 ? 0 : l.hits / (l.hits + l.misses),
   );
 
+  const requests = new Counter({
+    name: 'teddy_gateway_requests_total',
+    help: 'Bear requests and events by message type and outcome (ok or an error code name).',
+    labelNames: ['type', 'outcome'],
+    registers,
+  });
+  const requestSeconds = new Histogram({
+    name: 'teddy_gateway_request_duration_seconds',
+    help: 'Time from a request arriving to its response being published, by message type.',
+    labelNames: ['type'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers,
+  });
+  const answers = new Counter({
+    name: 'teddy_gateway_answers_total',
+    help: 'Answers by the layer that supplied the AI response (provider, l1, l2, ...).',
+    labelNames: ['source'],
+    registers,
+  });
+  // The request path records through label children resolved once per label set: prom-client
+  // hashes a label object on every inc/observe otherwise.
+  const requestChildren = childrenOf((type: string) => childrenOf((outcome: string) => requests.labels(type, outcome)));
+  const durationChildren = childrenOf((type: string) => requestSeconds.labels(type));
+  const answerChildren = childrenOf((source: number) => answers.labels(String(source)));
+
   return {
     registry,
-    requests: new Counter({
-      name: 'teddy_gateway_requests_total',
-      help: 'Bear requests and events by message type and outcome (ok or an error code name).',
-      labelNames: ['type', 'outcome'],
-      registers,
-    }),
-    requestSeconds: new Histogram({
-      name: 'teddy_gateway_request_duration_seconds',
-      help: 'Time from a request arriving to its response being published, by message type.',
-      labelNames: ['type'],
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-      registers,
-    }),
-    answers: new Counter({
-      name: 'teddy_gateway_answers_total',
-      help: 'Answers by the layer that supplied the AI response (provider, l1, l2, ...).',
-      labelNames: ['source'],
-      registers,
-    }),
+    /** One request or event handled, by type and outcome (ok or an error code name). */
+    countRequest(type: string, outcome: string): void {
+      requestChildren(type)(outcome).inc();
+    },
+    observeRequestSeconds(type: string, seconds: number): void {
+      durationChildren(type).observe(seconds);
+    },
+    /** One answer, by the AnswerSource of its AI response. */
+    countAnswer(source: number): void {
+      answerChildren(source).inc();
+    },
     providerCalls: new Counter({
       name: 'teddy_gateway_provider_calls_total',
       help: 'Calls into the AI provider (cache misses), by operation.',
@@ -99,5 +116,15 @@ export function createGatewayMetrics(sources: MetricsSources) {
       labelNames: ['status'],
       registers,
     }),
+  };
+}
+
+/** A memo of values made per key, for label children. */
+function childrenOf<K, V>(make: (key: K) => V): (key: K) => V {
+  const made = new Map<K, V>();
+  return (key) => {
+    let value = made.get(key);
+    if (value === undefined) made.set(key, (value = make(key)));
+    return value;
   };
 }

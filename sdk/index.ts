@@ -7,7 +7,7 @@ export type { ComputeFn } from './compute.js';
 export { defaultConfig, resolveConfig, type CacheConfig, type CacheLogger } from './config.js';
 export { ContentType, POLICIES, isContentType, policyFor, type CachePolicy } from './content-types.js';
 export { CacheError, ConfigError, InvalidKeyError, SerializationError, UnknownContentTypeError, ValueTooLargeError } from './errors.js';
-export { createCacheIntegrationService, type CacheIntegrationService, type VoiceClip } from './integration-service.js';
+export { createCacheIntegrationService, type CacheIntegrationService, type CacheStep, type VoiceClip } from './integration-service.js';
 export { aiResponseKey, CLIP_ID_BYTES, clipIdFor, sha256Hex, transcriptionKey, voiceSynthesisDigest, voiceSynthesisKey } from './keys.js';
 export type { LayerMetrics, PerformanceMetrics } from './metrics.js';
 export { createLatencyHistogram, recordMicros, summarizeLatency, type Histogram, type LatencySummary } from './latency.js';

@@ -3,8 +3,9 @@
  * (./keys.ts) so a child's audio, prompt or reply never becomes a key.
  */
 import type { MultiLayerCache } from './cache.js';
+import type { ComputeFn } from './compute.js';
 import { ContentType } from './content-types.js';
-import type { CacheSource } from './fetch-result.js';
+import type { CacheSource, FetchResult } from './fetch-result.js';
 import { aiResponseKey, CLIP_ID_BYTES, sha256Hex, transcriptionKey, voiceSynthesisDigest, voiceSynthesisKey } from './keys.js';
 
 /** A voice line as the cache holds it: the audio, where it came from, and its names. */
@@ -15,6 +16,17 @@ export interface VoiceClip {
   readonly sha256: string;
   /** The first CLIP_ID_BYTES of the voice-synthesis digest: the bear's name for "this line in this voice". */
   readonly clipId: Uint8Array;
+}
+
+/**
+ * One pipeline step for one input, its key derived once: the value now if this process's L1
+ * holds it (synchronous, no promise: the hot path of a repeated question), else fetched
+ * through every layer. `peek() ?? await fetch(...)` costs one key derivation either way.
+ */
+export interface CacheStep<T> {
+  readonly key: string;
+  peek(): T | undefined;
+  fetch(computeFn: ComputeFn<T>): Promise<FetchResult<T>>;
 }
 
 export interface CacheIntegrationService {
@@ -28,10 +40,20 @@ export interface CacheIntegrationService {
   /** Synthesized speech for a line in a voice; audio bytes also land in L3. */
   cacheVoiceSynthesis<T = Uint8Array>(text: string, voice: string, computeFn: () => Promise<T> | T): Promise<T>;
   /** cacheVoiceSynthesis for audio, with the clip's names and the layer that answered. */
-  voiceClip(text: string, voice: string, synthesize: () => Promise<Uint8Array> | Uint8Array): Promise<VoiceClip>;
+  voiceClip(text: string, voice: string, synthesize: ComputeFn<Uint8Array>): Promise<VoiceClip>;
+  /** The steps, for callers that try L1 synchronously first (cacheAudioTranscription etc. in two halves). */
+  transcriptionStep(audioHash: string): CacheStep<string>;
+  aiResponseStep(context: unknown): CacheStep<string>;
+  /** The voice step's key (hex) also names the clip: its first 2 × CLIP_ID_BYTES hex digits are the clip id. */
+  voiceSynthesisStep(text: string, voice: string): CacheStep<Uint8Array>;
 }
 
 export function createCacheIntegrationService(cache: MultiLayerCache): CacheIntegrationService {
+  const step = <T>(key: string, type: ContentType): CacheStep<T> => ({
+    key,
+    peek: () => cache.peek<T>(key, type),
+    fetch: (computeFn) => cache.fetch(key, type, computeFn),
+  });
   return {
     cacheAudioTranscription(audioHash, computeFn, audioData) {
       const name = audioHash || (audioData ? sha256Hex(audioData) : '');
@@ -50,5 +72,8 @@ export function createCacheIntegrationService(cache: MultiLayerCache): CacheInte
       const { value: bytes, source, blob } = await cache.fetch(Buffer.from(digest).toString('hex'), ContentType.VOICE_SYNTHESIS, synthesize);
       return { bytes, source, sha256: blob?.sha256 ?? sha256Hex(bytes), clipId: digest.subarray(0, CLIP_ID_BYTES) };
     },
+    transcriptionStep: (audioHash) => step(transcriptionKey(audioHash), ContentType.AUDIO_TRANSCRIPTION),
+    aiResponseStep: (context) => step(aiResponseKey(context), ContentType.AI_RESPONSE),
+    voiceSynthesisStep: (text, voice) => step(voiceSynthesisKey(text, voice), ContentType.VOICE_SYNTHESIS),
   };
 }
