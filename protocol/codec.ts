@@ -70,19 +70,33 @@ export function encodeFieldValue(type: MessageTypeName, name: string, value: unk
  * integers): the same bytes as encodeMessage, without building and sorting a map per message.
  */
 export function encodeFromValues(type: MessageTypeName, values: Readonly<Record<string, Uint8Array>>): Buffer {
+  // Keys are below 24 (one byte each) and the table lists them ascending; a map of at most 23
+  // entries has a one-byte head. Key 0 (the type) is one byte and so is its small value.
   const fields = MESSAGE_FIELDS[type];
-  const parts: Uint8Array[] = [Uint8Array.of(0), encodeUint(MessageType[type])];
+  let entries = 1;
+  let length = 3;
   for (const field of fields) {
     const value = values[field.name];
     if (value === undefined) {
       if (field.optional) continue;
       throw new ProtocolError(ErrorCode.invalid, `${type}.${field.name} is missing`);
     }
-    parts.push(Uint8Array.of(field.key), value);
+    entries += 1;
+    length += 1 + value.length;
   }
-  // Keys are below 24 (one byte each) and the table lists them ascending; so do at most 23 fields.
-  parts.unshift(Uint8Array.of(0xa0 | (parts.length / 2)));
-  return Buffer.concat(parts);
+  const out = Buffer.allocUnsafe(length);
+  out[0] = 0xa0 | entries;
+  out[1] = 0;
+  out[2] = MessageType[type];
+  let at = 3;
+  for (const field of fields) {
+    const value = values[field.name];
+    if (value === undefined) continue;
+    out[at++] = field.key;
+    out.set(value, at);
+    at += value.length;
+  }
+  return out;
 }
 
 /** The shortest CBOR encoding of an unsigned integer up to 2^32 - 1. */
