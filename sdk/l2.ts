@@ -120,9 +120,12 @@ export function connectL2(endpoints: RedisEndpoints, ca: Buffer | undefined, con
       }
     },
     subscriber() {
-      const sub = client instanceof Cluster
-        ? client.duplicate([], { enableOfflineQueue: true, shardedSubscribers: true })
-        : client.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
+      // No auto-pipelining: ioredis 5.11 then re-subscribes only one channel per node after a
+      // cluster failover (test/sdk/cluster-faults.test.ts caught it); subscriptions gain nothing from it.
+      const sub =
+        client instanceof Cluster
+          ? client.duplicate([], { enableOfflineQueue: true, enableAutoPipelining: false, shardedSubscribers: true })
+          : client.duplicate({ enableOfflineQueue: true, enableAutoPipelining: false, maxRetriesPerRequest: null });
       sub.on('error', quiet);
       extra.push(sub);
       return sub;

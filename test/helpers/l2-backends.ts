@@ -20,6 +20,8 @@ export interface L2Backend {
   readonly raw: RawClient;
   /** Every key, string value and set member on every master, concatenated (for dumps at rest). */
   dump(): Promise<Buffer>;
+  /** A plain connection to each master (the one Redis, or every cluster master). */
+  masters(): Redis[];
   /** SIGKILLs the server holding this Redis key: the one Redis, or the cluster master serving its slot. */
   kill(l2Key: string): Promise<void>;
   /** Brings that key's L2 back: the Redis is restarted; on the cluster, its replica is promoted (waited for). */
@@ -53,6 +55,7 @@ export const ONE_REDIS: L2BackendKind = {
       config: { l2RedisUrl: server.url },
       raw,
       dump: async () => Buffer.concat(await dumpNode(raw)),
+      masters: () => [raw],
       kill: () => server.kill(),
       recover: () => server.restart(),
       async stop() {
@@ -77,6 +80,7 @@ export const REDIS_CLUSTER: L2BackendKind = {
       config: { l2ClusterNodes: [...cluster.urls] },
       raw,
       dump: async () => Buffer.concat((await Promise.all(raw.nodes('master').map(dumpNode))).flat()),
+      masters: () => raw.nodes('master'),
       async kill(l2Key) {
         await cluster.killMaster({ key: l2Key });
       },
