@@ -21,7 +21,7 @@ out=firmware/build-rv32
 rm -rf "$out" && mkdir -p "$out/inc"
 cp -r "/usr/include/x86_64-linux-gnu/c++/$GCC_MAJOR/bits" "$out/inc/"
 printf '#ifndef _GLIBCXX_OS_DEFINES\n#define _GLIBCXX_OS_DEFINES 1\n#endif\n' > "$out/inc/bits/os_defines.h"
-FLAGS=(-march=rv32imc -mabi=ilp32 -Os -ffunction-sections -fdata-sections -fno-exceptions -fno-rtti -std=c++17
+FLAGS=(-march=rv32imc -mabi=ilp32 -Os -msave-restore -fno-jump-tables -fno-tree-switch-conversion -ffunction-sections -fdata-sections -fno-exceptions -fno-rtti -std=c++17
        "--specs=$SPECS" -nostdinc++ -isystem "/usr/include/c++/$GCC_MAJOR" -isystem "$out/inc"
        -Ifirmware/lib/teddy_core/include)
 

@@ -66,10 +66,16 @@ constexpr uint16_t kNoFlag = 0xffff;
 struct Field {
   uint8_t key;
   Kind kind;
-  uint16_t at;    // offset of the value in its struct
-  uint16_t flag;  // offset of its "present" bool, or kNoFlag (always present)
-  uint32_t max;   // Text/Bytes: byte bound
+  uint8_t maxLog2;  // Text/Bytes: the byte bound, a power of two (8 bytes a field, not 12)
+  uint16_t at;      // offset of the value in its struct
+  uint16_t flag;    // offset of its "present" bool, or kNoFlag (always present)
 };
+
+constexpr uint8_t log2(size_t bound) { return bound <= 1 ? 0 : static_cast<uint8_t>(1 + log2(bound / 2)); }
+constexpr bool powerOfTwo(size_t n) { return n != 0 && (n & (n - 1)) == 0; }
+static_assert(powerOfTwo(kMaxUrlBytes) && powerOfTwo(kMaxAudioBytes) && powerOfTwo(kMaxFwBytes) && powerOfTwo(kMaxVoiceBytes) &&
+                  powerOfTwo(kMaxReplyBytes) && powerOfTwo(kMaxErrorTextBytes),
+              "Field::maxLog2 holds the protocol's byte bounds");
 
 struct Schema {
   const Field* fields;
@@ -80,8 +86,8 @@ struct Schema {
 
 constexpr uint32_t keys(uint32_t upTo) { return ((1u << (upTo + 1)) - 1) & ~1u; }  // keys 1..upTo
 
-#define TEDDY_F(T, key, kind, member, max) {key, Kind::kind, offsetof(T, member), kNoFlag, max}
-#define TEDDY_OPT(T, key, kind, member, flag, max) {key, Kind::kind, offsetof(T, member), offsetof(T, flag), max}
+#define TEDDY_F(T, key, kind, member, max) {key, Kind::kind, log2(max), offsetof(T, member), kNoFlag}
+#define TEDDY_OPT(T, key, kind, member, flag, max) {key, Kind::kind, log2(max), offsetof(T, member), offsetof(T, flag)}
 
 constexpr Field kClipFields[] = {
     TEDDY_F(ClipRef, 0, Id, id, 0),          TEDDY_F(ClipRef, 1, Sha, sha256, 0),
@@ -175,8 +181,8 @@ Status readField(Reader& r, const Field& f, uint8_t* base) {
     case Kind::U16: TEDDY_TRY(readUint(r, 0xffff, v)); at<uint16_t>(base, f.at) = static_cast<uint16_t>(v); break;
     case Kind::U8: TEDDY_TRY(readUint(r, 0xff, v)); at<uint8_t>(base, f.at) = static_cast<uint8_t>(v); break;
     case Kind::Bool: TEDDY_TRY(r.boolean(at<bool>(base, f.at))); break;
-    case Kind::Text: TEDDY_TRY(readText(r, f.max, at<cbor::Text>(base, f.at))); break;
-    case Kind::Bytes: TEDDY_TRY(readBytes(r, f.max, at<cbor::Bytes>(base, f.at))); break;
+    case Kind::Text: TEDDY_TRY(readText(r, size_t{1} << f.maxLog2, at<cbor::Text>(base, f.at))); break;
+    case Kind::Bytes: TEDDY_TRY(readBytes(r, size_t{1} << f.maxLog2, at<cbor::Bytes>(base, f.at))); break;
     case Kind::Id: TEDDY_TRY(readExact(r, at<ClipId>(base, f.at))); break;
     case Kind::Sha: TEDDY_TRY(readExact(r, at<Digest>(base, f.at))); break;
     case Kind::IdList: TEDDY_TRY(readIdList(r, at<ClipIdList>(base, f.at))); break;
