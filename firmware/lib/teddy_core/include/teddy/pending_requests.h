@@ -78,6 +78,20 @@ class PendingRequests {
     }
   }
 
+  /**
+   * After a reconnect: calls resend(request) (which publishes it and calls
+   * sent()) for every request in flight, each keeping its id and left with at
+   * least this one attempt.
+   */
+  template <typename Resend>
+  void resendAll(Resend&& resend) {
+    for (auto& r : slots_) {
+      if (r.id == 0) continue;
+      if (r.sent >= policy_.attempts) r.sent = static_cast<uint8_t>(policy_.attempts - 1);
+      resend(r);
+    }
+  }
+
   size_t inFlight() const;
 
  private:
