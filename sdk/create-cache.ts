@@ -39,6 +39,7 @@ export async function createCache(config: Partial<CacheConfig> = {}): Promise<Mu
   let embeddedRedis: RedisServer | undefined;
   let l2: L2 | undefined;
   let bus: InvalidationBus | undefined;
+  let l2Ready = false;
   try {
     if (cfg.l2Enabled) {
       let endpoints: RedisEndpoints | undefined = redisEndpoints(cfg.l2RedisUrl, cfg.l2ClusterNodes, cfg.l2TlsCaFile);
@@ -64,9 +65,8 @@ export async function createCache(config: Partial<CacheConfig> = {}): Promise<Mu
               : log.warn({ redis: where, err: err.message }, 'Redis connection error; serving from L1 and compute until it is back'),
           onBreaker: (state) => log.warn({ breaker: state }, 'L2 circuit breaker changed state'),
         });
-        if (!(await waitReady(l2.client, CONNECT_WAIT_MS))) {
-          log.warn({ redis: where }, 'Redis not reachable yet; serving from L1 and compute, reconnecting in the background');
-        }
+        l2Ready = await waitReady(l2.client, CONNECT_WAIT_MS);
+        if (!l2Ready) log.warn({ redis: where }, 'Redis not reachable yet; serving from L1 and compute, reconnecting in the background');
       }
     }
 
@@ -75,7 +75,8 @@ export async function createCache(config: Partial<CacheConfig> = {}): Promise<Mu
     if (!keyring && needsKeys) keyring = await dataDirKeyring(cfg.dataDir);
 
     let cache: LayeredCache | undefined;
-    if (l2) bus = await startInvalidationBus(l2, layout.channels, CONNECT_WAIT_MS, (keys) => cache?.dropFromL1(keys));
+    // Not reachable yet: the subscriptions are made when it is, without holding up the start again.
+    if (l2) bus = await startInvalidationBus(l2, layout.channels, l2Ready ? CONNECT_WAIT_MS : 0, (keys) => cache?.dropFromL1(keys));
 
     const l3 = cfg.l3Enabled ? createL3Layer(cfg.blobStore ?? createDirBlobStore(join(cfg.dataDir, 'blobs')), join(cfg.dataDir, 'l3-refs')) : undefined;
     const l1 = cfg.l1Enabled ? createL1(cfg.l1MaxSizeMb * 1024 * 1024, () => (metrics.evictions += 1)) : undefined;

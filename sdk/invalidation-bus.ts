@@ -35,12 +35,13 @@ export async function startInvalidationBus(
   const self = randomUUID();
   const ours = new Set(channels);
   const sub: RedisClient = l2.subscriber();
-  sub.on('smessage', (channel: string, text: string) => {
+  const onMessage = (channel: string, text: string) => {
     if (!ours.has(channel)) return;
     const lines = text.split('\n');
     if (lines.length < 2 || lines[0] === self) return;
     onKeys(lines.slice(1));
-  });
+  };
+  sub.on('smessage', onMessage);
   // One SSUBSCRIBE per channel: a cluster takes only channels of one slot per call, and routes
   // each to the master serving it. ioredis re-subscribes by itself after a reconnect or a
   // failover (autoResubscribe; on a cluster, its sharded subscribers follow the slot map).
@@ -50,8 +51,10 @@ export async function startInvalidationBus(
   waited.abort();
   return {
     encode: (l2Keys) => `${self}\n${l2Keys.join('\n')}`,
+    // The subscriptions end with the connection (L2's close); unsubscribing first would wait
+    // forever on a Redis that never came up.
     async close() {
-      await Promise.all(channels.map((c) => sub.sunsubscribe(c).catch(() => undefined)));
+      sub.off('smessage', onMessage);
     },
   };
 }
