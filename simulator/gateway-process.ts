@@ -25,8 +25,9 @@ export interface GatewayProcessOptions {
   /** Extra CLI arguments for `start`. */
   extraArgs?: string[];
   /**
-   * 'production' (default): the compiled CLI (dist/, built by the caller) under `nodeFlags` or
-   * package.json's start flags; 'source': tsx on the TypeScript sources (tests: no build needed).
+   * 'source' (default): tsx on the TypeScript sources (tests: no build needed, no race between
+   * test files); 'production': the compiled CLI (dist/, built by the caller) under `nodeFlags`
+   * or package.json's start flags, as `npm start` runs it (the simulator's own runs).
    */
   form?: 'production' | 'source';
   /** Node.js flags for the gateway process instead of the production ones, e.g. ['--max-semi-space-size=1']. */
@@ -167,8 +168,8 @@ export async function startGatewayProcess(o: GatewayProcessOptions): Promise<Gat
 }
 
 function cliArgs(args: string[], o: GatewayProcessOptions): string[] {
-  if (o.form === 'source') return [...(o.nodeFlags ?? []), '--import', 'tsx', 'gateway/cli.ts', ...args];
-  return compiledCliArgs(args, o.nodeFlags);
+  if (o.form === 'production') return compiledCliArgs(args, o.nodeFlags);
+  return [...(o.nodeFlags ?? []), '--import', 'tsx', 'gateway/cli.ts', ...args];
 }
 
 async function launch(args: string[], o: GatewayProcessOptions, log: WriteStream | undefined): Promise<{ child: ChildProcess; ready: Ready }> {

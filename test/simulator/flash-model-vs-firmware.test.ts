@@ -47,7 +47,7 @@ const plays = () => Object.values(metrics.counters.audio).reduce((a, b) => a + b
 beforeAll(async () => {
   ensureBinary();
   // A quick demo provider: the comparison is about flash, not AI latency.
-  gateway = await startGatewayProcess({ dataDir: join(work, 'gateway'), fleetKey, providerLatencyMs: 20, form: 'source', logFile: join(work, 'gateway.log') });
+  gateway = await startGatewayProcess({ dataDir: join(work, 'gateway'), fleetKey, providerLatencyMs: 20, logFile: join(work, 'gateway.log') });
   // Both bears connect and take the same first manifest before either says anything.
   firmware = startFirmwareBear(gateway.mqttUrl, 'fw-bear');
   model = createVirtualBear({

@@ -20,7 +20,7 @@ let redis: RedisHandle;
 
 beforeAll(async () => {
   redis = await startRedis();
-  gateway = await startGatewayProcess({ dataDir, fleetKey, redisUrl: redis.url, form: 'source', logFile: join(dataDir, 'gateway.log') });
+  gateway = await startGatewayProcess({ dataDir, fleetKey, redisUrl: redis.url, logFile: join(dataDir, 'gateway.log') });
 }, 60_000);
 
 afterAll(async () => {
