@@ -33,11 +33,19 @@ const program = new Command('teddycache')
   .showHelpAfterError();
 
 const start = program.command('start').description('start the gateway (SIGINT/SIGTERM shut it down gracefully)');
-for (const spec of OPTION_SPECS) if (spec.flag) start.addOption(optionFor(spec.key));
+// Commander names a flag's value after the flag (`--rate-limit` -> rateLimit); the table's key may differ.
+const optionKeys = new Map<string, keyof GatewayOptions>();
+for (const spec of OPTION_SPECS) {
+  if (!spec.flag) continue;
+  const option = optionFor(spec.key);
+  optionKeys.set(option.attributeName(), spec.key);
+  start.addOption(option);
+}
 start
   .option('--ready-json', 'print one JSON line {"event":"ready",...} to stdout when listening; logs go to stderr')
-  .action(async (flags: Partial<GatewayOptions> & { readyJson?: boolean }) => {
-    const { readyJson, ...options } = flags;
+  .action(async (flags: Record<string, unknown> & { readyJson?: boolean }) => {
+    const { readyJson, ...given } = flags;
+    const options = Object.fromEntries(Object.entries(given).map(([name, value]) => [optionKeys.get(name) ?? name, value])) as Partial<GatewayOptions>;
     const level = resolveOptions(options).logLevel;
     const logger = pino({ name: 'teddy-gateway', level }, pino.destination(readyJson ? 2 : 1));
     const gateway = await startGateway({ ...options, logger });
