@@ -52,6 +52,8 @@ export interface GatewayOptions {
   provider?: Provider;
   /** Use this logger (the CLI sends logs to stderr); default: pino at logLevel to stdout. */
   logger?: Logger;
+  /** Announce this process in `{dataDir}/gateway.json` for the CLI (default true; workers leave it to their primary). */
+  writeRuntimeFile?: boolean;
 }
 
 /** Parses one option value from text (a flag or an environment variable); throws with what it expected. */

@@ -54,9 +54,10 @@ describe('teddycache CLI', () => {
   });
 
   it('start --ready-json, device add, warm and stats against it, exit 0 on SIGTERM', async () => {
-    const { stdout } = await cli('device', 'add', 'cli-bear', '--json', '--data-dir', dataDir);
+    // The registry lives in the fleet's Redis: the one the gateway will use.
+    const { stdout } = await cli('device', 'add', 'cli-bear', '--json', '--data-dir', dataDir, '--redis-url', redis.url);
     const { secret } = JSON.parse(stdout) as { id: string; secret: string };
-    expect((await cli('device', 'list', '--data-dir', dataDir)).stdout).toMatch(/^cli-bear\t/);
+    expect((await cli('device', 'list', '--data-dir', dataDir, '--redis-url', redis.url)).stdout).toMatch(/^cli-bear\t/);
 
     const { child, ready } = startChild();
     const info = await ready;
