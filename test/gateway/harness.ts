@@ -30,9 +30,42 @@ export interface TestGateway {
 
 export const TEST_FLEET_KEY = 'test-fleet-key';
 
-export async function startTestGateway(options: Partial<GatewayOptions> = {}): Promise<TestGateway> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'teddy-gw-'));
+export interface TestFleet {
+  readonly redis: RedisHandle;
+  readonly gateways: TestGateway[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Several gateways in this process, each with its own data dir and ports, on one Redis and with
+ * the same keys (fleet, URL, cache): what several machines of one fleet share. The cache keys
+ * come from TEDDY_CACHE_KEYS, as a deployment sets them; the caller sets it before starting.
+ */
+export async function startTestFleet(count: number, options: Partial<GatewayOptions> = {}): Promise<TestFleet> {
+  if (!process.env.TEDDY_CACHE_KEYS) throw new Error('startTestFleet: set TEDDY_CACHE_KEYS first (every gateway of a fleet shares them)');
   const redis = await startRedis();
+  const gateways: TestGateway[] = [];
+  try {
+    for (let i = 0; i < count; i++) gateways.push(await startTestGateway({ urlKey: 'test-url-key', ...options }, redis));
+  } catch (err) {
+    await Promise.all(gateways.map((g) => g.stop()));
+    await redis.stop();
+    throw err;
+  }
+  return {
+    redis,
+    gateways,
+    async stop() {
+      await Promise.all(gateways.map((g) => g.stop()));
+      await redis.stop();
+    },
+  };
+}
+
+/** A gateway on its own Redis, or on `shared` (which the caller then stops). */
+export async function startTestGateway(options: Partial<GatewayOptions> = {}, shared?: RedisHandle): Promise<TestGateway> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'teddy-gw-'));
+  const redis = shared ?? (await startRedis());
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -66,7 +99,7 @@ export async function startTestGateway(options: Partial<GatewayOptions> = {}): P
     async stop() {
       await Promise.all(bears.map((b) => b.close()));
       await gateway.close();
-      await redis.stop();
+      if (!shared) await redis.stop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
