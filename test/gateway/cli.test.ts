@@ -11,7 +11,7 @@ import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type RedisHandle } from '../helpers/redis.js';
-import { deviceTopic, encodeMessage } from '../../protocol/index.js';
+import { deviceTopic, encodeMessage, ErrorCode } from '../../protocol/index.js';
 import { connectBear } from './harness.js';
 
 const run = promisify(execFile);
@@ -30,7 +30,9 @@ afterAll(async () => {
 });
 
 function startChild(): { child: ChildProcessWithoutNullStreams; ready: Promise<{ event: string; mqttUrl: string; httpUrl: string; pid: number }> } {
-  const child = spawn(process.execPath, [...CLI, 'start', '--ready-json', '--mqtt-port', '0', '--http-port', '0', '--data-dir', dataDir, '--redis-url', redis.url, '--provider-latency-ms', '0'], {
+  const child = spawn(process.execPath, [...CLI, 'start', '--ready-json', '--mqtt-port', '0', '--http-port', '0', '--data-dir', dataDir, '--redis-url', redis.url, '--provider-latency-ms', '0',
+    // Flags whose value name differs from the option's key still reach the gateway.
+    '--rate-limit', '0.001', '--rate-burst', '3'], {
     cwd: process.cwd(),
     stdio: ['pipe', 'pipe', 'pipe'],
   });
@@ -79,6 +81,9 @@ describe('teddycache CLI', () => {
     const one = JSON.parse((await cli('stats', '--device', 'cli-bear', '--data-dir', dataDir)).stdout) as unknown;
     expect(one).toMatchObject({ deviceId: 'cli-bear', connected: true, flashBudget: 1 << 20, newestWarmSeq: 1, lastStats: { flashHits: 30 } });
     await expect(cli('stats', '--device', 'nobody', '--data-dir', dataDir)).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/404/) });
+    // --rate-burst 3, --rate-limit 0.001/s: hello and the stats event took two tokens; one more request passes, the next is refused.
+    expect(await bear.request({ type: 'clipGet', id: 2, clipId: new Uint8Array(8) })).toMatchObject({ type: 'error', code: ErrorCode.notFound });
+    expect(await bear.request({ type: 'clipGet', id: 3, clipId: new Uint8Array(8) })).toMatchObject({ type: 'error', code: ErrorCode.rateLimited });
     await bear.close();
 
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
