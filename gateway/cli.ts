@@ -14,6 +14,7 @@ import { readSecret } from '../infra/data-dir-secret.js';
 import { resolveConfig } from '../sdk/index.js';
 import type { DeviceRegistry } from './device-registry.js';
 import { withDeviceRegistry } from './registry-client.js';
+import { isWorker, runPrimary, runWorker } from './workers.js';
 import { ADMIN_TOKEN_FILE, RUNTIME_FILE, startGateway } from './index.js';
 import { commanderParser, DEFAULT_OPTIONS, OPTION_SPECS, resolveOptions, type GatewayOptions } from './options.js';
 
@@ -49,8 +50,20 @@ start
   .action(async (flags: Record<string, unknown> & { readyJson?: boolean }) => {
     const { readyJson, ...given } = flags;
     const options = Object.fromEntries(Object.entries(given).map(([name, value]) => [optionKeys.get(name) ?? name, value])) as Partial<GatewayOptions>;
-    const level = resolveOptions(options).logLevel;
-    const logger = pino({ name: 'teddy-gateway', level }, pino.destination(readyJson ? 2 : 1));
+    const resolved = resolveOptions(options);
+    const logger = pino({ name: 'teddy-gateway', level: resolved.logLevel }, pino.destination(readyJson ? 2 : 1));
+    if (isWorker()) return runWorker(options, logger.child({ worker: process.pid }));
+    if (resolved.workers > 1) {
+      return runPrimary({
+        given: options,
+        count: resolved.workers,
+        logger: logger.child({ primary: process.pid }),
+        onReady: ({ mqttWsUrl, ...ready }) =>
+          process.stdout.write(readyJson
+            ? `${JSON.stringify(ready)}\n`
+            : `teddycache gateway: ${ready.workers.length} workers, MQTT ${ready.mqttUrl} and ${mqttWsUrl}, HTTP ${ready.httpUrl} (Ctrl-C to stop)\n`),
+      });
+    }
     const gateway = await startGateway({ ...options, logger });
     let stopping = false;
     const stop = (signal: string): void => {

@@ -67,6 +67,7 @@ export function connectFleetRedis(target: FleetRedisTarget, log: Logger): FleetR
   // Subscriptions are queued until connected, so a gateway started before Redis still subscribes.
   const subscriber = connect(target, { enableOfflineQueue: true, commandTimeout: undefined });
   let up = false;
+  let closing = false;
   let downSince = 0;
   let lastDownLog = 0;
   client.on('ready', () => {
@@ -76,6 +77,7 @@ export function connectFleetRedis(target: FleetRedisTarget, log: Logger): FleetR
   });
   const down = (err?: Error): void => {
     up = false;
+    if (closing) return;
     downSince ||= Date.now();
     if (Date.now() - lastDownLog < DOWN_LOG_EVERY_MS) return;
     lastDownLog = Date.now();
@@ -118,6 +120,7 @@ export function connectFleetRedis(target: FleetRedisTarget, log: Logger): FleetR
     },
     onResubscribed: (listener) => void resubscribed.push(listener),
     async close() {
+      closing = true;
       await Promise.all([client, subscriber].map((c) => c.quit().catch(() => c.disconnect())));
     },
   };

@@ -294,7 +294,8 @@ function voicesWithDefault(voices: readonly string[], preferred: string): string
   return voices.includes(preferred) ? [preferred, ...voices.filter((v) => v !== preferred)] : [...voices];
 }
 
-async function removeIfOurs(runtimeFile: string): Promise<void> {
+/** Removes the runtime file if this process wrote it (another gateway may have replaced it since). */
+export async function removeIfOurs(runtimeFile: string): Promise<void> {
   try {
     const { pid } = JSON.parse(await readFile(runtimeFile, 'utf8')) as { pid: number };
     if (pid === process.pid) await rm(runtimeFile, { force: true });

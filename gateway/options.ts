@@ -10,6 +10,7 @@
  * belong to the SDK (sdk/config.ts): the gateway passes its `--redis-url`
  * and `--data-dir` flags to the SDK's config resolution and uses the result.
  */
+import { availableParallelism } from 'node:os';
 import { InvalidArgumentError } from 'commander';
 import type { Logger } from 'pino';
 import { definedFields } from '../infra/defined-fields.js';
@@ -46,6 +47,8 @@ export interface GatewayOptions {
   /** Voice when a bear names none or an unknown one. */
   defaultVoice: string;
   logLevel: string;
+  /** Gateway processes sharing the ports (`start --workers`; the CLI's concern, not startGateway's). */
+  workers: number;
   /** Use this cache instead of creating one (the gateway then does not close it). */
   cache?: MultiLayerCache;
   /** Use this provider instead of the demo provider. */
@@ -79,6 +82,7 @@ export const DEFAULT_OPTIONS = {
   rateLimitBurst: 20,
   defaultVoice: 'teddy',
   logLevel: 'info',
+  workers: 1,
 } satisfies Partial<GatewayOptions>;
 
 // --- value parsers (each names what it accepts) ---
@@ -110,6 +114,8 @@ const url: Parse<string> = (raw) => {
     throw new Error(`must be a URL, got ${JSON.stringify(raw)}`);
   }
 };
+/** A process count, or `auto`: one per core this process may use. */
+const workerCount: Parse<number> = (raw) => (raw.trim() === 'auto' ? availableParallelism() : integerIn(1, 1024)(raw));
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const logLevel: Parse<string> = (raw) => {
   if (!LOG_LEVELS.includes(raw)) throw new Error(`must be one of ${LOG_LEVELS.join(', ')}`);
@@ -144,6 +150,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'rateLimitBurst', flag: '--rate-burst <n>', env: 'TEDDY_RATE_BURST', parse: positiveInteger, help: 'requests a bear may send at once' },
   { key: 'defaultVoice', flag: '--default-voice <name>', env: 'TEDDY_DEFAULT_VOICE', parse: text, help: 'voice for a bear naming none or an unknown one' },
   { key: 'logLevel', flag: '--log-level <level>', env: 'TEDDY_LOG_LEVEL', parse: logLevel, help: 'log level' },
+  { key: 'workers', flag: '--workers <n>', env: 'TEDDY_WORKERS', parse: workerCount, help: 'gateway processes sharing the ports (node:cluster), or "auto" = one per available core' },
 ];
 
 /**
