@@ -37,19 +37,14 @@ const program = new Command('teddycache')
   .showHelpAfterError();
 
 const start = program.command('start').description('start the gateway (SIGINT/SIGTERM shut it down gracefully)');
-// Commander names a flag's value after the flag (`--rate-limit` -> rateLimit); the table's key may differ.
-const optionKeys = new Map<string, keyof GatewayOptions>();
-for (const spec of OPTION_SPECS) {
-  if (!spec.flag) continue;
-  const option = optionFor(spec.key);
-  optionKeys.set(option.attributeName(), spec.key);
-  start.addOption(option);
-}
+// Commander names a flag's value after the flag (--rate-limit -> rateLimit); the table after the option.
+const startFlags = OPTION_SPECS.filter((s) => s.flag).map((s) => ({ key: s.key, option: optionFor(s.key) }));
+for (const { option } of startFlags) start.addOption(option);
 start
   .option('--ready-json', 'print one JSON line {"event":"ready",...} to stdout when listening; logs go to stderr')
   .action(async (flags: Record<string, unknown> & { readyJson?: boolean }) => {
-    const { readyJson, ...given } = flags;
-    const options = Object.fromEntries(Object.entries(given).map(([name, value]) => [optionKeys.get(name) ?? name, value])) as Partial<GatewayOptions>;
+    const { readyJson } = flags;
+    const options = Object.fromEntries(startFlags.map(({ key, option }) => [key, flags[option.attributeName()]])) as Partial<GatewayOptions>;
     const resolved = resolveOptions(options);
     const logger = pino({ name: 'teddy-gateway', level: resolved.logLevel }, pino.destination(readyJson ? 2 : 1));
     if (isWorker()) return runWorker(options, logger.child({ worker: process.pid }));
@@ -60,8 +55,10 @@ start
         logger: logger.child({ primary: process.pid }),
         onReady: ({ mqttWsUrl, ...ready }) =>
           process.stdout.write(readyJson
-            ? `${JSON.stringify(ready)}\n`
-            : `teddycache gateway: ${ready.workers.length} workers, MQTT ${ready.mqttUrl} and ${mqttWsUrl}, HTTP ${ready.httpUrl} (Ctrl-C to stop)\n`),
+            ? `${JSON.stringify(ready)}
+`
+            : `teddycache gateway: ${ready.workers.length} workers, MQTT ${ready.mqttUrl} and ${mqttWsUrl}, HTTP ${ready.httpUrl} (Ctrl-C to stop)
+`),
       });
     }
     const gateway = await startGateway({ ...options, logger });

@@ -17,6 +17,7 @@ import { createAuthorizers } from './authorize.js';
 import { describeSession, fleetFlashStats } from './bear-sessions.js';
 import { startBroker } from './broker.js';
 import { createClipUrls } from './clip-urls.js';
+import { createConnectionLimiter } from './connection-limiter.js';
 import { createConversation } from './conversation.js';
 import { loadOrCreateSecret } from '../infra/data-dir-secret.js';
 import { startEmbeddedRedis } from '../infra/embedded-redis.js';
@@ -154,6 +155,11 @@ async function start(given: Partial<GatewayOptions>, started: (() => Promise<unk
   broker = await startBroker({
     host: o.host,
     port: o.mqttPort,
+    maxConnectBytes: o.maxConnectBytes,
+    maxRequestBytes: o.maxRequestBytes,
+    connectTimeoutMs: o.connectTimeoutMs,
+    connectionLimiter: createConnectionLimiter({ perSecond: o.connectRatePerSecond, burst: o.connectBurst, exempt: o.connectRateExempt }),
+    onRefused: (reason) => metrics.connectionsRefused.inc({ reason }),
     authenticate: createAuthenticate({
       registry, fleetKey: o.fleetKey, log, onFailure: (reason) => metrics.authFailures.inc({ reason }),
     }),
@@ -242,7 +248,7 @@ async function start(given: Partial<GatewayOptions>, started: (() => Promise<unk
       },
     },
   });
-  const closeWebSocket = serveMqttOverWebSocket(http, bears.handle);
+  const closeWebSocket = serveMqttOverWebSocket(http, bears);
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(o.httpPort, o.host, () => resolve());

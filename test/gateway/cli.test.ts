@@ -29,10 +29,8 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-function startChild(): { child: ChildProcessWithoutNullStreams; ready: Promise<{ event: string; mqttUrl: string; httpUrl: string; pid: number }> } {
-  const child = spawn(process.execPath, [...CLI, 'start', '--ready-json', '--mqtt-port', '0', '--http-port', '0', '--data-dir', dataDir, '--redis-url', redis.url, '--provider-latency-ms', '0',
-    // Flags whose value name differs from the option's key still reach the gateway.
-    '--rate-limit', '0.001', '--rate-burst', '3'], {
+function startChild(...extra: string[]): { child: ChildProcessWithoutNullStreams; ready: Promise<{ event: string; mqttUrl: string; httpUrl: string; pid: number }> } {
+  const child = spawn(process.execPath, [...CLI, 'start', '--ready-json', '--mqtt-port', '0', '--http-port', '0', '--data-dir', dataDir, '--redis-url', redis.url, '--provider-latency-ms', '0', ...extra], {
     cwd: process.cwd(),
     stdio: ['pipe', 'pipe', 'pipe'],
   });
@@ -81,13 +79,30 @@ describe('teddycache CLI', () => {
     const one = JSON.parse((await cli('stats', '--device', 'cli-bear', '--data-dir', dataDir)).stdout) as unknown;
     expect(one).toMatchObject({ deviceId: 'cli-bear', connected: true, flashBudget: 1 << 20, newestWarmSeq: 1, lastStats: { flashHits: 30 } });
     await expect(cli('stats', '--device', 'nobody', '--data-dir', dataDir)).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/404/) });
-    // --rate-burst 3, --rate-limit 0.001/s: hello and the stats event took two tokens; one more request passes, the next is refused.
-    expect(await bear.request({ type: 'clipGet', id: 2, clipId: new Uint8Array(8) })).toMatchObject({ type: 'error', code: ErrorCode.notFound });
-    expect(await bear.request({ type: 'clipGet', id: 3, clipId: new Uint8Array(8) })).toMatchObject({ type: 'error', code: ErrorCode.rateLimited });
     await bear.close();
 
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
+  });
+
+  it('hands every start flag to its option (commander names values after the flag)', async () => {
+    const { stdout } = await cli('device', 'add', 'flag-bear', '--json', '--data-dir', dataDir);
+    const { secret } = JSON.parse(stdout) as { secret: string };
+    // A bucket of one request, refilled once in 1000 s: the second request in a row is refused.
+    const { child, ready } = startChild('--rate-burst', '1', '--rate-limit', '0.001');
+    const bear = await connectBear((await ready).mqttUrl, 'flag-bear', secret);
+    const hello = { type: 'hello' as const, fw: '1.0.0', flashBudget: 1 << 20, clips: [] as Uint8Array[], warmSeq: 0 };
+    expect(await bear.request({ ...hello, id: 1 })).toMatchObject({ type: 'welcome' });
+    expect(await bear.request({ ...hello, id: 2 })).toMatchObject({ type: 'error', code: ErrorCode.rateLimited });
+    await bear.close();
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+
+  it('refuses a bad environment variable by name before starting', async () => {
+    const bad = run(process.execPath, [...CLI, 'start', '--data-dir', dataDir], { env: { ...process.env, TEDDY_MQTT_PORT: 'eighty' } });
+    await expect(bad).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/TEDDY_MQTT_PORT: must be an integer/) });
   });
 });
