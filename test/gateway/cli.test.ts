@@ -87,7 +87,7 @@ describe('teddycache CLI', () => {
   });
 
   it('hands every start flag to its option (commander names values after the flag)', async () => {
-    const { stdout } = await cli('device', 'add', 'flag-bear', '--json', '--data-dir', dataDir);
+    const { stdout } = await cli('device', 'add', 'flag-bear', '--json', '--data-dir', dataDir, '--redis-url', redis.url);
     const { secret } = JSON.parse(stdout) as { secret: string };
     // A bucket of one request, refilled once in 1000 s: the second request in a row is refused.
     const { child, ready } = startChild('--rate-burst', '1', '--rate-limit', '0.001');
