@@ -9,14 +9,15 @@
  */
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
+import type { RedisEndpoints } from '../sdk/index.js';
 
 export type FleetClient = Redis | Cluster;
 
 export interface FleetRedisTarget {
-  /** One Redis (redis:// or rediss://). */
-  readonly url?: string;
-  /** Redis Cluster startup nodes (`host:port` or URLs). */
-  readonly clusterNodes?: readonly string[];
+  /** One Redis or a cluster, as the SDK's configuration names them (sdk redisEndpoints). */
+  readonly endpoints: RedisEndpoints;
+  /** The only CA trusted for TLS (REDIS_TLS_CA), if one is configured. */
+  readonly ca?: Buffer;
   /** Where the target is named in logs (URL without password, or the node list). */
   readonly label: string;
 }
@@ -38,34 +39,35 @@ export interface FleetRedis {
 const COMMAND_TIMEOUT_MS = 1000;
 const DOWN_LOG_EVERY_MS = 10_000;
 
-const baseOptions: RedisOptions = {
-  enableOfflineQueue: false,
-  maxRetriesPerRequest: 0,
-  commandTimeout: COMMAND_TIMEOUT_MS,
-  connectTimeout: 2000,
-  // Forever, backing off to 1 s.
-  retryStrategy: (times: number) => Math.min(50 * 2 ** times, 1000),
-  enableAutoPipelining: true,
-};
+// Forever, backing off to 1 s.
+const backoff = (times: number): number => Math.min(50 * 2 ** times, 1000);
+// Auto-pipelines on a cluster are grouped by a command's first argument; XREAD's is not a key.
+const UNPIPELINED = ['xread'];
 
-function connect(target: FleetRedisTarget, overrides: RedisOptions): FleetClient {
-  const options = { ...baseOptions, ...overrides };
-  if (target.clusterNodes?.length) {
-    return new Cluster([...target.clusterNodes], {
-      redisOptions: options,
-      enableOfflineQueue: options.enableOfflineQueue,
-      enableAutoPipelining: true,
-      clusterRetryStrategy: (times: number) => Math.min(100 * 2 ** times, 2000),
-    });
-  }
-  if (!target.url) throw new Error('fleet Redis: neither a URL nor cluster nodes');
-  return new Redis(target.url, options);
+/** `subscriber`: queues while disconnected (subscriptions made early go out once connected), no pipelining. */
+function connect({ endpoints, ca }: FleetRedisTarget, subscriber: boolean): FleetClient {
+  const node: RedisOptions = {
+    maxRetriesPerRequest: subscriber ? null : 0,
+    commandTimeout: subscriber ? undefined : COMMAND_TIMEOUT_MS,
+    connectTimeout: 2000,
+    tls: endpoints.tls ? (ca ? { ca } : {}) : undefined,
+  };
+  const pipelining = { enableOfflineQueue: subscriber, enableAutoPipelining: !subscriber, autoPipeliningIgnoredCommands: UNPIPELINED };
+  if (endpoints.mode === 'single') return new Redis(endpoints.url, { ...node, ...pipelining, retryStrategy: backoff });
+  return new Cluster(endpoints.nodes.map((n) => ({ host: n.host, port: n.port })), {
+    ...pipelining,
+    clusterRetryStrategy: backoff,
+    retryDelayOnFailover: 100,
+    redisOptions: { ...node, username: endpoints.username, password: endpoints.password },
+    // Connect to the names given, so TLS checks the certificate against the name.
+    dnsLookup: (address, callback) => callback(null, address),
+  });
 }
 
 export function connectFleetRedis(target: FleetRedisTarget, log: Logger): FleetRedis {
-  const client = connect(target, {});
+  const client = connect(target, false);
   // Subscriptions are queued until connected, so a gateway started before Redis still subscribes.
-  const subscriber = connect(target, { enableOfflineQueue: true, commandTimeout: undefined });
+  const subscriber = connect(target, true);
   let up = false;
   let closing = false;
   let downSince = 0;
@@ -87,6 +89,8 @@ export function connectFleetRedis(target: FleetRedisTarget, log: Logger): FleetR
     );
   };
   client.on('error', (err: Error) => down(err));
+  // A cluster reports a node's errors apart ('error' only once every node failed).
+  if (client instanceof Cluster) client.on('node error', (err: Error) => down(err));
   client.on('close', () => {
     if (up) down();
   });

@@ -24,7 +24,7 @@ import { startEmbeddedRedis } from '../infra/embedded-redis.js';
 import type { RedisServer } from '../infra/redis-server.js';
 import type { ControlBus } from './control-bus.js';
 import { startFleetState } from './fleet-state.js';
-import { fleetRedisTarget } from './fleet-target.js';
+import { fleetRedisTarget, namesRedis } from './fleet-target.js';
 import { createHttpOrigin } from './http-origin.js';
 import { createGatewayMetrics } from './metrics.js';
 import { MQTT_WEBSOCKET_PATH, serveMqttOverWebSocket } from './mqtt-websocket.js';
@@ -90,7 +90,7 @@ async function start(given: Partial<GatewayOptions>, started: (() => Promise<unk
   // No Redis configured: the data dir's embedded one, for the cache and the fleet state alike.
   let embeddedRedis: RedisServer | undefined;
   let cacheConfig = cacheConfigFor(o, log);
-  if (!fleetRedisTarget(cacheConfig)) {
+  if (!namesRedis(cacheConfig)) {
     embeddedRedis = await startEmbeddedRedis(dataDir, {
       supervise: true,
       onRestart: (err) => (err ? log.error({ err: err.message }, 'embedded redis-server is down') : log.warn('embedded redis-server restarted')),
@@ -114,7 +114,7 @@ async function start(given: Partial<GatewayOptions>, started: (() => Promise<unk
   /** When each connected bear's current connection began (for takeovers across processes). */
   const connectedAt = new Map<string, number>();
   const fleet = await startFleetState({
-    target: fleetRedisTarget(cacheConfig)!,
+    target: (await fleetRedisTarget(cacheConfig))!,
     prefix: cacheConfig.keyPrefix,
     urlKey,
     dataDir,

@@ -29,6 +29,8 @@ export interface GatewayOptions {
   dataDir?: string;
   /** Redis for the SDK's L2; default: the SDK's (REDIS_URL, else an embedded redis-server). */
   redisUrl?: string;
+  /** Redis Cluster for L2 and fleet state instead (`host:port` or URLs); default: the SDK's (REDIS_CLUSTER_NODES). */
+  redisClusterNodes?: string[];
   /** Enables fleet provisioning (./device-secret.ts). */
   fleetKey?: string;
   /** HMAC key of clip URLs; default: generated once and kept in the data dir. */
@@ -130,6 +132,11 @@ const url: Parse<string> = (raw) => {
     throw new Error(`must be a URL, got ${JSON.stringify(raw)}`);
   }
 };
+const nodeList: Parse<string[]> = (raw) => {
+  const nodes = raw.split(',').map((n) => n.trim()).filter(Boolean);
+  if (nodes.length === 0) throw new Error('must name at least one host:port');
+  return nodes;
+};
 /** A process count, or `auto`: one per core this process may use. */
 const workerCount: Parse<number> = (raw) => (raw.trim() === 'auto' ? availableParallelism() : integerIn(1, 1024)(raw));
 /** Comma-separated addresses or CIDR ranges; empty = none. */
@@ -161,7 +168,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'httpPort', flag: '--http-port <n>', env: 'TEDDY_HTTP_PORT', parse: port, help: 'HTTP port (clips, /healthz, /metrics, admin, MQTT over WebSocket), 0 = any free' },
   { key: 'host', flag: '--host <host>', env: 'TEDDY_HOST', parse: text, help: 'listen address' },
   { key: 'dataDir', flag: '--data-dir <dir>', parse: text, help: 'data directory (env TEDDY_DATA_DIR, default .teddycache)' },
-  { key: 'redisUrl', flag: '--redis-url <url>', parse: text, help: 'Redis for L2 (env REDIS_URL; default: an embedded redis-server)' },
+  { key: 'redisUrl', flag: '--redis-url <url>', parse: text, help: 'Redis for L2 and the fleet state (env REDIS_URL; default: an embedded redis-server)' },
+  { key: 'redisClusterNodes', flag: '--redis-cluster-nodes <list>', parse: nodeList, help: 'Redis Cluster instead, comma-separated host:port (env REDIS_CLUSTER_NODES)' },
   { key: 'fleetKey', flag: '--fleet-key <key>', env: 'TEDDY_FLEET_KEY', parse: text, help: 'accept fleet-derived device secrets' },
   { key: 'urlKey', env: 'TEDDY_URL_KEY', parse: text, help: 'HMAC key of clip URLs (default: generated once in the data dir)' },
   { key: 'publicUrl', flag: '--public-url <url>', env: 'TEDDY_PUBLIC_URL', parse: url, help: 'origin written into clip URLs, e.g. a CDN' },
@@ -200,5 +208,5 @@ export function resolveOptions(given: Partial<GatewayOptions> = {}, env: NodeJS.
 
 /** The SDK's configuration for this gateway's cache: its flags, then the SDK's own environment and defaults. */
 export function cacheConfigFor(o: GatewayOptions, logger: Logger): CacheConfig {
-  return resolveConfig({ l2RedisUrl: o.redisUrl, dataDir: o.dataDir, logger });
+  return resolveConfig({ l2RedisUrl: o.redisUrl, l2ClusterNodes: o.redisClusterNodes, dataDir: o.dataDir, logger });
 }

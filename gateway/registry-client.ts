@@ -29,10 +29,10 @@ export interface RegistryLocation {
 export async function withDeviceRegistry<T>(where: RegistryLocation, log: Logger, use: (registry: DeviceRegistry) => Promise<T>): Promise<T> {
   const config = resolveConfig({ dataDir: where.dataDir, l2RedisUrl: where.redisUrl });
   let brief: RedisServer | undefined;
-  let target = fleetRedisTarget(config);
+  let target = await fleetRedisTarget(config);
   if (!target) {
     const url = (await findEmbeddedRedis(config.dataDir)) ?? (brief = await startEmbeddedRedis(config.dataDir, { supervise: false })).url;
-    target = { url, label: `embedded redis of ${config.dataDir}` };
+    target = { endpoints: { mode: 'single', url, tls: false }, label: `embedded redis of ${config.dataDir}` };
   }
   const redis = connectFleetRedis(target, log);
   try {

@@ -23,7 +23,7 @@ import { loadOrCreateSecret } from '../infra/data-dir-secret.js';
 import { startEmbeddedRedis } from '../infra/embedded-redis.js';
 import { freePort } from '../infra/free-port.js';
 import type { RedisServer } from '../infra/redis-server.js';
-import { fleetRedisTarget } from './fleet-target.js';
+import { namesRedis } from './fleet-target.js';
 import { ADMIN_TOKEN_FILE, removeIfOurs, RUNTIME_FILE, startGateway } from './index.js';
 import { cacheConfigFor, resolveOptions, type GatewayOptions } from './options.js';
 
@@ -66,7 +66,7 @@ export async function runPrimary({ given, count, logger, onReady }: PrimaryOptio
   await loadOrCreateSecret(config.dataDir, ADMIN_TOKEN_FILE);
   let redis: RedisServer | undefined;
   const env: Record<string, string> = {};
-  if (!fleetRedisTarget(config)) {
+  if (!namesRedis(config)) {
     redis = await startEmbeddedRedis(config.dataDir, {
       supervise: true,
       onRestart: (err) => (err ? logger.error({ err: err.message }, 'embedded redis-server is down') : logger.warn('embedded redis-server restarted')),

@@ -12,13 +12,15 @@ import { pino } from 'pino';
 import { deriveDeviceSecret } from '../../gateway/device-secret.js';
 import { startGateway, type Gateway, type GatewayOptions } from '../../gateway/index.js';
 import { decodeMessage, deviceTopic, encodeMessage, type Message, type Warm } from '../../protocol/index.js';
+import { startRedisCluster, type RedisCluster } from '../../infra/redis-cluster.js';
 import { startRedis, type RedisHandle } from '../helpers/redis.js';
 import { connectMqtt } from '../helpers/mqtt-connect.js';
 
 export interface TestGateway {
   gateway: Gateway;
   dataDir: string;
-  redis: RedisHandle;
+  /** Its Redis (undefined on a cluster). */
+  redis: RedisHandle | undefined;
   /** The gateway's fleet key (fleet provisioning is on in every test gateway). */
   fleetKey: string;
   /** Every log line the gateway wrote, as text (to check nothing sensitive is logged). */
@@ -31,7 +33,9 @@ export interface TestGateway {
 export const TEST_FLEET_KEY = 'test-fleet-key';
 
 export interface TestFleet {
-  readonly redis: RedisHandle;
+  /** The one Redis, unless the fleet runs on `cluster`. */
+  readonly redis: RedisHandle | undefined;
+  readonly cluster: RedisCluster | undefined;
   readonly gateways: TestGateway[];
   stop(): Promise<void>;
 }
@@ -41,31 +45,31 @@ export interface TestFleet {
  * the same keys (fleet, URL, cache): what several machines of one fleet share. The cache keys
  * come from TEDDY_CACHE_KEYS, as a deployment sets them; the caller sets it before starting.
  */
-export async function startTestFleet(count: number, options: Partial<GatewayOptions> = {}): Promise<TestFleet> {
+export async function startTestFleet(count: number, options: Partial<GatewayOptions> = {}, on: 'redis' | 'cluster' = 'redis'): Promise<TestFleet> {
   if (!process.env.TEDDY_CACHE_KEYS) throw new Error('startTestFleet: set TEDDY_CACHE_KEYS first (every gateway of a fleet shares them)');
-  const redis = await startRedis();
+  const redis = on === 'redis' ? await startRedis() : undefined;
+  const cluster = on === 'cluster' ? await startRedisCluster() : undefined;
+  const store = redis ? { redis } : { cluster: cluster! };
   const gateways: TestGateway[] = [];
-  try {
-    for (let i = 0; i < count; i++) gateways.push(await startTestGateway({ urlKey: 'test-url-key', ...options }, redis));
-  } catch (err) {
+  const stop = async (): Promise<void> => {
     await Promise.all(gateways.map((g) => g.stop()));
-    await redis.stop();
+    await redis?.stop();
+    await cluster?.stop();
+  };
+  try {
+    for (let i = 0; i < count; i++) gateways.push(await startTestGateway({ urlKey: 'test-url-key', ...options }, store));
+  } catch (err) {
+    await stop();
     throw err;
   }
-  return {
-    redis,
-    gateways,
-    async stop() {
-      await Promise.all(gateways.map((g) => g.stop()));
-      await redis.stop();
-    },
-  };
+  return { redis, cluster, gateways, stop };
 }
 
-/** A gateway on its own Redis, or on `shared` (which the caller then stops). */
-export async function startTestGateway(options: Partial<GatewayOptions> = {}, shared?: RedisHandle): Promise<TestGateway> {
+/** A gateway on its own Redis, or on a shared Redis or cluster (which the caller then stops). */
+export async function startTestGateway(options: Partial<GatewayOptions> = {}, shared?: { redis: RedisHandle } | { cluster: RedisCluster }): Promise<TestGateway> {
   const dataDir = mkdtempSync(join(tmpdir(), 'teddy-gw-'));
-  const redis = shared ?? (await startRedis());
+  const redis = shared ? ('redis' in shared ? shared.redis : undefined) : await startRedis();
+  const clusterNodes = shared && 'cluster' in shared ? [...shared.cluster.nodes] : undefined;
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -78,7 +82,7 @@ export async function startTestGateway(options: Partial<GatewayOptions> = {}, sh
     mqttPort: 0,
     httpPort: 0,
     dataDir,
-    redisUrl: redis.url,
+    ...(clusterNodes ? { redisClusterNodes: clusterNodes } : { redisUrl: redis!.url }),
     providerLatencyMs: 0,
     logger: pino({ level: 'debug' }, sink),
     ...options,
@@ -99,7 +103,7 @@ export async function startTestGateway(options: Partial<GatewayOptions> = {}, sh
     async stop() {
       await Promise.all(bears.map((b) => b.close()));
       await gateway.close();
-      if (!shared) await redis.stop();
+      if (!shared) await redis?.stop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

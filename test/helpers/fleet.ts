@@ -17,7 +17,7 @@ export const testPrefix = (): string => `t${randomBytes(4).toString('hex')}:`;
 
 /** A registry as a gateway or the CLI opens it, on `url`, keys under `prefix`. */
 export async function openTestRegistry(url: string, prefix = testPrefix()): Promise<TestRegistry> {
-  const redis = connectFleetRedis({ url, label: url }, pino({ level: 'silent' }));
+  const redis = connectFleetRedis({ endpoints: { mode: 'single', url, tls: false }, label: url }, pino({ level: 'silent' }));
   if (!(await redis.ready(5000))) throw new Error(`no Redis at ${url}`);
   const keys = fleetKeys(prefix);
   const registry = createDeviceRegistry({
