@@ -7,6 +7,10 @@
  * its L1).
  *
  * Message: the origin instance id, then each L2 key, newline-separated.
+ *
+ * Messages published while the subscriber is disconnected are lost. So once
+ * it is subscribed again after a drop, `onGap` is called: the L1 copies this
+ * instance held may have missed an invalidation and must not be trusted.
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
@@ -18,10 +22,29 @@ export interface InvalidationBus {
   close(): Promise<void>;
 }
 
-export async function startInvalidationBus(l2: L2, channels: readonly string[], onKeys: (l2Keys: readonly string[]) => void): Promise<InvalidationBus> {
+export async function startInvalidationBus(
+  l2: L2,
+  channels: readonly string[],
+  onKeys: (l2Keys: readonly string[]) => void,
+  onGap?: () => void,
+): Promise<InvalidationBus> {
   const self = randomUUID();
   const ours = new Set(channels);
   const sub: Redis = l2.subscriber();
+  let dropped = false;
+  sub.on('close', () => (dropped = true));
+  sub.on('ready', () => {
+    if (!dropped) return;
+    dropped = false;
+    // 'ready' comes before ioredis re-subscribes; this SSUBSCRIBE's reply says the channels are live again.
+    sub.ssubscribe(...channels).then(
+      () => onGap?.(),
+      () => {
+        dropped = true; // not confirmed: treat the next 'ready' as a gap too
+        onGap?.();
+      },
+    );
+  });
   sub.on('smessage', (channel: string, text: string) => {
     if (!ours.has(channel)) return;
     const lines = text.split('\n');

@@ -25,7 +25,17 @@ export interface L2 {
   close(): Promise<void>;
 }
 
-export function connectL2(url: string, config: CacheConfig, onError: (err: Error) => void, onBreaker: (s: BreakerState) => void): L2 {
+/**
+ * `onError`: connection errors, at most one per 10 s; `onBreaker`: breaker changes; `onCallError`:
+ * every failed call (for the cache's `l2-error` event).
+ */
+export function connectL2(
+  url: string,
+  config: CacheConfig,
+  onError: (err: Error) => void,
+  onBreaker: (s: BreakerState) => void,
+  onCallError?: (err: Error) => void,
+): L2 {
   const options = {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
@@ -65,8 +75,9 @@ export function connectL2(url: string, config: CacheConfig, onError: (err: Error
         const result = await fn(client);
         breaker.success();
         return result;
-      } catch {
+      } catch (err) {
         breaker.failure();
+        onCallError?.(err as Error);
         return FAILED;
       }
     },
