@@ -91,7 +91,7 @@ describe('teddycache CLI', () => {
     // A bucket of one request, refilled once in 1000 s: the second request in a row is refused.
     const { child, ready } = startChild('--rate-burst', '1', '--rate-limit', '0.001');
     const bear = await connectBear((await ready).mqttUrl, 'flag-bear', secret);
-    const hello = { type: 'hello', fw: '1.0.0', flashBudget: 1 << 20, clips: [], warmSeq: 0 } as const;
+    const hello = { type: 'hello' as const, fw: '1.0.0', flashBudget: 1 << 20, clips: [] as Uint8Array[], warmSeq: 0 };
     expect(await bear.request({ ...hello, id: 1 })).toMatchObject({ type: 'welcome' });
     expect(await bear.request({ ...hello, id: 2 })).toMatchObject({ type: 'error', code: ErrorCode.rateLimited });
     await bear.close();
