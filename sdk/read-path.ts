@@ -125,9 +125,9 @@ export async function readL3(parts: CacheParts, ctx: CallContext, now: number): 
   }
 }
 
-/** The TTL the call would give a value, for records that do not carry their own. */
+/** The TTL of a value whose record does not carry one: its type's (./value-codec.ts). */
 function nominalTtlMs(ctx: CallContext): number {
-  return (ctx.options?.ttlSeconds ?? ctx.policy.ttlSeconds) * 1000;
+  return ctx.policy.ttlSeconds * 1000;
 }
 
 function decodeRecord(parts: CacheParts, ctx: CallContext, record: Buffer): { value: unknown; expiresAt: number; ttlMs: number | undefined } | undefined {

@@ -3,8 +3,9 @@
  *
  *   byte 0      version (high nibble, 2) | flags (low nibble: 1 = LZ4, 2 = AES-GCM, 4 = TTL)
  *   bytes 1-6   logical expiry, ms since the epoch, unsigned 48-bit big-endian
- *   if TTL:     the value's TTL in ms (4 bytes, big-endian), so a reader knows when a
- *               fraction of it has passed (eager refresh) whatever TTL the writer chose
+ *   if TTL:     the value's TTL in ms (4 bytes, big-endian): written when it is not the
+ *               content type's own (a per-call TTL, or one the compute chose), so any
+ *               reader knows when a fraction of it has passed (eager refresh)
  *   if AES-GCM: key id length (1 byte), key id, IV (12), tag (16)
  *   rest        the CBOR body, LZ4-framed and/or encrypted as flagged
  *
@@ -50,7 +51,7 @@ export interface RecordOptions {
   /** Encrypt with this ring, binding `aad` (the Redis key) and the header. */
   readonly keyring: Keyring | undefined;
   readonly aad: string;
-  /** The value's TTL, carried in the record (clamped to 32 bits of ms, about 49 days). */
+  /** The value's TTL, when a reader could not assume it (clamped to 32 bits of ms, about 49 days). */
   readonly ttlMs?: number;
 }
 
@@ -83,8 +84,8 @@ export function recordExpiry(record: Uint8Array): number | undefined {
 }
 
 /**
- * The body, expiry and TTL (undefined in records written without one) back; throws on an unknown
- * version, a truncated record or a failed decryption.
+ * The body, expiry and TTL (undefined when the record does not carry one) back; throws on an
+ * unknown version, a truncated record or a failed decryption.
  */
 export function unpackRecord(record: Uint8Array, keyring: Keyring | undefined, aad: string): { body: Uint8Array; expiresAt: number; ttlMs: number | undefined } {
   const expiresAt = recordExpiry(record);

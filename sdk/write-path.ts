@@ -60,7 +60,8 @@ export async function store(parts: CacheParts, ctx: CallContext, value: unknown,
     compressAbove: config.compressionEnabled ? config.compressionThresholdBytes : undefined,
     keyring: policy.encrypt ? parts.keyring : undefined,
     aad: keys.l2Key,
-    ttlMs,
+    // A TTL other than the type's travels with the value, so readers refresh it at the right point.
+    ttlMs: ttlSeconds === policy.ttlSeconds ? undefined : ttlMs,
   });
   const staleUntil = expiresAt + policy.staleGraceSeconds * 1000;
   const message = options?.skipBusNotify ? '' : parts.bus!.encode([keys.l2Key]);
