@@ -13,7 +13,7 @@ afterAll(() => admin.disconnect());
 
 /** Subscriber connections (SSUBSCRIBE counts as pubsub on Redis 7.0: flag P). */
 async function subscribers(): Promise<number> {
-  const list = (await admin.client('LIST', 'TYPE', 'pubsub')) as string;
+  const list = (await admin.call('CLIENT', 'LIST', 'TYPE', 'pubsub')) as string;
   return list.split('\n').filter((l) => l.includes('ssub=')).length;
 }
 
