@@ -66,6 +66,8 @@ export async function resolveMiss<T>(
       missed(parts, ctx);
       looked(stale);
       if (read.state === 'locked') return computeLocked(parts, ctx, computeFn, stale, read.token);
+      // Fresh but unreadable (another keyring's, tampered): no holder will ever replace it for us.
+      if (read.state === 'fresh') return compute(parts, ctx, computeFn, stale, '', false);
       return waitForHolder(parts, ctx, computeFn, stale);
     }
   }
@@ -113,6 +115,7 @@ async function waitForHolder<T>(parts: CacheParts, ctx: CallContext, computeFn: 
     const found = await promoteL2(parts, ctx, read.record, Date.now(), t0, epoch);
     if ('result' in found) return found.result as FetchResult<T>;
     if (read.state === 'locked') return computeLocked(parts, ctx, computeFn, stale ?? found.stale, read.token);
+    if (read.state === 'fresh') break; // the holder's value, but unreadable here: compute alone
   }
   return compute(parts, ctx, computeFn, stale, '', false);
 }
