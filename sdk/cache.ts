@@ -141,7 +141,7 @@ export class LayeredCache implements MultiLayerCache {
   peek<T = unknown>(key: string, contentType: ContentType): T | undefined {
     const hit = this.fastHit(key, contentType);
     if (hit !== undefined) return hit.value as T;
-    this.context(key, contentType, undefined, undefined, 'peek'); // throws the caller's mistake, if it is one
+    this.context(key, contentType, undefined, undefined, undefined); // throws the caller's mistake, if it is one
     return undefined;
   }
 
@@ -186,18 +186,21 @@ export class LayeredCache implements MultiLayerCache {
     this.parts.metrics.sets += 1;
     try {
       await store(this.parts, ctx, value, { awaitL2: true, lockToken: '' });
-      ctx.trace.end(undefined);
     } catch (err) {
       ctx.trace.end(undefined, err);
       throw err;
     }
+    ctx.trace.end(undefined);
   }
 
   async delete(key: string, contentType: ContentType, options?: CacheCallOptions): Promise<void> {
     const ctx = this.context(key, contentType, options, undefined, 'delete');
     this.parts.metrics.deletes += 1;
-    await remove(this.parts, ctx);
-    ctx.trace.end(undefined);
+    try {
+      await remove(this.parts, ctx);
+    } finally {
+      ctx.trace.end(undefined);
+    }
   }
 
   async invalidateTag(tag: string): Promise<number> {
@@ -389,8 +392,8 @@ export class LayeredCache implements MultiLayerCache {
     return result.value;
   }
 
-  /** The call's context; throws the typed error its arguments earn. */
-  private context(key: string, contentType: ContentType, options: CacheCallOptions | undefined, ns: Namespace | undefined, operation: string): CallContext {
+  /** The call's context, traced as `operation` (untraced without); throws the typed error its arguments earn. */
+  private context(key: string, contentType: ContentType, options: CacheCallOptions | undefined, ns: Namespace | undefined, operation: string | undefined): CallContext {
     this.assertOpen();
     if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH) {
       throw new InvalidKeyError(`a key must be a string of 1 to ${MAX_KEY_LENGTH} characters`);
@@ -399,7 +402,7 @@ export class LayeredCache implements MultiLayerCache {
     if (base === undefined) throw new UnknownContentTypeError(contentType);
     if (options !== undefined) checkCallOptions(options);
     const policy = options?.policy ? { ...base, ...options.policy } : base;
-    return { key, type: contentType, policy, options, keys: this.parts.layout.entry(contentType, key), namespace: ns, trace: startTrace(operation, contentType) };
+    return { key, type: contentType, policy, options, keys: this.parts.layout.entry(contentType, key), namespace: ns, trace: operation ? startTrace(operation, contentType) : NO_TRACE };
   }
 
   private assertOpen(): void {

@@ -197,7 +197,10 @@ export function refreshInBackground<T>(parts: CacheParts, ctx: CallContext, comp
   if (parts.events.has('refresh')) parts.events.emit('refresh', { key: ctx.key, contentType: ctx.type, reason: 'eager' });
   refresh(parts, ctx, computeFn, hit)
     .catch((err: unknown) => parts.config.logger.warn({ err: (err as Error).message, contentType: ctx.type }, 'eager refresh failed'))
-    .finally(() => parts.refreshing.delete(id));
+    .finally(() => {
+      parts.refreshing.delete(id);
+      ctx.trace.end(undefined);
+    });
 }
 
 async function refresh<T>(parts: CacheParts, ctx: CallContext, computeFn: ComputeFn<T>, hit: Hit): Promise<void> {
