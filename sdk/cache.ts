@@ -34,7 +34,7 @@ import type { BlobStore } from './l3/blob-store.js';
 import { L1_SAMPLE, type PerformanceMetrics } from './metrics.js';
 import { Namespace, NamespaceView, type CacheNamespace } from './namespace.js';
 import { readL1, readL2, readL3 } from './read-path.js';
-import { redactUrl } from './redact-url.js';
+import { describeEndpoints } from './redact-url.js';
 import { awaitFlight } from './timeouts.js';
 import { NO_TRACE, startTrace } from './tracing.js';
 import { invalidateTag, remove, store } from './write-path.js';
@@ -64,8 +64,9 @@ export interface CacheHealth {
   readonly l2: {
     readonly enabled: boolean;
     readonly embedded: boolean;
-    /** The Redis in use, password redacted. */
+    /** The Redis in use, password redacted: its URL, or `cluster redis://host:port,…`. */
     readonly url: string | undefined;
+    readonly tls: boolean;
     readonly connected: boolean;
     readonly breaker: string;
     readonly pingMs: number | undefined;
@@ -285,7 +286,8 @@ export class LayeredCache implements MultiLayerCache {
       l2: {
         enabled: l2 !== undefined,
         embedded: embeddedRedis !== undefined,
-        url: l2 ? redactUrl(l2.url) : undefined,
+        url: l2 ? describeEndpoints(l2.endpoints) : undefined,
+        tls: l2?.endpoints.tls ?? false,
         connected: l2?.client.status === 'ready',
         breaker: l2?.breaker.state ?? 'n/a',
         pingMs,

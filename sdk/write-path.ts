@@ -7,14 +7,13 @@
  * announce in one script per bucket. A change Redis refused (down, breaker
  * open) is kept for replay (./recovery-queue.ts).
  */
-import type { Redis } from 'ioredis';
 import type { CallContext } from './call-context.js';
 import type { CacheParts } from './cache-parts.js';
 import type { ComputeDecisions } from './compute-context.js';
 import { CacheError, InvalidKeyError, ValueTooLargeError } from './errors.js';
 import type { EntryKeys } from './key-layout.js';
 import type { L1Entry } from './l1.js';
-import { FAILED } from './l2.js';
+import { FAILED, type RedisClient } from './l2.js';
 import { releaseLock, removeRecords, writeRecord } from './l2-scripts.js';
 import type { BlobRef } from './l3/blob-store.js';
 import { encodeValue, packRecord } from './value-codec.js';
@@ -78,7 +77,7 @@ export async function store(parts: CacheParts, ctx: CallContext, value: unknown,
 }
 
 /** Adds an L2 key to its tags' sets; each tag set is one key, so each command stays in its own slot. */
-function tagEntry(parts: CacheParts, c: Redis, l2Key: string, tags: readonly string[], keepMs: number): Promise<unknown> {
+function tagEntry(parts: CacheParts, c: RedisClient, l2Key: string, tags: readonly string[], keepMs: number): Promise<unknown> {
   return Promise.all(
     tags.map((tag) => {
       const tagKey = parts.layout.tag(tag);
