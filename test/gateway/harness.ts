@@ -125,6 +125,8 @@ export interface TestBear {
 
 export async function connectBear(mqttUrl: string, id: string, secret: string): Promise<TestBear> {
   const client = await connectMqtt(mqttUrl, { clientId: id, username: id, password: secret, clean: true });
+  // A connection the gateway drops (or a killed gateway resets) ends in 'close', which tests watch.
+  client.on('error', () => undefined);
   const pending = new Map<number, (m: Message) => void>();
   const anyResponse: ((m: Message) => void)[] = [];
   const warms: Warm[] = [];
