@@ -69,11 +69,7 @@ export function createCacheIntegrationService(cache: MultiLayerCache): CacheInte
     return name;
   };
   const value = async <T>(result: Promise<FetchResult<T>>): Promise<T> => (await result).value;
-  const step = <T>(key: string, type: ContentType): CacheStep<T> => ({
-    key,
-    peek: () => cache.peek<T>(key, type),
-    fetch: (computeFn) => cache.fetch(key, type, computeFn),
-  });
+  const step = <T>(key: string, type: ContentType): CacheStep<T> => new Step<T>(cache, key, type);
   const service: CacheIntegrationService = {
     cacheAudioTranscription: (audioHash, computeFn, audioData) => value(service.fetchAudioTranscription(audioHash, computeFn, audioData)),
     async fetchAudioTranscription(audioHash, computeFn, audioData) {
@@ -101,4 +97,21 @@ export function createCacheIntegrationService(cache: MultiLayerCache): CacheInte
     voiceSynthesisStep: (text, voice) => step(voiceSynthesisKey(text, voice), ContentType.VOICE_SYNTHESIS),
   };
   return service;
+}
+
+/** A step as one small object (methods on the prototype): the hot path makes three per request. */
+class Step<T> implements CacheStep<T> {
+  constructor(
+    private readonly cache: MultiLayerCache,
+    readonly key: string,
+    private readonly type: ContentType,
+  ) {}
+
+  peek(): T | undefined {
+    return this.cache.peek<T>(this.key, this.type);
+  }
+
+  fetch(computeFn: ComputeFn<T>): Promise<FetchResult<T>> {
+    return this.cache.fetch(this.key, this.type, computeFn);
+  }
 }
