@@ -84,7 +84,7 @@ const describeLaunch = (l: Launch): string => (l.form === 'tsx' ? 'tsx (npm star
 /** The gateway as an operator runs it: its CLI, in a child process. */
 const startGateway = (launch: Launch = { form: 'tsx' }) =>
   startReadyChild<{ mqttUrl: string; httpUrl: string; pid: number }>(process.execPath, [
-    ...launchArgs(launch), 'start', '--ready-json', '--mqtt-port', '0', '--http-port', '0',
+    ...launchArgs(launch), 'start', '--ready-json', '--mqtt-port', '0', '--http-port', '0', '--mqtts-port', '0', '--https-port', '0',
     '--data-dir', tempDir('teddy-bench-gw-'), '--fleet-key', fleetKey, '--provider-latency-ms', '0',
     // Closed-loop clients send as fast as answers come back: lift the per-bear rate limit.
     '--rate-limit', '1000000', '--log-level', 'warn',

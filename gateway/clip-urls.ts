@@ -10,8 +10,11 @@ import type { ClipRef } from '../protocol/index.js';
 import type { ClipInfo } from './clip-catalog.js';
 
 export interface ClipUrlOptions {
-  /** Origin in URLs, e.g. `https://cdn.example.com`; read per call because the HTTP port is known only after listen. */
-  origin(): string;
+  /**
+   * Origin in the URLs one bear gets, e.g. `https://cdn.example.com`, or the gateway's HTTPS origin for a
+   * bear on TLS; read per call (the ports are known only after listen, the transport per bear).
+   */
+  origin(deviceId: string): string;
   urlKey: string;
   ttlSeconds: number;
 }
@@ -19,21 +22,22 @@ export interface ClipUrlOptions {
 const HOUR = 3600;
 
 export function createClipUrls({ origin, urlKey, ttlSeconds }: ClipUrlOptions) {
-  // Keyed by the catalog's entry, so a forgotten clip's URL goes with it.
-  const signed = new WeakMap<ClipInfo, { url: string; expires: number }>();
+  // Signed path and query (the origin is not signed), keyed by the catalog's entry, so a forgotten clip's URL goes with it.
+  const signed = new WeakMap<ClipInfo, { path: string; expires: number }>();
   return {
-    ref(clip: ClipInfo, extra: Pick<ClipRef, 'inline' | 'priority' | 'pinned'> = {}, nowSec = Math.floor(Date.now() / 1000)): ClipRef {
+    /** The clip as `deviceId` gets it. */
+    ref(deviceId: string, clip: ClipInfo, extra: Pick<ClipRef, 'inline' | 'priority' | 'pinned'> = {}, nowSec = Math.floor(Date.now() / 1000)): ClipRef {
       const expires = Math.ceil((nowSec + ttlSeconds) / HOUR) * HOUR;
       let url = signed.get(clip);
       if (url?.expires !== expires) {
-        url = { url: signClipUrl({ origin: origin(), sha256: clip.sha256, key: urlKey, expiresAt: expires }), expires };
+        url = { path: signClipUrl({ origin: '', sha256: clip.sha256, key: urlKey, expiresAt: expires }), expires };
         signed.set(clip, url);
       }
       return {
         clipId: clip.clipId,
         sha256: Buffer.from(clip.sha256, 'hex'),
         size: clip.size,
-        url: url.url,
+        url: origin(deviceId) + url.path,
         expires,
         codec: clip.codec,
         ...extra,

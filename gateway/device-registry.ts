@@ -17,11 +17,21 @@ export interface DeviceRecord {
   /** `scrypt$N$r$p$salt$hash`, salt and hash base64url. */
   readonly hash: string;
   readonly createdAt: string;
+  /** SHA-256 (hex) of the one client certificate this bear may log in with instead of its secret. */
+  readonly certSha256?: string;
+}
+
+export interface AddOptions {
+  /** Pin this client certificate (./tls-certificates.ts issueDeviceCertificate). */
+  readonly certSha256?: string;
 }
 
 export interface DeviceRegistry {
-  /** Enrols (or re-keys) a bear; generates a secret when none is given. Returns the secret once. */
-  add(id: string, secret?: string): Promise<{ id: string; secret: string }>;
+  /**
+   * Enrols (or re-keys) a bear; generates a secret when none is given. Returns the secret once.
+   * Re-keying drops a pinned certificate unless `options` pins one again.
+   */
+  add(id: string, secret?: string, options?: AddOptions): Promise<{ id: string; secret: string }>;
   /** True if the bear was enrolled. */
   remove(id: string): Promise<boolean>;
   list(): Promise<{ id: string; createdAt: string }[]>;
@@ -81,13 +91,13 @@ export function createDeviceRegistry(path: string): DeviceRegistry {
   };
 
   return {
-    async add(id, secret = randomBytes(24).toString('base64url')) {
+    async add(id, secret = randomBytes(24).toString('base64url'), options = {}) {
       if (!isValidDeviceId(id)) throw new RangeError('device id must be 1-64 characters of [A-Za-z0-9_-]');
       const length = Buffer.byteLength(secret);
       if (length < MIN_SECRET || length > MAX_SECRET) throw new RangeError(`secret must be ${MIN_SECRET}-${MAX_SECRET} bytes`);
       const hash = await hashSecret(Buffer.from(secret));
       await mutate((all) => {
-        all[id] = { hash, createdAt: new Date().toISOString() };
+        all[id] = { hash, createdAt: new Date().toISOString(), ...(options.certSha256 ? { certSha256: options.certSha256 } : {}) };
       });
       return { id, secret };
     },

@@ -4,7 +4,8 @@
  * together, and takes them down again in order on close().
  */
 import { mkdir, rm, readFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { createCache, createCacheIntegrationService } from '../sdk/index.js';
@@ -12,7 +13,7 @@ import { writeFileAtomic } from '../infra/atomic-file.js';
 import { createAuthenticate } from './auth.js';
 import { createAuthorizers } from './authorize.js';
 import { createBearSessions, describeSession, fleetFlashStats } from './bear-sessions.js';
-import { startBroker } from './broker.js';
+import { listen, startBroker, urlHost } from './broker.js';
 import { createClipCatalog } from './clip-catalog.js';
 import { createClipUrls } from './clip-urls.js';
 import { createConnectionLimiter } from './connection-limiter.js';
@@ -30,14 +31,23 @@ import { createRateLimiter } from './rate-limit.js';
 import { createRequestHandler } from './request-handler.js';
 import { createVoiceClips } from './voice-clips.js';
 import { createWarmPush } from './warm-push.js';
+import { isLoopback, loadServerTls } from './server-tls.js';
+import { secureTlsListener } from './tls-listener.js';
 
 export type { GatewayOptions } from './options.js';
 
 export interface Gateway {
+  /** Plaintext MQTT and HTTP (loopback only unless --allow-plaintext). */
   readonly mqttUrl: string;
   readonly httpUrl: string;
   /** MQTT over WebSocket on the HTTP port. */
   readonly mqttWsUrl: string;
+  /** MQTT over TLS, HTTPS, and MQTT over WSS on the HTTPS port. */
+  readonly mqttsUrl: string;
+  readonly httpsUrl: string;
+  readonly mqttWssUrl: string;
+  /** The CA file a client trusts for this gateway's certificate. */
+  readonly caFile: string;
   readonly devices: {
     add(id: string, secret?: string): Promise<{ id: string; secret: string }>;
     /** Removes the bear from the registry and disconnects it if connected. */
@@ -61,6 +71,9 @@ export async function startGateway(given: Partial<GatewayOptions> = {}): Promise
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const urlKey = o.urlKey ?? (await loadOrCreateSecret(dataDir, 'url-key'));
   const adminToken = await loadOrCreateSecret(dataDir, ADMIN_TOKEN_FILE);
+  const tls = await loadServerTls(o, dataDir, log);
+  // Plaintext stays on this machine unless the operator insists: off loopback, only TLS listens.
+  const plaintextHost = o.allowPlaintext || isLoopback(o.host) ? o.host : '127.0.0.1';
   const cache = o.cache ?? (await createCache(cacheConfig));
   const registry = createDeviceRegistry(join(dataDir, REGISTRY_FILE));
 
@@ -74,7 +87,12 @@ export async function startGateway(given: Partial<GatewayOptions> = {}): Promise
   const catalog = createClipCatalog();
   const sessions = createBearSessions();
   let httpUrl = '';
-  const clipUrls = createClipUrls({ origin: () => o.publicUrl ?? httpUrl, urlKey, ttlSeconds: o.urlTtlSeconds });
+  let httpsUrl = '';
+  let overTls = (_deviceId: string): boolean => false;
+  // A bear that came over TLS fetches its clips over HTTPS; a loopback plaintext one over HTTP.
+  const clipUrls = createClipUrls({
+    origin: (deviceId) => o.publicUrl ?? (overTls(deviceId) ? httpsUrl : httpUrl), urlKey, ttlSeconds: o.urlTtlSeconds,
+  });
   const voiceClips = createVoiceClips({ service: createCacheIntegrationService(cache), provider, catalog });
   const conversation = createConversation({ cache, provider, voiceClips });
   const rateLimiter = createRateLimiter({ perSecond: o.rateLimitPerSecond, burst: o.rateLimitBurst });
@@ -97,8 +115,9 @@ export async function startGateway(given: Partial<GatewayOptions> = {}): Promise
   );
 
   const broker = await startBroker({
-    host: o.host,
+    host: plaintextHost,
     port: o.mqttPort,
+    tls: { host: o.host, port: o.mqttsPort, options: tls.options },
     maxConnectBytes: o.maxConnectBytes,
     maxRequestBytes: o.maxRequestBytes,
     connectTimeoutMs: o.connectTimeoutMs,
@@ -116,6 +135,7 @@ export async function startGateway(given: Partial<GatewayOptions> = {}): Promise
   });
   publish = broker.publish;
   connectedBears = () => broker.clients.size;
+  overTls = broker.overTls;
 
   const pushWarm = async (deviceId?: string): Promise<number> => {
     let pushed = 0;
@@ -127,7 +147,7 @@ export async function startGateway(given: Partial<GatewayOptions> = {}): Promise
     return pushed;
   };
 
-  const http = createHttpOrigin({
+  const origin = createHttpOrigin({
     blobStore: cache.blobStore,
     urlKey, catalog, metrics, log,
     health: async () => ({ ok: true, bears: broker.clients.size, clips: catalog.size, cache: await cache.health() }),
@@ -147,24 +167,42 @@ export async function startGateway(given: Partial<GatewayOptions> = {}): Promise
       },
     },
   });
-  const closeWebSocket = serveMqttOverWebSocket(http, broker);
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(o.httpPort, o.host, () => resolve());
-  });
-  const httpPort = (http.address() as AddressInfo).port;
-  httpUrl = `http://${o.host}:${httpPort}`;
-  const mqttWsUrl = `ws://${o.host}:${httpPort}${MQTT_WEBSOCKET_PATH}`;
+  const http = createHttpServer(origin);
+  const https = createHttpsServer(tls.options, origin);
+  secureTlsListener(https, { log, name: 'https', onRefused: (reason) => metrics.connectionsRefused.inc({ reason }) });
+  const closeWebSockets = [serveMqttOverWebSocket(http, broker), serveMqttOverWebSocket(https, broker)];
+  const closeHttp = async (): Promise<void> => {
+    await Promise.all(closeWebSockets.map((close) => close()));
+    for (const server of [http, https]) {
+      server.closeAllConnections();
+      if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  };
+  let httpPort: number;
+  let httpsPort: number;
+  try {
+    httpPort = await listen(http, o.httpPort, plaintextHost, '--http-port');
+    httpsPort = await listen(https, o.httpsPort, o.host, '--https-port');
+  } catch (err) {
+    await closeHttp();
+    await broker.close();
+    if (!o.cache) await cache.close();
+    throw err;
+  }
+  httpUrl = `http://${plaintextHost}:${httpPort}`;
+  httpsUrl = `https://${urlHost(o.host)}:${httpsPort}`;
+  const mqttWsUrl = `ws://${plaintextHost}:${httpPort}${MQTT_WEBSOCKET_PATH}`;
+  const mqttWssUrl = `wss://${urlHost(o.host)}:${httpsPort}${MQTT_WEBSOCKET_PATH}`;
+  const urls = { mqttUrl: broker.url, httpUrl, mqttWsUrl, mqttsUrl: broker.tlsUrl, httpsUrl, mqttWssUrl, caFile: tls.caFile };
 
   const runtimeFile = join(dataDir, RUNTIME_FILE);
-  await writeFileAtomic(runtimeFile, `${JSON.stringify({ pid: process.pid, mqttUrl: broker.url, httpUrl })}\n`);
-  log.info({ mqttUrl: broker.url, mqttWsUrl, httpUrl, dataDir, fleetProvisioning: Boolean(o.fleetKey) }, 'gateway listening');
+  await writeFileAtomic(runtimeFile, `${JSON.stringify({ pid: process.pid, ...urls })}\n`);
+  log.info({ ...urls, dataDir, fleetProvisioning: Boolean(o.fleetKey) }, 'gateway listening');
+  if (plaintextHost !== o.host) log.info({ host: o.host, plaintextHost }, 'plaintext MQTT and HTTP on loopback only (--allow-plaintext serves them on --host)');
 
   let closing: Promise<void> | undefined;
   return {
-    mqttUrl: broker.url,
-    httpUrl,
-    mqttWsUrl,
+    ...urls,
     devices: {
       add: (id, secret) => registry.add(id, secret),
       async remove(id) {
@@ -178,9 +216,7 @@ export async function startGateway(given: Partial<GatewayOptions> = {}): Promise
     close() {
       closing ??= (async () => {
         await broker.close();
-        await closeWebSocket();
-        http.closeAllConnections();
-        await new Promise<void>((resolve) => http.close(() => resolve()));
+        await closeHttp();
         if (!o.cache) await cache.close();
         await removeIfOurs(runtimeFile);
         log.info('gateway closed');

@@ -71,17 +71,17 @@ export function createRequestHandler(o: RequestHandlerOptions) {
     o.sessions.recordPlay(deviceId, clip.clipIdHex);
     o.metrics.answers.inc({ source: String(source) });
     // The bear shows the reply text; the clip speaks all of it even when a long reply is cut here.
-    await respond(deviceId, { type: 'answer', id: m.id, reply: fitUtf8(reply, MAX_REPLY), clip: o.clipUrls.ref(clip), source });
+    await respond(deviceId, { type: 'answer', id: m.id, reply: fitUtf8(reply, MAX_REPLY), clip: o.clipUrls.ref(deviceId, clip), source });
   };
 
   const clipGet = async (deviceId: string, m: ClipGet): Promise<void> => {
     const known = o.catalog.get(Buffer.from(m.clipId).toString('hex'));
     if (!known) throw refusal.noSuchClip(m.id);
     const wantsInline = m.maxInline !== undefined && known.size <= Math.min(m.maxInline, o.maxRequestBytes);
-    if (!wantsInline) return respond(deviceId, { type: 'clip', id: m.id, clip: o.clipUrls.ref(known) });
+    if (!wantsInline) return respond(deviceId, { type: 'clip', id: m.id, clip: o.clipUrls.ref(deviceId, known) });
     // Inline bytes come through the SDK: they may have left every layer since, and are then re-synthesized.
     const { clip, bytes } = await o.voiceClips.clip(known.text, known.voice, known.starter);
-    await respond(deviceId, { type: 'clip', id: m.id, clip: o.clipUrls.ref(clip, { inline: bytes }) });
+    await respond(deviceId, { type: 'clip', id: m.id, clip: o.clipUrls.ref(deviceId, clip, { inline: bytes }) });
   };
 
   const warmAck = (deviceId: string, m: WarmAck): void => {

@@ -44,6 +44,8 @@ export async function startTestGateway(options: Partial<GatewayOptions> = {}): P
   const gateway = await startGateway({
     mqttPort: 0,
     httpPort: 0,
+    mqttsPort: 0,
+    httpsPort: 0,
     dataDir,
     redisUrl: redis.url,
     providerLatencyMs: 0,
