@@ -26,7 +26,7 @@ import { FAILED } from './l2.js';
 import type { BlobStore } from './l3/blob-store.js';
 import { L1_SAMPLE, type PerformanceMetrics } from './metrics.js';
 import { readL1, readL2, readL3 } from './read-path.js';
-import { redactUrl } from './redact-url.js';
+import { describeEndpoints } from './redact-url.js';
 import { invalidateTag, remove, store } from './write-path.js';
 
 export type { CacheCallOptions } from './call-context.js';
@@ -54,8 +54,9 @@ export interface CacheHealth {
   readonly l2: {
     readonly enabled: boolean;
     readonly embedded: boolean;
-    /** The Redis in use, password redacted. */
+    /** The Redis in use, password redacted: its URL, or `cluster redis://host:port,…`. */
     readonly url: string | undefined;
+    readonly tls: boolean;
     readonly connected: boolean;
     readonly breaker: string;
     readonly pingMs: number | undefined;
@@ -225,7 +226,8 @@ export class LayeredCache implements MultiLayerCache {
       l2: {
         enabled: l2 !== undefined,
         embedded: embeddedRedis !== undefined,
-        url: l2 ? redactUrl(l2.url) : undefined,
+        url: l2 ? describeEndpoints(l2.endpoints) : undefined,
+        tls: l2?.endpoints.tls ?? false,
         connected: l2?.client.status === 'ready',
         breaker: l2?.breaker.state ?? 'n/a',
         pingMs,

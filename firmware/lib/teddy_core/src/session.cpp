@@ -43,6 +43,14 @@ Session::Session(const SessionConfig& config, MqttTransport& mqtt, HttpClient& h
                  SessionListener& listener)
     : cfg_(config), mqtt_(mqtt), http_(http), flash_(flash), random_(random), listener_(listener), requests_(config.requests) {}
 
+// The decode scratch is also the one message being composed: nothing is sent while a decoded message
+// is still in use (sends come from tick, the application and onConnected, never from a handler).
+Message& Session::compose(MessageType type) {
+  std::memset(static_cast<void*>(&message_), 0, sizeof message_);  // every message's defaults are all-zero
+  message_.type = type;
+  return message_;
+}
+
 // ---- time ----
 
 void Session::tick(uint32_t nowMs) {
@@ -113,8 +121,7 @@ void Session::onConnected() {
     onDisconnected();
     return;
   }
-  Message m;
-  m.type = MessageType::Hello;
+  Message& m = compose(MessageType::Hello);
   m.hello.fw = {cfg_.firmwareVersion, std::strlen(cfg_.firmwareVersion)};
   m.hello.flashBudget = cfg_.flashBudget;
   flash_.list(m.hello.clips);
@@ -178,8 +185,7 @@ void Session::expired(const PendingRequest& r) {
 
 Status Session::say(const char* text, size_t size) {
   if (state_ != SessionState::Ready) return Status::Busy;
-  Message m;
-  m.type = MessageType::Utterance;
+  Message& m = compose(MessageType::Utterance);
   m.utterance.audio = {reinterpret_cast<const uint8_t*>(text), size};
   m.utterance.format = static_cast<uint8_t>(protocol::UtteranceFormat::Text);
   return sendRequest(m);
@@ -188,8 +194,7 @@ Status Session::say(const char* text, size_t size) {
 Status Session::play(const ClipId& clip) {
   if (playHeld(clip)) return Status::Ok;
   if (state_ != SessionState::Ready) return Status::Busy;  // not in flash and no gateway
-  Message m;
-  m.type = MessageType::ClipGet;
+  Message& m = compose(MessageType::ClipGet);
   m.clipGet.clipId = clip;
   m.clipGet.hasMaxInline = cfg_.maxInlineBytes != 0;
   m.clipGet.maxInline = cfg_.maxInlineBytes;
@@ -327,22 +332,26 @@ Status Session::playFromFlash(const ClipId& clip, PlaySource from) {
 // ---- downloads ----
 
 Status Session::startDownload(Download& d, const ClipRef& c, bool toFlash, bool onDemand, bool forPlay) {
-  if (c.url.size > sizeof d.url) return Status::TooLarge;
+  if (c.url.size > sizeof playUrl_) return Status::TooLarge;
   d.clip = headerOf(c);
   uint32_t resumeAt = 0;
   if (toFlash) {
     const Status s = flash_.begin(d.clip, onDemand, resumeAt);
     if (s != Status::Ok) return s;
   }
-  std::memcpy(d.url, c.url.data, c.url.size);
-  d.urlSize = c.url.size;
+  if (&d == &playDownload_) {
+    std::memcpy(playUrl_, c.url.data, c.url.size);
+    d.url = {playUrl_, c.url.size};
+  } else {
+    d.url = c.url;  // the warm manifest stays in its buffer while it is applied
+  }
   d.toFlash = toFlash;
   d.forPlay = forPlay;
   d.offset = resumeAt;  // a download cut by a power loss resumes at its last committed chunk
   d.failures = 0;
   d.retryAtMs = now_;
   d.serial = ++serials_;
-  d.sha.reset();
+  if (!toFlash) streamSha_.reset();
   d.reopen = false;
   d.active = true;
   return Status::Ok;
@@ -371,7 +380,7 @@ void Session::stepDownload(Download& d) {
     return;
   }
   const uint32_t left = d.clip.size - d.offset;
-  const Status s = http_.startRange({d.url, d.urlSize}, d.offset, left < cfg_.chunkCapacity ? left : cfg_.chunkCapacity);
+  const Status s = http_.startRange(d.url, d.offset, left < cfg_.chunkCapacity ? left : cfg_.chunkCapacity);
   if (s != Status::Ok) {
     onChunk(d, Status::IoError, nullptr, 0);
     return;
@@ -420,14 +429,14 @@ void Session::onChunk(Download& d, Status s, const uint8_t* data, size_t got) {
         return;
       }
     } else {
-      d.sha.update(data, got);
+      streamSha_.update(data, got);
       listener_.onAudio(data, got);
     }
     d.offset += static_cast<uint32_t>(got);
     if (d.offset < d.clip.size) return;
   }
   if (d.toFlash) finishDownload(d, flash_.commit());
-  else finishDownload(d, d.sha.finish() == d.clip.sha256 ? Status::Ok : Status::Corrupt);
+  else finishDownload(d, streamSha_.finish() == d.clip.sha256 ? Status::Ok : Status::Corrupt);
 }
 
 void Session::finishDownload(Download& d, Status result) {
@@ -513,14 +522,14 @@ void Session::finishWarm() {
   const Status s = flash_.setWarmSeq(warm_.seq);
   if (s != Status::Ok) listener_.onError("warm", s, 0);
   if (state_ == SessionState::Ready || state_ == SessionState::HelloSent) {
-    Message m;
-    m.type = MessageType::WarmAck;
+    Message& m = compose(MessageType::WarmAck);
     m.warmAck = warm_.ack;
-    uint8_t buf[2 * protocol::kMaxListedIds * 9 + 32];
     size_t size = 0;
     char t[kTopicBytes];
     topic(t, "evt");
-    if (protocol::encode(m, buf, sizeof buf, size) == Status::Ok) mqtt_.publish(t, buf, size, kQosRequests);
+    // Encoded into the chunk buffer (free between flash reads): 600 bytes the stack need not hold.
+    if (protocol::encode(m, cfg_.chunkBuffer, cfg_.chunkCapacity, size) == Status::Ok)
+      mqtt_.publish(t, cfg_.chunkBuffer, size, kQosRequests);
   }
   listener_.onWarmApplied(warm_.ack);
 }
@@ -542,8 +551,7 @@ protocol::Stats Session::stats() {
 
 Status Session::publishStats() {
   if (state_ != SessionState::Ready) return Status::Busy;
-  Message m;
-  m.type = MessageType::Stats;
+  Message& m = compose(MessageType::Stats);
   m.stats = stats();
   uint8_t buf[64];
   size_t size = 0;

@@ -14,8 +14,8 @@
 
 namespace teddy {
 
-/** Requests in flight at once: hello, an utterance and a clip lookup, plus one spare. */
-constexpr size_t kMaxPendingRequests = 4;
+/** Requests in flight at once: hello (only before Ready), an utterance and a clip lookup. */
+constexpr size_t kMaxPendingRequests = 3;
 /** Encoded request kept for retransmission; bounds an utterance the bear sends. */
 constexpr size_t kMaxRequestBytes = 512;
 

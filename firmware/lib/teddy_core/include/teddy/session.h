@@ -101,13 +101,11 @@ class Session final : public MqttEvents {
     bool forPlay = false;  // play it when done
     bool reopen = false;   // its flash write was paused for another; begin() again before the next chunk
     ClipHeader clip;
-    char url[protocol::kMaxUrlBytes];
-    size_t urlSize = 0;
+    cbor::Text url;  // the play download's: playUrl_; the warm download's: in the manifest buffer
     uint32_t offset = 0;
     uint8_t failures = 0;
     uint32_t retryAtMs = 0;
     uint32_t serial = 0;  // tells a range in flight for an abandoned download from one for this one
-    Sha256 sha;  // streamed (not stored) clips are verified as they pass
   };
   /** The warm manifest being applied, clip by clip in priority order. */
   struct WarmJob {
@@ -119,6 +117,7 @@ class Session final : public MqttEvents {
     protocol::WarmAck ack;
   };
 
+  protocol::Message& compose(protocol::MessageType type);
   void connect();
   void scheduleReconnect();
   void connectionLost();
@@ -172,7 +171,9 @@ class Session final : public MqttEvents {
   WarmJob warm_;
   Download playDownload_;
   Download warmDownload_;
-  protocol::Message message_;  // decode scratch, kept off the stack
+  char playUrl_[protocol::kMaxUrlBytes];  // the answer that named it is gone by the next tick
+  Sha256 streamSha_;  // only the play download streams (not stored clips are verified as they pass)
+  protocol::Message message_;  // decode scratch and the message being composed, kept off the stack
 };
 
 }  // namespace teddy
