@@ -98,12 +98,23 @@ export async function startBroker(o: BrokerOptions): Promise<Broker> {
     }
   });
 
+  // Aedes gets a connection (and allocates its client state) only once the CONNECT's fixed header
+  // is within bounds; until then the guard alone holds it, under the connect timeout.
   const handle = (stream: Duplex, req?: IncomingMessage): void => {
-    guardPackets(stream, limits, (reason, declaredBytes) => {
-      o.onRefused(reason);
-      o.log.warn({ reason, declaredBytes, limit: reason === 'connect-too-large' ? limits.maxConnectBytes : limits.maxPacketBytes }, 'mqtt connection closed: packet over its bound');
+    const timer = setTimeout(() => stream.destroy(), o.connectTimeoutMs);
+    stream.once('close', () => clearTimeout(timer));
+    // Before Aedes listens, a reset must not be an unhandled 'error' (which would end the process).
+    stream.on('error', (err: NodeJS.ErrnoException) => o.log.debug({ err: err.code ?? err.message }, 'mqtt connection error before CONNECT'));
+    guardPackets(stream, limits, {
+      onRefuse(reason, declaredBytes) {
+        o.onRefused(reason);
+        o.log.warn({ reason, declaredBytes, limit: reason === 'connect-too-large' ? limits.maxConnectBytes : limits.maxPacketBytes }, 'mqtt connection closed: packet over its bound');
+      },
+      onFirstPacket() {
+        clearTimeout(timer);
+        aedes.handle(stream, req);
+      },
     });
-    aedes.handle(stream, req);
   };
   const admit = (address: string | undefined): boolean => {
     if (o.connectionLimiter.admit(address)) return true;
