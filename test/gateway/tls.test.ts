@@ -99,7 +99,7 @@ describe('the data dir\'s certificates', () => {
     expect(server.verify(new X509Certificate(ca).publicKey)).toBe(true);
     for (const key of ['ca-key.pem', 'server-key.pem']) expect(statSync(join(dir, key)).mode & 0o077).toBe(0);
     // A second gateway on the same data dir keeps both.
-    const again = await startGateway({ mqttPort: 0, httpPort: 0, mqttsPort: 0, httpsPort: 0, dataDir: t.dataDir, redisUrl: t.redis.url, logLevel: 'silent' });
+    const again = await startGateway({ mqttPort: 0, httpPort: 0, mqttsPort: 0, httpsPort: 0, dataDir: t.dataDir, redisUrl: t.redis!.url, logLevel: 'silent' });
     try {
       expect(readFileSync(again.caFile).equals(ca)).toBe(true);
       expect(new X509Certificate(readFileSync(join(dir, 'server.pem'))).serialNumber).toBe(server.serialNumber);
@@ -176,7 +176,7 @@ describe('bears over TLS', () => {
       const dataDir = mkdtempSync(join(work, 'gw-'));
       const logs: string[] = [];
       const g: Gateway = await startGateway({
-        mqttPort: 0, httpPort: 0, mqttsPort: 0, httpsPort: 0, dataDir, redisUrl: t.redis.url, fleetKey: t.fleetKey, providerLatencyMs: 0,
+        mqttPort: 0, httpPort: 0, mqttsPort: 0, httpsPort: 0, dataDir, redisUrl: t.redis!.url, fleetKey: t.fleetKey, providerLatencyMs: 0,
         tlsCert: cert.certFile, tlsKey: cert.keyFile, tlsCa: testCa.certFile,
         logger: (await import('pino')).pino({ level: 'info' }, { write: (l: string) => void logs.push(l) }),
       });
@@ -256,7 +256,7 @@ describe('plaintext listeners', () => {
     for (const allowPlaintext of [false, true]) {
       const g = await startGateway({
         host, allowPlaintext, mqttPort: 0, httpPort: 0, mqttsPort: 0, httpsPort: 0, dataDir: mkdtempSync(join(work, 'gw-')),
-        redisUrl: t.redis.url, fleetKey: t.fleetKey, providerLatencyMs: 0, logLevel: 'silent',
+        redisUrl: t.redis!.url, fleetKey: t.fleetKey, providerLatencyMs: 0, logLevel: 'silent',
       });
       try {
         expect(new URL(g.mqttUrl).hostname).toBe(allowPlaintext ? host : '127.0.0.1');
