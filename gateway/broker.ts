@@ -21,6 +21,7 @@ import { tlsSocketOf } from './client-certificate.js';
 import type { ConnectionLimiter } from './connection-limiter.js';
 import { secureTlsListener, type TlsRefusal } from './tls-listener.js';
 import { OptionError } from './errors.js';
+import { createGarbageNudge } from './garbage-nudge.js';
 import { guardPackets, type PacketLimits, type PacketRefusal } from './packet-guard.js';
 
 export interface BrokerOptions {
@@ -69,6 +70,7 @@ const PUBLISH_OVERHEAD = 2 + deviceTopic('x'.repeat(64), 'warm').length + 2;
 
 export async function startBroker(o: BrokerOptions): Promise<Broker> {
   const limits: PacketLimits = { maxConnectBytes: o.maxConnectBytes, maxPacketBytes: o.maxRequestBytes + PUBLISH_OVERHEAD };
+  const garbage = createGarbageNudge();
   const aedes = await Aedes.createBroker({
     connectTimeout: o.connectTimeoutMs,
     authenticate: o.authenticate,
@@ -111,6 +113,7 @@ export async function startBroker(o: BrokerOptions): Promise<Broker> {
     stream.on('error', (err: NodeJS.ErrnoException) => o.log.debug({ err: err.code ?? err.message }, 'mqtt connection error before CONNECT'));
     guardPackets(stream, limits, {
       onRefuse(reason, declaredBytes) {
+        garbage.refused();
         o.onRefused(reason);
         o.log.warn({ reason, declaredBytes, limit: reason === 'connect-too-large' ? limits.maxConnectBytes : limits.maxPacketBytes }, 'mqtt connection closed: packet over its bound');
       },

@@ -206,7 +206,7 @@ describe('bears over TLS', () => {
 
 describe('mutual TLS', () => {
   it('a bear with a certificate from `device add --cert` needs no password, and its certificate is no other bear', async () => {
-    const { stdout } = await cli('device', 'add', 'cert-bear-a', '--cert', '--json', '--data-dir', t.dataDir);
+    const { stdout } = await cli('device', 'add', 'cert-bear-a', '--cert', '--json', '--data-dir', t.dataDir, '--redis-url', t.redis!.url);
     const issued = JSON.parse(stdout) as { id: string; certFile: string; keyFile: string; caFile: string };
     expect(issued).toMatchObject({ id: 'cert-bear-a', caFile: t.gateway.caFile });
     expect(issued.certFile.startsWith(t.dataDir)).toBe(true);
@@ -233,18 +233,18 @@ describe('mutual TLS', () => {
     expect(t.logs.join('')).toContain('client certificate refused');
 
     // Re-issuing voids the old certificate; removing the bear voids the new one.
-    const reissued = JSON.parse((await cli('device', 'add', 'cert-bear-a', '--cert', '--json', '--out', join(work, 'certs'), '--data-dir', t.dataDir)).stdout) as typeof issued;
+    const reissued = JSON.parse((await cli('device', 'add', 'cert-bear-a', '--cert', '--json', '--out', join(work, 'certs'), '--data-dir', t.dataDir, '--redis-url', t.redis!.url)).stdout) as typeof issued;
     await expect(connectTls(t.gateway.mqttsUrl, 'cert-bear-a', creds)).rejects.toThrow(/not authori[sz]ed/i);
     const fresh = { ca, cert: readFileSync(reissued.certFile), key: readFileSync(reissued.keyFile) };
     await (await connectTls(t.gateway.mqttsUrl, 'cert-bear-a', fresh)).endAsync();
-    await cli('device', 'remove', 'cert-bear-a', '--data-dir', t.dataDir);
+    await cli('device', 'remove', 'cert-bear-a', '--data-dir', t.dataDir, '--redis-url', t.redis!.url);
     await expect(connectTls(t.gateway.mqttsUrl, 'cert-bear-a', fresh)).rejects.toThrow(/not authori[sz]ed/i);
     await tlsBearAnswered();
   }, 60_000);
 
   it('refuses a bad device id for --cert and --cert with --secret', async () => {
-    await expect(cli('device', 'add', '../evil', '--cert', '--data-dir', t.dataDir)).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/device id/) });
-    await expect(cli('device', 'add', 'x', '--cert', '--secret', 'abcdefghij', '--data-dir', t.dataDir)).rejects.toMatchObject({ code: 1 });
+    await expect(cli('device', 'add', '../evil', '--cert', '--data-dir', t.dataDir, '--redis-url', t.redis!.url)).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/device id/) });
+    await expect(cli('device', 'add', 'x', '--cert', '--secret', 'abcdefghij', '--data-dir', t.dataDir, '--redis-url', t.redis!.url)).rejects.toMatchObject({ code: 1 });
   });
 });
 
