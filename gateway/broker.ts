@@ -33,6 +33,7 @@ export interface BrokerOptions {
   /** A connection closed before authentication: over the rate limit or a packet over its bound. */
   onRefused(reason: 'connect-rate' | PacketRefusal): void;
   onBearMessage(deviceId: string, channel: 'req' | 'evt', payload: Buffer): void;
+  onConnect?(deviceId: string): void;
   onDisconnect(deviceId: string): void;
 }
 
@@ -71,7 +72,10 @@ export async function startBroker(o: BrokerOptions): Promise<Broker> {
   });
   const clients = new Map<string, Client>();
 
-  aedes.on('client', (client) => clients.set(client.id, client));
+  aedes.on('client', (client) => {
+    clients.set(client.id, client);
+    o.onConnect?.(client.id);
+  });
   aedes.on('clientDisconnect', (client) => {
     if (clients.get(client.id) === client) clients.delete(client.id);
     o.onDisconnect(client.id);

@@ -57,7 +57,7 @@ export function createRequestHandler(o: RequestHandlerOptions) {
 
   const hello = async (deviceId: string, m: Hello): Promise<void> => {
     const held = m.clips.map((id) => Buffer.from(id).toString('hex'));
-    const session = o.sessions.hello(deviceId, m.fw, m.flashBudget, held, m.warmSeq);
+    const session = await o.sessions.hello(deviceId, m.fw, m.flashBudget, held, m.warmSeq);
     const plan = o.warmPush.plan(session);
     await respond(deviceId, {
       type: 'welcome', id: m.id, time: Math.floor(Date.now() / 1000), warmSeq: plan.seq, maxRequestBytes: o.maxRequestBytes,
