@@ -7,6 +7,11 @@
  * Every connection, whatever its transport, passes the per-address
  * connection limit first and the packet-size guard (./packet-guard.ts) in
  * front of Aedes's parser.
+ *
+ * What the gateway sends a bear (responses, warm manifests) is written
+ * straight to that bear's connection (`sendTo`): only the bear itself may
+ * subscribe to its topics (./authorize.ts), so a broker-wide publish would
+ * only spend a topic match and an emitter round to find the same client.
  */
 import type { IncomingMessage } from 'node:http';
 import { createServer, type AddressInfo, type Server } from 'node:net';
@@ -14,9 +19,9 @@ import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { Aedes, type Client } from 'aedes';
 import type { Logger } from 'pino';
-import { deviceTopic, parseDeviceTopic } from '../protocol/index.js';
+import { deviceTopic } from '../protocol/index.js';
 import type { Authenticate } from './auth.js';
-import type { createAuthorizers } from './authorize.js';
+import { ownTopics, type createAuthorizers } from './authorize.js';
 import { tlsSocketOf } from './client-certificate.js';
 import type { ConnectionLimiter } from './connection-limiter.js';
 import { secureTlsListener, type TlsRefusal } from './tls-listener.js';
@@ -58,7 +63,11 @@ export interface Broker {
   /** The packet bounds every connection is held to. */
   readonly limits: PacketLimits;
   readonly clients: ReadonlyMap<string, Client>;
-  publish(topic: string, payload: Buffer): Promise<void>;
+  /**
+   * Delivers a QoS 1 message on the bear's own `res` or `warm` topic, on its connection; false
+   * (nothing sent) when it is not connected here: it asks again once it is back.
+   */
+  sendTo(deviceId: string, channel: 'res' | 'warm', payload: Buffer): boolean;
   close(): Promise<void>;
 }
 
@@ -96,12 +105,11 @@ export async function startBroker(o: BrokerOptions): Promise<Broker> {
   aedes.on('clientError', (client, err) => o.log.debug({ deviceId: client.id, err: err.message }, 'mqtt client error'));
   aedes.on('connectionError', (_client, err) => o.log.debug({ err: err.message }, 'mqtt connection error'));
   aedes.on('publish', (packet, client) => {
-    // client is null for the gateway's own publishes; the ACL has already checked a bear's topic.
+    // client is null for the broker's own publishes; a bear's passed the ACL (its own req or evt).
     if (!client) return;
-    const topic = parseDeviceTopic(packet.topic);
-    if (topic && topic.deviceId === client.id && (topic.channel === 'req' || topic.channel === 'evt')) {
-      o.onBearMessage(client.id, topic.channel, packet.payload as Buffer);
-    }
+    const own = ownTopics(client);
+    if (packet.topic === own.req) o.onBearMessage(client.id, 'req', packet.payload as Buffer);
+    else if (packet.topic === own.evt) o.onBearMessage(client.id, 'evt', packet.payload as Buffer);
   });
 
   // Aedes gets a connection (and allocates its client state) only once the CONNECT's fixed header
@@ -158,10 +166,13 @@ export async function startBroker(o: BrokerOptions): Promise<Broker> {
     admit,
     limits,
     clients,
-    publish: (topic, payload) =>
-      new Promise((resolve, reject) => {
-        aedes.publish({ cmd: 'publish', topic, payload, qos: 1, retain: false, dup: false }, (err) => (err ? reject(err) : resolve()));
-      }),
+    sendTo(deviceId, channel, payload) {
+      const client = clients.get(deviceId);
+      if (!client) return false;
+      // A write error closes the connection (Aedes handles it); the bear retries the request then.
+      client.publish({ cmd: 'publish', topic: ownTopics(client)[channel], payload, qos: 1, retain: false, dup: false }, noop);
+      return true;
+    },
     async close() {
       const closed = Promise.all([server, tlsServer].map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
@@ -185,3 +196,5 @@ export function urlHost(host: string): string {
   if (host === '0.0.0.0' || host === '::') return 'localhost';
   return host.includes(':') ? `[${host}]` : host;
 }
+
+function noop(): void {}

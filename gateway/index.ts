@@ -147,7 +147,10 @@ async function start(given: Partial<GatewayOptions>, started: (() => Promise<unk
   const { registry, catalog, sessions, control, presence, takeover } = fleet;
   // A bear that came over TLS fetches its clips over HTTPS; a loopback plaintext one over HTTP.
   const clipUrls = createClipUrls({
-    origin: (deviceId) => o.publicUrl ?? (overTls(deviceId) ? httpsUrl : httpUrl), urlKey, ttlSeconds: o.urlTtlSeconds,
+    origin: (tls) => o.publicUrl ?? (tls ? httpsUrl : httpUrl),
+    // With a public URL (a CDN) every bear gets the same one.
+    overTls: (deviceId) => !o.publicUrl && overTls(deviceId),
+    urlKey, ttlSeconds: o.urlTtlSeconds,
   });
   const service = createCacheIntegrationService(cache);
   const voiceClips = createVoiceClips({ service, provider, catalog });
@@ -155,13 +158,13 @@ async function start(given: Partial<GatewayOptions>, started: (() => Promise<unk
   const rateLimiter = createRateLimiter({ perSecond: o.rateLimitPerSecond, burst: o.rateLimitBurst });
   const voices = voicesWithDefault(provider.voices, o.defaultVoice);
 
-  let publish = (_topic: string, _payload: Buffer): Promise<void> => Promise.reject(new Error('broker not started'));
-  const warmPush = createWarmPush({ catalog, clipUrls, metrics, log, publish: (t, p) => publish(t, p) });
+  let send = (_deviceId: string, _channel: 'res' | 'warm', _payload: Buffer): boolean => false;
+  const warmPush = createWarmPush({ catalog, clipUrls, metrics, log, send: (d, c, p) => send(d, c, p) });
   const handler = createRequestHandler({
     conversation, voiceClips, catalog, sessions, clipUrls, warmPush, rateLimiter, metrics, log,
     maxRequestBytes: o.maxRequestBytes,
     voices,
-    publish: (t, p) => publish(t, p),
+    send: (d, c, p) => send(d, c, p),
   });
 
   // The first manifest any bear gets is never empty.
@@ -186,7 +189,14 @@ async function start(given: Partial<GatewayOptions>, started: (() => Promise<unk
     authorizers: createAuthorizers({ log, onDenied: (action) => metrics.aclDenials.inc({ action }) }),
     log,
     onBearMessage: (deviceId, channel, payload) => {
-      handler.handle(deviceId, channel, payload).catch((err: unknown) => log.error({ deviceId, err }, 'response publish failed'));
+      // The handler answers every failure itself; reaching either catch is a bug there, logged, and the
+      // broker goes on serving (a throw here would unwind into Aedes's event emitter).
+      const bug = (err: unknown): void => log.error({ deviceId, err }, 'request handler failed');
+      try {
+        handler.handle(deviceId, channel, payload)?.catch(bug);
+      } catch (err) {
+        bug(err);
+      }
     },
     onConnect(deviceId) {
       const at = Date.now();
@@ -203,7 +213,7 @@ async function start(given: Partial<GatewayOptions>, started: (() => Promise<unk
   });
   const bears = broker;
   started.push(() => bears.close());
-  publish = bears.publish;
+  send = bears.sendTo;
   connectedBears = () => bears.clients.size;
   mqttUrl = bears.url;
   overTls = bears.overTls;
