@@ -5,32 +5,38 @@
  * per virtual bear, so the flash hit rate it reports is the one real bears
  * would see on the same traffic.
  *
- * Rules (block arithmetic and store limits: protocol/flash-budget.ts):
- * - Each clip has freq (uint16, saturating), lastUse (uint32 logical clock)
- *   and pinned.
- * - Hit: freq += 1, lastUse = ++clock. Insert: freq = 1, lastUse = ++clock,
- *   then while it does not fit evict the unpinned clip with the smallest
- *   (freq, lastUse); none left -> NoSpace.
- * - Aging: whenever clock % 256 == 0 after an increment, every freq >>= 1.
- * - On-demand admission only if the clip takes <= 1/8 of the budget's blocks.
+ * Rules (GDSF; block arithmetic and store limits: protocol/flash-budget.ts):
+ * - Each clip has freq (uint8, saturating), priority H (uint32), lastUse
+ *   (uint32 logical clock) and pinned; the store has an inflation value L.
+ * - Hit: freq += 1, H = L + floor(freq * 4096 / blocks), lastUse = ++clock.
+ * - Insert: lastUse = ++clock; while it does not fit evict the unpinned clip
+ *   with the smallest (H, lastUse), L = its H; none left -> NoSpace; then
+ *   freq = 1, H = L + floor(4096 / blocks).
+ * - When L reaches 2^31: every H = max(0, H - L), L = 0.
+ * - On-demand admission only if the clip takes <= 1/2 of the budget's blocks.
  * - Warm manifests pin what they list as pinned, unpin what they no longer
  *   list, insert in priority order; applied only if newer than the last one.
- * - Reboot: freq = 1 and lastUse in index (slot) order; pinned persists.
+ * - Reboot: L = 0, freq = 1, H = floor(4096 / blocks), lastUse in index
+ *   (slot) order; pinned persists.
  * - When all index slots are taken, one more clip is evicted for a slot.
  * - A clip larger than the per-clip limit, or than the budget, is refused
  *   (TooLarge) before anything is evicted.
  */
 import { budgetBlocks as wholeBlocks, clipBlocks, FIRMWARE_LIMITS, type ClipStoreLimits } from '../protocol/index.js';
 
-const FREQ_MAX = 0xffff;
+const FREQ_MAX = 0xff;
 const CLOCK_MOD = 0x1_0000_0000;
-const AGING_PERIOD = 256;
+/** H per play per block (C++: kPriorityScale). */
+const PRIORITY_SCALE = 4096;
+/** L at which priorities are renormalized (C++: kInflationLimit). */
+const INFLATION_LIMIT = 0x8000_0000;
 
 interface Slot {
   id: string;
   size: number;
   blocks: number;
   freq: number;
+  priority: number;
   lastUse: number;
   pinned: boolean;
 }
@@ -78,6 +84,7 @@ export function createFlashModel(budgetBytes: number, limits: ClipStoreLimits = 
   const slots: (Slot | undefined)[] = [];
   const byId = new Map<string, Slot>();
   let clock = 0;
+  let inflation = 0;
   let usedBlocks = 0;
   let warmSeq = 0;
   let hits = 0;
@@ -85,19 +92,21 @@ export function createFlashModel(budgetBytes: number, limits: ClipStoreLimits = 
   let evictions = 0;
   let inserts = 0;
 
-  const tick = (): number => {
-    clock = (clock + 1) % CLOCK_MOD;
-    if (clock % AGING_PERIOD === 0) for (const s of byId.values()) s.freq >>= 1;
-    return clock;
-  };
+  const tick = (): number => (clock = (clock + 1) % CLOCK_MOD);
+  const priorityOf = (s: Slot): number => inflation + Math.floor((s.freq * PRIORITY_SCALE) / s.blocks);
 
   const evictOne = (): boolean => {
     let victim: Slot | undefined;
     for (const s of byId.values()) {
       if (s.pinned) continue;
-      if (!victim || s.freq < victim.freq || (s.freq === victim.freq && s.lastUse < victim.lastUse)) victim = s;
+      if (!victim || s.priority < victim.priority || (s.priority === victim.priority && s.lastUse < victim.lastUse)) victim = s;
     }
     if (!victim) return false;
+    inflation = victim.priority;
+    if (inflation >= INFLATION_LIMIT) {
+      for (const s of byId.values()) s.priority = Math.max(0, s.priority - inflation);
+      inflation = 0;
+    }
     slots[slots.indexOf(victim)] = undefined;
     byId.delete(victim.id);
     usedBlocks -= victim.blocks;
@@ -114,10 +123,11 @@ export function createFlashModel(budgetBytes: number, limits: ClipStoreLimits = 
     const blocks = clipBlocks(size);
     // Refused before the clock moves or anything is evicted, as the store does.
     if (size === 0 || blocks > limits.maxClipBlocks || blocks > budgetBlocks) return 'tooLarge';
-    const slot: Slot = { id, size, blocks, freq: 1, lastUse: tick(), pinned };
+    const slot: Slot = { id, size, blocks, freq: 1, priority: 0, lastUse: tick(), pinned };
     while (usedBlocks + slot.blocks > budgetBlocks) if (!evictOne()) return 'noSpace';
     // Every index slot taken: one more clip goes, for its slot.
     if (byId.size >= limits.maxClips && !evictOne()) return 'noSpace';
+    slot.priority = priorityOf(slot);  // after the evictions: L is the last victim's H
     const free = slots.indexOf(undefined);
     if (free >= 0) slots[free] = slot;
     else slots.push(slot);
@@ -138,12 +148,13 @@ export function createFlashModel(budgetBytes: number, limits: ClipStoreLimits = 
       }
       hits++;
       s.freq = Math.min(FREQ_MAX, s.freq + 1);
+      s.priority = priorityOf(s);
       s.lastUse = tick();
       return true;
     },
     admitOnDemand(id, size) {
       if (byId.has(id)) return 'present';
-      if (clipBlocks(size) * 8 > budgetBlocks) return 'tooLarge';
+      if (clipBlocks(size) * 2 > budgetBlocks) return 'tooLarge';
       return insert(id, size, false);
     },
     applyWarm(seq, clips) {
@@ -165,9 +176,11 @@ export function createFlashModel(budgetBytes: number, limits: ClipStoreLimits = 
     },
     reboot() {
       clock = 0;
+      inflation = 0;
       for (const s of slots) {
         if (!s) continue;
         s.freq = 1;
+        s.priority = priorityOf(s);
         s.lastUse = ++clock;
       }
     },

@@ -189,6 +189,7 @@ Status ClipStore::makeRoom(uint32_t blocks, int self) {
   while (freeBlocks() < blocks) {
     int victim = policy_.victim(self);
     if (victim >= 0) {
+      policy_.evicting(static_cast<size_t>(victim));
       ++evictions_;
     } else {
       // No stored clip may go: give up an interrupted write that is not this one.
@@ -251,6 +252,7 @@ Status ClipStore::begin(const ClipHeader& clip, bool onDemand, uint32_t& resumeA
       s = Status::NoSpace;
       break;
     }
+    policy_.evicting(static_cast<size_t>(victim));
     ++evictions_;
     release(victim);
     slot = victim;
@@ -267,7 +269,7 @@ Status ClipStore::begin(const ClipHeader& clip, bool onDemand, uint32_t& resumeA
   n.state = SlotState::Pending;
   n.blocks = static_cast<uint8_t>(blocks);
   policyState_[slot].pinned = clip.pinned;
-  policy_.placed(static_cast<size_t>(slot), lastUse);
+  policy_.placed(static_cast<size_t>(slot), lastUse, blocks);
   s = allocate(slot, blocks);
   if (s == Status::Ok) s = writeIndex();  // the blocks are reserved before the first byte lands
   if (s != Status::Ok) return s;
@@ -597,6 +599,7 @@ Status ClipStore::loadIndex(uint32_t copy, uint32_t& seq) {
     }
     policyState_[i].pinned = pinned != 0;
     policyState_[i].live = s.state == SlotState::Stored;
+    policyState_[i].blocks = s.blocks == 0 ? 1 : s.blocks;
   }
   for (uint32_t b = 0; b < budgetBlocks_; ++b) {
     if (!r.u8(owner_[b]) || !r.u8(order_[b]) || owner_[b] > kMaxClips) return Status::Corrupt;
