@@ -27,7 +27,7 @@ import { formatTable } from '../simulator/summary-table.js';
 
 const SKEWS = [0.6, 0.9, 1.2];
 const BUDGETS = [128 * 1024, 256 * 1024, 512 * 1024];
-const BEARS = Number(process.env.FLASH_BENCH_BEARS ?? 40);
+const BEARS = Number(process.env.FLASH_BENCH_BEARS ?? 120);
 const YARDSTICKS = Object.keys(OFFLINE_POLICIES) as PolicyName[];
 
 function demandOnly(week: BedtimeWeek, budgetBytes: number): number {

@@ -19,6 +19,7 @@
  * A bear's rankings start as the fleet's with a few neighbours swapped, so
  * fleet popularity (what the warm planner sees) predicts it, but not exactly.
  */
+import { createHash } from 'node:crypto';
 import type { Play } from './offline-policies.js';
 import { createRng, type Rng } from './rng.js';
 import { createZipf } from './zipf.js';
@@ -49,7 +50,8 @@ const STORIES = 24;
 const SEGMENTS = 4;
 const BYTES_PER_SECOND = 8000;
 
-const hex = (kind: number, n: number) => (kind * 0x1000000 + n).toString(16).padStart(16, '0');
+/** Clip ids look like the real ones (the first 8 bytes of a digest), so any byte of them tells clips apart. */
+const hex = (kind: number, n: number) => createHash('sha256').update(`bedtime:${kind}:${n}`).digest('hex').slice(0, 16);
 const lineId = (i: number) => hex(1, i);
 const segmentId = (story: number, segment: number) => hex(2, story * SEGMENTS + segment);
 const GREETING = hex(3, 0);

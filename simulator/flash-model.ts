@@ -10,9 +10,15 @@
  *   (uint32 logical clock) and pinned; the store has an inflation value L.
  * - Hit: freq += 1, H = L + floor(freq * 4096 / blocks), lastUse = ++clock.
  * - Insert: lastUse = ++clock; while it does not fit evict the unpinned clip
- *   with the smallest (H, lastUse), L = its H; none left -> NoSpace; then
- *   freq = 1, H = L + floor(4096 / blocks).
+ *   with the smallest (H, lastUse), L = its H (and it enters the ghost);
+ *   none left -> NoSpace; then freq and H as the ghost rule says.
  * - When L reaches 2^31: every H = max(0, H - L), L = 0.
+ * - Ghost: 16 entries of (first 4 id bytes, freq) of evicted clips, the
+ *   entry chosen by the id's first byte mod 16 (a later eviction there
+ *   replaces it). A clip inserted while its entry holds its key comes back
+ *   with freq = min(255, 1 + the ghost freq), the entry is emptied, and H = L
+ *   + floor(freq * 4096 / blocks); any other new clip gets freq = 1 and half
+ *   a play's worth, H = L + floor(2048 / blocks).
  * - On-demand admission only if the clip takes <= 1/2 of the budget's blocks.
  * - Warm manifests pin what they list as pinned, unpin what they no longer
  *   list, insert in priority order; applied only if newer than the last one.
@@ -30,6 +36,11 @@ const CLOCK_MOD = 0x1_0000_0000;
 const PRIORITY_SCALE = 4096;
 /** L at which priorities are renormalized (C++: kInflationLimit). */
 const INFLATION_LIMIT = 0x8000_0000;
+/** Evicted clips remembered (C++: kGhostEntries). */
+const GHOST_ENTRIES = 16;
+/** A ghost entry's key: the clip id's first 4 bytes (ids are digests); its place: the first byte mod 16. */
+const ghostKey = (id: string): string => id.slice(0, 8);
+const ghostIndex = (id: string): number => Number.parseInt(id.slice(0, 2), 16) & (GHOST_ENTRIES - 1);
 
 interface Slot {
   id: string;
@@ -85,6 +96,7 @@ export function createFlashModel(budgetBytes: number, limits: ClipStoreLimits = 
   const byId = new Map<string, Slot>();
   let clock = 0;
   let inflation = 0;
+  let ghost: { key: string; freq: number }[] = [];  // GHOST_ENTRIES entries; freq 0 = empty
   let usedBlocks = 0;
   let warmSeq = 0;
   let hits = 0;
@@ -102,6 +114,7 @@ export function createFlashModel(budgetBytes: number, limits: ClipStoreLimits = 
       if (!victim || s.priority < victim.priority || (s.priority === victim.priority && s.lastUse < victim.lastUse)) victim = s;
     }
     if (!victim) return false;
+    ghost[ghostIndex(victim.id)] = { key: ghostKey(victim.id), freq: victim.freq };
     inflation = victim.priority;
     if (inflation >= INFLATION_LIMIT) {
       for (const s of byId.values()) s.priority = Math.max(0, s.priority - inflation);
@@ -127,7 +140,14 @@ export function createFlashModel(budgetBytes: number, limits: ClipStoreLimits = 
     while (usedBlocks + slot.blocks > budgetBlocks) if (!evictOne()) return 'noSpace';
     // Every index slot taken: one more clip goes, for its slot.
     if (byId.size >= limits.maxClips && !evictOne()) return 'noSpace';
-    slot.priority = priorityOf(slot);  // after the evictions: L is the last victim's H
+    const entry = ghost[ghostIndex(id)];
+    const remembered = entry !== undefined && entry.freq > 0 && entry.key === ghostKey(id);
+    if (remembered) {
+      slot.freq = Math.min(FREQ_MAX, 1 + entry.freq);
+      ghost[ghostIndex(id)] = { key: '', freq: 0 };
+    }
+    // After the evictions (L is the last victim's H); a clip new to the bear starts at half a play.
+    slot.priority = remembered ? priorityOf(slot) : inflation + Math.floor(PRIORITY_SCALE / 2 / slot.blocks);
     const free = slots.indexOf(undefined);
     if (free >= 0) slots[free] = slot;
     else slots.push(slot);
@@ -177,6 +197,7 @@ export function createFlashModel(budgetBytes: number, limits: ClipStoreLimits = 
     reboot() {
       clock = 0;
       inflation = 0;
+      ghost = [];  // RAM only
       for (const s of slots) {
         if (!s) continue;
         s.freq = 1;

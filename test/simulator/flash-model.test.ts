@@ -38,17 +38,37 @@ describe('flash model: the firmware clip cache policy', () => {
 
   it('weighs plays by size: one play of a 4-block clip is worth less than one of a 1-block clip', () => {
     const f = createFlashModel(8 * BLOCK_BYTES);
-    f.admitOnDemand('small', size(1)); // H = 4096
-    f.admitOnDemand('big', size(4)); // H = 1024, and newer
+    f.admitOnDemand('small', size(1)); // H = 2048 (half a play: new to the bear)
+    f.admitOnDemand('big', size(4)); // H = 512, and newer
     f.admitOnDemand('x', size(4)); // 3 blocks free: one clip must go
     expect(f.has('big')).toBe(false);
     expect(f.has('small')).toBe(true);
-    // Four plays of the big clip are worth one play per block: it would then stay over a 1-play small clip.
-    f.admitOnDemand('big', size(4)); // evicts x (H = 1024 + 1024); big: H = 2048 + 1024
-    for (let i = 0; i < 3; i++) f.play('big');
-    f.admitOnDemand('y', size(4)); // big: H = 2048 + 4 * 4096 / 4 = 6144 > small's 4096
+    // Played often enough, the big clip is worth more per block than a small one played once.
+    f.admitOnDemand('big', size(4)); // evicts x; big comes back from the ghost: freq 2, H = 1024 + 2048
+    for (let i = 0; i < 3; i++) f.play('big'); // H = 1024 + 5 * 4096 / 4 = 6144
+    f.admitOnDemand('y', size(4));
     expect(f.has('small')).toBe(false);
     expect(f.has('big')).toBe(true);
+  });
+
+  it('remembers the plays of evicted clips (16 entries, by the id\'s first byte); a new clip starts at half a play', () => {
+    const f = createFlashModel(3 * BLOCK_BYTES);
+    const id = (first: string) => `${first}00000000000000`;
+    f.admitOnDemand(id('a1'), size(1));
+    for (let i = 0; i < 5; i++) f.play(id('a1')); // a: freq 6, H 24576
+    f.admitOnDemand(id('b2'), size(1)); // H 2048
+    f.admitOnDemand(id('c1'), size(1)); // H 2048: full
+    f.admitOnDemand(id('d3'), size(1)); // evicts b (ghost entry 2, freq 1); L 2048, d: H 4096
+    f.admitOnDemand(id('b2'), size(1)); // evicts c; b comes back with freq 2: H = 2048 + 8192
+    f.admitOnDemand(id('e4'), size(1)); // evicts d; L 4096, e (new): H 4096 + 2048
+    f.admitOnDemand(id('f5'), size(1)); // evicts e, not b: b's past play counts, e has only half of one
+    expect(f.has(id('b2'))).toBe(true);
+    expect(f.has(id('e4'))).toBe(false);
+    expect(f.has(id('a1'))).toBe(true);
+    f.reboot(); // the ghost is RAM only
+    f.admitOnDemand(id('g6'), size(1)); // evicts in slot order after the reboot (all freq 1)
+    f.admitOnDemand(id('e4'), size(1));
+    expect(f.stats().evictions).toBe(6);
   });
 
   it('breaks H ties by lastUse: a recent play protects a clip', () => {

@@ -84,8 +84,6 @@ class ClipStore final : public FlashCache {
 
   Status remove(const ClipId& id);
   ClipStoreStats stats() const;
-  /** Bytes of a pending (interrupted) write that a resume keeps; NotFound if none. */
-  Status pendingBytes(const ClipId& id, uint32_t& bytes) const;
   /** Checks the in-memory index: every block owned at most once, each clip's blocks all there. */
   bool consistent() const;
 
