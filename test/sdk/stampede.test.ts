@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ContentType } from '../../sdk/index.js';
-import { useRedisCaches } from '../helpers/cache.js';
-
-const env = useRedisCaches();
+import { useL2Caches } from '../helpers/cache.js';
+import { L2_BACKENDS } from '../helpers/l2-backends.js';
 
 const slowCompute = (counter: { calls: number }) => async () => {
   counter.calls += 1;
@@ -10,7 +9,9 @@ const slowCompute = (counter: { calls: number }) => async () => {
   return { answer: 'Teddy bears love honey', at: counter.calls };
 };
 
-describe('stampede protection', () => {
+describe.each(L2_BACKENDS)('stampede protection on $name', (kind) => {
+  const env = useL2Caches(kind);
+
   it('200 concurrent misses in one instance compute once', async () => {
     const cache = await env.caches.make();
     const counter = { calls: 0 };
@@ -43,5 +44,15 @@ describe('stampede protection', () => {
       }),
     ).rejects.toThrow('provider down');
     expect(await b.getWithFallback('flaky', ContentType.AI_RESPONSE, async () => 'recovered')).toBe('recovered');
+  });
+
+  it('a record this instance cannot read does not make a caller wait for a lock holder that will never come: it computes at once', async () => {
+    const a = await env.caches.make({ keyPrefix: 'foreign:', asyncWriteEnabled: false });
+    const stranger = await env.caches.make({ keyPrefix: 'foreign:', encryptionKeys: { other: Buffer.alloc(32, 5).toString('base64') }, lockWaitMs: 20_000 });
+    await a.set('secret', 'only a can read this', ContentType.AI_RESPONSE);
+    // Waiting for a holder would end in a TimeoutError here.
+    expect(await stranger.fetch('secret', ContentType.AI_RESPONSE, async () => 'computed by the stranger', { hardTimeoutMs: 3000 })).toMatchObject({
+      source: 'compute',
+    });
   });
 });
