@@ -48,6 +48,8 @@ export interface L2Events {
   /** A connection error, at most one per 10 s; `tls` when a certificate was refused. */
   readonly onError: (err: Error, kind: 'tls' | 'connection') => void;
   readonly onBreaker: (state: BreakerState) => void;
+  /** Every failed call (the cache's `l2-error` event). */
+  readonly onCallError?: (err: Error) => void;
 }
 
 /** `ca`: the PEM of `l2TlsCaFile`, the only CA then trusted. */
@@ -128,8 +130,9 @@ export function connectL2(endpoints: RedisEndpoints, ca: Buffer | undefined, con
         const result = await fn(client);
         breaker.success();
         return result;
-      } catch {
+      } catch (err) {
         breaker.failure();
+        events.onCallError?.(err as Error);
         return FAILED;
       }
     },
