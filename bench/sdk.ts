@@ -10,6 +10,7 @@
  *               one read at a time), vs the peers doing the same, vs a bare `getBuffer` of
  *               the same records, on one Redis and on a 3+3 Redis Cluster
  *   miss        read-through with a compute on unique keys, one at a time, vs the peers
+ *   (L2 hit and miss also with 32 calls in flight, as a gateway serving many bears has them)
  *   stampede    200 concurrent misses of one key over two instances: how many computes
  *
  * Each figure is the median of interleaved rounds (other work shares the machine). Prints a
@@ -29,6 +30,7 @@ import { startRedisServer } from '../infra/redis-server.js';
 import { ContentType, createCache, type CacheConfig, type MultiLayerCache } from '../sdk/index.js';
 import { createKeyLayout } from '../sdk/key-layout.js';
 import { formatTable } from '../simulator/summary-table.js';
+import { goalText, verdict, type Goal } from './goals.js';
 import { bentoPeer, cacheManagerPeer, type PeerCache } from './sdk-peers.js';
 
 const args = process.argv.slice(2);
@@ -45,6 +47,8 @@ const L1_ROUND_MS = QUICK ? 150 : 400;
 const L2_READS = QUICK ? 1000 : 3000;
 const MISSES = QUICK ? 1000 : 3000;
 const HOT_KEYS = 1000;
+/** Callers at once in the concurrent rows (many bears' lookups in flight on one gateway). */
+const CONCURRENCY = 32;
 const TYPE = ContentType.CONFIGURATION; // not encrypted: the peers do not encrypt either
 const value = { reply: 'Honey is sticky and sweet, and bears love it.', clip: 'a1b2c3d4e5f60718', n: 42 };
 const quiet = { warn: () => {}, error: () => {} };
@@ -75,6 +79,16 @@ async function sequential(n: number, op: (i: number) => Promise<unknown>): Promi
   for (let i = 0; i < n; i++) await op(i);
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   return { opsPerSec: n / seconds, meanUs: (seconds * 1e6) / n };
+}
+
+/** `CONCURRENCY` callers at once over `n` operations: ops/s. */
+async function concurrent(n: number, op: (i: number) => Promise<unknown>): Promise<number> {
+  let next = 0;
+  const start = process.hrtime.bigint();
+  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+    while (next < n) await op(next++);
+  }));
+  return n / (Number(process.hrtime.bigint() - start) / 1e9);
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -165,6 +179,17 @@ try {
     bento: (r) => seq('bento', (i) => readerBento.get(l2Keys('bento', r)[i]!))(),
     cacheManager: (r) => seq('cacheManager', (i) => readerCm.get(l2Keys('cm', r)[i]!))(),
   });
+  // The same, 32 reads in flight: fresh instances (empty L1s), keys written above.
+  const [conOurs, conBento, conCm] = [await ours({ keyPrefix: 'b2:' }), peer(bentoPeer(redis.port, 'b2bento')), peer(cacheManagerPeer(redis.url, 'b2cm'))];
+  const l2Concurrent = await rounds({
+    ours: (r) => concurrent(L2_READS, (i) => conOurs.get(l2Keys('ours', r)[i]!, TYPE)),
+    bareGetBuffer: (r) => {
+      const redisKeys = l2Keys('ours', r).map((k) => b2.entry(TYPE, k).l2Key);
+      return concurrent(L2_READS, (i) => raw.getBuffer(redisKeys[i]!));
+    },
+    bento: (r) => concurrent(L2_READS, (i) => conBento.get(l2Keys('bento', r)[i]!)),
+    cacheManager: (r) => concurrent(L2_READS, (i) => conCm.get(l2Keys('cm', r)[i]!)),
+  });
   const l2Hits = readerOurs.getPerformanceMetrics().layers.l2.hits;
   if (l2Hits < L2_READS * ROUNDS) throw new Error(`L2 bench: only ${l2Hits} L2 hits`);
 
@@ -177,6 +202,12 @@ try {
     ours: (r) => sequential(MISSES, (i) => missOurs.getWithFallback(`miss-r${r}-${i}`, TYPE, compute)).then((x) => x.opsPerSec),
     bento: (r) => sequential(MISSES, (i) => missBento.getOrCompute(`miss-r${r}-${i}`, compute)).then((x) => x.opsPerSec),
     cacheManager: (r) => sequential(MISSES, (i) => missCm.getOrCompute(`miss-r${r}-${i}`, compute)).then((x) => x.opsPerSec),
+  });
+
+  const missConcurrent = await rounds({
+    ours: (r) => concurrent(MISSES, (i) => missOurs.getWithFallback(`cmiss-r${r}-${i}`, TYPE, compute)),
+    bento: (r) => concurrent(MISSES, (i) => missBento.getOrCompute(`cmiss-r${r}-${i}`, compute)),
+    cacheManager: (r) => concurrent(MISSES, (i) => missCm.getOrCompute(`cmiss-r${r}-${i}`, compute)),
   });
 
   // --- 200 concurrent misses of one key over two instances ---
@@ -228,18 +259,24 @@ try {
     l1AwaitGetVsAwaitedBareLruGet: l1.get / l1.bareGetAwaited,
     l1AwaitGetVsBestPeer: l1.get / bestPeer(l1),
     l2HitVsBestPeer: l2.ours / bestPeer(l2),
+    l2HitConcurrentVsBestPeer: l2Concurrent.ours / bestPeer(l2Concurrent),
+    l2HitConcurrentVsBareGetBuffer: l2Concurrent.ours / l2Concurrent.bareGetBuffer,
     l2HitLatencyVsBareGetBuffer: latency('ours') / latency('bareGetBuffer'),
     l2HitLatencyVsBareClusterGetBuffer: l2Cluster ? l2Cluster.ours / l2Cluster.bareGetBuffer : null,
     missComputeVsBestPeer: miss.ours / bestPeer(miss),
+    missComputeConcurrentVsBestPeer: missConcurrent.ours / bestPeer(missConcurrent),
     stampedeComputesOverTwoInstances: computes.ours,
   };
-  const goals: Record<string, { min?: number; max?: number }> = {
+  const goals: Record<string, Goal> = {
     l1PeekVsBareLruGet: { min: 0.5 },
     l1AwaitGetVsAwaitedBareLruGet: { min: 0.7 },
     l2HitVsBestPeer: { min: 1.0 },
+    l2HitConcurrentVsBestPeer: { min: 1.0 },
+    l2HitConcurrentVsBareGetBuffer: { min: 1 / 1.3 },
     l2HitLatencyVsBareGetBuffer: { max: 1.3 },
     l2HitLatencyVsBareClusterGetBuffer: { max: 1.3 },
     missComputeVsBestPeer: { min: 1.0 },
+    missComputeConcurrentVsBestPeer: { min: 1.0 },
     stampedeComputesOverTwoInstances: { max: 1 },
   };
 
@@ -253,19 +290,15 @@ try {
     ['L2 hit, one at a time (ops/s)', fmt(l2.ours), fmt(l2.bento), fmt(l2.cacheManager), `${fmt(l2.bareGetBuffer)} (ioredis getBuffer)`],
     ['L2 hit, mean latency', us(latency('ours')), us(latency('bento')), us(latency('cacheManager')), us(latency('bareGetBuffer'))],
     ...(l2Cluster ? [['L2 hit on the 3+3 cluster, mean latency', us(l2Cluster.ours), '', '', `${us(l2Cluster.bareGetBuffer)} (Cluster getBuffer)`]] : []),
+    [`L2 hit, ${CONCURRENCY} in flight (ops/s)`, fmt(l2Concurrent.ours), fmt(l2Concurrent.bento), fmt(l2Concurrent.cacheManager), `${fmt(l2Concurrent.bareGetBuffer)} (ioredis getBuffer)`],
     ['miss + compute, one at a time (ops/s)', fmt(miss.ours), fmt(miss.bento), fmt(miss.cacheManager), ''],
+    [`miss + compute, ${CONCURRENCY} in flight (ops/s)`, fmt(missConcurrent.ours), fmt(missConcurrent.bento), fmt(missConcurrent.cacheManager), ''],
     ['computes, 200 concurrent misses over 2 instances', String(computes.ours), String(computes.bento), String(computes.cacheManager), ''],
   ];
-  const met = (name: string, v: number | null) => {
-    const g = goals[name];
-    if (!g || v === null) return '';
-    return (g.min === undefined || v >= g.min) && (g.max === undefined || v <= g.max) ? 'met' : 'NOT met';
-  };
-  const goalText = (g: { min?: number; max?: number } | undefined) => (g ? [g.min !== undefined ? `≥ ${g.min}` : '', g.max !== undefined ? `≤ ${g.max}` : ''].join(' ').trim() : '');
   process.stdout.write(
     `${formatTable(table)}\n\n${formatTable([
       ['ratio', 'value', 'goal', ''],
-      ...Object.entries(ratios).map(([k, v]) => [k, v === null ? '-' : v.toFixed(3), goalText(goals[k]), met(k, v)]),
+      ...Object.entries(ratios).map(([k, v]) => [k, v === null ? '-' : v.toFixed(3), goalText(goals[k]), verdict(v, goals[k])]),
     ])}\n`,
   );
   mkdirSync('bench/results', { recursive: true });
@@ -276,8 +309,8 @@ try {
         name: 'sdk',
         when: new Date().toISOString(),
         machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version },
-        settings: { rounds: ROUNDS, l1RoundMs: L1_ROUND_MS, l2ReadsPerRound: L2_READS, missesPerRound: MISSES, hotKeys: HOT_KEYS },
-        opsPerSec: { l1, l2, miss },
+        settings: { rounds: ROUNDS, l1RoundMs: L1_ROUND_MS, l2ReadsPerRound: L2_READS, missesPerRound: MISSES, hotKeys: HOT_KEYS, concurrency: CONCURRENCY },
+        opsPerSec: { l1, l2, l2Concurrent, miss, missConcurrent },
         l2MeanLatencyUs: Object.fromEntries(Object.keys(l2Latency).map((k) => [k, latency(k)])),
         computes,
         ratios,
