@@ -7,15 +7,20 @@
  * Every connection, whatever its transport, passes the per-address
  * connection limit first and the packet-size guard (./packet-guard.ts) in
  * front of Aedes's parser.
+ *
+ * What the gateway sends a bear (responses, warm manifests) is written
+ * straight to that bear's connection (`sendTo`): only the bear itself may
+ * subscribe to its topics (./authorize.ts), so a broker-wide publish would
+ * only spend a topic match and an emitter round to find the same client.
  */
 import type { IncomingMessage } from 'node:http';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Aedes, type Client } from 'aedes';
 import type { Logger } from 'pino';
-import { deviceTopic, parseDeviceTopic } from '../protocol/index.js';
+import { deviceTopic } from '../protocol/index.js';
 import type { Authenticate } from './auth.js';
-import type { createAuthorizers } from './authorize.js';
+import { ownTopics, type createAuthorizers } from './authorize.js';
 import type { ConnectionLimiter } from './connection-limiter.js';
 import { guardPackets, type PacketLimits, type PacketRefusal } from './packet-guard.js';
 
@@ -33,6 +38,7 @@ export interface BrokerOptions {
   /** A connection closed before authentication: over the rate limit or a packet over its bound. */
   onRefused(reason: 'connect-rate' | PacketRefusal): void;
   onBearMessage(deviceId: string, channel: 'req' | 'evt', payload: Buffer): void;
+  onConnect?(deviceId: string): void;
   onDisconnect(deviceId: string): void;
 }
 
@@ -45,7 +51,11 @@ export interface Broker {
   /** The packet bounds every connection is held to. */
   readonly limits: PacketLimits;
   readonly clients: ReadonlyMap<string, Client>;
-  publish(topic: string, payload: Buffer): Promise<void>;
+  /**
+   * Delivers a QoS 1 message on the bear's own `res` or `warm` topic, on its connection; false
+   * (nothing sent) when it is not connected here: it asks again once it is back.
+   */
+  sendTo(deviceId: string, channel: 'res' | 'warm', payload: Buffer): boolean;
   close(): Promise<void>;
 }
 
@@ -71,7 +81,10 @@ export async function startBroker(o: BrokerOptions): Promise<Broker> {
   });
   const clients = new Map<string, Client>();
 
-  aedes.on('client', (client) => clients.set(client.id, client));
+  aedes.on('client', (client) => {
+    clients.set(client.id, client);
+    o.onConnect?.(client.id);
+  });
   aedes.on('clientDisconnect', (client) => {
     if (clients.get(client.id) === client) clients.delete(client.id);
     o.onDisconnect(client.id);
@@ -79,12 +92,11 @@ export async function startBroker(o: BrokerOptions): Promise<Broker> {
   aedes.on('clientError', (client, err) => o.log.debug({ deviceId: client.id, err: err.message }, 'mqtt client error'));
   aedes.on('connectionError', (_client, err) => o.log.debug({ err: err.message }, 'mqtt connection error'));
   aedes.on('publish', (packet, client) => {
-    // client is null for the gateway's own publishes; the ACL has already checked a bear's topic.
+    // client is null for the broker's own publishes; a bear's passed the ACL (its own req or evt).
     if (!client) return;
-    const topic = parseDeviceTopic(packet.topic);
-    if (topic && topic.deviceId === client.id && (topic.channel === 'req' || topic.channel === 'evt')) {
-      o.onBearMessage(client.id, topic.channel, packet.payload as Buffer);
-    }
+    const own = ownTopics(client);
+    if (packet.topic === own.req) o.onBearMessage(client.id, 'req', packet.payload as Buffer);
+    else if (packet.topic === own.evt) o.onBearMessage(client.id, 'evt', packet.payload as Buffer);
   });
 
   const handle = (stream: Duplex, req?: IncomingMessage): void => {
@@ -119,10 +131,13 @@ export async function startBroker(o: BrokerOptions): Promise<Broker> {
     admit,
     limits,
     clients,
-    publish: (topic, payload) =>
-      new Promise((resolve, reject) => {
-        aedes.publish({ cmd: 'publish', topic, payload, qos: 1, retain: false, dup: false }, (err) => (err ? reject(err) : resolve()));
-      }),
+    sendTo(deviceId, channel, payload) {
+      const client = clients.get(deviceId);
+      if (!client) return false;
+      // A write error closes the connection (Aedes handles it); the bear retries the request then.
+      client.publish({ cmd: 'publish', topic: ownTopics(client)[channel], payload, qos: 1, retain: false, dup: false }, noop);
+      return true;
+    },
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
@@ -131,3 +146,5 @@ export async function startBroker(o: BrokerOptions): Promise<Broker> {
     },
   };
 }
+
+function noop(): void {}

@@ -12,7 +12,9 @@ import { Command, Option } from 'commander';
 import { pino } from 'pino';
 import { readSecret } from '../infra/data-dir-secret.js';
 import { resolveConfig } from '../sdk/index.js';
-import { createDeviceRegistry, REGISTRY_FILE } from './device-registry.js';
+import type { DeviceRegistry } from './device-registry.js';
+import { withDeviceRegistry } from './registry-client.js';
+import { isWorker, runPrimary, runWorker } from './workers.js';
 import { ADMIN_TOKEN_FILE, RUNTIME_FILE, startGateway } from './index.js';
 import { commanderParser, DEFAULT_OPTIONS, OPTION_SPECS, resolveOptions, type GatewayOptions } from './options.js';
 
@@ -26,7 +28,9 @@ function optionFor(key: keyof GatewayOptions): Option {
 
 /** The data dir as the SDK resolves it: the flag, else TEDDY_DATA_DIR, else .teddycache. */
 const dataDir = (given: string | undefined): string => resolveConfig({ dataDir: given }).dataDir;
-const registryIn = (given: string | undefined) => createDeviceRegistry(join(dataDir(given), REGISTRY_FILE));
+/** Runs a registry command against the fleet's Redis (or the data dir's embedded one). */
+const withRegistry = <T>(flags: { dataDir?: string; redisUrl?: string }, use: (registry: DeviceRegistry) => Promise<T>): Promise<T> =>
+  withDeviceRegistry(flags, pino({ name: 'teddycache', level: 'warn' }, pino.destination(2)), use);
 
 const program = new Command('teddycache')
   .description('The teddycache gateway: the bear\'s CBOR-over-MQTT server with device auth, L3 clip origin and warm pushes.')
@@ -41,8 +45,22 @@ start
   .action(async (flags: Record<string, unknown> & { readyJson?: boolean }) => {
     const { readyJson } = flags;
     const options = Object.fromEntries(startFlags.map(({ key, option }) => [key, flags[option.attributeName()]])) as Partial<GatewayOptions>;
-    const level = resolveOptions(options).logLevel;
-    const logger = pino({ name: 'teddy-gateway', level }, pino.destination(readyJson ? 2 : 1));
+    const resolved = resolveOptions(options);
+    const logger = pino({ name: 'teddy-gateway', level: resolved.logLevel }, pino.destination(readyJson ? 2 : 1));
+    if (isWorker()) return runWorker(options, logger.child({ worker: process.pid }));
+    if (resolved.workers > 1) {
+      return runPrimary({
+        given: options,
+        count: resolved.workers,
+        logger: logger.child({ primary: process.pid }),
+        onReady: ({ mqttWsUrl, ...ready }) =>
+          process.stdout.write(readyJson
+            ? `${JSON.stringify(ready)}
+`
+            : `teddycache gateway: ${ready.workers.length} workers, MQTT ${ready.mqttUrl} and ${mqttWsUrl}, HTTP ${ready.httpUrl} (Ctrl-C to stop)
+`),
+      });
+    }
     const gateway = await startGateway({ ...options, logger });
     let stopping = false;
     const stop = (signal: string): void => {
@@ -67,6 +85,7 @@ start
   });
 
 const dataDirOption = () => optionFor('dataDir');
+const redisUrlOption = () => optionFor('redisUrl');
 
 const device = program.command('device').description('manage the device registry (secrets are stored as scrypt hashes)');
 device
@@ -75,16 +94,18 @@ device
   .option('--secret <secret>', 'use this secret instead of generating one')
   .option('--json', 'print {"id","secret"} as JSON')
   .addOption(dataDirOption())
-  .action(async (id: string, flags: { secret?: string; json?: boolean; dataDir?: string }) => {
-    const added = await registryIn(flags.dataDir).add(id, flags.secret);
+  .addOption(redisUrlOption())
+  .action(async (id: string, flags: { secret?: string; json?: boolean; dataDir?: string; redisUrl?: string }) => {
+    const added = await withRegistry(flags, (registry) => registry.add(id, flags.secret));
     process.stdout.write(flags.json ? `${JSON.stringify(added)}\n` : `added ${added.id}\nsecret (shown once): ${added.secret}\n`);
   });
 device
   .command('remove <id>')
-  .description('remove a bear from the registry')
+  .description('remove a bear from the registry (and disconnect it from every gateway)')
   .addOption(dataDirOption())
-  .action(async (id: string, flags: { dataDir?: string }) => {
-    if (!(await registryIn(flags.dataDir).remove(id))) throw new Error(`no device ${id}`);
+  .addOption(redisUrlOption())
+  .action(async (id: string, flags: { dataDir?: string; redisUrl?: string }) => {
+    if (!(await withRegistry(flags, (registry) => registry.remove(id)))) throw new Error(`no device ${id}`);
     process.stdout.write(`removed ${id}\n`);
   });
 device
@@ -92,8 +113,9 @@ device
   .description('list enrolled bears')
   .option('--json', 'print JSON')
   .addOption(dataDirOption())
-  .action(async (flags: { json?: boolean; dataDir?: string }) => {
-    const devices = await registryIn(flags.dataDir).list();
+  .addOption(redisUrlOption())
+  .action(async (flags: { json?: boolean; dataDir?: string; redisUrl?: string }) => {
+    const devices = await withRegistry(flags, (registry) => registry.list());
     if (flags.json) process.stdout.write(`${JSON.stringify(devices)}\n`);
     else for (const d of devices) process.stdout.write(`${d.id}\t${d.createdAt}\n`);
   });

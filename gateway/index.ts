@@ -1,7 +1,10 @@
 /**
  * startGateway: the bear's server. Wires the MQTT broker (auth, ACL, request
- * handling), the SDK cache, the AI provider, warm pushes and the HTTP origin
- * together, and takes them down again in order on close().
+ * handling), the SDK cache, the AI provider, warm pushes, the HTTP origin
+ * and the fleet state it shares with every other gateway process through
+ * Redis (./fleet-state.ts) together, and takes them down again in order on
+ * close(). Without a Redis configured it starts the data dir's embedded one
+ * (persisted: it holds the device registry).
  */
 import { mkdir, rm, readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
@@ -11,14 +14,17 @@ import { createCache, createCacheIntegrationService } from '../sdk/index.js';
 import { writeFileAtomic } from '../infra/atomic-file.js';
 import { createAuthenticate } from './auth.js';
 import { createAuthorizers } from './authorize.js';
-import { createBearSessions, describeSession, fleetFlashStats } from './bear-sessions.js';
+import { describeSession, fleetFlashStats } from './bear-sessions.js';
 import { startBroker } from './broker.js';
-import { createClipCatalog } from './clip-catalog.js';
 import { createClipUrls } from './clip-urls.js';
 import { createConnectionLimiter } from './connection-limiter.js';
 import { createConversation } from './conversation.js';
 import { loadOrCreateSecret } from '../infra/data-dir-secret.js';
-import { createDeviceRegistry, REGISTRY_FILE } from './device-registry.js';
+import { startEmbeddedRedis } from '../infra/embedded-redis.js';
+import type { RedisServer } from '../infra/redis-server.js';
+import type { ControlBus } from './control-bus.js';
+import { startFleetState } from './fleet-state.js';
+import { fleetRedisTarget, namesRedis } from './fleet-target.js';
 import { createHttpOrigin } from './http-origin.js';
 import { createGatewayMetrics } from './metrics.js';
 import { MQTT_WEBSOCKET_PATH, serveMqttOverWebSocket } from './mqtt-websocket.js';
@@ -44,25 +50,56 @@ export interface Gateway {
     remove(id: string): Promise<boolean>;
     list(): Promise<{ id: string; createdAt: string }[]>;
   };
-  /** Pushes the current warm manifest to one connected bear, or to all that said hello; returns how many. */
+  /**
+   * Pushes the current warm manifest to one bear, or to every bear that said hello, wherever in
+   * the fleet it is connected; returns how many were pushed.
+   */
   pushWarm(deviceId?: string): Promise<number>;
+  /** This process's id in the fleet. */
+  readonly instanceId: string;
+  /** Control messages to and from the other gateway processes (add a handler per kind). */
+  readonly control: ControlBus;
   close(): Promise<void>;
 }
+
+/** How long a gateway waits for the others' answers to a control request (warm, stats). */
+const CONTROL_REPLY_MS = 2000;
 
 /** Where a running gateway announces itself to the CLI (`warm`, `stats`). */
 export const RUNTIME_FILE = 'gateway.json';
 export const ADMIN_TOKEN_FILE = 'admin-token';
 
 export async function startGateway(given: Partial<GatewayOptions> = {}): Promise<Gateway> {
+  // What a failed start had already started is stopped again, newest first.
+  const started: (() => Promise<unknown>)[] = [];
+  try {
+    return await start(given, started);
+  } catch (err) {
+    for (const stop of started.reverse()) await stop().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function start(given: Partial<GatewayOptions>, started: (() => Promise<unknown>)[]): Promise<Gateway> {
   const o = resolveOptions(given);
   const log = o.logger ?? pino({ name: 'teddy-gateway', level: o.logLevel });
-  const cacheConfig = cacheConfigFor(o, log);
-  const { dataDir } = cacheConfig;
+  const { dataDir } = cacheConfigFor(o, log);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const urlKey = o.urlKey ?? (await loadOrCreateSecret(dataDir, 'url-key'));
   const adminToken = await loadOrCreateSecret(dataDir, ADMIN_TOKEN_FILE);
+  // No Redis configured: the data dir's embedded one, for the cache and the fleet state alike.
+  let embeddedRedis: RedisServer | undefined;
+  let cacheConfig = cacheConfigFor(o, log);
+  if (!namesRedis(cacheConfig)) {
+    embeddedRedis = await startEmbeddedRedis(dataDir, {
+      supervise: true,
+      onRestart: (err) => (err ? log.error({ err: err.message }, 'embedded redis-server is down') : log.warn('embedded redis-server restarted')),
+    });
+    started.push(() => embeddedRedis!.stop());
+    cacheConfig = { ...cacheConfig, l2RedisUrl: embeddedRedis.url };
+  }
   const cache = o.cache ?? (await createCache(cacheConfig));
-  const registry = createDeviceRegistry(join(dataDir, REGISTRY_FILE));
+  if (!o.cache) started.push(() => cache.close());
 
   let connectedBears = (): number => 0;
   const metrics = createGatewayMetrics({
@@ -71,9 +108,28 @@ export async function startGateway(given: Partial<GatewayOptions> = {}): Promise
       Object.entries(cache.getPerformanceMetrics().layers).map(([layer, m]) => ({ layer, hits: m.hits, misses: m.misses })),
   });
   const provider = instrumentProvider(o.provider ?? createDemoProvider({ latencyMs: o.providerLatencyMs, log }), metrics.providerCalls);
-  const catalog = createClipCatalog();
-  const sessions = createBearSessions();
   let httpUrl = '';
+  let mqttUrl = '';
+  let broker: Awaited<ReturnType<typeof startBroker>> | undefined;
+  /** When each connected bear's current connection began (for takeovers across processes). */
+  const connectedAt = new Map<string, number>();
+  const fleet = await startFleetState({
+    target: (await fleetRedisTarget(cacheConfig))!,
+    prefix: cacheConfig.keyPrefix,
+    urlKey,
+    dataDir,
+    log,
+    describe: () => ({ mqttUrl, httpUrl, bears: broker?.clients.size ?? 0 }),
+    closeLocal(deviceId, before) {
+      const client = broker?.clients.get(deviceId);
+      if (!client || (connectedAt.get(deviceId) ?? Infinity) >= before) return false;
+      client.close();
+      return true;
+    },
+    onDeviceRemoved: (deviceId) => broker?.clients.get(deviceId)?.close(),
+  });
+  started.push(() => fleet.close());
+  const { registry, catalog, sessions, control, presence, takeover } = fleet;
   const clipUrls = createClipUrls({ origin: () => o.publicUrl ?? httpUrl, urlKey, ttlSeconds: o.urlTtlSeconds });
   const service = createCacheIntegrationService(cache);
   const voiceClips = createVoiceClips({ service, provider, catalog });
@@ -81,13 +137,13 @@ export async function startGateway(given: Partial<GatewayOptions> = {}): Promise
   const rateLimiter = createRateLimiter({ perSecond: o.rateLimitPerSecond, burst: o.rateLimitBurst });
   const voices = voicesWithDefault(provider.voices, o.defaultVoice);
 
-  let publish = (_topic: string, _payload: Buffer): Promise<void> => Promise.reject(new Error('broker not started'));
-  const warmPush = createWarmPush({ catalog, clipUrls, metrics, log, publish: (t, p) => publish(t, p) });
+  let send = (_deviceId: string, _channel: 'res' | 'warm', _payload: Buffer): boolean => false;
+  const warmPush = createWarmPush({ catalog, clipUrls, metrics, log, send: (d, c, p) => send(d, c, p) });
   const handler = createRequestHandler({
     conversation, voiceClips, catalog, sessions, clipUrls, warmPush, rateLimiter, metrics, log,
     maxRequestBytes: o.maxRequestBytes,
     voices,
-    publish: (t, p) => publish(t, p),
+    send: (d, c, p) => send(d, c, p),
   });
 
   // The first manifest any bear gets is never empty.
@@ -97,7 +153,7 @@ export async function startGateway(given: Partial<GatewayOptions> = {}): Promise
     ),
   );
 
-  const broker = await startBroker({
+  broker = await startBroker({
     host: o.host,
     port: o.mqttPort,
     maxConnectBytes: o.maxConnectBytes,
@@ -111,44 +167,96 @@ export async function startGateway(given: Partial<GatewayOptions> = {}): Promise
     authorizers: createAuthorizers({ log, onDenied: (action) => metrics.aclDenials.inc({ action }) }),
     log,
     onBearMessage: (deviceId, channel, payload) => {
-      handler.handle(deviceId, channel, payload).catch((err: unknown) => log.error({ deviceId, err }, 'response publish failed'));
+      // The handler answers every failure itself; reaching either catch is a bug there, logged, and the
+      // broker goes on serving (a throw here would unwind into Aedes's event emitter).
+      const bug = (err: unknown): void => log.error({ deviceId, err }, 'request handler failed');
+      try {
+        handler.handle(deviceId, channel, payload)?.catch(bug);
+      } catch (err) {
+        bug(err);
+      }
     },
-    onDisconnect: (deviceId) => rateLimiter.forget(deviceId),
+    onConnect(deviceId) {
+      const at = Date.now();
+      connectedAt.set(deviceId, at);
+      takeover.connected(deviceId, at);
+    },
+    onDisconnect(deviceId) {
+      rateLimiter.forget(deviceId);
+      // A newer connection of the same id (a takeover within this process) keeps the claim.
+      if (bears.clients.has(deviceId)) return;
+      connectedAt.delete(deviceId);
+      takeover.disconnected(deviceId);
+    },
   });
-  publish = broker.publish;
-  connectedBears = () => broker.clients.size;
+  const bears = broker;
+  started.push(() => bears.close());
+  send = bears.sendTo;
+  connectedBears = () => bears.clients.size;
+  mqttUrl = bears.url;
 
-  const pushWarm = async (deviceId?: string): Promise<number> => {
+  /** Pushes to bears connected to this process. */
+  const pushWarmHere = async (deviceId?: string): Promise<number> => {
     let pushed = 0;
     for (const session of deviceId ? [sessions.get(deviceId)] : sessions.all()) {
-      if (!session || !broker.clients.has(session.deviceId)) continue;
+      if (!session || !bears.clients.has(session.deviceId)) continue;
       await warmPush.send(session, warmPush.plan(session));
       pushed++;
     }
     return pushed;
   };
+  const pushedBy = (replies: { body: unknown }[]): number =>
+    replies.reduce((n, r) => n + (Number((r.body as { pushed?: unknown } | null)?.pushed) || 0), 0);
+  control.on('warm', async (body) => ({ pushed: await pushWarmHere((body as { deviceId?: string } | null)?.deviceId) }));
+  const pushWarm = async (deviceId?: string): Promise<number> => {
+    if (deviceId) {
+      if (bears.clients.has(deviceId)) return pushWarmHere(deviceId);
+      const owner = await takeover.ownerOf(deviceId).catch(() => undefined);
+      if (!owner || owner === control.instanceId) return 0;
+      return pushedBy(await control.request({ instance: owner }, 'warm', { deviceId }, [owner], CONTROL_REPLY_MS));
+    }
+    const here = await pushWarmHere();
+    const live = (await presence.live()).map((g) => g.instanceId);
+    return here + pushedBy(await control.request('all', 'warm', {}, live, CONTROL_REPLY_MS).catch(() => []));
+  };
+  const describeHere = (deviceId: string) => {
+    const session = sessions.get(deviceId);
+    return session && bears.clients.has(deviceId) ? describeSession(session, true) : undefined;
+  };
+  control.on('stats-device', (body) => describeHere(String((body as { deviceId?: unknown } | null)?.deviceId)) ?? null);
 
   const http = createHttpOrigin({
     blobStore: cache.blobStore,
     urlKey, catalog, metrics, log,
-    health: async () => ({ ok: true, bears: broker.clients.size, clips: catalog.size, cache: await cache.health() }),
+    health: async () => ({
+      ok: true, bears: bears.clients.size, clips: catalog.size, cache: await cache.health(),
+      fleet: { redis: fleet.redis.label, connected: fleet.redis.up, instanceId: control.instanceId },
+    }),
     admin: {
       token: adminToken,
       warm: pushWarm,
       stats: async (deviceId) => {
         if (deviceId) {
+          const here = describeHere(deviceId);
+          if (here) return here;
+          const owner = await takeover.ownerOf(deviceId).catch(() => undefined);
+          const there = owner && owner !== control.instanceId
+            ? (await control.request({ instance: owner }, 'stats-device', { deviceId }, [owner], CONTROL_REPLY_MS))[0]?.body
+            : undefined;
+          if (there) return there;
           const session = sessions.get(deviceId);
-          return session ? describeSession(session, broker.clients.has(deviceId)) : undefined;
+          return session ? describeSession(session, false) : undefined;
         }
         return {
-          bears: { connected: broker.clients.size, saidHello: sessions.size, ...fleetFlashStats(sessions.all()) },
+          bears: { connected: bears.clients.size, saidHello: sessions.size, ...fleetFlashStats(sessions.all()) },
           clips: catalog.size,
           cache: cache.getPerformanceMetrics(),
+          gateways: await presence.live(),
         };
       },
     },
   });
-  const closeWebSocket = serveMqttOverWebSocket(http, broker);
+  const closeWebSocket = serveMqttOverWebSocket(http, bears);
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(o.httpPort, o.host, () => resolve());
@@ -158,31 +266,35 @@ export async function startGateway(given: Partial<GatewayOptions> = {}): Promise
   const mqttWsUrl = `ws://${o.host}:${httpPort}${MQTT_WEBSOCKET_PATH}`;
 
   const runtimeFile = join(dataDir, RUNTIME_FILE);
-  await writeFileAtomic(runtimeFile, `${JSON.stringify({ pid: process.pid, mqttUrl: broker.url, httpUrl })}\n`);
-  log.info({ mqttUrl: broker.url, mqttWsUrl, httpUrl, dataDir, fleetProvisioning: Boolean(o.fleetKey) }, 'gateway listening');
+  if (o.writeRuntimeFile !== false) await writeFileAtomic(runtimeFile, `${JSON.stringify({ pid: process.pid, mqttUrl, httpUrl })}\n`);
+  log.info({ mqttUrl, mqttWsUrl, httpUrl, dataDir, fleetProvisioning: Boolean(o.fleetKey), fleetRedis: fleet.redis.label, instanceId: control.instanceId }, 'gateway listening');
 
   let closing: Promise<void> | undefined;
   return {
-    mqttUrl: broker.url,
+    mqttUrl,
     httpUrl,
     mqttWsUrl,
     devices: {
       add: (id, secret) => registry.add(id, secret),
       async remove(id) {
         const removed = await registry.remove(id);
-        broker.clients.get(id)?.close();
+        bears.clients.get(id)?.close();
         return removed;
       },
       list: () => registry.list(),
     },
     pushWarm,
+    instanceId: control.instanceId,
+    control,
     close() {
       closing ??= (async () => {
-        await broker.close();
+        await bears.close();
         await closeWebSocket();
         http.closeAllConnections();
         await new Promise<void>((resolve) => http.close(() => resolve()));
+        await fleet.close();
         if (!o.cache) await cache.close();
+        await embeddedRedis?.stop();
         await removeIfOurs(runtimeFile);
         log.info('gateway closed');
       })();
@@ -196,7 +308,8 @@ function voicesWithDefault(voices: readonly string[], preferred: string): string
   return voices.includes(preferred) ? [preferred, ...voices.filter((v) => v !== preferred)] : [...voices];
 }
 
-async function removeIfOurs(runtimeFile: string): Promise<void> {
+/** Removes the runtime file if this process wrote it (another gateway may have replaced it since). */
+export async function removeIfOurs(runtimeFile: string): Promise<void> {
   try {
     const { pid } = JSON.parse(await readFile(runtimeFile, 'utf8')) as { pid: number };
     if (pid === process.pid) await rm(runtimeFile, { force: true });

@@ -10,6 +10,7 @@
  * belong to the SDK (sdk/config.ts): the gateway passes its `--redis-url`
  * and `--data-dir` flags to the SDK's config resolution and uses the result.
  */
+import { availableParallelism } from 'node:os';
 import { InvalidArgumentError } from 'commander';
 import type { Logger } from 'pino';
 import { definedFields } from '../infra/defined-fields.js';
@@ -28,6 +29,8 @@ export interface GatewayOptions {
   dataDir?: string;
   /** Redis for the SDK's L2; default: the SDK's (REDIS_URL, else an embedded redis-server). */
   redisUrl?: string;
+  /** Redis Cluster for L2 and fleet state instead (`host:port` or URLs); default: the SDK's (REDIS_CLUSTER_NODES). */
+  redisClusterNodes?: string[];
   /** Enables fleet provisioning (./device-secret.ts). */
   fleetKey?: string;
   /** HMAC key of clip URLs; default: generated once and kept in the data dir. */
@@ -57,12 +60,16 @@ export interface GatewayOptions {
   /** Voice when a bear names none or an unknown one. */
   defaultVoice: string;
   logLevel: string;
+  /** Gateway processes sharing the ports (`start --workers`; the CLI's concern, not startGateway's). */
+  workers: number;
   /** Use this cache instead of creating one (the gateway then does not close it). */
   cache?: MultiLayerCache;
   /** Use this provider instead of the demo provider. */
   provider?: Provider;
   /** Use this logger (the CLI sends logs to stderr); default: pino at logLevel to stdout. */
   logger?: Logger;
+  /** Announce this process in `{dataDir}/gateway.json` for the CLI (default true; workers leave it to their primary). */
+  writeRuntimeFile?: boolean;
 }
 
 /** Parses one option value from text (a flag or an environment variable); throws with what it expected. */
@@ -93,6 +100,7 @@ export const DEFAULT_OPTIONS = {
   rateLimitBurst: 20,
   defaultVoice: 'teddy',
   logLevel: 'info',
+  workers: 1,
 } satisfies Partial<GatewayOptions>;
 
 // --- value parsers (each names what it accepts) ---
@@ -124,6 +132,13 @@ const url: Parse<string> = (raw) => {
     throw new Error(`must be a URL, got ${JSON.stringify(raw)}`);
   }
 };
+const nodeList: Parse<string[]> = (raw) => {
+  const nodes = raw.split(',').map((n) => n.trim()).filter(Boolean);
+  if (nodes.length === 0) throw new Error('must name at least one host:port');
+  return nodes;
+};
+/** A process count, or `auto`: one per core this process may use. */
+const workerCount: Parse<number> = (raw) => (raw.trim() === 'auto' ? availableParallelism() : integerIn(1, 1024)(raw));
 /** Comma-separated addresses or CIDR ranges; empty = none. */
 const addressList: Parse<string[]> = (raw) => {
   const entries = raw.split(',').map((e) => e.trim()).filter(Boolean);
@@ -153,7 +168,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'httpPort', flag: '--http-port <n>', env: 'TEDDY_HTTP_PORT', parse: port, help: 'HTTP port (clips, /healthz, /metrics, admin, MQTT over WebSocket), 0 = any free' },
   { key: 'host', flag: '--host <host>', env: 'TEDDY_HOST', parse: text, help: 'listen address' },
   { key: 'dataDir', flag: '--data-dir <dir>', parse: text, help: 'data directory (env TEDDY_DATA_DIR, default .teddycache)' },
-  { key: 'redisUrl', flag: '--redis-url <url>', parse: text, help: 'Redis for L2 (env REDIS_URL; default: an embedded redis-server)' },
+  { key: 'redisUrl', flag: '--redis-url <url>', parse: text, help: 'Redis for L2 and the fleet state (env REDIS_URL; default: an embedded redis-server)' },
+  { key: 'redisClusterNodes', flag: '--redis-cluster-nodes <list>', parse: nodeList, help: 'Redis Cluster instead, comma-separated host:port (env REDIS_CLUSTER_NODES)' },
   { key: 'fleetKey', flag: '--fleet-key <key>', env: 'TEDDY_FLEET_KEY', parse: text, help: 'accept fleet-derived device secrets' },
   { key: 'urlKey', env: 'TEDDY_URL_KEY', parse: text, help: 'HMAC key of clip URLs (default: generated once in the data dir)' },
   { key: 'publicUrl', flag: '--public-url <url>', env: 'TEDDY_PUBLIC_URL', parse: url, help: 'origin written into clip URLs, e.g. a CDN' },
@@ -169,6 +185,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'rateLimitBurst', flag: '--rate-burst <n>', env: 'TEDDY_RATE_BURST', parse: positiveInteger, help: 'requests a bear may send at once' },
   { key: 'defaultVoice', flag: '--default-voice <name>', env: 'TEDDY_DEFAULT_VOICE', parse: text, help: 'voice for a bear naming none or an unknown one' },
   { key: 'logLevel', flag: '--log-level <level>', env: 'TEDDY_LOG_LEVEL', parse: logLevel, help: 'log level' },
+  { key: 'workers', flag: '--workers <n>', env: 'TEDDY_WORKERS', parse: workerCount, help: 'gateway processes sharing the ports (node:cluster), or "auto" = one per available core' },
 ];
 
 /**
@@ -191,5 +208,5 @@ export function resolveOptions(given: Partial<GatewayOptions> = {}, env: NodeJS.
 
 /** The SDK's configuration for this gateway's cache: its flags, then the SDK's own environment and defaults. */
 export function cacheConfigFor(o: GatewayOptions, logger: Logger): CacheConfig {
-  return resolveConfig({ l2RedisUrl: o.redisUrl, dataDir: o.dataDir, logger });
+  return resolveConfig({ l2RedisUrl: o.redisUrl, l2ClusterNodes: o.redisClusterNodes, dataDir: o.dataDir, logger });
 }

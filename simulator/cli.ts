@@ -64,7 +64,8 @@ async function main(argv: string[]): Promise<number> {
     .option('--fleet-key <key>', 'fleet key of that gateway (device secrets are derived from it)', process.env.TEDDY_FLEET_KEY)
     .option('--redis-url <url>', 'L2 Redis for the gateway the simulator starts (default: the SDK starts its own)')
     .option('--provider-latency-ms <ms>', 'simulated AI provider latency of the gateway the simulator starts', nonNegativeInt)
-    .option('--gateway-node-flags <flags>', 'Node.js flags for the gateway child only, e.g. "--max-semi-space-size=1"')
+    .option('--gateway-node-flags <flags>', 'Node.js flags for the gateway child instead of npm start\'s, e.g. "--max-semi-space-size=1"')
+    .option('--gateway-from-source', 'run the gateway child with tsx from the TypeScript sources instead of compiled as npm start does')
     .option('--flash-kb <kb>', 'flash clip budget per bear, KiB', positiveInt, DEFAULT_LAUNCH.flashBudgetBytes / 1024)
     .option('--connect-rate <n>', 'new connections per second while the fleet comes online', positiveInt, DEFAULT_LAUNCH.connectRatePerS)
     .addOption(new Option('--storm <spec>', 'reconnect storm: drop[:P%]@T% (connections break) or restart@T% (gateway restarts); repeatable (default: drop:20%@50%)').argParser(parseStorm))
@@ -85,7 +86,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const opts = program.opts<{
     bears: number; duration: number; skew: number; seed: number; meanSilence: number; meanThink: number; gatewayUrl?: string; fleetKey?: string; redisUrl?: string;
-    providerLatencyMs?: number; gatewayNodeFlags?: string; flashKb: number; connectRate: number; storm?: StormSpec[]; storms: boolean; warmPush?: number[];
+    providerLatencyMs?: number; gatewayNodeFlags?: string; gatewayFromSource?: boolean; flashKb: number; connectRate: number; storm?: StormSpec[]; storms: boolean; warmPush?: number[];
     requestTimeout: number; baselines: boolean; cdnEdge: boolean; out: string; quiet?: boolean;
   }>();
   if (opts.gatewayUrl && !opts.fleetKey) {
@@ -104,6 +105,7 @@ async function main(argv: string[]): Promise<number> {
       redisUrl: opts.redisUrl,
       providerLatencyMs: opts.providerLatencyMs,
       gatewayNodeFlags: opts.gatewayNodeFlags?.split(/\s+/).filter(Boolean),
+      gatewayFromSource: opts.gatewayFromSource,
       flashBudgetBytes: opts.flashKb * 1024,
       connectRatePerS: opts.connectRate,
       storms: opts.storms ? (opts.storm ?? DEFAULT_LAUNCH.storms) : [],

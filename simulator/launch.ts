@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { deriveDeviceSecret } from '../gateway/device-secret.js';
 import { PROMPTS, promptAudio } from '../gateway/providers/phrasebook.js';
 import { UtteranceFormat } from '../protocol/index.js';
+import { buildCompiled } from '../infra/production-launch.js';
 import { startGatewayProcess, type GatewayProcess } from './gateway-process.js';
 import { renderHtmlReport } from './html-report.js';
 import { buildReport, type Report } from './report.js';
@@ -27,8 +28,10 @@ export interface LaunchOptions {
   fleetKey?: string;
   redisUrl?: string;
   providerLatencyMs?: number;
-  /** Node.js flags for the gateway child only (memory tuning experiments). */
+  /** Node.js flags for the gateway child instead of package.json's start flags (memory tuning experiments). */
   gatewayNodeFlags?: string[];
+  /** Run the gateway child from the TypeScript sources (tsx) instead of compiled as `npm start` does. */
+  gatewayFromSource?: boolean;
   flashBudgetBytes: number;
   connectRatePerS: number;
   storms: StormSpec[];
@@ -79,8 +82,10 @@ export async function launchSimulation(o: LaunchOptions): Promise<LaunchResult> 
   let dataDir: string | undefined;
   if (!o.gatewayUrl) {
     dataDir = mkdtempSync(join(tmpdir(), 'teddy-sim-gateway-'));
+    const form = o.gatewayFromSource ? 'source' : 'production';
+    if (form === 'production') buildCompiled();
     gateway = await startGatewayProcess({
-      dataDir, fleetKey, redisUrl: o.redisUrl, providerLatencyMs: o.providerLatencyMs, nodeFlags: o.gatewayNodeFlags,
+      dataDir, fleetKey, redisUrl: o.redisUrl, providerLatencyMs: o.providerLatencyMs, form, nodeFlags: o.gatewayNodeFlags,
       logFile: join(o.outDir, 'gateway.log'),
     });
   }

@@ -54,9 +54,10 @@ describe('teddycache CLI', () => {
   });
 
   it('start --ready-json, device add, warm and stats against it, exit 0 on SIGTERM', async () => {
-    const { stdout } = await cli('device', 'add', 'cli-bear', '--json', '--data-dir', dataDir);
+    // The registry lives in the fleet's Redis: the one the gateway will use.
+    const { stdout } = await cli('device', 'add', 'cli-bear', '--json', '--data-dir', dataDir, '--redis-url', redis.url);
     const { secret } = JSON.parse(stdout) as { id: string; secret: string };
-    expect((await cli('device', 'list', '--data-dir', dataDir)).stdout).toMatch(/^cli-bear\t/);
+    expect((await cli('device', 'list', '--data-dir', dataDir, '--redis-url', redis.url)).stdout).toMatch(/^cli-bear\t/);
 
     const { child, ready } = startChild();
     const info = await ready;
@@ -86,7 +87,7 @@ describe('teddycache CLI', () => {
   });
 
   it('hands every start flag to its option (commander names values after the flag)', async () => {
-    const { stdout } = await cli('device', 'add', 'flag-bear', '--json', '--data-dir', dataDir);
+    const { stdout } = await cli('device', 'add', 'flag-bear', '--json', '--data-dir', dataDir, '--redis-url', redis.url);
     const { secret } = JSON.parse(stdout) as { secret: string };
     // A bucket of one request, refilled once in 1000 s: the second request in a row is refused.
     const { child, ready } = startChild('--rate-burst', '1', '--rate-limit', '0.001');
