@@ -76,7 +76,7 @@ export function createRequestHandler(o: RequestHandlerOptions) {
 
   /** Synchronous when every step is in L1 (a repeated question); a promise when one had to wait. */
   const utterance = (deviceId: string, m: Utterance): void | Promise<void> => {
-    const answered = o.conversation.answer(m, pickVoice(m.voice));
+    const answered = o.conversation.answer(deviceId, m, pickVoice(m.voice));
     if (answered instanceof Promise) return answered.then((reply) => sendAnswer(deviceId, m.id, reply));
     sendAnswer(deviceId, m.id, answered);
   };
@@ -87,7 +87,7 @@ export function createRequestHandler(o: RequestHandlerOptions) {
     const wantsInline = m.maxInline !== undefined && known.size <= Math.min(m.maxInline, o.maxRequestBytes);
     if (!wantsInline) return respond(deviceId, { type: 'clip', id: m.id, clip: o.clipUrls.ref(deviceId, known) });
     // Inline bytes come through the SDK: they may have left every layer since, and are then re-synthesized.
-    const { clip, bytes } = await o.voiceClips.clip(known.text, known.voice, known.starter);
+    const { clip, bytes } = await o.voiceClips.clip(known.text, known.voice, known.starter, deviceId);
     respond(deviceId, { type: 'clip', id: m.id, clip: o.clipUrls.ref(deviceId, clip, { inline: bytes }) });
   };
 
