@@ -11,21 +11,22 @@
  * to the cache's caller. Commands do not queue while disconnected
  * (enableOfflineQueue: false) so a caller never waits on an outage; ioredis
  * keeps reconnecting (and, on a cluster, re-reading the slot map) in the
- * background, and the breaker's probe finds out when Redis is back.
+ * background, and the breaker's probe finds out when Redis is back. The
+ * commands of one tick leave in one write (tickBatcher, below).
  */
-import { isIP } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
-import type { Socket } from 'node:net';
 import { createCircuitBreaker, type BreakerState, type CircuitBreaker } from './circuit-breaker.js';
 import type { CacheConfig } from './config.js';
 import { defineScripts } from './l2-scripts.js';
 import type { RedisEndpoints, RedisNode } from './redis-endpoints.js';
 
 export const FAILED = Symbol('L2 failed');
-const CLOSE_WAIT_MS = 1000;
 export type Failed = typeof FAILED;
+
+const CLOSE_WAIT_MS = 1000;
 
 /** A connection to L2, whichever kind: the cache only uses what both have. */
 export type RedisClient = Redis | Cluster;
