@@ -74,6 +74,7 @@ async function main(argv: string[]): Promise<number> {
     .addOption(new Option('--request-timeout <time>', 'per-attempt request timeout').argParser(parseDuration).default(DEFAULT_LAUNCH.requestTimeoutMs, '10s'))
     .option('--no-baselines', 'skip the no-cache and transport-floor probes')
     .option('--no-cdn-edge', 'send every clip download to the L3 origin (no modelled CDN edge)')
+    .option('--tls', 'drive bears over MQTTS and clips over HTTPS, trusting the gateway\'s CA; the report adds what TLS costs (connect time, CPU, RSS)')
     .addOption(new Option('--out <dir>', 'directory for report.json, report.html and gateway.log').default(`reports/sim-${new Date().toISOString().replace(/[:.]/g, '-')}`, 'reports/sim-<time>'))
     .option('--quiet', 'no progress output')
     .exitOverride()
@@ -87,7 +88,7 @@ async function main(argv: string[]): Promise<number> {
   const opts = program.opts<{
     bears: number; duration: number; skew: number; seed: number; meanSilence: number; meanThink: number; gatewayUrl?: string; fleetKey?: string; redisUrl?: string;
     providerLatencyMs?: number; gatewayNodeFlags?: string; gatewayFromSource?: boolean; flashKb: number; connectRate: number; storm?: StormSpec[]; storms: boolean; warmPush?: number[];
-    requestTimeout: number; baselines: boolean; cdnEdge: boolean; out: string; quiet?: boolean;
+    requestTimeout: number; baselines: boolean; cdnEdge: boolean; tls?: boolean; out: string; quiet?: boolean;
   }>();
   if (opts.gatewayUrl && !opts.fleetKey) {
     process.stderr.write('simulate: --gateway-url needs --fleet-key (or TEDDY_FLEET_KEY)\n');
@@ -115,6 +116,7 @@ async function main(argv: string[]): Promise<number> {
       requestTimeoutMs: opts.requestTimeout,
       baselines: opts.baselines,
       cdnEdge: opts.cdnEdge,
+      tls: opts.tls,
       outDir: opts.out,
       onProgress: progress?.update,
       onNotice: (m) => process.stderr.write(`notice: ${m}\n`),

@@ -48,6 +48,10 @@ export interface ResourceSample {
 export interface GatewayProcess {
   readonly mqttUrl: string;
   readonly httpUrl: string;
+  /** The TLS listeners and the CA file that verifies them. */
+  readonly mqttsUrl: string;
+  readonly httpsUrl: string;
+  readonly caFile: string;
   readonly pid: number;
   readonly samples: ResourceSample[];
   /** Highest RSS seen by the kernel (VmHWM) across all incarnations, MB. */
@@ -71,6 +75,9 @@ interface Ready {
   event: 'ready';
   mqttUrl: string;
   httpUrl: string;
+  mqttsUrl: string;
+  httpsUrl: string;
+  caFile: string;
   pid: number;
 }
 
@@ -83,9 +90,12 @@ export async function startGatewayProcess(o: GatewayProcessOptions): Promise<Gat
 
   let child: ChildProcess;
   let ready: Ready;
-  ({ child, ready } = await launch(['--mqtt-port', '0', '--http-port', '0', ...baseArgs], o, log));
+  ({ child, ready } = await launch(['--mqtt-port', '0', '--http-port', '0', '--mqtts-port', '0', '--https-port', '0', ...baseArgs], o, log));
   // Later incarnations reuse the first one's ports, so bears reconnect to the same address.
-  const ports = ['--mqtt-port', new URL(ready.mqttUrl).port, '--http-port', new URL(ready.httpUrl).port];
+  const ports = [
+    '--mqtt-port', new URL(ready.mqttUrl).port, '--http-port', new URL(ready.httpUrl).port,
+    '--mqtts-port', new URL(ready.mqttsUrl).port, '--https-port', new URL(ready.httpsUrl).port,
+  ];
 
   const samples: ResourceSample[] = [];
   let peakRssMB = 0;
@@ -131,6 +141,15 @@ export async function startGatewayProcess(o: GatewayProcessOptions): Promise<Gat
     },
     get httpUrl() {
       return ready.httpUrl;
+    },
+    get mqttsUrl() {
+      return ready.mqttsUrl;
+    },
+    get httpsUrl() {
+      return ready.httpsUrl;
+    },
+    get caFile() {
+      return ready.caFile;
     },
     get pid() {
       return ready.pid;

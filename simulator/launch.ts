@@ -4,7 +4,7 @@
  * report.html, stop what was started.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deriveDeviceSecret } from '../gateway/device-secret.js';
@@ -42,6 +42,8 @@ export interface LaunchOptions {
   requestTimeoutMs: number;
   baselines: boolean;
   cdnEdge: boolean;
+  /** Bears over MQTTS and HTTPS, trusting the child gateway's CA; the report adds what TLS costs. */
+  tls?: boolean;
   /** Directory for report.json, report.html and gateway.log. */
   outDir: string;
   onProgress?: (p: Progress) => void;
@@ -71,6 +73,7 @@ export interface LaunchResult {
 
 export async function launchSimulation(o: LaunchOptions): Promise<LaunchResult> {
   if (o.gatewayUrl && !o.fleetKey) throw new Error('--gateway-url needs --fleet-key (the key the gateway was started with)');
+  if (o.gatewayUrl && o.tls) throw new Error('--tls drives the gateway the simulator starts (it trusts that gateway\'s CA); it cannot be combined with --gateway-url');
   mkdirSync(o.outDir, { recursive: true });
   const fleetKey = o.fleetKey ?? randomBytes(32).toString('hex');
   const notices: string[] = [];
@@ -114,6 +117,7 @@ export async function launchSimulation(o: LaunchOptions): Promise<LaunchResult> 
       maxAttempts: 3,
       cdnEdge: o.cdnEdge,
       baselines: o.baselines,
+      tls: o.tls && gateway ? { ca: readFileSync(gateway.caFile) } : undefined,
       onProgress: o.onProgress,
       onNotice: notice,
     });
