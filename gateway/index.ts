@@ -113,13 +113,15 @@ async function start(given: Partial<GatewayOptions>, started: (() => Promise<unk
   let broker: Awaited<ReturnType<typeof startBroker>> | undefined;
   /** When each connected bear's current connection began (for takeovers across processes). */
   const connectedAt = new Map<string, number>();
+  /** Bear messages this process handled (for the fleet's per-process load). */
+  let handled = 0;
   const fleet = await startFleetState({
     target: (await fleetRedisTarget(cacheConfig))!,
     prefix: cacheConfig.keyPrefix,
     urlKey,
     dataDir,
     log,
-    describe: () => ({ mqttUrl, httpUrl, bears: broker?.clients.size ?? 0 }),
+    describe: () => ({ mqttUrl, httpUrl, bears: broker?.clients.size ?? 0, requests: handled }),
     closeLocal(deviceId, before) {
       const client = broker?.clients.get(deviceId);
       if (!client || (connectedAt.get(deviceId) ?? Infinity) >= before) return false;
@@ -167,6 +169,7 @@ async function start(given: Partial<GatewayOptions>, started: (() => Promise<unk
     authorizers: createAuthorizers({ log, onDenied: (action) => metrics.aclDenials.inc({ action }) }),
     log,
     onBearMessage: (deviceId, channel, payload) => {
+      handled++;
       handler.handle(deviceId, channel, payload).catch((err: unknown) => log.error({ deviceId, err }, 'response publish failed'));
     },
     onConnect(deviceId) {
