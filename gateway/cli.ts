@@ -28,8 +28,13 @@ function optionFor(key: keyof GatewayOptions): Option {
 
 /** The data dir as the SDK resolves it: the flag, else TEDDY_DATA_DIR, else .teddycache. */
 const dataDir = (given: string | undefined): string => resolveConfig({ dataDir: given }).dataDir;
+interface RegistryFlags {
+  dataDir?: string;
+  redisUrl?: string;
+  redisClusterNodes?: string[];
+}
 /** Runs a registry command against the fleet's Redis (or the data dir's embedded one). */
-const withRegistry = <T>(flags: { dataDir?: string; redisUrl?: string }, use: (registry: DeviceRegistry) => Promise<T>): Promise<T> =>
+const withRegistry = <T>(flags: RegistryFlags, use: (registry: DeviceRegistry) => Promise<T>): Promise<T> =>
   withDeviceRegistry(flags, pino({ name: 'teddycache', level: 'warn' }, pino.destination(2)), use);
 
 const program = new Command('teddycache')
@@ -86,6 +91,7 @@ start
 
 const dataDirOption = () => optionFor('dataDir');
 const redisUrlOption = () => optionFor('redisUrl');
+const redisClusterOption = () => optionFor('redisClusterNodes');
 
 const device = program.command('device').description('manage the device registry (secrets are stored as scrypt hashes)');
 device
@@ -95,7 +101,8 @@ device
   .option('--json', 'print {"id","secret"} as JSON')
   .addOption(dataDirOption())
   .addOption(redisUrlOption())
-  .action(async (id: string, flags: { secret?: string; json?: boolean; dataDir?: string; redisUrl?: string }) => {
+  .addOption(redisClusterOption())
+  .action(async (id: string, flags: { secret?: string; json?: boolean } & RegistryFlags) => {
     const added = await withRegistry(flags, (registry) => registry.add(id, flags.secret));
     process.stdout.write(flags.json ? `${JSON.stringify(added)}\n` : `added ${added.id}\nsecret (shown once): ${added.secret}\n`);
   });
@@ -104,7 +111,8 @@ device
   .description('remove a bear from the registry (and disconnect it from every gateway)')
   .addOption(dataDirOption())
   .addOption(redisUrlOption())
-  .action(async (id: string, flags: { dataDir?: string; redisUrl?: string }) => {
+  .addOption(redisClusterOption())
+  .action(async (id: string, flags: RegistryFlags) => {
     if (!(await withRegistry(flags, (registry) => registry.remove(id)))) throw new Error(`no device ${id}`);
     process.stdout.write(`removed ${id}\n`);
   });
@@ -114,7 +122,8 @@ device
   .option('--json', 'print JSON')
   .addOption(dataDirOption())
   .addOption(redisUrlOption())
-  .action(async (flags: { json?: boolean; dataDir?: string; redisUrl?: string }) => {
+  .addOption(redisClusterOption())
+  .action(async (flags: { json?: boolean } & RegistryFlags) => {
     const devices = await withRegistry(flags, (registry) => registry.list());
     if (flags.json) process.stdout.write(`${JSON.stringify(devices)}\n`);
     else for (const d of devices) process.stdout.write(`${d.id}\t${d.createdAt}\n`);

@@ -166,6 +166,7 @@ export async function startGatewayFleet(o: GatewayFleetOptions): Promise<Gateway
       return; // no gateway answered this time
     }
     for (const beat of live) {
+      if (!beat.httpUrl) continue; // a gateway still starting
       const gateway = gateways.findIndex((x) => new URL(x.httpUrl).port === new URL(beat.httpUrl).port);
       const seen = beats.get(beat.pid) ?? { gateway, maxBears: 0, requests: 0 };
       seen.maxBears = Math.max(seen.maxBears, beat.bears);

@@ -48,6 +48,8 @@ export interface LaunchOptions {
   outDir: string;
   onProgress?: (p: Progress) => void;
   onNotice?: (message: string) => void;
+  /** Called with the gateways the simulator started, once they listen and once the run is over (before they stop). */
+  onGateways?: (gateways: GatewayFleet, phase: 'started' | 'finished') => Promise<void>;
 }
 
 export const DEFAULT_LAUNCH = {
@@ -94,6 +96,7 @@ export async function launchSimulation(o: LaunchOptions): Promise<LaunchResult> 
   }
   const audio = new Map<number, Uint8Array>();
   try {
+    if (gateways) await o.onGateways?.(gateways, 'started');
     const result = await runSimulation({
       traffic: {
         ...DEFAULT_TRAFFIC, bears: o.bears, durationMs: o.durationMs, seed: o.seed, phrases: PROMPTS.length,
@@ -122,6 +125,7 @@ export async function launchSimulation(o: LaunchOptions): Promise<LaunchResult> 
     });
     // Loads and kills are read before the gateways go.
     const report = buildReport(result, notices);
+    if (gateways) await o.onGateways?.(gateways, 'finished');
     await gateways?.stop();
     const jsonPath = join(o.outDir, 'report.json');
     const htmlPath = join(o.outDir, 'report.html');
