@@ -23,6 +23,8 @@ export interface HttpOriginOptions {
   urlKey: string;
   catalog: ClipCatalog;
   metrics: GatewayMetrics;
+  /** The exposition text of /metrics when it is not just this process's registry (workers: the whole gateway's). */
+  metricsText?: () => Promise<string>;
   log: Logger;
   health(): Promise<{ ok: boolean } & Record<string, unknown>>;
   admin: {
@@ -101,7 +103,7 @@ export function createHttpOrigin(o: HttpOriginOptions): Server {
       return sendJson(res, health.ok ? 200 : 503, health);
     }
     if (url.pathname === '/metrics') {
-      return send(res, 200, await o.metrics.registry.metrics(), o.metrics.registry.contentType);
+      return send(res, 200, await (o.metricsText?.() ?? o.metrics.registry.metrics()), o.metrics.registry.contentType);
     }
     if (url.pathname.startsWith('/admin/')) {
       if (!isAdmin(req)) return send(res, 401, 'unauthorized\n');

@@ -6,6 +6,7 @@
  * close(). Without a Redis configured it starts the data dir's embedded one
  * (persisted: it holds the device registry).
  */
+import cluster from 'node:cluster';
 import { mkdir, rm, readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -35,6 +36,7 @@ import { STARTER_LINES } from './providers/phrasebook.js';
 import { createRateLimiter } from './rate-limit.js';
 import { createRequestHandler } from './request-handler.js';
 import { createVoiceClips } from './voice-clips.js';
+import { workerMetricsText } from './worker-metrics.js';
 import { createWarmPush } from './warm-push.js';
 
 export type { GatewayOptions } from './options.js';
@@ -224,6 +226,7 @@ async function start(given: Partial<GatewayOptions>, started: (() => Promise<unk
   const http = createHttpOrigin({
     blobStore: cache.blobStore,
     urlKey, catalog, metrics, log,
+    metricsText: cluster.isWorker ? workerMetricsText(metrics.registry) : undefined,
     health: async () => ({
       ok: true, bears: bears.clients.size, clips: catalog.size, cache: await cache.health(),
       fleet: { redis: fleet.redis.label, connected: fleet.redis.up, instanceId: control.instanceId },
