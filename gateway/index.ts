@@ -8,7 +8,8 @@
  */
 import cluster from 'node:cluster';
 import { mkdir, rm, readFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { createCache, createCacheIntegrationService } from '../sdk/index.js';
@@ -16,7 +17,7 @@ import { writeFileAtomic } from '../infra/atomic-file.js';
 import { createAuthenticate } from './auth.js';
 import { createAuthorizers } from './authorize.js';
 import { describeSession, fleetFlashStats } from './bear-sessions.js';
-import { startBroker } from './broker.js';
+import { listen, startBroker, urlHost } from './broker.js';
 import { createClipUrls } from './clip-urls.js';
 import { createConnectionLimiter } from './connection-limiter.js';
 import { createConversation } from './conversation.js';
@@ -38,14 +39,23 @@ import { createRequestHandler } from './request-handler.js';
 import { createVoiceClips } from './voice-clips.js';
 import { workerMetricsText } from './worker-metrics.js';
 import { createWarmPush } from './warm-push.js';
+import { isLoopback, loadServerTls } from './server-tls.js';
+import { secureTlsListener } from './tls-listener.js';
 
 export type { GatewayOptions } from './options.js';
 
 export interface Gateway {
+  /** Plaintext MQTT and HTTP (loopback only unless --allow-plaintext). */
   readonly mqttUrl: string;
   readonly httpUrl: string;
   /** MQTT over WebSocket on the HTTP port. */
   readonly mqttWsUrl: string;
+  /** MQTT over TLS, HTTPS, and MQTT over WSS on the HTTPS port. */
+  readonly mqttsUrl: string;
+  readonly httpsUrl: string;
+  readonly mqttWssUrl: string;
+  /** The CA file a client trusts for this gateway's certificate. */
+  readonly caFile: string;
   readonly devices: {
     add(id: string, secret?: string): Promise<{ id: string; secret: string }>;
     /** Removes the bear from the registry and disconnects it if connected. */
@@ -89,6 +99,9 @@ async function start(given: Partial<GatewayOptions>, started: (() => Promise<unk
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const urlKey = o.urlKey ?? (await loadOrCreateSecret(dataDir, 'url-key'));
   const adminToken = await loadOrCreateSecret(dataDir, ADMIN_TOKEN_FILE);
+  const tls = await loadServerTls(o, dataDir, log);
+  // Plaintext stays on this machine unless the operator insists: off loopback, only TLS listens.
+  const plaintextHost = o.allowPlaintext || isLoopback(o.host) ? o.host : '127.0.0.1';
   // No Redis configured: the data dir's embedded one, for the cache and the fleet state alike.
   let embeddedRedis: RedisServer | undefined;
   let cacheConfig = cacheConfigFor(o, log);
@@ -111,6 +124,8 @@ async function start(given: Partial<GatewayOptions>, started: (() => Promise<unk
   });
   const provider = instrumentProvider(o.provider ?? createDemoProvider({ latencyMs: o.providerLatencyMs, log }), metrics.providerCalls);
   let httpUrl = '';
+  let httpsUrl = '';
+  let overTls = (_deviceId: string): boolean => false;
   let mqttUrl = '';
   let broker: Awaited<ReturnType<typeof startBroker>> | undefined;
   /** When each connected bear's current connection began (for takeovers across processes). */
@@ -134,20 +149,26 @@ async function start(given: Partial<GatewayOptions>, started: (() => Promise<unk
   });
   started.push(() => fleet.close());
   const { registry, catalog, sessions, control, presence, takeover } = fleet;
-  const clipUrls = createClipUrls({ origin: () => o.publicUrl ?? httpUrl, urlKey, ttlSeconds: o.urlTtlSeconds });
+  // A bear that came over TLS fetches its clips over HTTPS; a loopback plaintext one over HTTP.
+  const clipUrls = createClipUrls({
+    origin: (tls) => o.publicUrl ?? (tls ? httpsUrl : httpUrl),
+    // With a public URL (a CDN) every bear gets the same one.
+    overTls: (deviceId) => !o.publicUrl && overTls(deviceId),
+    urlKey, ttlSeconds: o.urlTtlSeconds,
+  });
   const service = createCacheIntegrationService(cache);
   const voiceClips = createVoiceClips({ service, provider, catalog });
   const conversation = createConversation({ service, provider, voiceClips });
   const rateLimiter = createRateLimiter({ perSecond: o.rateLimitPerSecond, burst: o.rateLimitBurst });
   const voices = voicesWithDefault(provider.voices, o.defaultVoice);
 
-  let publish = (_topic: string, _payload: Buffer): Promise<void> => Promise.reject(new Error('broker not started'));
-  const warmPush = createWarmPush({ catalog, clipUrls, metrics, log, publish: (t, p) => publish(t, p) });
+  let send = (_deviceId: string, _channel: 'res' | 'warm', _payload: Buffer): boolean => false;
+  const warmPush = createWarmPush({ catalog, clipUrls, metrics, log, send: (d, c, p) => send(d, c, p) });
   const handler = createRequestHandler({
     conversation, voiceClips, catalog, sessions, clipUrls, warmPush, rateLimiter, metrics, log,
     maxRequestBytes: o.maxRequestBytes,
     voices,
-    publish: (t, p) => publish(t, p),
+    send: (d, c, p) => send(d, c, p),
   });
 
   // The first manifest any bear gets is never empty.
@@ -158,8 +179,9 @@ async function start(given: Partial<GatewayOptions>, started: (() => Promise<unk
   );
 
   broker = await startBroker({
-    host: o.host,
+    host: plaintextHost,
     port: o.mqttPort,
+    tls: { host: o.host, port: o.mqttsPort, options: tls.options },
     maxConnectBytes: o.maxConnectBytes,
     maxRequestBytes: o.maxRequestBytes,
     connectTimeoutMs: o.connectTimeoutMs,
@@ -172,7 +194,14 @@ async function start(given: Partial<GatewayOptions>, started: (() => Promise<unk
     log,
     onBearMessage: (deviceId, channel, payload) => {
       handled++;
-      handler.handle(deviceId, channel, payload).catch((err: unknown) => log.error({ deviceId, err }, 'response publish failed'));
+      // The handler answers every failure itself; reaching either catch is a bug there, logged, and the
+      // broker goes on serving (a throw here would unwind into Aedes's event emitter).
+      const bug = (err: unknown): void => log.error({ deviceId, err }, 'request handler failed');
+      try {
+        handler.handle(deviceId, channel, payload)?.catch(bug);
+      } catch (err) {
+        bug(err);
+      }
     },
     onConnect(deviceId) {
       const at = Date.now();
@@ -189,9 +218,10 @@ async function start(given: Partial<GatewayOptions>, started: (() => Promise<unk
   });
   const bears = broker;
   started.push(() => bears.close());
-  publish = bears.publish;
+  send = bears.sendTo;
   connectedBears = () => bears.clients.size;
   mqttUrl = bears.url;
+  overTls = bears.overTls;
 
   /** Pushes to bears connected to this process. */
   const pushWarmHere = async (deviceId?: string): Promise<number> => {
@@ -223,7 +253,7 @@ async function start(given: Partial<GatewayOptions>, started: (() => Promise<unk
   };
   control.on('stats-device', (body) => describeHere(String((body as { deviceId?: unknown } | null)?.deviceId)) ?? null);
 
-  const http = createHttpOrigin({
+  const origin = createHttpOrigin({
     blobStore: cache.blobStore,
     urlKey, catalog, metrics, log,
     metricsText: cluster.isWorker ? workerMetricsText(metrics.registry) : undefined,
@@ -255,24 +285,34 @@ async function start(given: Partial<GatewayOptions>, started: (() => Promise<unk
       },
     },
   });
-  const closeWebSocket = serveMqttOverWebSocket(http, bears);
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(o.httpPort, o.host, () => resolve());
-  });
-  const httpPort = (http.address() as AddressInfo).port;
-  httpUrl = `http://${o.host}:${httpPort}`;
-  const mqttWsUrl = `ws://${o.host}:${httpPort}${MQTT_WEBSOCKET_PATH}`;
+  const http = createHttpServer(origin);
+  const https = createHttpsServer(tls.options, origin);
+  secureTlsListener(https, { log, name: 'https', onRefused: (reason) => metrics.connectionsRefused.inc({ reason }) });
+  const closeWebSockets = [serveMqttOverWebSocket(http, bears), serveMqttOverWebSocket(https, bears)];
+  const closeHttp = async (): Promise<void> => {
+    await Promise.all(closeWebSockets.map((close) => close()));
+    for (const server of [http, https]) {
+      server.closeAllConnections();
+      if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  };
+  started.push(closeHttp);
+  const httpPort = await listen(http, o.httpPort, plaintextHost, '--http-port');
+  const httpsPort = await listen(https, o.httpsPort, o.host, '--https-port');
+  httpUrl = `http://${plaintextHost}:${httpPort}`;
+  httpsUrl = `https://${urlHost(o.host)}:${httpsPort}`;
+  const mqttWsUrl = `ws://${plaintextHost}:${httpPort}${MQTT_WEBSOCKET_PATH}`;
+  const mqttWssUrl = `wss://${urlHost(o.host)}:${httpsPort}${MQTT_WEBSOCKET_PATH}`;
+  const urls = { mqttUrl, httpUrl, mqttWsUrl, mqttsUrl: bears.tlsUrl, httpsUrl, mqttWssUrl, caFile: tls.caFile };
 
   const runtimeFile = join(dataDir, RUNTIME_FILE);
-  if (o.writeRuntimeFile !== false) await writeFileAtomic(runtimeFile, `${JSON.stringify({ pid: process.pid, mqttUrl, httpUrl })}\n`);
-  log.info({ mqttUrl, mqttWsUrl, httpUrl, dataDir, fleetProvisioning: Boolean(o.fleetKey), fleetRedis: fleet.redis.label, instanceId: control.instanceId }, 'gateway listening');
+  if (o.writeRuntimeFile !== false) await writeFileAtomic(runtimeFile, `${JSON.stringify({ pid: process.pid, ...urls })}\n`);
+  log.info({ ...urls, dataDir, fleetProvisioning: Boolean(o.fleetKey), fleetRedis: fleet.redis.label, instanceId: control.instanceId }, 'gateway listening');
+  if (plaintextHost !== o.host) log.info({ host: o.host, plaintextHost }, 'plaintext MQTT and HTTP on loopback only (--allow-plaintext serves them on --host)');
 
   let closing: Promise<void> | undefined;
   return {
-    mqttUrl,
-    httpUrl,
-    mqttWsUrl,
+    ...urls,
     devices: {
       add: (id, secret) => registry.add(id, secret),
       async remove(id) {
@@ -288,9 +328,7 @@ async function start(given: Partial<GatewayOptions>, started: (() => Promise<unk
     close() {
       closing ??= (async () => {
         await bears.close();
-        await closeWebSocket();
-        http.closeAllConnections();
-        await new Promise<void>((resolve) => http.close(() => resolve()));
+        await closeHttp();
         await fleet.close();
         if (!o.cache) await cache.close();
         await embeddedRedis?.stop();

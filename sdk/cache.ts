@@ -317,16 +317,16 @@ export class LayeredCache implements MultiLayerCache {
   }
 
   /**
-   * Called by the invalidation bus once it is subscribed again after its connection dropped: an
-   * invalidation published in the gap was missed, so nothing L1 held (or is being read from L2
-   * right now) can be trusted; L1 is emptied and refills from L2.
+   * Called by the invalidation bus when it is connected again after a drop, and once more when it
+   * is subscribed again: an invalidation published in the gap was missed, so nothing L1 held (or
+   * is being read from L2 right now) can be trusted; L1 is emptied and refills from L2.
    */
   busGap(): void {
     const { l1, coherence, config } = this.parts;
     coherence.epoch += 1;
     const dropped = l1?.entries ?? 0;
     l1?.clear();
-    config.logger.warn({ dropped }, 'invalidation bus reconnected: L1 entries dropped (invalidations may have been missed)');
+    if (dropped > 0) config.logger.warn({ dropped }, 'invalidation bus reconnected: L1 entries dropped (invalidations may have been missed)');
   }
 
   // --- internals ---

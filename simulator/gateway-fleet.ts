@@ -34,6 +34,8 @@ export interface GatewayFleetOptions {
   /** Start a local Redis Cluster for the gateways' L2 and fleet state. */
   redisCluster: boolean;
   providerLatencyMs?: number;
+  /** How the gateway CLI runs (./gateway-process.ts). */
+  form?: 'production' | 'source';
   nodeFlags?: string[];
   /** Gateway i logs to `logFile(i)`. */
   logFile(i: number): string;
@@ -72,8 +74,8 @@ export interface RedisKill {
 
 export interface GatewayFleet {
   readonly gateways: readonly GatewayProcess[];
-  /** Each gateway's MQTT URL (the bears' list). */
-  urls(): string[];
+  /** Each gateway's MQTT (or MQTTS) URL: the bears' list. */
+  urls(scheme?: 'mqtt' | 'mqtts'): string[];
   readonly store: 'embedded' | 'redis' | 'cluster';
   /** Worker processes per gateway (`--workers`). */
   readonly workers: number;
@@ -133,7 +135,7 @@ export async function startGatewayFleet(o: GatewayFleetOptions): Promise<Gateway
       dirs.push(dataDir);
       gateways.push(await startGatewayProcess({
         dataDir, fleetKey: o.fleetKey, redisUrl, redisClusterNodes: cluster?.nodes, env,
-        providerLatencyMs: o.providerLatencyMs, nodeFlags: o.nodeFlags, logFile: o.logFile(i),
+        providerLatencyMs: o.providerLatencyMs, form: o.form, nodeFlags: o.nodeFlags, logFile: o.logFile(i),
         extraArgs: o.workers > 1 ? ['--workers', String(o.workers)] : [],
       }));
     }
@@ -183,7 +185,7 @@ export async function startGatewayFleet(o: GatewayFleetOptions): Promise<Gateway
 
   return {
     gateways,
-    urls: () => gateways.map((g) => g.mqttUrl),
+    urls: (scheme = 'mqtt') => gateways.map((g) => (scheme === 'mqtts' ? g.mqttsUrl : g.mqttUrl)),
     store: cluster ? 'cluster' : shared || o.redisUrl ? 'redis' : 'embedded',
     workers: o.workers,
     async counters() {

@@ -4,11 +4,12 @@
  * report.html, stop what was started.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deriveDeviceSecret } from '../gateway/device-secret.js';
 import { PROMPTS, promptAudio } from '../gateway/providers/phrasebook.js';
 import { UtteranceFormat } from '../protocol/index.js';
+import { buildCompiled } from '../infra/production-launch.js';
 import { startGatewayFleet, type GatewayFleet } from './gateway-fleet.js';
 import { renderHtmlReport } from './html-report.js';
 import { buildReport, type Report } from './report.js';
@@ -32,8 +33,10 @@ export interface LaunchOptions {
   /** Run the gateways on a local Redis Cluster (3 masters + 3 replicas) the simulator starts. */
   redisCluster?: boolean;
   providerLatencyMs?: number;
-  /** Node.js flags for the gateway child only (memory tuning experiments). */
+  /** Node.js flags for the gateway child instead of package.json's start flags (memory tuning experiments). */
   gatewayNodeFlags?: string[];
+  /** Run the gateway child from the TypeScript sources (tsx) instead of compiled as `npm start` does. */
+  gatewayFromSource?: boolean;
   flashBudgetBytes: number;
   connectRatePerS: number;
   storms: StormSpec[];
@@ -44,6 +47,8 @@ export interface LaunchOptions {
   requestTimeoutMs: number;
   baselines: boolean;
   cdnEdge: boolean;
+  /** Bears over MQTTS and HTTPS, trusting the child gateway's CA; the report adds what TLS costs. */
+  tls?: boolean;
   /** Directory for report.json, report.html and gateway.log. */
   outDir: string;
   onProgress?: (p: Progress) => void;
@@ -78,6 +83,7 @@ export interface LaunchResult {
 
 export async function launchSimulation(o: LaunchOptions): Promise<LaunchResult> {
   if (o.gatewayUrl && !o.fleetKey) throw new Error('--gateway-url needs --fleet-key (the key the gateway was started with)');
+  if (o.gatewayUrl && o.tls) throw new Error('--tls drives the gateway the simulator starts (it trusts that gateway\'s CA); it cannot be combined with --gateway-url');
   mkdirSync(o.outDir, { recursive: true });
   const fleetKey = o.fleetKey ?? randomBytes(32).toString('hex');
   const notices: string[] = [];
@@ -87,8 +93,10 @@ export async function launchSimulation(o: LaunchOptions): Promise<LaunchResult> 
   };
   let gateways: GatewayFleet | undefined;
   if (!o.gatewayUrl) {
+    const form = o.gatewayFromSource ? 'source' : 'production';
+    if (form === 'production') buildCompiled();
     gateways = await startGatewayFleet({
-      gateways: o.gateways ?? 1, workers: o.workers ?? 1, redisCluster: o.redisCluster ?? false,
+      gateways: o.gateways ?? 1, workers: o.workers ?? 1, redisCluster: o.redisCluster ?? false, form,
       fleetKey, redisUrl: o.redisUrl, providerLatencyMs: o.providerLatencyMs, nodeFlags: o.gatewayNodeFlags,
       logFile: (i) => join(o.outDir, i === 0 ? 'gateway.log' : `gateway-${i}.log`),
       reviveAfterMs: REVIVE_AFTER_MS,
@@ -120,6 +128,8 @@ export async function launchSimulation(o: LaunchOptions): Promise<LaunchResult> 
       maxAttempts: 3,
       cdnEdge: o.cdnEdge,
       baselines: o.baselines,
+      // Each gateway's data dir has its own CA: the bears trust them all.
+      tls: o.tls && gateways ? { ca: Buffer.concat(gateways.gateways.map((g) => readFileSync(g.caFile))) } : undefined,
       onProgress: o.onProgress,
       onNotice: notice,
     });

@@ -8,6 +8,7 @@
  * drops, gateway restarts, warm pushes), drain (wait for answers in flight).
  */
 import type { Histogram } from '../sdk/index.js';
+import { measureTlsCost, type TlsCost } from './tls-cost.js';
 import { measureProviderPath, startTransportFloor, type ProviderPathBaseline, type TransportFloor } from './baselines.js';
 import { createClipFetcher } from './clip-fetcher.js';
 import { combineGatewayCounters, type GatewayCounters } from './gateway-metrics.js';
@@ -38,6 +39,8 @@ export interface SimulationOptions {
   cdnEdge: boolean;
   /** Run the transport-floor and no-cache probes. */
   baselines: boolean;
+  /** Drive the bears over MQTTS and HTTPS, trusting this CA (the child gateway's caFile), and measure what TLS costs. */
+  tls?: { ca: Buffer };
   /** Called about once a second with progress. */
   onProgress?: (p: Progress) => void;
   /** Called for anything the operator should know (a skipped storm, a failed push). */
@@ -77,6 +80,8 @@ export interface SimulationResult {
   /** Bytes of every clip played: what the bears would download with no flash cache. */
   playedBytes: number;
   baselines?: { transportFloor: Histogram } & ProviderPathBaseline;
+  /** With --tls: connect time, gateway CPU and RSS over MQTTS against plaintext. */
+  tlsCost?: TlsCost;
   /** The gateway's own counters during the fleet's run (connect to drain), when it is a child with a metrics endpoint. */
   gatewayCounters?: GatewayCounters;
   /** The first (or only) gateway process, when the simulator started the gateways. */
@@ -93,9 +98,11 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
   const trace = generateTrace(o.traffic);
   const rng = createRng(o.traffic.seed ^ 0x5eed);
   const metrics = createRunMetrics(bucketMsFor(o.traffic.durationMs));
-  const fetcher = createClipFetcher({ metrics, edge: o.cdnEdge, concurrency: 32, timeoutMs: o.requestTimeoutMs });
+  const ca = o.tls?.ca;
+  const fetcher = createClipFetcher({ metrics, edge: o.cdnEdge, concurrency: 32, timeoutMs: o.requestTimeoutMs, ca });
   const fleet = 'fleet' in o.gateway ? o.gateway.fleet : undefined;
-  const gatewayUrls = (): string[] => (fleet ? fleet.urls() : [(o.gateway as { mqttUrl: string }).mqttUrl]);
+  const gatewayProcess = fleet?.gateways[0];
+  const gatewayUrls = (): string[] => (fleet ? fleet.urls(ca ? 'mqtts' : 'mqtt') : [(o.gateway as { mqttUrl: string }).mqttUrl]);
   const mqttUrl = (): string => gatewayUrls()[0]!;
   const progress = (phase: Progress['phase'], done: number): void =>
     o.onProgress?.({
@@ -126,6 +133,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
       requestTimeoutMs: o.requestTimeoutMs,
       maxAttempts: o.maxAttempts,
       connectTimeoutMs: Math.max(10_000, o.requestTimeoutMs),
+      ca,
     });
   });
 
@@ -206,8 +214,14 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
 
   const providerPath = o.baselines
     ? await measureProviderPath({
-        mqttUrl, secretFor: o.secretFor, rng: rng.fork(), requests: 20, ratePerS: 4, requestTimeoutMs: o.requestTimeoutMs,
-        fetcher: createClipFetcher({ metrics: createRunMetrics(1000), edge: o.cdnEdge, concurrency: 4, timeoutMs: o.requestTimeoutMs }),
+        mqttUrl, secretFor: o.secretFor, rng: rng.fork(), requests: 20, ratePerS: 4, requestTimeoutMs: o.requestTimeoutMs, ca,
+        fetcher: createClipFetcher({ metrics: createRunMetrics(1000), edge: o.cdnEdge, concurrency: 4, timeoutMs: o.requestTimeoutMs, ca }),
+      })
+    : undefined;
+  const tlsCost = ca && gatewayProcess
+    ? await measureTlsCost({
+        pid: gatewayProcess.pid, mqttUrl: gatewayProcess.mqttUrl, mqttsUrl: gatewayProcess.mqttsUrl, ca, secretFor: o.secretFor,
+        connections: Math.min(200, Math.max(20, o.traffic.bears)),
       })
     : undefined;
 
@@ -222,8 +236,9 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
     playedBytes: bears.reduce((n, b) => n + b.plays.reduce((m, p) => m + p.size, 0), 0),
     baselines: floor && providerPath ? { transportFloor: floor.latency, ...providerPath } : undefined,
     gatewayCounters,
-    gatewayProcess: fleet?.gateways[0],
+    gatewayProcess,
     gatewayFleet: fleet,
+    tlsCost,
     fleetEvents: trace.fleet,
   };
 

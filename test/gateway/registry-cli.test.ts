@@ -34,7 +34,7 @@ interface Started {
 }
 
 async function start(dataDir: string, ...extra: string[]): Promise<Started> {
-  const child = spawn(process.execPath, [...CLI, 'start', '--ready-json', '--mqtt-port', '0', '--http-port', '0', '--data-dir', dataDir, '--provider-latency-ms', '0', ...extra], {
+  const child = spawn(process.execPath, [...CLI, 'start', '--ready-json', '--mqtt-port', '0', '--http-port', '0', '--mqtts-port', '0', '--https-port', '0', '--data-dir', dataDir, '--provider-latency-ms', '0', ...extra], {
     cwd: process.cwd(),
     env: { ...process.env, REDIS_URL: '' },
   });

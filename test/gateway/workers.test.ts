@@ -42,7 +42,7 @@ async function until<T>(get: () => Promise<T | undefined>, what: string, timeout
 describe('start --workers 2', () => {
   it('serves one fleet from two processes on shared ports, replaces a dead worker, stops everything on SIGTERM', async () => {
     child = spawn(process.execPath, [
-      '--import', 'tsx', 'gateway/cli.ts', 'start', '--workers', '2', '--ready-json', '--mqtt-port', '0', '--http-port', '0',
+      '--import', 'tsx', 'gateway/cli.ts', 'start', '--workers', '2', '--ready-json', '--mqtt-port', '0', '--http-port', '0', '--mqtts-port', '0', '--https-port', '0',
       '--data-dir', dataDir, '--fleet-key', TEST_FLEET_KEY, '--provider-latency-ms', '0', '--log-level', 'warn',
     ], { cwd: process.cwd(), env: { ...process.env, REDIS_URL: '' } });
     const lines: string[] = [];
