@@ -41,7 +41,7 @@ const metrics = createGatewayMetrics({ connectedBears: () => 1, cacheLayers: () 
 const provider = createDemoProvider({ latencyMs: 0, log, useEspeak: false });
 const catalog = createClipCatalog();
 const sessions = createBearSessions();
-const clipUrls = createClipUrls({ origin: () => 'https://cdn.example.com', urlKey: 'bench-url-key', ttlSeconds: 24 * 3600 });
+const clipUrls = createClipUrls({ origin: () => 'https://cdn.example.com', overTls: () => true, urlKey: 'bench-url-key', ttlSeconds: 24 * 3600 });
 const service = createCacheIntegrationService(cache);
 const voiceClips = createVoiceClips({ service, provider, catalog });
 const conversation = createConversation({ service, provider, voiceClips });

@@ -102,7 +102,7 @@ async function startGateway(): Promise<Server> {
     process.execPath,
     compiledCliArgs(
       [
-        'start', '--ready-json', '--mqtt-port', '0', '--http-port', '0', '--data-dir', tempDir('teddy-bench-gw-'),
+        'start', '--ready-json', '--mqtt-port', '0', '--http-port', '0', '--mqtts-port', '0', '--https-port', '0', '--data-dir', tempDir('teddy-bench-gw-'),
         '--fleet-key', fleetKey, '--provider-latency-ms', '0',
         // Closed-loop clients send as fast as answers come back: lift the per-bear rate limit.
         '--rate-limit', '1000000', '--rate-burst', '1000000', '--log-level', 'warn',

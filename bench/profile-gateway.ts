@@ -50,7 +50,7 @@ const dataDir = mkdtempSync(join(tmpdir(), 'teddy-prof-gw-'));
 const fleetKey = randomBytes(32).toString('hex');
 const gateway = await startReadyChild<{ mqttUrl: string; pid: number }>(process.execPath, [
   '--cpu-prof', '--cpu-prof-dir', profDir, ...args['node-flags']!.split(' ').filter(Boolean), 'dist/gateway/cli.js', 'start', '--ready-json',
-  '--mqtt-port', '0', '--http-port', '0', '--data-dir', dataDir, '--fleet-key', fleetKey, '--provider-latency-ms', '0',
+  '--mqtt-port', '0', '--http-port', '0', '--mqtts-port', '0', '--https-port', '0', '--data-dir', dataDir, '--fleet-key', fleetKey, '--provider-latency-ms', '0',
   '--rate-limit', '1000000', '--rate-burst', '1000000', '--log-level', 'warn',
 ]);
 try {

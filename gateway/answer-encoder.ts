@@ -26,8 +26,9 @@ export function createAnswerEncoder(clipUrls: ClipUrls) {
     return encoded;
   };
   return {
-    encode(id: number, reply: string, clip: ClipInfo, source: number): Buffer {
-      return encodeFromValues('answer', { id: encodeUint(id), reply: encodedReply(reply), clip: clipUrls.encodedRef(clip), source: encodeUint(source) });
+    /** The answer for `deviceId` (its clip URL's origin depends on its transport). */
+    encode(deviceId: string, id: number, reply: string, clip: ClipInfo, source: number): Buffer {
+      return encodeFromValues('answer', { id: encodeUint(id), reply: encodedReply(reply), clip: clipUrls.encodedRef(deviceId, clip), source: encodeUint(source) });
     },
   };
 }

@@ -2,18 +2,28 @@
 /**
  * teddycache: the gateway's command line.
  *   start            run the gateway (embedded defaults: MQTT 1883, HTTP 8080, data dir .teddycache)
- *   device add|remove|list   manage the device registry in the data dir
+ *   device add|remove|list   manage the device registry (in the fleet's Redis); add --cert issues a client certificate
+ *   token create|revoke|list admin tokens with roles (read, admin) for the HTTP admin API
+ *   erase ID         erase everything derived from a bear's input (every layer, every gateway)
  *   warm, stats      talk to a running gateway through its admin endpoints
  * Results go to stdout, logs and errors to stderr; exit 0 on success, 1 on failure.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { pino } from 'pino';
 import { readSecret } from '../infra/data-dir-secret.js';
-import { resolveConfig } from '../sdk/index.js';
-import type { DeviceRegistry } from './device-registry.js';
-import { withDeviceRegistry } from './registry-client.js';
+import { createCache, resolveConfig } from '../sdk/index.js';
+import { isValidDeviceId } from '../protocol/index.js';
+import { DEVICE_CERT_DIR, issueDeviceCertificate } from './tls-certificates.js';
+import { withDeviceRegistry, withFleetRedis } from './registry-client.js';
+import { createAdminTokens, ROLES, type AdminTokens, type Role } from './admin-tokens.js';
+import { createBearStore } from './bear-sessions-sync.js';
+import { publishControl } from './control-bus.js';
+import { createDeviceRegistry, type DeviceRegistry } from './device-registry.js';
+import { createEraser, describeErasure, InvalidDeviceIdError } from './erase.js';
+import { createTextCipher } from './fleet-text-cipher.js';
+import { createAuditLog, type AuditOutcome } from './audit-log.js';
 import { isWorker, runPrimary, runWorker } from './workers.js';
 import { ADMIN_TOKEN_FILE, RUNTIME_FILE, startGateway } from './index.js';
 import { commanderParser, DEFAULT_OPTIONS, OPTION_SPECS, resolveOptions, type GatewayOptions } from './options.js';
@@ -23,14 +33,25 @@ function optionFor(key: keyof GatewayOptions): Option {
   const spec = OPTION_SPECS.find((s) => s.key === key && s.flag)!;
   const fallback = (DEFAULT_OPTIONS as Partial<Record<keyof GatewayOptions, unknown>>)[key];
   const notes = [spec.env && `env ${spec.env}`, fallback !== undefined && `default ${String(fallback)}`].filter(Boolean).join(', ');
-  return new Option(spec.flag!, notes ? `${spec.help} (${notes})` : spec.help).argParser(commanderParser(spec.parse));
+  const option = new Option(spec.flag!, notes ? `${spec.help} (${notes})` : spec.help);
+  // A switch (no <value>) is simply present; only valued flags are parsed.
+  return spec.flag!.includes('<') ? option.argParser(commanderParser(spec.parse)) : option;
 }
 
 /** The data dir as the SDK resolves it: the flag, else TEDDY_DATA_DIR, else .teddycache. */
 const dataDir = (given: string | undefined): string => resolveConfig({ dataDir: given }).dataDir;
+interface RegistryFlags {
+  dataDir?: string;
+  redisUrl?: string;
+  redisClusterNodes?: string[];
+}
 /** Runs a registry command against the fleet's Redis (or the data dir's embedded one). */
-const withRegistry = <T>(flags: { dataDir?: string; redisUrl?: string }, use: (registry: DeviceRegistry) => Promise<T>): Promise<T> =>
-  withDeviceRegistry(flags, pino({ name: 'teddycache', level: 'warn' }, pino.destination(2)), use);
+const cliLog = () => pino({ name: 'teddycache', level: 'warn' }, pino.destination(2));
+const withRegistry = <T>(flags: RegistryFlags, use: (registry: DeviceRegistry) => Promise<T>): Promise<T> =>
+  withDeviceRegistry(flags, cliLog(), use);
+/** Runs a token command against the fleet's Redis. */
+const withTokens = <T>(flags: RegistryFlags, use: (tokens: AdminTokens) => Promise<T>): Promise<T> =>
+  withFleetRedis(flags, cliLog(), ({ client, keys }) => use(createAdminTokens({ client, keys })));
 
 const program = new Command('teddycache')
   .description('The teddycache gateway: the bear\'s CBOR-over-MQTT server with device auth, L3 clip origin and warm pushes.')
@@ -53,11 +74,12 @@ start
         given: options,
         count: resolved.workers,
         logger: logger.child({ primary: process.pid }),
-        onReady: ({ mqttWsUrl, ...ready }) =>
+        onReady: ({ mqttWsUrl, mqttWssUrl, ...ready }) =>
           process.stdout.write(readyJson
-            ? `${JSON.stringify(ready)}
+            ? `${JSON.stringify({ ...ready, mqttWsUrl, mqttWssUrl })}
 `
-            : `teddycache gateway: ${ready.workers.length} workers, MQTT ${ready.mqttUrl} and ${mqttWsUrl}, HTTP ${ready.httpUrl} (Ctrl-C to stop)
+            : `teddycache gateway: ${ready.workers.length} workers, MQTT ${ready.mqttsUrl} and ${mqttWssUrl}, HTTPS ${ready.httpsUrl} (CA ${ready.caFile}); ` +
+              `plaintext MQTT ${ready.mqttUrl} and ${mqttWsUrl}, HTTP ${ready.httpUrl} (Ctrl-C to stop)
 `),
       });
     }
@@ -78,34 +100,66 @@ start
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
     if (readyJson) {
-      process.stdout.write(`${JSON.stringify({ event: 'ready', mqttUrl: gateway.mqttUrl, httpUrl: gateway.httpUrl, pid: process.pid })}\n`);
+      const { mqttUrl, httpUrl, mqttWsUrl, mqttsUrl, httpsUrl, mqttWssUrl, caFile } = gateway;
+      process.stdout.write(`${JSON.stringify({ event: 'ready', mqttUrl, httpUrl, pid: process.pid, mqttsUrl, httpsUrl, caFile, mqttWsUrl, mqttWssUrl })}\n`);
     } else {
-      process.stdout.write(`teddycache gateway: MQTT ${gateway.mqttUrl} and ${gateway.mqttWsUrl}, HTTP ${gateway.httpUrl} (Ctrl-C to stop)\n`);
+      process.stdout.write(
+        `teddycache gateway: MQTT ${gateway.mqttsUrl} and ${gateway.mqttWssUrl}, HTTPS ${gateway.httpsUrl} (CA ${gateway.caFile}); ` +
+          `plaintext MQTT ${gateway.mqttUrl} and ${gateway.mqttWsUrl}, HTTP ${gateway.httpUrl} (Ctrl-C to stop)\n`,
+      );
     }
   });
 
 const dataDirOption = () => optionFor('dataDir');
 const redisUrlOption = () => optionFor('redisUrl');
+const redisClusterOption = () => optionFor('redisClusterNodes');
 
 const device = program.command('device').description('manage the device registry (secrets are stored as scrypt hashes)');
 device
   .command('add <id>')
-  .description('enrol a bear (or re-key it); prints its secret once')
+  .description('enrol a bear (or re-key it); prints its secret once, or with --cert issues its client certificate')
   .option('--secret <secret>', 'use this secret instead of generating one')
-  .option('--json', 'print {"id","secret"} as JSON')
+  .option('--cert', 'log in with a client certificate from the fleet CA instead of a secret (mutual TLS); writes its cert and key files')
+  .option('--out <dir>', 'where --cert writes ID.pem and ID-key.pem (default: the data dir\'s device-certs/)')
+  .option('--json', 'print {"id","secret"} (with --cert: {"id","certFile","keyFile","caFile"}) as JSON')
   .addOption(dataDirOption())
   .addOption(redisUrlOption())
-  .action(async (id: string, flags: { secret?: string; json?: boolean; dataDir?: string; redisUrl?: string }) => {
-    const added = await withRegistry(flags, (registry) => registry.add(id, flags.secret));
-    process.stdout.write(flags.json ? `${JSON.stringify(added)}\n` : `added ${added.id}\nsecret (shown once): ${added.secret}\n`);
+  .addOption(redisClusterOption())
+  .action(async (id: string, flags: { secret?: string; cert?: boolean; out?: string; json?: boolean } & RegistryFlags) => {
+    if (!flags.cert) {
+      const added = await withRegistry(flags, (registry) => registry.add(id, flags.secret));
+      await cliAudit(flags.dataDir, 'device.add', id);
+      process.stdout.write(flags.json ? `${JSON.stringify(added)}\n` : `added ${added.id}\nsecret (shown once): ${added.secret}\n`);
+      return;
+    }
+    if (flags.secret) throw new Error('--cert and --secret exclude each other: a certificate bear has no usable secret');
+    if (!isValidDeviceId(id)) throw new RangeError('device id must be 1-64 characters of [A-Za-z0-9_-]');
+    const dir = dataDir(flags.dataDir);
+    const issued = await issueDeviceCertificate(dir, id, flags.out ?? join(dir, DEVICE_CERT_DIR));
+    // A random secret nobody sees: this bear logs in with its certificate only.
+    await withRegistry(flags, (registry) => registry.add(id, undefined, { certSha256: issued.sha256 }));
+    await cliAudit(flags.dataDir, 'device.add', id);
+    const { certFile, keyFile, caFile } = issued;
+    process.stdout.write(
+      flags.json
+        ? `${JSON.stringify({ id, certFile, keyFile, caFile })}\n`
+        : `added ${id} (logs in with its certificate, no secret)\ncertificate: ${certFile}\nkey (keep secret, copy to the bear): ${keyFile}\nCA the bear trusts: ${caFile}\n`,
+    );
   });
 device
   .command('remove <id>')
   .description('remove a bear from the registry (and disconnect it from every gateway)')
   .addOption(dataDirOption())
   .addOption(redisUrlOption())
-  .action(async (id: string, flags: { dataDir?: string; redisUrl?: string }) => {
-    if (!(await withRegistry(flags, (registry) => registry.remove(id)))) throw new Error(`no device ${id}`);
+  .addOption(redisClusterOption())
+  .action(async (id: string, flags: RegistryFlags) => {
+    const removed = await withRegistry(flags, (registry) => registry.remove(id));
+    const valid = isValidDeviceId(id);
+    await cliAudit(flags.dataDir, 'device.remove', valid ? id : undefined, removed ? 'ok' : 'not-found');
+    if (!removed) throw new Error(valid ? `no device ${id}` : 'no such device');
+    // Its certificate files, where `device add --cert` put them by default (the registry no longer accepts it anyway).
+    const certs = join(dataDir(flags.dataDir), DEVICE_CERT_DIR);
+    await Promise.all([`${id}.pem`, `${id}-key.pem`].map((f) => rm(join(certs, f), { force: true })));
     process.stdout.write(`removed ${id}\n`);
   });
 device
@@ -114,11 +168,93 @@ device
   .option('--json', 'print JSON')
   .addOption(dataDirOption())
   .addOption(redisUrlOption())
-  .action(async (flags: { json?: boolean; dataDir?: string; redisUrl?: string }) => {
+  .addOption(redisClusterOption())
+  .action(async (flags: { json?: boolean } & RegistryFlags) => {
     const devices = await withRegistry(flags, (registry) => registry.list());
     if (flags.json) process.stdout.write(`${JSON.stringify(devices)}\n`);
     else for (const d of devices) process.stdout.write(`${d.id}\t${d.createdAt}\n`);
   });
+
+const token = program.command('token').description('admin tokens for the HTTP admin API (Authorization: Bearer TOKEN), kept in the fleet\'s Redis');
+token
+  .command('create')
+  .description('make a token; prints it once, with its id')
+  .addOption(new Option('--role <role>', 'read: stats, health, metrics, report; admin: also devices, warm, erase').choices([...ROLES]).makeOptionMandatory())
+  .option('--json', 'print {"id","role","token"} as JSON')
+  .addOption(dataDirOption())
+  .addOption(redisUrlOption())
+  .action(async (flags: { role: Role; json?: boolean; dataDir?: string; redisUrl?: string }) => {
+    const made = await withTokens(flags, (tokens) => tokens.create(flags.role));
+    await cliAudit(flags.dataDir, 'token.create', made.id);
+    process.stdout.write(
+      flags.json
+        ? `${JSON.stringify({ id: made.id, role: made.role, token: made.token })}\n`
+        : `id: ${made.id}\nrole: ${made.role}\ntoken (shown once): ${made.token}\n`,
+    );
+  });
+token
+  .command('revoke <idOrToken>')
+  .description('revoke a token by the id printed at creation, or by the token itself')
+  .addOption(dataDirOption())
+  .addOption(redisUrlOption())
+  .action(async (idOrToken: string, flags: { dataDir?: string; redisUrl?: string }) => {
+    const id = await withTokens(flags, (tokens) => tokens.revoke(idOrToken));
+    await cliAudit(flags.dataDir, 'token.revoke', id, id ? 'ok' : 'not-found');
+    if (!id) throw new Error('no such token');
+    process.stdout.write(`revoked ${id}\n`);
+  });
+token
+  .command('list')
+  .description('list tokens (ids and roles, never the tokens)')
+  .option('--json', 'print JSON')
+  .addOption(dataDirOption())
+  .addOption(redisUrlOption())
+  .action(async (flags: { json?: boolean; dataDir?: string; redisUrl?: string }) => {
+    const tokens = await withTokens(flags, (t) => t.list());
+    if (flags.json) process.stdout.write(`${JSON.stringify(tokens)}\n`);
+    else for (const t of tokens) process.stdout.write(`${t.id}\t${t.role}\t${t.createdAt}\n`);
+  });
+
+program
+  .command('erase <deviceId>')
+  .description('erase everything derived from a bear\'s input, from every layer and gateway (COPPA, GDPR-K); prints what it removed per layer')
+  .option('--json', 'print the report as JSON')
+  .addOption(dataDirOption())
+  .addOption(redisUrlOption())
+  .action(async (deviceId: string, flags: { json?: boolean; dataDir?: string; redisUrl?: string }) => {
+    const dir = dataDir(flags.dataDir);
+    if (!isValidDeviceId(deviceId)) {
+      await cliAudit(flags.dataDir, 'device.erase', undefined, 'invalid');
+      throw new InvalidDeviceIdError();
+    }
+    const log = cliLog();
+    const report = await withFleetRedis(flags, log, async ({ client, keys, cacheConfig }) => {
+      const cache = await createCache({ ...cacheConfig, logger: log });
+      try {
+        const announce = (kind: string, body: unknown) => publishControl(client, keys.broadcast, { kind, from: 'cli', body });
+        const urlKey = process.env.TEDDY_URL_KEY || (await readSecret(dir, 'url-key'));
+        return await createEraser({
+          cache, client, keys, dataDir: dir, log,
+          registry: createDeviceRegistry({ client, keys, announce: (change) => announce('device', change) }),
+          store: createBearStore(client, keys, log),
+          cipher: urlKey ? createTextCipher(urlKey) : undefined,
+          forgetEverywhere: (id, clips) => announce('erase', { deviceId: id, clips }),
+        }).erase(deviceId);
+      } finally {
+        await cache.close();
+      }
+    });
+    const erasedBefore = !report.found && (await createAuditLog(dir).happened('device.erase', deviceId));
+    await cliAudit(flags.dataDir, 'device.erase', deviceId, report.found || erasedBefore ? 'ok' : 'not-found');
+    process.stdout.write(flags.json ? `${JSON.stringify({ ...report, ...(erasedBefore ? { alreadyErased: true } : {}) })}\n` : `${describeErasure(report)}\n`);
+    if (!report.found && !erasedBefore) throw new Error(`nothing of ${deviceId} was found anywhere: no such device`);
+    if (erasedBefore && !flags.json) process.stdout.write('(erased before: nothing left)\n');
+  });
+
+/** Records a command run on the data dir in its audit log (who: cli). */
+async function cliAudit(given: string | undefined, action: string, target: string | undefined, outcome: AuditOutcome = 'ok'): Promise<void> {
+  await createAuditLog(dataDir(given)).record({ who: 'cli', action, target, outcome });
+}
 
 program
   .command('warm')

@@ -21,11 +21,21 @@ export interface DeviceRecord {
   /** `scrypt$N$r$p$salt$hash`, salt and hash base64url. */
   readonly hash: string;
   readonly createdAt: string;
+  /** SHA-256 (hex) of the one client certificate this bear may log in with instead of its secret. */
+  readonly certSha256?: string;
+}
+
+export interface AddOptions {
+  /** Pin this client certificate (./tls-certificates.ts issueDeviceCertificate). */
+  readonly certSha256?: string;
 }
 
 export interface DeviceRegistry {
-  /** Enrols (or re-keys) a bear; generates a secret when none is given. Returns the secret once. */
-  add(id: string, secret?: string): Promise<{ id: string; secret: string }>;
+  /**
+   * Enrols (or re-keys) a bear; generates a secret when none is given. Returns the secret once.
+   * Re-keying drops a pinned certificate unless `options` pins one again.
+   */
+  add(id: string, secret?: string, options?: AddOptions): Promise<{ id: string; secret: string }>;
   /** True if the bear was enrolled. */
   remove(id: string): Promise<boolean>;
   list(): Promise<{ id: string; createdAt: string }[]>;
@@ -66,11 +76,13 @@ export function createDeviceRegistry({ client, keys, announce }: DeviceRegistryO
   const remembered = new LRUCache<string, DeviceRecord>({ max: MAX_REMEMBERED });
 
   return {
-    async add(id, secret = randomBytes(24).toString('base64url')) {
+    async add(id, secret = randomBytes(24).toString('base64url'), options = {}) {
       if (!isValidDeviceId(id)) throw new RangeError('device id must be 1-64 characters of [A-Za-z0-9_-]');
       const length = Buffer.byteLength(secret);
       if (length < MIN_SECRET || length > MAX_SECRET) throw new RangeError(`secret must be ${MIN_SECRET}-${MAX_SECRET} bytes`);
-      const record: DeviceRecord = { hash: await hashSecret(Buffer.from(secret)), createdAt: new Date().toISOString() };
+      const record: DeviceRecord = {
+        hash: await hashSecret(Buffer.from(secret)), createdAt: new Date().toISOString(), ...(options.certSha256 ? { certSha256: options.certSha256 } : {}),
+      };
       await client.hset(keys.devices, id, JSON.stringify(record));
       remembered.delete(id);
       await announce({ deviceId: id, removed: false });
@@ -118,7 +130,7 @@ export function createDeviceRegistry({ client, keys, announce }: DeviceRegistryO
 
     async importRecords(records) {
       const entries = Object.entries(records).filter(([id, r]) => isValidDeviceId(id) && typeof r?.hash === 'string');
-      const added = await Promise.all(entries.map(([id, r]) => client.hsetnx(keys.devices, id, JSON.stringify({ hash: r.hash, createdAt: r.createdAt }))));
+      const added = await Promise.all(entries.map(([id, r]) => client.hsetnx(keys.devices, id, JSON.stringify({ hash: r.hash, createdAt: r.createdAt, certSha256: r.certSha256 }))));
       return added.filter((n) => n === 1).length;
     },
 
@@ -130,7 +142,8 @@ export function createDeviceRegistry({ client, keys, announce }: DeviceRegistryO
 function parseRecord(text: string): DeviceRecord | undefined {
   try {
     const r = JSON.parse(text) as Partial<DeviceRecord>;
-    return typeof r.hash === 'string' && typeof r.createdAt === 'string' ? { hash: r.hash, createdAt: r.createdAt } : undefined;
+    if (typeof r.hash !== 'string' || typeof r.createdAt !== 'string') return undefined;
+    return { hash: r.hash, createdAt: r.createdAt, ...(typeof r.certSha256 === 'string' ? { certSha256: r.certSha256 } : {}) };
   } catch {
     return undefined;
   }

@@ -1,18 +1,19 @@
 /**
- * The gateway's HTTP side: the L3 clip origin, health, metrics, and the admin
- * endpoints the CLI uses against a running gateway.
+ * The gateway's HTTP side: the L3 clip origin, health, metrics (behind a
+ * read token with --metrics-auth), and the admin API (./admin-api.ts) the
+ * CLI uses against a running gateway.
  *
  * Clips: `GET|HEAD /clips/{sha256}?e=&s=` — signature and expiry checked
  * first (403 otherwise), then served from the blob store with what a CDN in
  * front needs: a strong ETag (the SHA-256), byte ranges, and
  * `Cache-Control: immutable` (a name never changes its bytes).
  */
-import { timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import { verifyClipUrl, type BlobStore } from '../sdk/index.js';
 import { ClipCodec } from '../protocol/index.js';
+import type { AdminApi, AdminReply } from './admin-api.js';
 import { parseRange } from './byte-range.js';
 import type { ClipCatalog } from './clip-catalog.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -23,19 +24,19 @@ export interface HttpOriginOptions {
   urlKey: string;
   catalog: ClipCatalog;
   metrics: GatewayMetrics;
+  /** The exposition text of /metrics when it is not just this process's registry (workers: the whole gateway's). */
+  metricsText?: () => Promise<string>;
   log: Logger;
   health(): Promise<{ ok: boolean } & Record<string, unknown>>;
-  admin: {
-    token: string;
-    warm(deviceId?: string): Promise<number>;
-    /** Fleet statistics, or one bear's (undefined if it never said hello). */
-    stats(deviceId?: string): Promise<unknown>;
-  };
+  admin: AdminApi;
+  /** /metrics needs a read (or admin) token. */
+  metricsAuth: boolean;
 }
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 
-export function createHttpOrigin(o: HttpOriginOptions): Server {
+/** The request handler, served by both the HTTP and the HTTPS listener. */
+export function createHttpOrigin(o: HttpOriginOptions): RequestListener {
   const send = (res: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8'): void => {
     o.metrics.originRequests.inc({ status: String(status) });
     res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
@@ -86,11 +87,8 @@ export function createHttpOrigin(o: HttpOriginOptions): Server {
     await pipeline(opened.stream, res);
   };
 
-  const isAdmin = (req: IncomingMessage): boolean => {
-    const given = Buffer.from(/^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '');
-    const expected = Buffer.from(o.admin.token);
-    return given.length === expected.length && timingSafeEqual(given, expected);
-  };
+  const reply = (res: ServerResponse, r: AdminReply): void =>
+    r.json === undefined ? send(res, r.status, r.text ?? '') : sendJson(res, r.status, r.json);
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const target = req.url ?? '/';
@@ -101,26 +99,21 @@ export function createHttpOrigin(o: HttpOriginOptions): Server {
       return sendJson(res, health.ok ? 200 : 503, health);
     }
     if (url.pathname === '/metrics') {
-      return send(res, 200, await o.metrics.registry.metrics(), o.metrics.registry.contentType);
-    }
-    if (url.pathname.startsWith('/admin/')) {
-      if (!isAdmin(req)) return send(res, 401, 'unauthorized\n');
-      if (url.pathname === '/admin/warm' && req.method === 'POST') {
-        return sendJson(res, 200, { pushed: await o.admin.warm(url.searchParams.get('device') ?? undefined) });
+      if (o.metricsAuth) {
+        const allowed = await o.admin.authorize(req, 'metrics', 'read');
+        if ('status' in allowed) return reply(res, allowed);
       }
-      if (url.pathname === '/admin/stats' && req.method === 'GET') {
-        const stats = await o.admin.stats(url.searchParams.get('device') ?? undefined);
-        return stats === undefined ? send(res, 404, 'no such bear\n') : sendJson(res, 200, stats);
-      }
+      return send(res, 200, await (o.metricsText?.() ?? o.metrics.registry.metrics()), o.metrics.registry.contentType);
     }
+    if (url.pathname.startsWith('/admin/')) return reply(res, await o.admin.handle(req, url));
     send(res, 404, 'not found\n');
   };
 
-  return createServer((req, res) => {
+  return (req, res) => {
     route(req, res).catch((err: unknown) => {
       o.log.error({ err, path: (req.url ?? '').split('?')[0] }, 'http request failed');
       if (!res.headersSent) send(res, 500, 'internal error\n');
       else res.destroy();
     });
-  });
+  };
 }

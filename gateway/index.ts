@@ -6,8 +6,10 @@
  * close(). Without a Redis configured it starts the data dir's embedded one
  * (persisted: it holds the device registry).
  */
+import cluster from 'node:cluster';
 import { mkdir, rm, readFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { createCache, createCacheIntegrationService } from '../sdk/index.js';
@@ -15,8 +17,14 @@ import { writeFileAtomic } from '../infra/atomic-file.js';
 import { createAuthenticate } from './auth.js';
 import { createAuthorizers } from './authorize.js';
 import { describeSession, fleetFlashStats } from './bear-sessions.js';
-import { startBroker } from './broker.js';
+import { listen, startBroker, urlHost } from './broker.js';
+import { createAdminApi } from './admin-api.js';
+import { createAdminTokens } from './admin-tokens.js';
+import { createAuditLog } from './audit-log.js';
+import { createBearStore } from './bear-sessions-sync.js';
 import { createClipUrls } from './clip-urls.js';
+import { createEraser, type EraseReport } from './erase.js';
+import { createTextCipher } from './fleet-text-cipher.js';
 import { createConnectionLimiter } from './connection-limiter.js';
 import { createConversation } from './conversation.js';
 import { loadOrCreateSecret } from '../infra/data-dir-secret.js';
@@ -35,15 +43,25 @@ import { STARTER_LINES } from './providers/phrasebook.js';
 import { createRateLimiter } from './rate-limit.js';
 import { createRequestHandler } from './request-handler.js';
 import { createVoiceClips } from './voice-clips.js';
+import { workerMetricsText } from './worker-metrics.js';
 import { createWarmPush } from './warm-push.js';
+import { isLoopback, loadServerTls } from './server-tls.js';
+import { secureTlsListener } from './tls-listener.js';
 
 export type { GatewayOptions } from './options.js';
 
 export interface Gateway {
+  /** Plaintext MQTT and HTTP (loopback only unless --allow-plaintext). */
   readonly mqttUrl: string;
   readonly httpUrl: string;
   /** MQTT over WebSocket on the HTTP port. */
   readonly mqttWsUrl: string;
+  /** MQTT over TLS, HTTPS, and MQTT over WSS on the HTTPS port. */
+  readonly mqttsUrl: string;
+  readonly httpsUrl: string;
+  readonly mqttWssUrl: string;
+  /** The CA file a client trusts for this gateway's certificate. */
+  readonly caFile: string;
   readonly devices: {
     add(id: string, secret?: string): Promise<{ id: string; secret: string }>;
     /** Removes the bear from the registry and disconnects it if connected. */
@@ -55,6 +73,8 @@ export interface Gateway {
    * the fleet it is connected; returns how many were pushed.
    */
   pushWarm(deviceId?: string): Promise<number>;
+  /** Erases everything derived from this bear's input, fleet-wide (./erase.ts); the caller audits it. */
+  erase(deviceId: string): Promise<EraseReport>;
   /** This process's id in the fleet. */
   readonly instanceId: string;
   /** Control messages to and from the other gateway processes (add a handler per kind). */
@@ -87,6 +107,9 @@ async function start(given: Partial<GatewayOptions>, started: (() => Promise<unk
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const urlKey = o.urlKey ?? (await loadOrCreateSecret(dataDir, 'url-key'));
   const adminToken = await loadOrCreateSecret(dataDir, ADMIN_TOKEN_FILE);
+  const tls = await loadServerTls(o, dataDir, log);
+  // Plaintext stays on this machine unless the operator insists: off loopback, only TLS listens.
+  const plaintextHost = o.allowPlaintext || isLoopback(o.host) ? o.host : '127.0.0.1';
   // No Redis configured: the data dir's embedded one, for the cache and the fleet state alike.
   let embeddedRedis: RedisServer | undefined;
   let cacheConfig = cacheConfigFor(o, log);
@@ -109,17 +132,21 @@ async function start(given: Partial<GatewayOptions>, started: (() => Promise<unk
   });
   const provider = instrumentProvider(o.provider ?? createDemoProvider({ latencyMs: o.providerLatencyMs, log }), metrics.providerCalls);
   let httpUrl = '';
+  let httpsUrl = '';
+  let overTls = (_deviceId: string): boolean => false;
   let mqttUrl = '';
   let broker: Awaited<ReturnType<typeof startBroker>> | undefined;
   /** When each connected bear's current connection began (for takeovers across processes). */
   const connectedAt = new Map<string, number>();
+  /** Bear messages this process handled (for the fleet's per-process load). */
+  let handled = 0;
   const fleet = await startFleetState({
     target: (await fleetRedisTarget(cacheConfig))!,
     prefix: cacheConfig.keyPrefix,
     urlKey,
     dataDir,
     log,
-    describe: () => ({ mqttUrl, httpUrl, bears: broker?.clients.size ?? 0 }),
+    describe: () => ({ mqttUrl, httpUrl, bears: broker?.clients.size ?? 0, requests: handled }),
     closeLocal(deviceId, before) {
       const client = broker?.clients.get(deviceId);
       if (!client || (connectedAt.get(deviceId) ?? Infinity) >= before) return false;
@@ -130,7 +157,13 @@ async function start(given: Partial<GatewayOptions>, started: (() => Promise<unk
   });
   started.push(() => fleet.close());
   const { registry, catalog, sessions, control, presence, takeover } = fleet;
-  const clipUrls = createClipUrls({ origin: () => o.publicUrl ?? httpUrl, urlKey, ttlSeconds: o.urlTtlSeconds });
+  // A bear that came over TLS fetches its clips over HTTPS; a loopback plaintext one over HTTP.
+  const clipUrls = createClipUrls({
+    origin: (tls) => o.publicUrl ?? (tls ? httpsUrl : httpUrl),
+    // With a public URL (a CDN) every bear gets the same one.
+    overTls: (deviceId) => !o.publicUrl && overTls(deviceId),
+    urlKey, ttlSeconds: o.urlTtlSeconds,
+  });
   const service = createCacheIntegrationService(cache);
   const voiceClips = createVoiceClips({ service, provider, catalog });
   const conversation = createConversation({ service, provider, voiceClips });
@@ -154,8 +187,9 @@ async function start(given: Partial<GatewayOptions>, started: (() => Promise<unk
   );
 
   broker = await startBroker({
-    host: o.host,
+    host: plaintextHost,
     port: o.mqttPort,
+    tls: { host: o.host, port: o.mqttsPort, options: tls.options },
     maxConnectBytes: o.maxConnectBytes,
     maxRequestBytes: o.maxRequestBytes,
     connectTimeoutMs: o.connectTimeoutMs,
@@ -167,6 +201,7 @@ async function start(given: Partial<GatewayOptions>, started: (() => Promise<unk
     authorizers: createAuthorizers({ log, onDenied: (action) => metrics.aclDenials.inc({ action }) }),
     log,
     onBearMessage: (deviceId, channel, payload) => {
+      handled++;
       // The handler answers every failure itself; reaching either catch is a bug there, logged, and the
       // broker goes on serving (a throw here would unwind into Aedes's event emitter).
       const bug = (err: unknown): void => log.error({ deviceId, err }, 'request handler failed');
@@ -194,6 +229,7 @@ async function start(given: Partial<GatewayOptions>, started: (() => Promise<unk
   send = bears.sendTo;
   connectedBears = () => bears.clients.size;
   mqttUrl = bears.url;
+  overTls = bears.overTls;
 
   /** Pushes to bears connected to this process. */
   const pushWarmHere = async (deviceId?: string): Promise<number> => {
@@ -225,16 +261,46 @@ async function start(given: Partial<GatewayOptions>, started: (() => Promise<unk
   };
   control.on('stats-device', (body) => describeHere(String((body as { deviceId?: unknown } | null)?.deviceId)) ?? null);
 
-  const http = createHttpOrigin({
-    blobStore: cache.blobStore,
-    urlKey, catalog, metrics, log,
-    health: async () => ({
-      ok: true, bears: bears.clients.size, clips: catalog.size, cache: await cache.health(),
-      fleet: { redis: fleet.redis.label, connected: fleet.redis.up, instanceId: control.instanceId },
-    }),
-    admin: {
-      token: adminToken,
+  /** What this process holds of an erased bear (./erase.ts), dropped. */
+  const forgetHere = (deviceId: string, clipIds: readonly string[]): void => {
+    sessions.erase(deviceId);
+    for (const id of clipIds) catalog.erase(id);
+    rateLimiter.forget(deviceId);
+    bears.clients.get(deviceId)?.close();
+  };
+  control.on('erase', (body) => {
+    const { deviceId, clips } = (body ?? {}) as { deviceId?: unknown; clips?: unknown };
+    if (typeof deviceId !== 'string' || !Array.isArray(clips)) return;
+    forgetHere(deviceId, clips.filter((c): c is string => typeof c === 'string'));
+  });
+  const eraser = createEraser({
+    cache, client: fleet.redis.client, keys: fleet.keys, registry, store: createBearStore(fleet.redis.client, fleet.keys, log),
+    cipher: createTextCipher(urlKey), dataDir, log,
+    async forgetEverywhere(deviceId, clips) {
+      forgetHere(deviceId, clips);
+      await control.broadcast('erase', { deviceId, clips });
+    },
+  });
+
+  const devices: Gateway['devices'] = {
+    add: (id, secret) => registry.add(id, secret),
+    async remove(id) {
+      const removed = await registry.remove(id);
+      bears.clients.get(id)?.close();
+      return removed;
+    },
+    list: () => registry.list(),
+  };
+  const admin = createAdminApi({
+    tokens: createAdminTokens({ client: fleet.redis.client, keys: fleet.keys, localToken: adminToken }),
+    audit: createAuditLog(dataDir),
+    log,
+    actions: {
       warm: pushWarm,
+      listDevices: devices.list,
+      addDevice: (id) => devices.add(id),
+      removeDevice: devices.remove,
+      erase: eraser.erase,
       stats: async (deviceId) => {
         if (deviceId) {
           const here = describeHere(deviceId);
@@ -256,42 +322,53 @@ async function start(given: Partial<GatewayOptions>, started: (() => Promise<unk
       },
     },
   });
-  const closeWebSocket = serveMqttOverWebSocket(http, bears);
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(o.httpPort, o.host, () => resolve());
+  const origin = createHttpOrigin({
+    blobStore: cache.blobStore,
+    urlKey, catalog, metrics, log, admin,
+    metricsAuth: o.metricsAuth,
+    metricsText: cluster.isWorker ? workerMetricsText(metrics.registry) : undefined,
+    health: async () => ({
+      ok: true, bears: bears.clients.size, clips: catalog.size, cache: await cache.health(),
+      fleet: { redis: fleet.redis.label, connected: fleet.redis.up, instanceId: control.instanceId },
+    }),
   });
-  const httpPort = (http.address() as AddressInfo).port;
-  httpUrl = `http://${o.host}:${httpPort}`;
-  const mqttWsUrl = `ws://${o.host}:${httpPort}${MQTT_WEBSOCKET_PATH}`;
+  const http = createHttpServer(origin);
+  const https = createHttpsServer(tls.options, origin);
+  secureTlsListener(https, { log, name: 'https', onRefused: (reason) => metrics.connectionsRefused.inc({ reason }) });
+  const closeWebSockets = [serveMqttOverWebSocket(http, bears), serveMqttOverWebSocket(https, bears)];
+  const closeHttp = async (): Promise<void> => {
+    await Promise.all(closeWebSockets.map((close) => close()));
+    for (const server of [http, https]) {
+      server.closeAllConnections();
+      if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  };
+  started.push(closeHttp);
+  const httpPort = await listen(http, o.httpPort, plaintextHost, '--http-port');
+  const httpsPort = await listen(https, o.httpsPort, o.host, '--https-port');
+  httpUrl = `http://${plaintextHost}:${httpPort}`;
+  httpsUrl = `https://${urlHost(o.host)}:${httpsPort}`;
+  const mqttWsUrl = `ws://${plaintextHost}:${httpPort}${MQTT_WEBSOCKET_PATH}`;
+  const mqttWssUrl = `wss://${urlHost(o.host)}:${httpsPort}${MQTT_WEBSOCKET_PATH}`;
+  const urls = { mqttUrl, httpUrl, mqttWsUrl, mqttsUrl: bears.tlsUrl, httpsUrl, mqttWssUrl, caFile: tls.caFile };
 
   const runtimeFile = join(dataDir, RUNTIME_FILE);
-  if (o.writeRuntimeFile !== false) await writeFileAtomic(runtimeFile, `${JSON.stringify({ pid: process.pid, mqttUrl, httpUrl })}\n`);
-  log.info({ mqttUrl, mqttWsUrl, httpUrl, dataDir, fleetProvisioning: Boolean(o.fleetKey), fleetRedis: fleet.redis.label, instanceId: control.instanceId }, 'gateway listening');
+  if (o.writeRuntimeFile !== false) await writeFileAtomic(runtimeFile, `${JSON.stringify({ pid: process.pid, ...urls })}\n`);
+  log.info({ ...urls, dataDir, fleetProvisioning: Boolean(o.fleetKey), fleetRedis: fleet.redis.label, instanceId: control.instanceId }, 'gateway listening');
+  if (plaintextHost !== o.host) log.info({ host: o.host, plaintextHost }, 'plaintext MQTT and HTTP on loopback only (--allow-plaintext serves them on --host)');
 
   let closing: Promise<void> | undefined;
   return {
-    mqttUrl,
-    httpUrl,
-    mqttWsUrl,
-    devices: {
-      add: (id, secret) => registry.add(id, secret),
-      async remove(id) {
-        const removed = await registry.remove(id);
-        bears.clients.get(id)?.close();
-        return removed;
-      },
-      list: () => registry.list(),
-    },
+    ...urls,
+    devices,
     pushWarm,
+    erase: eraser.erase,
     instanceId: control.instanceId,
     control,
     close() {
       closing ??= (async () => {
         await bears.close();
-        await closeWebSocket();
-        http.closeAllConnections();
-        await new Promise<void>((resolve) => http.close(() => resolve()));
+        await closeHttp();
         await fleet.close();
         if (!o.cache) await cache.close();
         await embeddedRedis?.stop();

@@ -20,11 +20,25 @@ import { OptionError } from './errors.js';
 import type { Provider } from './providers/provider.js';
 
 export interface GatewayOptions {
-  /** MQTT listener port; 0 picks a free one. */
+  /** Plaintext MQTT listener port (loopback only unless allowPlaintext); 0 picks a free one. */
   mqttPort: number;
-  /** HTTP listener port (clip origin, /healthz, /metrics, admin); 0 picks a free one. */
+  /** Plaintext HTTP listener port (clip origin, /healthz, /metrics, admin, MQTT over WebSocket); 0 picks a free one. */
   httpPort: number;
+  /** MQTT over TLS listener port; 0 picks a free one. */
+  mqttsPort: number;
+  /** HTTPS listener port (the HTTP side over TLS, MQTT over WSS); 0 picks a free one. */
+  httpsPort: number;
+  /** Listen address of the TLS listeners, and of the plaintext ones if it is loopback (or allowPlaintext). */
   host: string;
+  /** Server certificate and key (PEM); default: issued by the data dir's fleet CA. */
+  tlsCert?: string;
+  tlsKey?: string;
+  /** CA (PEM) clients trust for the server certificate and that issues device certificates, besides the data dir's fleet CA. */
+  tlsCa?: string;
+  /** Serve plaintext MQTT and HTTP on a non-loopback --host too. */
+  allowPlaintext: boolean;
+  /** /metrics needs a read (or admin) token. */
+  metricsAuth: boolean;
   /** Device registry, URL key, admin token, L3 blobs; default: the SDK's (TEDDY_DATA_DIR, else .teddycache). */
   dataDir?: string;
   /** Redis for the SDK's L2; default: the SDK's (REDIS_URL, else an embedded redis-server). */
@@ -87,7 +101,11 @@ export interface OptionSpec {
 export const DEFAULT_OPTIONS = {
   mqttPort: 1883,
   httpPort: 8080,
+  mqttsPort: 8883,
+  httpsPort: 8443,
   host: '127.0.0.1',
+  allowPlaintext: false,
+  metricsAuth: false,
   urlTtlSeconds: 24 * 3600,
   providerLatencyMs: 250,
   maxRequestBytes: 64 * 1024,
@@ -132,6 +150,12 @@ const url: Parse<string> = (raw) => {
     throw new Error(`must be a URL, got ${JSON.stringify(raw)}`);
   }
 };
+/** An environment switch: 1/true/yes or 0/false/no. */
+const flag: Parse<boolean> = (raw) => {
+  if (/^(1|true|yes)$/i.test(raw)) return true;
+  if (/^(0|false|no)$/i.test(raw)) return false;
+  throw new Error(`must be 1/true/yes or 0/false/no, got ${JSON.stringify(raw)}`);
+};
 const nodeList: Parse<string[]> = (raw) => {
   const nodes = raw.split(',').map((n) => n.trim()).filter(Boolean);
   if (nodes.length === 0) throw new Error('must name at least one host:port');
@@ -166,7 +190,14 @@ export function commanderParser<T>(parse: Parse<T>): (raw: string) => T {
 export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'mqttPort', flag: '--mqtt-port <n>', env: 'TEDDY_MQTT_PORT', parse: port, help: 'MQTT port, 0 = any free' },
   { key: 'httpPort', flag: '--http-port <n>', env: 'TEDDY_HTTP_PORT', parse: port, help: 'HTTP port (clips, /healthz, /metrics, admin, MQTT over WebSocket), 0 = any free' },
-  { key: 'host', flag: '--host <host>', env: 'TEDDY_HOST', parse: text, help: 'listen address' },
+  { key: 'mqttsPort', flag: '--mqtts-port <n>', env: 'TEDDY_MQTTS_PORT', parse: port, help: 'MQTT over TLS port, 0 = any free' },
+  { key: 'httpsPort', flag: '--https-port <n>', env: 'TEDDY_HTTPS_PORT', parse: port, help: 'HTTPS port (clips, admin, MQTT over WSS), 0 = any free' },
+  { key: 'host', flag: '--host <host>', env: 'TEDDY_HOST', parse: text, help: 'listen address (plaintext listeners stay on loopback unless --allow-plaintext)' },
+  { key: 'tlsCert', flag: '--tls-cert <file>', env: 'TEDDY_TLS_CERT', parse: text, help: 'server certificate, PEM (default: issued by the data dir\'s fleet CA)' },
+  { key: 'tlsKey', flag: '--tls-key <file>', env: 'TEDDY_TLS_KEY', parse: text, help: 'server certificate\'s private key, PEM' },
+  { key: 'tlsCa', flag: '--tls-ca <file>', env: 'TEDDY_TLS_CA', parse: text, help: 'CA of the server certificate and of device certificates, PEM (besides the data dir\'s fleet CA)' },
+  { key: 'metricsAuth', flag: '--metrics-auth', env: 'TEDDY_METRICS_AUTH', parse: flag, help: '/metrics needs a read token (Authorization: Bearer TOKEN)' },
+  { key: 'allowPlaintext', flag: '--allow-plaintext', env: 'TEDDY_ALLOW_PLAINTEXT', parse: flag, help: 'also serve plaintext MQTT/HTTP on a non-loopback --host' },
   { key: 'dataDir', flag: '--data-dir <dir>', parse: text, help: 'data directory (env TEDDY_DATA_DIR, default .teddycache)' },
   { key: 'redisUrl', flag: '--redis-url <url>', parse: text, help: 'Redis for L2 and the fleet state (env REDIS_URL; default: an embedded redis-server)' },
   { key: 'redisClusterNodes', flag: '--redis-cluster-nodes <list>', parse: nodeList, help: 'Redis Cluster instead, comma-separated host:port (env REDIS_CLUSTER_NODES)' },
@@ -206,7 +237,18 @@ export function resolveOptions(given: Partial<GatewayOptions> = {}, env: NodeJS.
   return { ...DEFAULT_OPTIONS, ...fromEnv, ...definedFields(given) } as GatewayOptions;
 }
 
+/**
+ * How long a compute lock held by a gateway that died (SIGKILL, a lost machine) keeps the other
+ * gateways waiting before one of them computes. The SDK renews a live holder's lock every half
+ * lease, so a short lease costs nothing while the holder lives; it must stay well under the
+ * policies' hard timeouts (8 s for a transcription), or a request resent after a failover would
+ * time out waiting for a dead process.
+ */
+export const GATEWAY_LOCK_LEASE_MS = 2000;
+
 /** The SDK's configuration for this gateway's cache: its flags, then the SDK's own environment and defaults. */
 export function cacheConfigFor(o: GatewayOptions, logger: Logger): CacheConfig {
-  return resolveConfig({ l2RedisUrl: o.redisUrl, l2ClusterNodes: o.redisClusterNodes, dataDir: o.dataDir, logger });
+  return resolveConfig({
+    l2RedisUrl: o.redisUrl, l2ClusterNodes: o.redisClusterNodes, dataDir: o.dataDir, logger, lockLeaseMs: GATEWAY_LOCK_LEASE_MS,
+  });
 }

@@ -71,12 +71,12 @@ export function createRequestHandler(o: RequestHandlerOptions) {
     o.catalog.countPlay(clip);
     o.sessions.recordPlay(deviceId, clip.clipIdHex);
     o.metrics.countAnswer(source);
-    o.send(deviceId, 'res', answers.encode(id, reply, clip, source));
+    o.send(deviceId, 'res', answers.encode(deviceId, id, reply, clip, source));
   };
 
   /** Synchronous when every step is in L1 (a repeated question); a promise when one had to wait. */
   const utterance = (deviceId: string, m: Utterance): void | Promise<void> => {
-    const answered = o.conversation.answer(m, pickVoice(m.voice));
+    const answered = o.conversation.answer(deviceId, m, pickVoice(m.voice));
     if (answered instanceof Promise) return answered.then((reply) => sendAnswer(deviceId, m.id, reply));
     sendAnswer(deviceId, m.id, answered);
   };
@@ -85,10 +85,10 @@ export function createRequestHandler(o: RequestHandlerOptions) {
     const known = o.catalog.get(Buffer.from(m.clipId).toString('hex'));
     if (!known) throw refusal.noSuchClip(m.id);
     const wantsInline = m.maxInline !== undefined && known.size <= Math.min(m.maxInline, o.maxRequestBytes);
-    if (!wantsInline) return respond(deviceId, { type: 'clip', id: m.id, clip: o.clipUrls.ref(known) });
+    if (!wantsInline) return respond(deviceId, { type: 'clip', id: m.id, clip: o.clipUrls.ref(deviceId, known) });
     // Inline bytes come through the SDK: they may have left every layer since, and are then re-synthesized.
-    const { clip, bytes } = await o.voiceClips.clip(known.text, known.voice, known.starter);
-    respond(deviceId, { type: 'clip', id: m.id, clip: o.clipUrls.ref(clip, { inline: bytes }) });
+    const { clip, bytes } = await o.voiceClips.clip(known.text, known.voice, known.starter, deviceId);
+    respond(deviceId, { type: 'clip', id: m.id, clip: o.clipUrls.ref(deviceId, clip, { inline: bytes }) });
   };
 
   const warmAck = (deviceId: string, m: WarmAck): void => {

@@ -34,7 +34,7 @@ export function createWarmPush({ catalog, clipUrls, metrics, log, send }: WarmPu
     },
 
     async send(session: BearSession, plan: WarmPlan): Promise<void> {
-      const clips = plan.clips.map((p) => clipUrls.ref(p.clip, { priority: p.priority, pinned: p.pinned }));
+      const clips = plan.clips.map((p) => clipUrls.ref(session.deviceId, p.clip, { priority: p.priority, pinned: p.pinned }));
       const totalBytes = clips.reduce((sum, c) => sum + c.size, 0);
       if (!send(session.deviceId, 'warm', encodeMessage({ type: 'warm', seq: plan.seq, clips, totalBytes }))) return;
       metrics.warmPushes.inc();

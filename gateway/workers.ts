@@ -24,8 +24,10 @@ import { startEmbeddedRedis } from '../infra/embedded-redis.js';
 import { freePort } from '../infra/free-port.js';
 import type { RedisServer } from '../infra/redis-server.js';
 import { namesRedis } from './fleet-target.js';
+import { aggregateWorkerMetrics } from './worker-metrics.js';
 import { ADMIN_TOKEN_FILE, removeIfOurs, RUNTIME_FILE, startGateway } from './index.js';
 import { cacheConfigFor, resolveOptions, type GatewayOptions } from './options.js';
+import { loadServerTls } from './server-tls.js';
 
 /** What the primary fixes for every worker, as JSON in this environment variable (internal). */
 const OVERRIDES_ENV = 'TEDDY_WORKER_OVERRIDES';
@@ -39,6 +41,10 @@ interface WorkerReady {
   mqttUrl: string;
   httpUrl: string;
   mqttWsUrl: string;
+  mqttsUrl: string;
+  httpsUrl: string;
+  mqttWssUrl: string;
+  caFile: string;
 }
 
 export interface ReadyLine {
@@ -47,6 +53,9 @@ export interface ReadyLine {
   httpUrl: string;
   pid: number;
   workers: number[];
+  mqttsUrl: string;
+  httpsUrl: string;
+  caFile: string;
 }
 
 export interface PrimaryOptions {
@@ -54,7 +63,7 @@ export interface PrimaryOptions {
   count: number;
   logger: Logger;
   /** Called once, when every worker listens. */
-  onReady(ready: ReadyLine & { mqttWsUrl: string }): void;
+  onReady(ready: ReadyLine & { mqttWsUrl: string; mqttWssUrl: string }): void;
 }
 
 export async function runPrimary({ given, count, logger, onReady }: PrimaryOptions): Promise<void> {
@@ -64,6 +73,8 @@ export async function runPrimary({ given, count, logger, onReady }: PrimaryOptio
   // Created here, once, rather than by N workers at once.
   if (!o.urlKey) await loadOrCreateSecret(config.dataDir, 'url-key');
   await loadOrCreateSecret(config.dataDir, ADMIN_TOKEN_FILE);
+  // The fleet CA and the server certificate, too (the workers only read them).
+  await loadServerTls(o, config.dataDir, logger);
   let redis: RedisServer | undefined;
   const env: Record<string, string> = {};
   if (!namesRedis(config)) {
@@ -76,8 +87,11 @@ export async function runPrimary({ given, count, logger, onReady }: PrimaryOptio
   const overrides: Partial<GatewayOptions> = {
     mqttPort: o.mqttPort || (await freePort()),
     httpPort: o.httpPort || (await freePort()),
+    mqttsPort: o.mqttsPort || (await freePort()),
+    httpsPort: o.httpsPort || (await freePort()),
   };
   env[OVERRIDES_ENV] = JSON.stringify(overrides);
+  aggregateWorkerMetrics();
 
   let stopping = false;
   const runtimeFile = join(config.dataDir, RUNTIME_FILE);
@@ -125,9 +139,10 @@ export async function runPrimary({ given, count, logger, onReady }: PrimaryOptio
   });
 
   const pids = (): number[] => Object.values(cluster.workers ?? {}).map((w) => w!.process.pid!).filter(Boolean);
-  await writeFileAtomic(runtimeFile, `${JSON.stringify({ pid: process.pid, mqttUrl: first.mqttUrl, httpUrl: first.httpUrl, workers: pids() })}\n`);
-  logger.info({ workers: pids(), mqttUrl: first.mqttUrl, httpUrl: first.httpUrl }, 'gateway workers listening');
-  onReady({ event: 'ready', mqttUrl: first.mqttUrl, httpUrl: first.httpUrl, mqttWsUrl: first.mqttWsUrl, pid: process.pid, workers: pids() });
+  const { event: _worker, ...urls } = first;
+  await writeFileAtomic(runtimeFile, `${JSON.stringify({ pid: process.pid, ...urls, workers: pids() })}\n`);
+  logger.info({ workers: pids(), ...urls }, 'gateway workers listening');
+  onReady({ event: 'ready', ...urls, pid: process.pid, workers: pids() });
 
   async function stopWorkers(): Promise<void> {
     const all = Object.values(cluster.workers ?? {}).filter((w): w is Worker => Boolean(w));
@@ -189,7 +204,8 @@ export async function runWorker(given: Partial<GatewayOptions>, logger: Logger):
   process.on('SIGINT', () => undefined);
   // The primary is gone (killed outright): nobody hands this worker connections any more.
   process.on('disconnect', () => stop('primary gone'));
-  process.send?.({ event: 'worker-ready', mqttUrl: gateway.mqttUrl, httpUrl: gateway.httpUrl, mqttWsUrl: gateway.mqttWsUrl } satisfies WorkerReady);
+  const { mqttUrl, httpUrl, mqttWsUrl, mqttsUrl, httpsUrl, mqttWssUrl, caFile } = gateway;
+  process.send?.({ event: 'worker-ready', mqttUrl, httpUrl, mqttWsUrl, mqttsUrl, httpsUrl, mqttWssUrl, caFile } satisfies WorkerReady);
 }
 
 export const isWorker = (): boolean => cluster.isWorker;

@@ -20,7 +20,8 @@ cd "$(dirname "$0")/.."
 #   libnewlib-dev           newlib headers for the syntax-only ESP-IDF check (scripts/esp32-check.sh)
 #   espeak-ng               real speech in the demo provider (optional at run time)
 #   chromium                headless screenshot of the simulator's HTML report
-PKGS=(redis-server mosquitto mosquitto-clients cmake g++ pkg-config libmosquitto-dev libmbedtls-dev libcurl4-openssl-dev
+#   openssl                 the gateway's fleet CA, server and device certificates (TLS, mTLS)
+PKGS=(openssl redis-server mosquitto mosquitto-clients cmake g++ pkg-config libmosquitto-dev libmbedtls-dev libcurl4-openssl-dev
       doctest-dev nlohmann-json3-dev clang libclang-rt-14-dev gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf libnewlib-dev espeak-ng chromium)
 
 if [[ "${TEDDY_SKIP_APT:-}" != 1 ]] && command -v dpkg-query >/dev/null; then

@@ -16,6 +16,11 @@ export interface CacheCallOptions {
   readonly ttlSeconds?: number;
   /** Tags for invalidateTag. */
   readonly tags?: readonly string[];
+  /**
+   * Whose input this value comes from (a bear's device id): the value is indexed under it, so
+   * `eraseSubject` can remove it (sdk/subject-index.ts). Reads that hit record the subject too.
+   */
+  readonly subject?: string;
   /** Overrides any policy field for this call. */
   readonly policy?: Partial<CachePolicy>;
   /** Overrides the policy's soft timeout (ms): with a stale value at hand, wait at most this long for a compute. */
@@ -59,4 +64,9 @@ export function checkCallOptions(options: CacheCallOptions): void {
 /** True if the call skips a layer (its in-process flight is then not shared with calls that do not). */
 export function skipsLayers(options: CacheCallOptions | undefined): boolean {
   return options !== undefined && SKIPS.some((s) => options[s] === true);
+}
+
+/** The call's skips as a short string (part of the key of its in-process flight). */
+export function skipsOf(options: CacheCallOptions): string {
+  return SKIPS.map((s) => (options[s] === true ? '1' : '0')).join('');
 }

@@ -29,14 +29,14 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-function startChild(...extra: string[]): { child: ChildProcessWithoutNullStreams; ready: Promise<{ event: string; mqttUrl: string; httpUrl: string; pid: number }> } {
-  const child = spawn(process.execPath, [...CLI, 'start', '--ready-json', '--mqtt-port', '0', '--http-port', '0', '--data-dir', dataDir, '--redis-url', redis.url, '--provider-latency-ms', '0', ...extra], {
+function startChild(...extra: string[]): { child: ChildProcessWithoutNullStreams; ready: Promise<{ event: string; mqttUrl: string; httpUrl: string; mqttsUrl: string; httpsUrl: string; caFile: string; pid: number }> } {
+  const child = spawn(process.execPath, [...CLI, 'start', '--ready-json', '--mqtt-port', '0', '--http-port', '0', '--mqtts-port', '0', '--https-port', '0', '--data-dir', dataDir, '--redis-url', redis.url, '--provider-latency-ms', '0', ...extra], {
     cwd: process.cwd(),
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   const stderr: string[] = [];
   child.stderr.on('data', (c: Buffer) => stderr.push(c.toString()));
-  const ready = new Promise<{ event: string; mqttUrl: string; httpUrl: string; pid: number }>((resolve, reject) => {
+  const ready = new Promise<{ event: string; mqttUrl: string; httpUrl: string; mqttsUrl: string; httpsUrl: string; caFile: string; pid: number }>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout });
     lines.once('line', (line) => resolve(JSON.parse(line)));
     child.once('exit', (code) => reject(new Error(`gateway exited ${code} before ready: ${stderr.join('')}`)));
@@ -63,6 +63,7 @@ describe('teddycache CLI', () => {
     const info = await ready;
     expect(info).toMatchObject({ event: 'ready', pid: child.pid });
     expect(info.mqttUrl).toMatch(/^mqtt:\/\/127\.0\.0\.1:\d+$/);
+    expect(info).toMatchObject({ mqttsUrl: expect.stringMatching(/^mqtts:\/\/127\.0\.0\.1:\d+$/), httpsUrl: expect.stringMatching(/^https:\/\/127\.0\.0\.1:\d+$/), caFile: join(dataDir, 'tls', 'ca.pem') });
 
     const bear = await connectBear(info.mqttUrl, 'cli-bear', secret);
     await bear.request({ type: 'hello', id: 1, fw: '1.0.0', flashBudget: 1 << 20, clips: [], warmSeq: 0 });

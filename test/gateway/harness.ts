@@ -81,6 +81,8 @@ export async function startTestGateway(options: Partial<GatewayOptions> = {}, sh
   const gateway = await startGateway({
     mqttPort: 0,
     httpPort: 0,
+    mqttsPort: 0,
+    httpsPort: 0,
     dataDir,
     ...(clusterNodes ? { redisClusterNodes: clusterNodes } : { redisUrl: redis!.url }),
     providerLatencyMs: 0,

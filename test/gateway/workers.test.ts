@@ -42,7 +42,7 @@ async function until<T>(get: () => Promise<T | undefined>, what: string, timeout
 describe('start --workers 2', () => {
   it('serves one fleet from two processes on shared ports, replaces a dead worker, stops everything on SIGTERM', async () => {
     child = spawn(process.execPath, [
-      '--import', 'tsx', 'gateway/cli.ts', 'start', '--workers', '2', '--ready-json', '--mqtt-port', '0', '--http-port', '0',
+      '--import', 'tsx', 'gateway/cli.ts', 'start', '--workers', '2', '--ready-json', '--mqtt-port', '0', '--http-port', '0', '--mqtts-port', '0', '--https-port', '0',
       '--data-dir', dataDir, '--fleet-key', TEST_FLEET_KEY, '--provider-latency-ms', '0', '--log-level', 'warn',
     ], { cwd: process.cwd(), env: { ...process.env, REDIS_URL: '' } });
     const lines: string[] = [];
@@ -70,6 +70,11 @@ describe('start --workers 2', () => {
       return g.length === 2 && g.every((w) => w.bears > 0) && g.reduce((n, w) => n + w.bears, 0) === 8 ? g : undefined;
     }, 'bears on both workers');
     expect(spread.map((g) => g.pid).sort()).toEqual([...ready.workers].sort());
+    // /metrics, whichever worker answers it, is the whole gateway's.
+    for (let i = 0; i < 4; i++) {
+      const text = await (await fetch(`${ready.httpUrl}/metrics`)).text();
+      expect(Number(/^teddy_gateway_connected_bears (\d+)/m.exec(text)?.[1])).toBe(8);
+    }
     // A warm push at whichever worker answers HTTP reaches every bear.
     const pushed = (await (await fetch(`${ready.httpUrl}/admin/warm`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })).json()) as { pushed: number };
     expect(pushed.pushed).toBe(8);
