@@ -6,9 +6,9 @@
  * A refused publish makes Aedes close the connection (MQTT 3.1.1 has no
  * negative PUBACK); a refused subscription gets SUBACK 0x80.
  */
-import type { AedesOptions, Client } from 'aedes';
+import type { AedesOptions } from 'aedes';
 import type { Logger } from 'pino';
-import { BEAR_PUBLISHES, BEAR_SUBSCRIBES, deviceTopic } from '../protocol/index.js';
+import { BEAR_PUBLISHES, BEAR_SUBSCRIBES, TOPIC_ROOT, type ChannelName } from '../protocol/index.js';
 import { safeId } from './auth.js';
 
 export interface AuthorizeOptions {
@@ -16,33 +16,22 @@ export interface AuthorizeOptions {
   onDenied(action: 'publish' | 'subscribe'): void;
 }
 
-/** A connected bear's own topics, built once per connection (the ACL compares whole topics). */
-export interface OwnTopics {
-  readonly req: string;
-  readonly evt: string;
-  readonly res: string;
-  readonly warm: string;
-  /** What it may publish to and subscribe to: exact topics, from the protocol's tables. */
-  readonly publishes: readonly string[];
-  readonly subscribes: readonly string[];
-}
+const DEVICE_PREFIX = `${TOPIC_ROOT}/`;
 
-const topicsOf = new WeakMap<Client, OwnTopics>();
-
-/** The client's own topics (its id passed authentication, so it is a valid device id). */
-export function ownTopics(client: Client): OwnTopics {
-  let own = topicsOf.get(client);
-  if (!own) {
-    const id = client.id;
-    own = {
-      req: deviceTopic(id, 'req'), evt: deviceTopic(id, 'evt'), res: deviceTopic(id, 'res'), warm: deviceTopic(id, 'warm'),
-      publishes: BEAR_PUBLISHES.map((c) => deviceTopic(id, c)),
-      subscribes: BEAR_SUBSCRIBES.map((c) => deviceTopic(id, c)),
-    };
-    topicsOf.set(client, own);
+/**
+ * Which of `channels` `topic` is for this bear (`teddy/v1/{its id}/{channel}`), if any: whole-topic
+ * comparisons without building a string, so neither the ACL nor each publish allocates.
+ */
+export function ownChannel(deviceId: string, topic: string, channels: readonly ChannelName[]): ChannelName | undefined {
+  const idEnd = DEVICE_PREFIX.length + deviceId.length;
+  if (topic.charCodeAt(idEnd) !== SLASH || !topic.startsWith(DEVICE_PREFIX) || !topic.startsWith(deviceId, DEVICE_PREFIX.length)) return undefined;
+  for (const channel of channels) {
+    if (topic.length === idEnd + 1 + channel.length && topic.endsWith(channel)) return channel;
   }
-  return own;
+  return undefined;
 }
+
+const SLASH = 0x2f;
 
 export function createAuthorizers({ log, onDenied }: AuthorizeOptions): Required<Pick<AedesOptions, 'authorizePublish' | 'authorizeSubscribe'>> {
   const deny = (action: 'publish' | 'subscribe', clientId: string, topic: string): void => {
@@ -54,8 +43,7 @@ export function createAuthorizers({ log, onDenied }: AuthorizeOptions): Required
     authorizePublish(client, packet, callback) {
       // client is null for the broker's own publishes.
       if (!client) return callback(null);
-      const own = ownTopics(client);
-      if (!own.publishes.includes(packet.topic)) {
+      if (!ownChannel(client.id, packet.topic, BEAR_PUBLISHES)) {
         deny('publish', client.id, packet.topic);
         return callback(new Error('publish not authorized'));
       }
@@ -64,8 +52,7 @@ export function createAuthorizers({ log, onDenied }: AuthorizeOptions): Required
       callback(null);
     },
     authorizeSubscribe(client, subscription, callback) {
-      const own = ownTopics(client);
-      if (!own.subscribes.includes(subscription.topic)) {
+      if (!ownChannel(client.id, subscription.topic, BEAR_SUBSCRIBES)) {
         deny('subscribe', client.id, subscription.topic);
         return callback(null, null);
       }

@@ -19,9 +19,9 @@ import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { Aedes, type Client } from 'aedes';
 import type { Logger } from 'pino';
-import { deviceTopic } from '../protocol/index.js';
+import { BEAR_PUBLISHES, deviceTopic, TOPIC_ROOT } from '../protocol/index.js';
 import type { Authenticate } from './auth.js';
-import { ownTopics, type createAuthorizers } from './authorize.js';
+import { ownChannel, type createAuthorizers } from './authorize.js';
 import { tlsSocketOf } from './client-certificate.js';
 import type { ConnectionLimiter } from './connection-limiter.js';
 import { secureTlsListener, type TlsRefusal } from './tls-listener.js';
@@ -107,9 +107,8 @@ export async function startBroker(o: BrokerOptions): Promise<Broker> {
   aedes.on('publish', (packet, client) => {
     // client is null for the broker's own publishes; a bear's passed the ACL (its own req or evt).
     if (!client) return;
-    const own = ownTopics(client);
-    if (packet.topic === own.req) o.onBearMessage(client.id, 'req', packet.payload as Buffer);
-    else if (packet.topic === own.evt) o.onBearMessage(client.id, 'evt', packet.payload as Buffer);
+    const channel = ownChannel(client.id, packet.topic, BEAR_PUBLISHES);
+    if (channel === 'req' || channel === 'evt') o.onBearMessage(client.id, channel, packet.payload as Buffer);
   });
 
   // Aedes gets a connection (and allocates its client state) only once the CONNECT's fixed header
@@ -170,7 +169,8 @@ export async function startBroker(o: BrokerOptions): Promise<Broker> {
       const client = clients.get(deviceId);
       if (!client) return false;
       // A write error closes the connection (Aedes handles it); the bear retries the request then.
-      client.publish({ cmd: 'publish', topic: ownTopics(client)[channel], payload, qos: 1, retain: false, dup: false }, noop);
+      // The id passed authentication (a valid device id): the topic needs no second check.
+      client.publish({ cmd: 'publish', topic: `${TOPIC_ROOT}/${deviceId}/${channel}`, payload, qos: 1, retain: false, dup: false }, noop);
       return true;
     },
     async close() {
