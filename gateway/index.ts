@@ -64,12 +64,8 @@ export async function startGateway(given: Partial<GatewayOptions> = {}): Promise
   const registry = createDeviceRegistry(join(dataDir, REGISTRY_FILE));
 
   let connectedBears = (): number => 0;
-  const metrics = createGatewayMetrics({
-    connectedBears: () => connectedBears(),
-    cacheLayers: () =>
-      Object.entries(cache.getPerformanceMetrics().layers).map(([layer, m]) => ({ layer, hits: m.hits, misses: m.misses })),
-  });
-  const provider = instrumentProvider(o.provider ?? createDemoProvider({ latencyMs: o.providerLatencyMs, log }), metrics.providerCalls);
+  const metrics = createGatewayMetrics({ connectedBears: () => connectedBears(), cache: () => cache.getPerformanceMetrics() });
+  const provider = instrumentProvider(o.provider ?? createDemoProvider({ latencyMs: o.providerLatencyMs, log }), metrics);
   const catalog = createClipCatalog();
   const sessions = createBearSessions();
   let httpUrl = '';

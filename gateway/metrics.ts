@@ -1,27 +1,60 @@
 /**
  * Prometheus metrics of one gateway (its own prom-client registry, so two
- * gateways in one process — tests, benchmarks — do not collide).
- * Cache hit counters are read from the SDK's own metrics at scrape time; the
- * gateway keeps no second count of them.
+ * gateways in one process — tests, benchmarks — do not collide), named by
+ * Prometheus conventions so `promtool check metrics` has nothing to say:
+ * counters end in `_total`, units are in the names (seconds, bytes), one
+ * `teddy_` prefix per name.
+ *
+ * Counters the SDK keeps (cache hits, misses, errors per layer) are read at
+ * scrape time into collect-time counters: the gateway keeps no second count,
+ * and they are still real counters (they only grow, and `rate()` works).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-
-export interface LayerCounts {
-  readonly layer: string;
-  readonly hits: number;
-  readonly misses: number;
-}
+import type { PerformanceMetrics } from '../sdk/index.js';
 
 export interface MetricsSources {
   connectedBears(): number;
-  cacheLayers(): LayerCounts[];
+  /** The SDK's metrics snapshot (counters since the cache started). */
+  cache(): PerformanceMetrics;
 }
+
+/**
+ * prom-client's default metrics include three gauges named `…_total` (active handles, requests,
+ * resources counted with unref'd ones), which Prometheus reserves for counters; the same
+ * numbers without the suffix stay.
+ */
+const MISNAMED_DEFAULT_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+const PROCESS_PREFIX = 'teddy_gateway_';
+
+/** Request and answer latency buckets, in seconds (the SLOs' thresholds, 50 and 100 ms, are bounds). */
+export const REQUEST_SECONDS_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 export type GatewayMetrics = ReturnType<typeof createGatewayMetrics>;
 
+/** A counter whose value lives elsewhere and only grows: set from `read()` at each scrape. */
+export function collectedCounter<L extends string>(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: readonly L[],
+  read: () => Iterable<readonly [Partial<Record<L, string>>, number]>,
+): Counter<L> {
+  return new Counter<L>({
+    name,
+    help,
+    labelNames,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [labels, value] of read()) this.inc(labels, value);
+    },
+  });
+}
+
 export function createGatewayMetrics(sources: MetricsSources) {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'teddy_gateway_process_' });
+  collectDefaultMetrics({ register: registry, prefix: PROCESS_PREFIX });
+  for (const name of MISNAMED_DEFAULT_GAUGES) registry.removeSingleMetric(PROCESS_PREFIX + name);
   const registers = [registry];
 
   new Gauge({
@@ -32,22 +65,45 @@ export function createGatewayMetrics(sources: MetricsSources) {
       this.set(sources.connectedBears());
     },
   });
-  const layerGauge = (name: string, help: string, pick: (l: LayerCounts) => number) =>
-    new Gauge({
-      name,
-      help,
-      labelNames: ['layer'],
-      registers,
-      collect() {
-        for (const l of sources.cacheLayers()) this.set({ layer: l.layer }, pick(l));
-      },
-    });
-  // Gauges mirroring the SDK's monotonically growing counters (prom-client counters cannot be set).
-  layerGauge('teddy_cache_hits', 'Cache hits per layer, as counted by the SDK since start.', (l) => l.hits);
-  layerGauge('teddy_cache_misses', 'Cache misses per layer, as counted by the SDK since start.', (l) => l.misses);
-  layerGauge('teddy_cache_hit_ratio', 'hits / (hits + misses) per layer since start.', (l) =>
-    l.hits + l.misses === 0 ? 0 : l.hits / (l.hits + l.misses),
-  );
+
+  // One SDK snapshot per scrape, shared by the cache families below: a scrape collects every
+  // family synchronously, so the snapshot is dropped once the current job is done.
+  let snapshot: PerformanceMetrics | undefined;
+  const cache = (): PerformanceMetrics => {
+    if (snapshot === undefined) queueMicrotask(() => (snapshot = undefined));
+    return (snapshot ??= sources.cache());
+  };
+  const perLayer = (pick: (l: PerformanceMetrics['layers']['l1']) => number) => () =>
+    Object.entries(cache().layers).map(([layer, m]) => [{ layer }, pick(m)] as const);
+  collectedCounter(registry, 'teddy_cache_hits_total', 'Cache hits per layer, as counted by the SDK.', ['layer'], perLayer((l) => l.hits));
+  collectedCounter(registry, 'teddy_cache_misses_total', 'Cache misses per layer, as counted by the SDK.', ['layer'], perLayer((l) => l.misses));
+  collectedCounter(registry, 'teddy_cache_errors_total', 'Failed cache operations per layer (L2: Redis errors, timeouts, calls refused by the open breaker).', ['layer'], perLayer((l) => l.errors));
+  new Gauge({
+    name: 'teddy_cache_l1_bytes',
+    help: 'Encoded bytes of the values held in L1.',
+    registers,
+    collect() {
+      this.set(cache().l1Bytes);
+    },
+  });
+  new Gauge({
+    name: 'teddy_cache_l1_entries',
+    help: 'Entries held in L1.',
+    registers,
+    collect() {
+      this.set(cache().l1Entries);
+    },
+  });
+  new Gauge({
+    name: 'teddy_cache_l2_breaker_state',
+    help: 'The L2 circuit breaker: 1 for the state it is in (closed, open, half-open), 0 for the others.',
+    labelNames: ['state'],
+    registers,
+    collect() {
+      const state = cache().breakerState;
+      for (const s of ['closed', 'open', 'half-open']) this.set({ state: s }, s === state ? 1 : 0);
+    },
+  });
 
   return {
     registry,
@@ -59,9 +115,9 @@ export function createGatewayMetrics(sources: MetricsSources) {
     }),
     requestSeconds: new Histogram({
       name: 'teddy_gateway_request_duration_seconds',
-      help: 'Time from a request arriving to its response being published, by message type.',
-      labelNames: ['type'],
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      help: 'Time from a request arriving to its response being published, by message type and, for utterances, whether the cache answered (hit) or the provider (miss).',
+      labelNames: ['type', 'cache'],
+      buckets: REQUEST_SECONDS_BUCKETS,
       registers,
     }),
     answers: new Counter({
@@ -73,6 +129,12 @@ export function createGatewayMetrics(sources: MetricsSources) {
     providerCalls: new Counter({
       name: 'teddy_gateway_provider_calls_total',
       help: 'Calls into the AI provider (cache misses), by operation.',
+      labelNames: ['op'],
+      registers,
+    }),
+    providerErrors: new Counter({
+      name: 'teddy_gateway_provider_errors_total',
+      help: 'Provider calls that failed, by operation.',
       labelNames: ['op'],
       registers,
     }),

@@ -9,6 +9,7 @@
  */
 import type { Logger } from 'pino';
 import {
+  AnswerSource,
   decodeMessage,
   deviceTopic,
   encodeMessage,
@@ -65,13 +66,15 @@ export function createRequestHandler(o: RequestHandlerOptions) {
     if (plan.due) await o.warmPush.send(session, plan);
   };
 
-  const utterance = async (deviceId: string, m: Utterance): Promise<void> => {
+  /** Answers one utterance; resolves with whether the cache (hit) or the provider (miss) supplied the reply. */
+  const utterance = async (deviceId: string, m: Utterance): Promise<'hit' | 'miss'> => {
     const { reply, clip, source } = await o.conversation.answer(m, pickVoice(m.voice));
     o.catalog.countPlay(clip);
     o.sessions.recordPlay(deviceId, clip.clipIdHex);
     o.metrics.answers.inc({ source: String(source) });
     // The bear shows the reply text; the clip speaks all of it even when a long reply is cut here.
     await respond(deviceId, { type: 'answer', id: m.id, reply: fitUtf8(reply, MAX_REPLY), clip: o.clipUrls.ref(clip), source });
+    return source === AnswerSource.provider ? 'miss' : 'hit';
   };
 
   const clipGet = async (deviceId: string, m: ClipGet): Promise<void> => {
@@ -96,6 +99,8 @@ export function createRequestHandler(o: RequestHandlerOptions) {
   const handleRequest = async (deviceId: string, payload: Buffer, started: number): Promise<void> => {
     let type = 'unknown';
     let id = 0;
+    // For utterances, which layer answered: the latency of a miss answered is an SLO of its own.
+    let cache = 'none';
     try {
       // Every publish spends a token, garbage included, so a flood of bad requests is limited too.
       const allowed = o.rateLimiter.take(deviceId);
@@ -104,7 +109,7 @@ export function createRequestHandler(o: RequestHandlerOptions) {
       id = 'id' in m ? m.id : 0;
       if (!allowed) throw refusal.rateLimited(id);
       if (m.type === 'hello') await hello(deviceId, m);
-      else if (m.type === 'utterance') await utterance(deviceId, m);
+      else if (m.type === 'utterance') cache = await utterance(deviceId, m);
       else if (m.type === 'clipGet') await clipGet(deviceId, m);
       else throw refusal.notARequest(m.type, id);
       o.metrics.requests.inc({ type, outcome: 'ok' });
@@ -116,7 +121,7 @@ export function createRequestHandler(o: RequestHandlerOptions) {
       else o.log.info({ ...fields, reason: e.message }, 'request refused');
       await respond(deviceId, { type: 'error', id: e.requestId, code: e.code, message: fitUtf8(e.message, MAX_ERROR_MESSAGE) });
     } finally {
-      o.metrics.requestSeconds.observe({ type }, (performance.now() - started) / 1000);
+      o.metrics.requestSeconds.observe({ type, cache }, (performance.now() - started) / 1000);
     }
   };
 
