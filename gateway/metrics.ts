@@ -10,7 +10,7 @@
  * and they are still real counters (they only grow, and `rate()` works).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { PerformanceMetrics } from '../sdk/index.js';
+import { LATENCY_BUCKET_BOUNDS_MS, type PerformanceMetrics } from '../sdk/index.js';
 
 export interface MetricsSources {
   connectedBears(): number;
@@ -26,8 +26,8 @@ export interface MetricsSources {
 const MISNAMED_DEFAULT_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 const PROCESS_PREFIX = 'teddy_gateway_';
 
-/** Request and answer latency buckets, in seconds (the SLOs' thresholds, 50 and 100 ms, are bounds). */
-export const REQUEST_SECONDS_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+/** Request latency buckets in seconds: the SDK's fixed latency buckets, so both sum and compare alike. */
+const REQUEST_SECONDS_BUCKETS = LATENCY_BUCKET_BOUNDS_MS.map((ms) => ms / 1000);
 
 export type GatewayMetrics = ReturnType<typeof createGatewayMetrics>;
 

@@ -14,6 +14,7 @@
  * in L1; a lookup that misses takes the slow path, which checks.
  */
 import { performance } from 'node:perf_hooks';
+import type { Redis } from 'ioredis';
 import { adviseCache, type Advice } from './advice.js';
 import type { CacheCallOptions, CallContext } from './call-context.js';
 import type { CacheParts } from './cache-parts.js';
@@ -84,6 +85,12 @@ export interface MultiLayerCache {
   advise(): Advice[];
   /** The L3 blob store in use (the gateway's clip origin serves from it), if L3 is on. */
   readonly blobStore: BlobStore | undefined;
+  /**
+   * A new connection to the cache's Redis (its URL, or the embedded server), for data the
+   * application keeps beside the cache (the gateway's fleet time series); undefined without L2.
+   * Commands fail at once while Redis is unreachable (no offline queue). The caller quits it.
+   */
+  connectL2(): Redis | undefined;
   close(): Promise<void>;
 }
 
@@ -106,6 +113,11 @@ export class LayeredCache implements MultiLayerCache {
 
   get blobStore(): BlobStore | undefined {
     return this.parts.l3?.store;
+  }
+
+  connectL2(): Redis | undefined {
+    this.assertOpen();
+    return this.parts.l2?.client.duplicate({ enableOfflineQueue: false });
   }
 
   get<T = unknown>(key: string, contentType: ContentType, options?: CacheCallOptions): Promise<T | undefined> {

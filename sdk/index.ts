@@ -11,6 +11,7 @@ export { createCacheIntegrationService, type CacheIntegrationService, type Voice
 export { aiResponseKey, CLIP_ID_BYTES, clipIdFor, sha256Hex, transcriptionKey, voiceSynthesisDigest, voiceSynthesisKey } from './keys.js';
 export type { LayerMetrics, PerformanceMetrics } from './metrics.js';
 export { createLatencyHistogram, recordMicros, summarizeLatency, type Histogram, type LatencySummary } from './latency.js';
+export { combineLatencyBuckets, countAtOrBelow, emptyLatencyBuckets, LATENCY_BUCKET_BOUNDS_MS, latencyBucketIndex, latencyQuantile } from './latency-buckets.js';
 export { adviseCache, type Advice } from './advice.js';
 export type { BreakerState } from './circuit-breaker.js';
 export { isBlobName, type BlobRef, type BlobStore, type ByteRange } from './l3/blob-store.js';
