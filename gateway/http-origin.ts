@@ -1,6 +1,7 @@
 /**
  * The gateway's HTTP side: the L3 clip origin, health, metrics, and the admin
- * endpoints the CLI uses against a running gateway.
+ * endpoints the CLI uses against a running gateway (warm, stats, and the
+ * operations views: live, health, report).
  *
  * Clips: `GET|HEAD /clips/{sha256}?e=&s=` — signature and expiry checked
  * first (403 otherwise), then served from the blob store with what a CDN in
@@ -16,6 +17,7 @@ import { ClipCodec } from '../protocol/index.js';
 import { parseRange } from './byte-range.js';
 import type { ClipCatalog } from './clip-catalog.js';
 import type { GatewayMetrics } from './metrics.js';
+import type { Operations } from './ops/operations.js';
 
 export interface HttpOriginOptions {
   /** Where clips are served from (the cache's L3 store); without one every clip is 404. */
@@ -30,10 +32,19 @@ export interface HttpOriginOptions {
     warm(deviceId?: string): Promise<number>;
     /** Fleet statistics, or one bear's (undefined if it never said hello). */
     stats(deviceId?: string): Promise<unknown>;
+    /** The operations service, once started. */
+    ops(): Operations | undefined;
   };
 }
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
+
+/** The operations views the CLI's `top`, `health` and `report` read (a health view is 200 either way: the CLI judges it). */
+const OPS_VIEWS: ReadonlyMap<string, (ops: Operations) => Promise<unknown>> = new Map<string, (ops: Operations) => Promise<unknown>>([
+  ['/admin/ops/live', (ops: Operations) => ops.live()],
+  ['/admin/ops/health', (ops: Operations) => ops.health()],
+  ['/admin/ops/report', (ops: Operations) => ops.report()],
+]);
 
 export function createHttpOrigin(o: HttpOriginOptions): Server {
   const send = (res: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8'): void => {
@@ -111,6 +122,11 @@ export function createHttpOrigin(o: HttpOriginOptions): Server {
       if (url.pathname === '/admin/stats' && req.method === 'GET') {
         const stats = await o.admin.stats(url.searchParams.get('device') ?? undefined);
         return stats === undefined ? send(res, 404, 'no such bear\n') : sendJson(res, 200, stats);
+      }
+      const view = OPS_VIEWS.get(url.pathname);
+      if (view && req.method === 'GET') {
+        const ops = o.admin.ops();
+        return ops ? sendJson(res, 200, await view(ops)) : send(res, 503, 'operations not started yet\n');
       }
     }
     send(res, 404, 'not found\n');

@@ -29,6 +29,8 @@ import { createRateLimiter } from './rate-limit.js';
 import { createRequestHandler } from './request-handler.js';
 import { createVoiceClips } from './voice-clips.js';
 import { createWarmPush } from './warm-push.js';
+import { loadOpsConfig } from './ops/ops-config.js';
+import { startOperations, type Operations } from './ops/operations.js';
 
 export type { GatewayOptions } from './options.js';
 
@@ -55,6 +57,8 @@ export const ADMIN_TOKEN_FILE = 'admin-token';
 export async function startGateway(given: Partial<GatewayOptions> = {}): Promise<Gateway> {
   const o = resolveOptions(given);
   const log = o.logger ?? pino({ name: 'teddy-gateway', level: o.logLevel });
+  // A bad SLO or rule configuration is refused before anything starts.
+  const opsConfig = await loadOpsConfig(o.sloConfig, given.sloConfig !== undefined ? '--slo-config' : 'TEDDY_SLO_CONFIG');
   const cacheConfig = cacheConfigFor(o, log);
   const { dataDir } = cacheConfig;
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
@@ -117,6 +121,7 @@ export async function startGateway(given: Partial<GatewayOptions> = {}): Promise
     return pushed;
   };
 
+  let operations: Operations | undefined;
   const http = createHttpOrigin({
     blobStore: cache.blobStore,
     urlKey, catalog, metrics, log,
@@ -135,6 +140,7 @@ export async function startGateway(given: Partial<GatewayOptions> = {}): Promise
           cache: cache.getPerformanceMetrics(),
         };
       },
+      ops: () => operations,
     },
   });
   const closeWebSocket = serveMqttOverWebSocket(http, broker.handle);
@@ -145,6 +151,11 @@ export async function startGateway(given: Partial<GatewayOptions> = {}): Promise
   const httpPort = (http.address() as AddressInfo).port;
   httpUrl = `http://${o.host}:${httpPort}`;
   const mqttWsUrl = `ws://${o.host}:${httpPort}${MQTT_WEBSOCKET_PATH}`;
+  operations = await startOperations({
+    cache, metrics, log, config: opsConfig, intervalMs: o.opsIntervalMs, alertWebhook: o.alertWebhook,
+    keyPrefix: cacheConfig.keyPrefix, l1MaxBytes: cacheConfig.l1Enabled ? cacheConfig.l1MaxSizeMb * 1024 * 1024 : 0,
+    connectedBears: () => broker.clients.size, httpUrl: () => httpUrl,
+  });
 
   const runtimeFile = join(dataDir, RUNTIME_FILE);
   await writeFileAtomic(runtimeFile, `${JSON.stringify({ pid: process.pid, mqttUrl: broker.url, httpUrl })}\n`);
@@ -167,6 +178,7 @@ export async function startGateway(given: Partial<GatewayOptions> = {}): Promise
     pushWarm,
     close() {
       closing ??= (async () => {
+        await operations?.close();
         await broker.close();
         await closeWebSocket();
         http.closeAllConnections();
