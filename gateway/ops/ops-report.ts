@@ -65,9 +65,12 @@ export function buildReport({ processes, config, source, notice, now }: ReportIn
   const slos = evaluateSlos(config.slos, (ms) => fleetWindow(processes, now - ms, now));
   const hour = fleetWindow(processes, now - HOUR, now);
   const day = fleetWindow(processes, now - DAY, now);
-  const maxInterval = Math.max(1000, ...processes.map((p) => p.status.intervalMs));
-  const hourStep = Math.max(maxInterval, Math.ceil(HOUR / 360));
-  const dayStep = 5 * 60_000;
+  // Chart steps: at most about 360 points over the data there is (a young fleet gets fine steps too).
+  const maxInterval = Math.max(...processes.map((p) => p.status.intervalMs));
+  const oldest = Math.min(now, ...processes.flatMap((p) => [p.fine[0], p.coarse[0]]).filter((s) => s !== undefined).map((s) => s.t - s.dtMs));
+  const stepFor = (windowMs: number) => Math.max(maxInterval, Math.ceil(Math.min(windowMs, now - oldest) / 360));
+  const hourStep = stepFor(HOUR);
+  const dayStep = stepFor(DAY);
   const hourSamples = fleetTimeline(processes, now - HOUR, hourStep);
   const daySamples = fleetTimeline(processes, now - DAY, dayStep);
   const capacity = planCapacity(hour, daySamples.length >= 3 ? daySamples : hourSamples, config.slos.memory.maxMb);

@@ -32,6 +32,8 @@ export interface Trend {
 
 /** Forecasts further out than this are not made. */
 export const HORIZON_MS = 30 * 86_400_000;
+/** A slope over less history than this is noise (a burst, a warm-up), not a trend. */
+export const MIN_SPAN_MS = 15 * 60_000;
 const HOUR = 3_600_000;
 
 export function linearFit(points: readonly (readonly [number, number])[]): { slope: number; intercept: number } | undefined {
@@ -62,6 +64,7 @@ export function trendOf(input: TrendInput, now: number): Trend | undefined {
   if (!fit) return undefined;
   const first = input.points[0]![0];
   const last = input.points[input.points.length - 1]!;
+  if (last[0] - first < MIN_SPAN_MS) return undefined;
   const current = last[1];
   const slopePerHour = fit.slope * HOUR;
   const base = { metric: input.metric, unit: input.unit, current, slopePerHour, windowHours: (last[0] - first) / HOUR, points: input.points.length, limit: input.limit };
