@@ -4,15 +4,20 @@
  * authentication and the topic ACL installed, every bear publish on its own
  * `req`/`evt` topic handed to `onBearMessage`, and the set of connected
  * bears tracked (for warm pushes, removal and the connected-bears gauge).
+ * Every connection, whatever its transport, passes the per-address
+ * connection limit first and the packet-size guard (./packet-guard.ts) in
+ * front of Aedes's parser.
  */
 import type { IncomingMessage } from 'node:http';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Aedes, type Client } from 'aedes';
 import type { Logger } from 'pino';
-import { parseDeviceTopic } from '../protocol/index.js';
+import { deviceTopic, parseDeviceTopic } from '../protocol/index.js';
 import type { Authenticate } from './auth.js';
 import type { createAuthorizers } from './authorize.js';
+import type { ConnectionLimiter } from './connection-limiter.js';
+import { guardPackets, type PacketLimits, type PacketRefusal } from './packet-guard.js';
 
 export interface BrokerOptions {
   host: string;
@@ -20,21 +25,40 @@ export interface BrokerOptions {
   authenticate: Authenticate;
   authorizers: ReturnType<typeof createAuthorizers>;
   log: Logger;
+  /** Largest CONNECT and largest request payload a bear may send. */
+  maxConnectBytes: number;
+  maxRequestBytes: number;
+  connectTimeoutMs: number;
+  connectionLimiter: ConnectionLimiter;
+  /** A connection closed before authentication: over the rate limit or a packet over its bound. */
+  onRefused(reason: 'connect-rate' | PacketRefusal): void;
   onBearMessage(deviceId: string, channel: 'req' | 'evt', payload: Buffer): void;
   onDisconnect(deviceId: string): void;
 }
 
 export interface Broker {
   readonly url: string;
-  /** Serves one more MQTT connection over any byte stream (the WebSocket transport). */
+  /** Serves one more MQTT connection over any byte stream (the WebSocket transport), guarded. */
   handle(stream: Duplex, req?: IncomingMessage): void;
+  /** True if a new connection from this address may proceed; counts and logs a refusal. */
+  admit(address: string | undefined): boolean;
+  /** The packet bounds every connection is held to. */
+  readonly limits: PacketLimits;
   readonly clients: ReadonlyMap<string, Client>;
   publish(topic: string, payload: Buffer): Promise<void>;
   close(): Promise<void>;
 }
 
+/**
+ * A PUBLISH's remaining length beyond its payload: topic length (2), the
+ * longest topic a bear may use, packet id (2).
+ */
+const PUBLISH_OVERHEAD = 2 + deviceTopic('x'.repeat(64), 'warm').length + 2;
+
 export async function startBroker(o: BrokerOptions): Promise<Broker> {
+  const limits: PacketLimits = { maxConnectBytes: o.maxConnectBytes, maxPacketBytes: o.maxRequestBytes + PUBLISH_OVERHEAD };
   const aedes = await Aedes.createBroker({
+    connectTimeout: o.connectTimeoutMs,
     authenticate: o.authenticate,
     ...o.authorizers,
     // A bear's id is 1-64 characters; refuse longer client ids before authentication.
@@ -63,10 +87,25 @@ export async function startBroker(o: BrokerOptions): Promise<Broker> {
     }
   });
 
+  const handle = (stream: Duplex, req?: IncomingMessage): void => {
+    guardPackets(stream, limits, (reason, declaredBytes) => {
+      o.onRefused(reason);
+      o.log.warn({ reason, declaredBytes, limit: reason === 'connect-too-large' ? limits.maxConnectBytes : limits.maxPacketBytes }, 'mqtt connection closed: packet over its bound');
+    });
+    aedes.handle(stream, req);
+  };
+  const admit = (address: string | undefined): boolean => {
+    if (o.connectionLimiter.admit(address)) return true;
+    o.onRefused('connect-rate');
+    o.log.warn({ address }, 'mqtt connection refused: connection rate limit');
+    return false;
+  };
+
   const server: Server = createServer((socket) => {
+    if (!admit(socket.remoteAddress)) return void socket.destroy();
     // Small request/response packets: without this, Nagle and delayed ACKs add ~40 ms per hop.
     socket.setNoDelay(true);
-    aedes.handle(socket);
+    handle(socket);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -76,7 +115,9 @@ export async function startBroker(o: BrokerOptions): Promise<Broker> {
 
   return {
     url: `mqtt://${o.host}:${port}`,
-    handle: (stream, req) => aedes.handle(stream, req),
+    handle,
+    admit,
+    limits,
     clients,
     publish: (topic, payload) =>
       new Promise((resolve, reject) => {

@@ -40,11 +40,14 @@ const program = new Command('teddycache')
   .showHelpAfterError();
 
 const start = program.command('start').description('start the gateway (SIGINT/SIGTERM shut it down gracefully)');
-for (const spec of OPTION_SPECS) if (spec.flag) start.addOption(optionFor(spec.key));
+// Commander names a flag's value after the flag (--rate-limit -> rateLimit); the table after the option.
+const startFlags = OPTION_SPECS.filter((s) => s.flag).map((s) => ({ key: s.key, option: optionFor(s.key) }));
+for (const { option } of startFlags) start.addOption(option);
 start
   .option('--ready-json', 'print one JSON line {"event":"ready",...} to stdout when listening; logs go to stderr')
-  .action(async (flags: Partial<GatewayOptions> & { readyJson?: boolean }) => {
-    const { readyJson, ...options } = flags;
+  .action(async (flags: Record<string, unknown> & { readyJson?: boolean }) => {
+    const { readyJson } = flags;
+    const options = Object.fromEntries(startFlags.map(({ key, option }) => [key, flags[option.attributeName()]])) as Partial<GatewayOptions>;
     const level = resolveOptions(options).logLevel;
     const logger = pino({ name: 'teddy-gateway', level }, pino.destination(readyJson ? 2 : 1));
     const gateway = await startGateway({ ...options, logger });

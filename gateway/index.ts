@@ -15,6 +15,7 @@ import { createBearSessions, describeSession, fleetFlashStats } from './bear-ses
 import { startBroker } from './broker.js';
 import { createClipCatalog } from './clip-catalog.js';
 import { createClipUrls } from './clip-urls.js';
+import { createConnectionLimiter } from './connection-limiter.js';
 import { createConversation } from './conversation.js';
 import { loadOrCreateSecret } from '../infra/data-dir-secret.js';
 import { createDeviceRegistry, REGISTRY_FILE } from './device-registry.js';
@@ -98,6 +99,11 @@ export async function startGateway(given: Partial<GatewayOptions> = {}): Promise
   const broker = await startBroker({
     host: o.host,
     port: o.mqttPort,
+    maxConnectBytes: o.maxConnectBytes,
+    maxRequestBytes: o.maxRequestBytes,
+    connectTimeoutMs: o.connectTimeoutMs,
+    connectionLimiter: createConnectionLimiter({ perSecond: o.connectRatePerSecond, burst: o.connectBurst, exempt: o.connectRateExempt }),
+    onRefused: (reason) => metrics.connectionsRefused.inc({ reason }),
     authenticate: createAuthenticate({
       registry, fleetKey: o.fleetKey, log, onFailure: (reason) => metrics.authFailures.inc({ reason }),
     }),
@@ -143,7 +149,7 @@ export async function startGateway(given: Partial<GatewayOptions> = {}): Promise
       ops: () => operations,
     },
   });
-  const closeWebSocket = serveMqttOverWebSocket(http, broker.handle);
+  const closeWebSocket = serveMqttOverWebSocket(http, broker);
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(o.httpPort, o.host, () => resolve());

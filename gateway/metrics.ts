@@ -144,6 +144,12 @@ export function createGatewayMetrics(sources: MetricsSources) {
       labelNames: ['reason'],
       registers,
     }),
+    connectionsRefused: new Counter({
+      name: 'teddy_gateway_connections_refused_total',
+      help: 'MQTT connections closed before authentication: over the per-address rate, or a packet over its bound.',
+      labelNames: ['reason'],
+      registers,
+    }),
     aclDenials: new Counter({
       name: 'teddy_gateway_acl_denials_total',
       help: 'Publishes and subscribes refused because the topic is not the bear\'s own.',

@@ -14,6 +14,7 @@ import { InvalidArgumentError } from 'commander';
 import type { Logger } from 'pino';
 import { definedFields } from '../infra/defined-fields.js';
 import { resolveConfig, type CacheConfig, type MultiLayerCache } from '../sdk/index.js';
+import { exemptList } from './connection-limiter.js';
 import { OptionError } from './errors.js';
 import type { Provider } from './providers/provider.js';
 
@@ -39,6 +40,16 @@ export interface GatewayOptions {
   providerLatencyMs: number;
   /** Largest request payload accepted (announced to bears in welcome). */
   maxRequestBytes: number;
+  /** Largest CONNECT packet (remaining length) accepted before authentication. */
+  maxConnectBytes: number;
+  /** Time a new connection has to complete its TLS handshake and MQTT CONNECT. */
+  connectTimeoutMs: number;
+  /** New MQTT connections per second per remote address; 0 = unlimited. */
+  connectRatePerSecond: number;
+  /** New MQTT connections a remote address may open at once. */
+  connectBurst: number;
+  /** Addresses and CIDR ranges the connection rate limit does not apply to. */
+  connectRateExempt: string[];
   /** Sustained requests per second per bear (token bucket). */
   rateLimitPerSecond: number;
   /** Requests a bear may send at once. */
@@ -79,6 +90,11 @@ export const DEFAULT_OPTIONS = {
   urlTtlSeconds: 24 * 3600,
   providerLatencyMs: 250,
   maxRequestBytes: 64 * 1024,
+  maxConnectBytes: 4096,
+  connectTimeoutMs: 10_000,
+  connectRatePerSecond: 20,
+  connectBurst: 100,
+  connectRateExempt: ['127.0.0.0/8', '::1'],
   rateLimitPerSecond: 10,
   rateLimitBurst: 20,
   defaultVoice: 'teddy',
@@ -115,6 +131,12 @@ const url: Parse<string> = (raw) => {
     throw new Error(`must be a URL, got ${JSON.stringify(raw)}`);
   }
 };
+/** Comma-separated addresses or CIDR ranges; empty = none. */
+const addressList: Parse<string[]> = (raw) => {
+  const entries = raw.split(',').map((e) => e.trim()).filter(Boolean);
+  exemptList(entries);
+  return entries;
+};
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const logLevel: Parse<string> = (raw) => {
   if (!LOG_LEVELS.includes(raw)) throw new Error(`must be one of ${LOG_LEVELS.join(', ')}`);
@@ -145,6 +167,11 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'urlTtlSeconds', flag: '--url-ttl-seconds <n>', env: 'TEDDY_URL_TTL_SECONDS', parse: positiveInteger, help: 'lifetime of a signed clip URL' },
   { key: 'providerLatencyMs', flag: '--provider-latency-ms <n>', env: 'TEDDY_PROVIDER_LATENCY_MS', parse: nonNegativeInteger, help: 'demo AI provider delay per call' },
   { key: 'maxRequestBytes', flag: '--max-request-bytes <n>', env: 'TEDDY_MAX_REQUEST_BYTES', parse: integerIn(1024, 256 * 1024), help: 'largest request payload accepted' },
+  { key: 'maxConnectBytes', flag: '--max-connect-bytes <n>', env: 'TEDDY_MAX_CONNECT_BYTES', parse: integerIn(128, 65536), help: 'largest MQTT CONNECT accepted, read from its fixed header before authentication' },
+  { key: 'connectTimeoutMs', flag: '--connect-timeout-ms <n>', env: 'TEDDY_CONNECT_TIMEOUT_MS', parse: integerIn(100, 600_000), help: 'time a new connection has for its TLS handshake and MQTT CONNECT' },
+  { key: 'connectRatePerSecond', flag: '--connect-rate <n>', env: 'TEDDY_CONNECT_RATE', parse: nonNegativeNumber, help: 'new MQTT connections per second per address, 0 = unlimited' },
+  { key: 'connectBurst', flag: '--connect-burst <n>', env: 'TEDDY_CONNECT_BURST', parse: positiveInteger, help: 'new MQTT connections an address may open at once' },
+  { key: 'connectRateExempt', flag: '--connect-rate-exempt <list>', env: 'TEDDY_CONNECT_RATE_EXEMPT', parse: addressList, help: 'comma-separated addresses/CIDRs without a connection rate limit (e.g. your load balancer)' },
   { key: 'rateLimitPerSecond', flag: '--rate-limit <n>', env: 'TEDDY_RATE_LIMIT', parse: nonNegativeNumber, help: 'sustained requests per second per bear' },
   { key: 'rateLimitBurst', flag: '--rate-burst <n>', env: 'TEDDY_RATE_BURST', parse: positiveInteger, help: 'requests a bear may send at once' },
   { key: 'defaultVoice', flag: '--default-voice <name>', env: 'TEDDY_DEFAULT_VOICE', parse: text, help: 'voice for a bear naming none or an unknown one' },

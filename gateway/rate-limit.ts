@@ -13,6 +13,10 @@ export interface RateLimiter {
   take(deviceId: string, nowMs?: number): boolean;
   /** Forgets a device (on disconnect), so idle bears cost no memory. */
   forget(deviceId: string): void;
+  /** Forgets every key whose bucket has refilled completely (it would behave as new); for keys without a disconnect. */
+  forgetIdle(nowMs?: number): void;
+  /** Keys currently remembered. */
+  readonly size: number;
 }
 
 export function createRateLimiter({ burst, perSecond }: RateLimitOptions): RateLimiter {
@@ -29,6 +33,14 @@ export function createRateLimiter({ burst, perSecond }: RateLimitOptions): RateL
     },
     forget(deviceId) {
       buckets.delete(deviceId);
+    },
+    forgetIdle(nowMs = performance.now()) {
+      for (const [key, bucket] of buckets) {
+        if (bucket.tokens + ((nowMs - bucket.at) / 1000) * perSecond >= burst) buckets.delete(key);
+      }
+    },
+    get size() {
+      return buckets.size;
     },
   };
 }

@@ -1,15 +1,26 @@
 /**
  * A redis-server child process on a free loopback port with its own data
  * directory. The cache's embedded default runs on one (supervised: restarted
- * if it dies), and tests start their own so they can kill and restart it.
+ * if it dies), tests start their own so they can kill and restart it, and
+ * the cluster launcher (./redis-cluster.ts) runs its nodes on it. With `tls`
+ * the server listens for TLS only (`--port 0 --tls-port`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, mkdir, readFile, readlink, rm } from 'node:fs/promises';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
 import { freePort } from './free-port.js';
 import { setTimeout as sleep } from 'node:timers/promises';
+
+/** PEM files of a TLS-serving redis-server. */
+export interface RedisTlsFiles {
+  readonly certFile: string;
+  readonly keyFile: string;
+  /** The CA redis-server trusts for its peers (cluster bus, replication); clients are not asked for certificates. */
+  readonly caFile: string;
+}
 
 export interface RedisServerOptions {
   /** Port to listen on; default: a free one chosen at start. */
@@ -22,10 +33,15 @@ export interface RedisServerOptions {
   readonly bin?: string;
   /** Called when a supervised server died and was restarted (or failed to). */
   readonly onRestart?: (error?: Error) => void;
+  /** Serve TLS only, on `port`, with these files. */
+  readonly tls?: RedisTlsFiles;
+  /** More `--name value` arguments for redis-server (e.g. cluster mode). */
+  readonly args?: readonly string[];
 }
 
 export interface RedisServer {
   readonly port: number;
+  /** redis://127.0.0.1:port, or rediss:// with `tls`. */
   readonly url: string;
   readonly pid: number | undefined;
   /** SIGKILL, as a crash would; no restart even when supervised. */
@@ -52,7 +68,11 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   const launch = async (): Promise<void> => {
     const proc = spawn(
       bin,
-      ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--pidfile', pidFile],
+      [
+        ...listenArgs(port, options.tls),
+        ...['--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--pidfile', pidFile],
+        ...(options.args ?? []),
+      ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     child = proc;
@@ -74,7 +94,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       );
     });
     try {
-      await waitForPing(port, START_TIMEOUT_MS, () => child !== proc);
+      await waitForPing(port, options.tls !== undefined, START_TIMEOUT_MS, () => child !== proc);
     } catch (err) {
       proc.kill('SIGKILL');
       throw new Error(`redis-server did not start on port ${port}: ${(err as Error).message}${stderr ? `\n${stderr}` : ''}`);
@@ -94,7 +114,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   await launch();
   return {
     port,
-    url: `redis://127.0.0.1:${port}`,
+    url: `${options.tls ? 'rediss' : 'redis'}://127.0.0.1:${port}`,
     get pid() {
       return child?.pid;
     },
@@ -109,6 +129,14 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       if (ownDir) await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+function listenArgs(port: number, tls: RedisTlsFiles | undefined): string[] {
+  if (!tls) return ['--port', String(port)];
+  return [
+    ...['--port', '0', '--tls-port', String(port)],
+    ...['--tls-cert-file', tls.certFile, '--tls-key-file', tls.keyFile, '--tls-ca-cert-file', tls.caFile, '--tls-auth-clients', 'no'],
+  ];
 }
 
 /**
@@ -132,19 +160,25 @@ async function killStale(pidFile: string, dir: string): Promise<void> {
 }
 
 /** Polls with a raw PING until the server answers +PONG (no client library needed for this). */
-async function waitForPing(port: number, timeoutMs: number, abandoned: () => boolean): Promise<void> {
+async function waitForPing(port: number, tls: boolean, timeoutMs: number, abandoned: () => boolean): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (abandoned()) throw new Error('process exited');
-    if (await ping(port)) return;
+    if (await ping(port, tls)) return;
     if (Date.now() > deadline) throw new Error(`no PONG within ${timeoutMs} ms`);
     await sleep(25);
   }
 }
 
-function ping(port: number): Promise<boolean> {
+/**
+ * One PING. Over TLS the server's certificate is not checked: this only asks whether the
+ * process we started is up yet, and sends nothing but PING.
+ */
+function ping(port: number, tls: boolean): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
+    const socket: Socket = tls
+      ? tlsConnect({ port, host: '127.0.0.1', rejectUnauthorized: false }, () => socket.write('PING\r\n'))
+      : connect(port, '127.0.0.1', () => socket.write('PING\r\n'));
     let reply = '';
     const done = (ok: boolean) => {
       socket.destroy();
@@ -152,7 +186,6 @@ function ping(port: number): Promise<boolean> {
     };
     socket.setTimeout(500, () => done(false));
     socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
     socket.on('data', (d) => {
       reply += d.toString();
       if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));

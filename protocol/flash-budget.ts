@@ -9,7 +9,7 @@
  *   ceil((size + 64) / 4096) blocks (a 64-byte clip header); a budget is
  *   rounded down to whole blocks.
  * - The store's compile-time sizes bound what a bear holds: 48 index slots,
- *   64 blocks per clip, 512 data blocks in all.
+ *   64 blocks per clip, 256 data blocks (1 MiB) in all.
  */
 
 export const BLOCK_BYTES = 4096;
@@ -32,4 +32,4 @@ export interface ClipStoreLimits {
   readonly maxBudgetBlocks: number;
 }
 
-export const FIRMWARE_LIMITS: ClipStoreLimits = { maxClips: 48, maxClipBlocks: 64, maxBudgetBlocks: 512 };
+export const FIRMWARE_LIMITS: ClipStoreLimits = { maxClips: 48, maxClipBlocks: 64, maxBudgetBlocks: 256 };

@@ -17,13 +17,14 @@ cd "$(dirname "$0")/.."
 #   nlohmann-json3-dev      firmware vector tests read docs/vectors/*.json
 #   clang libclang-rt-14-dev  libFuzzer target for the firmware CBOR codec
 #   gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf   ESP32-C3 footprint build
+#   libnewlib-dev           newlib headers for the syntax-only ESP-IDF check (scripts/esp32-check.sh)
 #   espeak-ng               real speech in the demo provider (optional at run time)
 #   chromium                headless screenshot of the simulator's HTML report and the ops report
 #   prometheus              promtool (metric names, alerting rules and their unit tests) and a real
 #                           Prometheus scraping a gateway in the ops tests
 #   tmux                    drives the live `top` view in its test
 PKGS=(redis-server mosquitto mosquitto-clients cmake g++ pkg-config libmosquitto-dev libmbedtls-dev libcurl4-openssl-dev
-      doctest-dev nlohmann-json3-dev clang libclang-rt-14-dev gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf espeak-ng chromium
+      doctest-dev nlohmann-json3-dev clang libclang-rt-14-dev gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf libnewlib-dev espeak-ng chromium
       prometheus tmux)
 
 if [[ "${TEDDY_SKIP_APT:-}" != 1 ]] && command -v dpkg-query >/dev/null; then

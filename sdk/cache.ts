@@ -14,7 +14,7 @@
  * in L1; a lookup that misses takes the slow path, which checks.
  */
 import { performance } from 'node:perf_hooks';
-import type { Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
 import { adviseCache, type Advice } from './advice.js';
 import type { CacheCallOptions, CallContext } from './call-context.js';
 import type { CacheParts } from './cache-parts.js';
@@ -23,11 +23,11 @@ import { resolveMiss, type ComputeFn } from './compute.js';
 import { ContentType, policyFor, type CachePolicy } from './content-types.js';
 import { CacheError, InvalidKeyError, UnknownContentTypeError } from './errors.js';
 import type { FetchResult } from './fetch-result.js';
-import { FAILED } from './l2.js';
+import { FAILED, type RedisClient } from './l2.js';
 import type { BlobStore } from './l3/blob-store.js';
 import { L1_SAMPLE, type PerformanceMetrics } from './metrics.js';
 import { readL1, readL2, readL3 } from './read-path.js';
-import { redactUrl } from './redact-url.js';
+import { describeEndpoints } from './redact-url.js';
 import { invalidateTag, remove, store } from './write-path.js';
 
 export type { CacheCallOptions } from './call-context.js';
@@ -55,8 +55,9 @@ export interface CacheHealth {
   readonly l2: {
     readonly enabled: boolean;
     readonly embedded: boolean;
-    /** The Redis in use, password redacted. */
+    /** The Redis in use, password redacted: its URL, or `cluster redis://host:port,…`. */
     readonly url: string | undefined;
+    readonly tls: boolean;
     readonly connected: boolean;
     readonly breaker: string;
     readonly pingMs: number | undefined;
@@ -90,7 +91,7 @@ export interface MultiLayerCache {
    * application keeps beside the cache (the gateway's fleet time series); undefined without L2.
    * Commands fail at once while Redis is unreachable (no offline queue). The caller quits it.
    */
-  connectL2(): Redis | undefined;
+  connectL2(): RedisClient | undefined;
   close(): Promise<void>;
 }
 
@@ -115,9 +116,11 @@ export class LayeredCache implements MultiLayerCache {
     return this.parts.l3?.store;
   }
 
-  connectL2(): Redis | undefined {
+  connectL2(): RedisClient | undefined {
     this.assertOpen();
-    return this.parts.l2?.client.duplicate({ enableOfflineQueue: false });
+    const client = this.parts.l2?.client;
+    if (client instanceof Cluster) return client.duplicate([], { enableOfflineQueue: false });
+    return client?.duplicate({ enableOfflineQueue: false });
   }
 
   get<T = unknown>(key: string, contentType: ContentType, options?: CacheCallOptions): Promise<T | undefined> {
@@ -237,7 +240,8 @@ export class LayeredCache implements MultiLayerCache {
       l2: {
         enabled: l2 !== undefined,
         embedded: embeddedRedis !== undefined,
-        url: l2 ? redactUrl(l2.url) : undefined,
+        url: l2 ? describeEndpoints(l2.endpoints) : undefined,
+        tls: l2?.endpoints.tls ?? false,
         connected: l2?.client.status === 'ready',
         breaker: l2?.breaker.state ?? 'n/a',
         pingMs,

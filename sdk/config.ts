@@ -6,6 +6,7 @@ import type { CachePolicy, ContentType } from './content-types.js';
 import { definedFields } from '../infra/defined-fields.js';
 import { ConfigError } from './errors.js';
 import type { BlobStore } from './l3/blob-store.js';
+import { redisEndpoints } from './redis-endpoints.js';
 
 export interface CacheConfig {
   l1Enabled: boolean;
@@ -16,6 +17,17 @@ export interface CacheConfig {
   l2Enabled: boolean;
   /** Redis to use; default REDIS_URL, else an embedded redis-server the cache starts itself. */
   l2RedisUrl: string | undefined;
+  /**
+   * A Redis Cluster to use instead, by a few of its nodes (`redis://host:port`, `rediss://host:port`
+   * or `host:port`); default REDIS_CLUSTER_NODES (comma-separated `host:port`).
+   */
+  l2ClusterNodes: string[] | undefined;
+  /**
+   * PEM file of the CA that signed the Redis servers' certificates; turns TLS on (for `host:port`
+   * cluster nodes too) and is the only CA trusted for Redis. Default REDIS_TLS_CA. Without it,
+   * `rediss://` trusts Node's built-in CAs.
+   */
+  l2TlsCaFile: string | undefined;
   l3Enabled: boolean;
   /** L3 blob store; default a directory store under `${dataDir}/blobs`. */
   blobStore: BlobStore | undefined;
@@ -72,6 +84,8 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): CacheConfig
     l1TtlSeconds: 300,
     l2Enabled: true,
     l2RedisUrl: env.REDIS_URL || undefined,
+    l2ClusterNodes: env.REDIS_CLUSTER_NODES ? parseNodeList(env.REDIS_CLUSTER_NODES) : undefined,
+    l2TlsCaFile: env.REDIS_TLS_CA || undefined,
     l3Enabled: true,
     blobStore: undefined,
     compressionEnabled: true,
@@ -100,7 +114,13 @@ export function resolveConfig(config: Partial<CacheConfig> = {}): CacheConfig {
   for (const key of Object.keys(config)) {
     if (!(key in defaults)) throw new ConfigError(key, 'unknown option');
   }
-  const c: CacheConfig = { ...defaults, ...definedFields(config) };
+  const given = definedFields(config);
+  // A Redis named in the config replaces the environment's, whichever kind each is.
+  if (given.l2RedisUrl !== undefined || given.l2ClusterNodes !== undefined) {
+    defaults.l2RedisUrl = undefined;
+    defaults.l2ClusterNodes = undefined;
+  }
+  const c: CacheConfig = { ...defaults, ...given };
   for (const field of ['l1Enabled', 'l2Enabled', 'l3Enabled', 'compressionEnabled', 'asyncWriteEnabled'] as const) {
     if (typeof c[field] !== 'boolean') throw new ConfigError(field, 'must be true or false');
   }
@@ -119,8 +139,13 @@ export function resolveConfig(config: Partial<CacheConfig> = {}): CacheConfig {
   // Braces would break the Redis Cluster hash tags the key layout adds (sdk/key-layout.ts).
   if (typeof c.keyPrefix !== 'string' || /[{}]/.test(c.keyPrefix)) throw new ConfigError('keyPrefix', 'must be a string without { or }');
   if (typeof c.dataDir !== 'string' || c.dataDir === '') throw new ConfigError('dataDir', 'must be a non-empty path');
-  if (c.l2RedisUrl !== undefined && !/^rediss?:\/\//.test(c.l2RedisUrl)) {
-    throw new ConfigError('l2RedisUrl', 'must be a redis:// or rediss:// URL');
+  if (c.l2TlsCaFile !== undefined && (typeof c.l2TlsCaFile !== 'string' || c.l2TlsCaFile === '')) {
+    throw new ConfigError('l2TlsCaFile', 'must be a path to a PEM file');
+  }
+  const endpoints = redisEndpoints(c.l2RedisUrl, c.l2ClusterNodes, c.l2TlsCaFile); // throws for a bad or contradictory Redis
+  if (c.l2Enabled && c.l2TlsCaFile !== undefined && endpoints === undefined) {
+    // The embedded default is a loopback child without TLS; a CA for it means a Redis setting went missing.
+    throw new ConfigError('l2TlsCaFile', 'is set but no Redis is configured (l2RedisUrl or l2ClusterNodes)');
   }
   if (c.encryptionKeyId !== undefined && !c.encryptionKeys?.[c.encryptionKeyId]) {
     throw new ConfigError('encryptionKeyId', 'names no key in encryptionKeys');
@@ -131,6 +156,14 @@ export function resolveConfig(config: Partial<CacheConfig> = {}): CacheConfig {
 function positive(c: CacheConfig, field: keyof CacheConfig): void {
   const v = c[field];
   if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new ConfigError(field, 'must be a number > 0');
+}
+
+/** "host:port, host2:port" → ["host:port", "host2:port"] */
+function parseNodeList(list: string): string[] {
+  return list
+    .split(',')
+    .map((n) => n.trim())
+    .filter((n) => n !== '');
 }
 
 /** "id:key,id2:key2" → { id: key, id2: key2 } */

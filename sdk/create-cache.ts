@@ -1,11 +1,13 @@
 /**
- * createCache: resolves and checks the whole config first, then brings up
- * each enabled layer and hands back a connected MultiLayerCache. With no
- * Redis configured it starts an embedded, supervised redis-server under the
- * data dir; if that is impossible it runs L1-only and says so once. If
+ * createCache: resolves and checks the whole config first (the TLS CA file
+ * included), then brings up each enabled layer and hands back a connected
+ * MultiLayerCache. L2 is the Redis or Redis Cluster the config names; with
+ * none, it starts an embedded, supervised redis-server under the data dir;
+ * if that is impossible it runs L1-only and says so once. If
  * anything fails after a server was started, that server is stopped again:
  * a failed createCache leaves nothing running.
  */
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startRedisServer, type RedisServer } from '../infra/redis-server.js';
 import { LayeredCache, type MultiLayerCache } from './cache.js';
@@ -19,7 +21,9 @@ import { connectL2, waitReady, type L2 } from './l2.js';
 import { createDirBlobStore } from './l3/dir-blob-store.js';
 import { createL3Layer } from './l3/l3-layer.js';
 import { CacheMetrics } from './metrics.js';
-import { redactUrl } from './redact-url.js';
+import { ConfigError } from './errors.js';
+import { redisEndpoints, type RedisEndpoints } from './redis-endpoints.js';
+import { describeEndpoints } from './redact-url.js';
 
 const CONNECT_WAIT_MS = 5000;
 
@@ -30,34 +34,38 @@ export async function createCache(config: Partial<CacheConfig> = {}): Promise<Mu
   const metrics = new CacheMetrics();
   const log = cfg.logger;
   const layout = createKeyLayout(cfg.keyPrefix);
+  const tlsCa = cfg.l2Enabled && cfg.l2TlsCaFile !== undefined ? await readCa(cfg.l2TlsCaFile) : undefined;
 
   let embeddedRedis: RedisServer | undefined;
   let l2: L2 | undefined;
   let bus: InvalidationBus | undefined;
   try {
     if (cfg.l2Enabled) {
-      let url = cfg.l2RedisUrl;
-      if (url === undefined) {
+      let endpoints: RedisEndpoints | undefined = redisEndpoints(cfg.l2RedisUrl, cfg.l2ClusterNodes, cfg.l2TlsCaFile);
+      if (endpoints === undefined) {
+        // The embedded default is a child on loopback: no TLS (nothing leaves the host; see docs/sdk.md).
         try {
           embeddedRedis = await startRedisServer({
             dataDir: join(cfg.dataDir, 'redis'),
             supervise: true,
             onRestart: (err) => (err ? log.error({ err: err.message }, 'embedded redis-server is down') : log.warn({}, 'embedded redis-server restarted')),
           });
-          url = embeddedRedis.url;
+          endpoints = { mode: 'single', url: embeddedRedis.url, tls: false };
         } catch (err) {
           log.warn({ err: (err as Error).message }, 'no Redis configured and redis-server could not be started: running L1-only (set REDIS_URL or install redis-server)');
         }
       }
-      if (url !== undefined) {
-        l2 = connectL2(
-          url,
-          cfg,
-          (err) => log.warn({ err: err.message }, 'Redis connection error; serving from L1 and compute until it is back'),
-          (state) => log.warn({ breaker: state }, 'L2 circuit breaker changed state'),
-        );
+      if (endpoints !== undefined) {
+        const where = describeEndpoints(endpoints);
+        l2 = connectL2(endpoints, tlsCa, cfg, {
+          onError: (err, kind) =>
+            kind === 'tls'
+              ? log.error({ redis: where, err: err.message }, 'Redis TLS certificate refused (check l2TlsCaFile / REDIS_TLS_CA); serving from L1 and compute')
+              : log.warn({ redis: where, err: err.message }, 'Redis connection error; serving from L1 and compute until it is back'),
+          onBreaker: (state) => log.warn({ breaker: state }, 'L2 circuit breaker changed state'),
+        });
         if (!(await waitReady(l2.client, CONNECT_WAIT_MS))) {
-          log.warn({ url: redactUrl(url) }, 'Redis not reachable yet; serving from L1 and compute, reconnecting in the background');
+          log.warn({ redis: where }, 'Redis not reachable yet; serving from L1 and compute, reconnecting in the background');
         }
       }
     }
@@ -67,7 +75,7 @@ export async function createCache(config: Partial<CacheConfig> = {}): Promise<Mu
     if (!keyring && needsKeys) keyring = await dataDirKeyring(cfg.dataDir);
 
     let cache: LayeredCache | undefined;
-    if (l2) bus = await startInvalidationBus(l2, layout.channels, (keys) => cache?.dropFromL1(keys));
+    if (l2) bus = await startInvalidationBus(l2, layout.channels, CONNECT_WAIT_MS, (keys) => cache?.dropFromL1(keys));
 
     const l3 = cfg.l3Enabled ? createL3Layer(cfg.blobStore ?? createDirBlobStore(join(cfg.dataDir, 'blobs')), join(cfg.dataDir, 'l3-refs')) : undefined;
     const l1 = cfg.l1Enabled ? createL1(cfg.l1MaxSizeMb * 1024 * 1024, () => (metrics.evictions += 1)) : undefined;
@@ -80,4 +88,16 @@ export async function createCache(config: Partial<CacheConfig> = {}): Promise<Mu
     await embeddedRedis?.stop();
     throw err;
   }
+}
+
+/** The CA's PEM, read before anything starts; a file that is missing or holds no certificate is a ConfigError. */
+async function readCa(path: string): Promise<Buffer> {
+  let pem: Buffer;
+  try {
+    pem = await readFile(path);
+  } catch (err) {
+    throw new ConfigError('l2TlsCaFile', `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError('l2TlsCaFile', `${path} holds no PEM certificate`);
+  return pem;
 }

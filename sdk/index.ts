@@ -14,6 +14,7 @@ export { createLatencyHistogram, recordMicros, summarizeLatency, type Histogram,
 export { combineLatencyBuckets, countAtOrBelow, emptyLatencyBuckets, LATENCY_BUCKET_BOUNDS_MS, latencyBucketIndex, latencyQuantile } from './latency-buckets.js';
 export { adviseCache, type Advice } from './advice.js';
 export type { BreakerState } from './circuit-breaker.js';
+export type { RedisClient } from './l2.js';
 export { isBlobName, type BlobRef, type BlobStore, type ByteRange } from './l3/blob-store.js';
 export { createDirBlobStore } from './l3/dir-blob-store.js';
 export { signClipUrl, verifyClipUrl, type ClipUrlCheck, type SignClipUrlOptions, type UrlKey } from './l3/signed-url.js';

@@ -6,11 +6,15 @@
  * a caller's key. An instance ignores its own messages (it already updated
  * its L1).
  *
+ * On a Redis Cluster the channels are sharded (one per hash-tag bucket, in
+ * the bucket's slot): a message goes only to the shard that holds the key,
+ * never to every node, and each instance listens on one connection per master.
+ *
  * Message: the origin instance id, then each L2 key, newline-separated.
  */
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
-import type { L2 } from './l2.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { L2, RedisClient } from './l2.js';
 
 export interface InvalidationBus {
   /** The message announcing these keys, for the script that changes them. */
@@ -18,22 +22,36 @@ export interface InvalidationBus {
   close(): Promise<void>;
 }
 
-export async function startInvalidationBus(l2: L2, channels: readonly string[], onKeys: (l2Keys: readonly string[]) => void): Promise<InvalidationBus> {
+/**
+ * Subscribes to `channels`; resolves once subscribed, or after `waitMs` when Redis is not
+ * reachable yet (the subscriptions are then made as soon as it is).
+ */
+export async function startInvalidationBus(
+  l2: L2,
+  channels: readonly string[],
+  waitMs: number,
+  onKeys: (l2Keys: readonly string[]) => void,
+): Promise<InvalidationBus> {
   const self = randomUUID();
   const ours = new Set(channels);
-  const sub: Redis = l2.subscriber();
+  const sub: RedisClient = l2.subscriber();
   sub.on('smessage', (channel: string, text: string) => {
     if (!ours.has(channel)) return;
     const lines = text.split('\n');
     if (lines.length < 2 || lines[0] === self) return;
     onKeys(lines.slice(1));
   });
-  // ioredis re-subscribes by itself after a reconnect (autoResubscribe).
-  await sub.ssubscribe(...channels).catch(() => undefined);
+  // One SSUBSCRIBE per channel: a cluster takes only channels of one slot per call, and routes
+  // each to the master serving it. ioredis re-subscribes by itself after a reconnect or a
+  // failover (autoResubscribe; on a cluster, its sharded subscribers follow the slot map).
+  const subscribed = Promise.all(channels.map((c) => sub.ssubscribe(c).catch(() => undefined)));
+  const waited = new AbortController();
+  await Promise.race([subscribed, sleep(waitMs, undefined, { signal: waited.signal }).catch(() => undefined)]);
+  waited.abort();
   return {
     encode: (l2Keys) => `${self}\n${l2Keys.join('\n')}`,
     async close() {
-      await sub.sunsubscribe(...channels).catch(() => undefined);
+      await Promise.all(channels.map((c) => sub.sunsubscribe(c).catch(() => undefined)));
     },
   };
 }

@@ -1,62 +1,111 @@
 /**
- * L2: Redis through ioredis, behind a circuit breaker. Every call either
- * succeeds or returns FAILED: a dead, slow or unreachable Redis is never an
- * error to the cache's caller. Commands do not queue while disconnected
+ * L2: Redis through ioredis, one server (`Redis`) or a Redis Cluster
+ * (`Cluster`), behind a circuit breaker. Both clients take the same commands
+ * and the same scripts (./l2-scripts.ts), so the read and write paths are
+ * written once against `RedisClient`; the key layout (./key-layout.ts) keeps
+ * every script and multi-key step inside one cluster slot.
+ *
+ * Every call either succeeds or returns FAILED: a dead, slow or unreachable
+ * Redis, a refused TLS handshake, a cluster answering MOVED/ASK in a loop
+ * (ioredis gives up after `maxRedirections`) or CLUSTERDOWN is never an error
+ * to the cache's caller. Commands do not queue while disconnected
  * (enableOfflineQueue: false) so a caller never waits on an outage; ioredis
- * keeps reconnecting in the background and the breaker's probe finds out
- * when Redis is back.
+ * keeps reconnecting (and, on a cluster, re-reading the slot map) in the
+ * background, and the breaker's probe finds out when Redis is back.
  */
-import { Redis } from 'ioredis';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { createCircuitBreaker, type BreakerState, type CircuitBreaker } from './circuit-breaker.js';
 import type { CacheConfig } from './config.js';
-import { defineScripts } from './l2-scripts.js';
+import { defineScripts, UNPIPELINED_SCRIPTS } from './l2-scripts.js';
+import type { RedisEndpoints } from './redis-endpoints.js';
 
 export const FAILED = Symbol('L2 failed');
 export type Failed = typeof FAILED;
 
+/** A connection to L2, whichever kind: the cache only uses what both have. */
+export type RedisClient = Redis | Cluster;
+
 export interface L2 {
-  readonly url: string;
-  readonly client: Redis;
+  readonly endpoints: RedisEndpoints;
+  readonly client: RedisClient;
   readonly breaker: CircuitBreaker;
   /** Runs a Redis call through the breaker; FAILED (and counted) on any error or while open. */
-  call<T>(fn: (client: Redis) => Promise<T>): Promise<T | Failed>;
-  /** A second connection for subscriptions (Redis takes a subscribed connection out of command mode). */
-  subscriber(): Redis;
+  call<T>(fn: (client: RedisClient) => Promise<T>): Promise<T | Failed>;
+  /**
+   * A second client for subscriptions (Redis takes a subscribed connection out of command mode),
+   * queueing while disconnected so subscriptions made early are sent once connected. On a
+   * cluster it keeps one sharded-subscriber connection per master (`shardedSubscribers`).
+   */
+  subscriber(): RedisClient;
   close(): Promise<void>;
 }
 
-export function connectL2(url: string, config: CacheConfig, onError: (err: Error) => void, onBreaker: (s: BreakerState) => void): L2 {
-  const options = {
-    enableOfflineQueue: false,
+export interface L2Events {
+  /** A connection error, at most one per 10 s; `tls` when a certificate was refused. */
+  readonly onError: (err: Error, kind: 'tls' | 'connection') => void;
+  readonly onBreaker: (state: BreakerState) => void;
+}
+
+/** `ca`: the PEM of `l2TlsCaFile`, the only CA then trusted. */
+export function connectL2(endpoints: RedisEndpoints, ca: Buffer | undefined, config: CacheConfig, events: L2Events): L2 {
+  const tls = endpoints.tls ? (ca ? { ca } : {}) : undefined;
+  const node: RedisOptions = {
     maxRetriesPerRequest: 0,
     commandTimeout: config.l2TimeoutMs,
     connectTimeout: Math.max(1000, config.l2TimeoutMs * 4),
-    // Keep trying forever, backing off to 1 s: the breaker, not the socket, decides when to call.
-    retryStrategy: (times: number) => Math.min(50 * 2 ** times, 1000),
-    lazyConnect: false,
-    // Commands issued in the same event-loop turn (many bears' lookups at once) share one write
-    // and one round trip.
-    enableAutoPipelining: true,
+    tls,
   };
-  const client = new Redis(url, options);
+  // Keep trying forever, backing off to 1 s: the breaker, not the socket, decides when to call.
+  const backoff = (times: number) => Math.min(50 * 2 ** times, 1000);
+  let client: RedisClient;
+  if (endpoints.mode === 'single') {
+    client = new Redis(endpoints.url, {
+      ...node,
+      enableOfflineQueue: false,
+      retryStrategy: backoff,
+      // Commands issued in the same event-loop turn (many bears' lookups at once) share one write
+      // and one round trip.
+      enableAutoPipelining: true,
+      autoPipeliningIgnoredCommands: [...UNPIPELINED_SCRIPTS],
+    });
+  } else {
+    const options: ClusterOptions = {
+      enableOfflineQueue: false,
+      enableAutoPipelining: true,
+      autoPipeliningIgnoredCommands: [...UNPIPELINED_SCRIPTS],
+      clusterRetryStrategy: backoff,
+      // Fail fast instead of retrying into a dead master or a cluster that is down: the caller is
+      // answered from L1 or compute at once, and the breaker spaces out the retries.
+      retryDelayOnFailover: 0,
+      retryDelayOnClusterDown: 0,
+      slotsRefreshTimeout: Math.max(1000, config.l2TimeoutMs * 2),
+      redisOptions: { ...node, username: endpoints.username, password: endpoints.password },
+      // Connect to the names given, not the addresses they resolve to, so TLS checks the certificate against the name.
+      dnsLookup: (address, callback) => callback(null, address),
+    };
+    client = new Cluster(endpoints.nodes.map((n) => ({ host: n.host, port: n.port })), options);
+  }
   defineScripts(client);
-  const extra: Redis[] = [];
+
+  const extra: RedisClient[] = [];
   let lastErrorLog = 0;
   const quiet = (err: Error) => {
     // A down Redis emits an error per reconnect attempt; one log line per 10 s is enough.
     if (Date.now() - lastErrorLog > 10_000) {
       lastErrorLog = Date.now();
-      onError(err);
+      events.onError(err, isCertificateError(err) ? 'tls' : 'connection');
     }
   };
   client.on('error', quiet);
+  // A cluster reports a node's connection errors apart (and 'error' only once every node failed).
+  if (client instanceof Cluster) client.on('node error', quiet);
   const breaker = createCircuitBreaker({
     failureThreshold: config.breakerFailureThreshold,
     resetMs: config.breakerResetMs,
-    onChange: onBreaker,
+    onChange: events.onBreaker,
   });
   return {
-    url,
+    endpoints,
     client,
     breaker,
     async call(fn) {
@@ -71,7 +120,12 @@ export function connectL2(url: string, config: CacheConfig, onError: (err: Error
       }
     },
     subscriber() {
-      const sub = client.duplicate({ enableOfflineQueue: true });
+      // No auto-pipelining: ioredis 5.11 then re-subscribes only one channel per node after a
+      // cluster failover (test/sdk/cluster-faults.test.ts caught it); subscriptions gain nothing from it.
+      const sub =
+        client instanceof Cluster
+          ? client.duplicate([], { enableOfflineQueue: true, enableAutoPipelining: false, shardedSubscribers: true })
+          : client.duplicate({ enableOfflineQueue: true, enableAutoPipelining: false, maxRetriesPerRequest: null });
       sub.on('error', quiet);
       extra.push(sub);
       return sub;
@@ -83,7 +137,7 @@ export function connectL2(url: string, config: CacheConfig, onError: (err: Error
 }
 
 /** Waits until the client is ready or the timeout passes; false if not ready. */
-export function waitReady(client: Redis, timeoutMs: number): Promise<boolean> {
+export function waitReady(client: RedisClient, timeoutMs: number): Promise<boolean> {
   if (client.status === 'ready') return Promise.resolve(true);
   return new Promise((resolve) => {
     const done = (ok: boolean) => {
@@ -95,4 +149,10 @@ export function waitReady(client: Redis, timeoutMs: number): Promise<boolean> {
     const timer = setTimeout(() => done(false), timeoutMs);
     client.on('ready', onReady);
   });
+}
+
+/** Node's codes for a server certificate it will not trust (unknown CA, wrong name, expired…). */
+function isCertificateError(err: Error & { code?: string; lastNodeError?: Error }): boolean {
+  if (err.lastNodeError) return isCertificateError(err.lastNodeError); // a cluster that could reach no node
+  return /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS/.test(err.code ?? '');
 }

@@ -1,4 +1,7 @@
-/** A URL without its password, for logs and health reports. */
+/** Redis URLs without their passwords, for logs and health reports. */
+import type { RedisEndpoints } from './redis-endpoints.js';
+
+/** A URL without its password. */
 export function redactUrl(url: string): string {
   try {
     const u = new URL(url);
@@ -7,4 +10,10 @@ export function redactUrl(url: string): string {
   } catch {
     return '(unparseable URL)';
   }
+}
+
+/** The Redis a cache talks to: its URL, or `cluster host:port,…`, passwords removed. */
+export function describeEndpoints(endpoints: RedisEndpoints): string {
+  if (endpoints.mode === 'single') return redactUrl(endpoints.url);
+  return `cluster ${endpoints.tls ? 'rediss' : 'redis'}://${endpoints.nodes.map((n) => `${n.host}:${n.port}`).join(',')}`;
 }

@@ -19,6 +19,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static uint8_t chunk[1024];
   SessionConfig cfg;
   cfg.deviceId = "fuzz";
+  static const char* gateways[] = {"mqtt://fuzz-gateway:1883"};
+  cfg.gateways = gateways;
+  cfg.gatewayCount = 1;
   cfg.manifestBuffer = manifest;
   cfg.manifestCapacity = sizeof manifest;
   cfg.chunkBuffer = chunk;

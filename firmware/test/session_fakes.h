@@ -32,10 +32,15 @@ struct Mqtt final : teddy::MqttTransport {
   int connects = 0;
   int disconnects = 0;
   Status connectResult = Status::Ok;
+  std::vector<std::string> urls;  // every connect's gateway URL
   std::vector<std::string> subscriptions;
   std::vector<Published> published;
 
-  Status connect() override { ++connects; return connectResult; }
+  Status connect(const char* url) override {
+    ++connects;
+    urls.emplace_back(url);
+    return connectResult;
+  }
   void disconnect() override { ++disconnects; }
   Status subscribe(const char* topic, uint8_t) override { subscriptions.emplace_back(topic); return Status::Ok; }
   Status publish(const char* topic, const uint8_t* p, size_t n, uint8_t qos) override {
@@ -50,24 +55,43 @@ struct Mqtt final : teddy::MqttTransport {
   }
 };
 
+/** Answers each range at its first poll (or leaves it in flight while `holding`). */
 struct Http final : teddy::HttpClient {
   std::map<std::string, std::vector<uint8_t>> files;
   std::vector<uint32_t> offsets;  // every range start asked for
-  int failuresLeft = 0;           // the next N calls fail with IoError
+  int failuresLeft = 0;           // the next N ranges fail with IoError
+  bool holding = false;           // ranges stay in flight (Busy) until released
+  bool inFlight = false;
+  std::string url;
+  uint32_t offset = 0;
+  size_t length = 0;
+  std::vector<uint8_t> body;
 
-  Status getRange(teddy::cbor::Text url, uint32_t offset, uint8_t* buf, size_t cap, size_t& got) override {
-    offsets.push_back(offset);
+  Status startRange(teddy::cbor::Text u, uint32_t off, size_t len) override {
+    if (inFlight) return Status::Busy;
+    offsets.push_back(off);
+    inFlight = true;
+    url.assign(u.data, u.size);
+    offset = off;
+    length = len;
+    return Status::Ok;
+  }
+  Status pollRange(const uint8_t*& data, size_t& got) override {
     got = 0;
+    if (!inFlight) return Status::Invalid;
+    if (holding) return Status::Busy;
+    inFlight = false;
     if (failuresLeft > 0) {
       --failuresLeft;
       return Status::IoError;
     }
-    const auto it = files.find(std::string(url.data, url.size));
+    const auto it = files.find(url);
     if (it == files.end()) return Status::NotFound;
     const auto& f = it->second;
     if (offset >= f.size()) return Status::Ok;
-    got = std::min(cap, f.size() - offset);
-    std::copy(f.begin() + offset, f.begin() + offset + static_cast<long>(got), buf);
+    got = std::min(length, f.size() - offset);
+    body.assign(f.begin() + offset, f.begin() + offset + static_cast<long>(got));
+    data = body.data();
     return Status::Ok;
   }
 };

@@ -41,11 +41,15 @@ struct Rig {
   std::vector<uint8_t> manifest = std::vector<uint8_t>(16384);
   std::vector<uint8_t> chunk = std::vector<uint8_t>(4096);
   std::unique_ptr<Session> session;
+  const char* gateways[2] = {"mqtt://gateway-a:1883", "mqtts://gateway-b:8883"};
+  uint8_t gatewayCount = 1;
   uint32_t now = 1000;
 
   SessionConfig config() {
     SessionConfig c;
     c.deviceId = kDevice;
+    c.gateways = gateways;
+    c.gatewayCount = gatewayCount;
     c.firmwareVersion = "test";
     c.flashBudget = flash.budget;
     c.requests = {5000, 3, {500, 4000}};

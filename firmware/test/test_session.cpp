@@ -397,3 +397,88 @@ TEST_CASE("malformed responses and manifests are reported and change nothing") {
   CHECK(rig.listener.errors == std::vector<std::string>{"response", "warm", "response", "warm"});
   CHECK(rig.session->requestsInFlight() == 1);  // the utterance still waits for its answer
 }
+
+TEST_CASE("several gateways: a refused or lost connection moves to the next one, after full-jitter backoff") {
+  Rig rig;
+  rig.gatewayCount = 2;
+  rig.boot();
+  rig.ready();
+  CHECK(rig.mqtt.urls == std::vector<std::string>{"mqtt://gateway-a:1883"});
+  CHECK(std::string(rig.session->gateway()) == "mqtt://gateway-a:1883");
+
+  // The gateway dies: the next attempt goes to the other one, within [0, base * 2^2] (no storm at base).
+  rig.random.queue = {4000};
+  rig.session->onDisconnected();
+  rig.tick(3999);
+  CHECK(rig.mqtt.connects == 1);
+  rig.tick(1);
+  REQUIRE(rig.mqtt.connects == 2);
+  CHECK(rig.mqtt.urls.back() == "mqtts://gateway-b:8883");
+
+  // Refused there too: back to the first, the pause growing with each failure in a row.
+  rig.random.queue = {8000};
+  rig.session->onDisconnected();
+  rig.tick(7999);
+  CHECK(rig.mqtt.connects == 2);
+  rig.tick(1);
+  REQUIRE(rig.mqtt.connects == 3);
+  CHECK(rig.mqtt.urls.back() == "mqtt://gateway-a:1883");
+}
+
+TEST_CASE("a request in flight when the connection dies is resent on the next one with the same id, and answered once") {
+  Rig rig;
+  rig.gatewayCount = 2;
+  rig.boot();
+  rig.ready();
+  REQUIRE(rig.session->say("tell me a story", 15) == Status::Ok);
+  const uint32_t id = rig.lastOn("req").utterance.id;
+  const size_t sent = rig.countOn("req");
+
+  rig.session->onDisconnected();  // gateway A is gone before it answered
+  rig.tick(20000);                // reconnect to B (the backoff is over by then)
+  REQUIRE(rig.session->state() == SessionState::Connecting);
+  CHECK(rig.mqtt.urls.back() == "mqtts://gateway-b:8883");
+  rig.session->onConnected();
+  rig.welcome(rig.lastOn("req").hello.id);
+  REQUIRE(rig.session->state() == SessionState::Ready);
+
+  // Right after the welcome, not at its next timeout: the same request, the same id.
+  const Message again = rig.lastOn("req");
+  CHECK(again.type == MessageType::Utterance);
+  CHECK(again.utterance.id == id);
+  CHECK(rig.countOn("req") >= sent + 2);  // hello, then the utterance
+
+  protocol::ClipRef clip;
+  clip.id = clipId(9);
+  const std::vector<uint8_t> bytes = audio(100, 9);
+  clip.sha256 = fakes::sha256(bytes);
+  clip.size = 100;
+  clip.inlineBytes = {bytes.data(), bytes.size()};
+  clip.hasInline = true;
+  rig.answer(id, clip, "Once upon a time");
+  rig.answer(id, clip, "Once upon a time");  // a second answer (QoS 1 duplicate, or the old gateway's)
+  CHECK(rig.listener.replies == std::vector<std::string>{"Once upon a time"});
+  CHECK(rig.session->requestsInFlight() == 0);
+}
+
+TEST_CASE("a range in flight never holds up the tick, and a range for an abandoned download is dropped") {
+  Rig rig;
+  rig.ready();
+  const auto first = rig.serve(1, audio(6000, 1), false);
+  const auto second = rig.serve(2, audio(5000, 2), false);
+  rig.http.holding = true;
+  rig.sayAndAnswer(first, "one");
+  for (int i = 0; i < 20; ++i) rig.tick(10);  // in flight: ticks keep coming, stats and retries run
+  CHECK(rig.http.offsets == std::vector<uint32_t>{0});
+  CHECK(rig.listener.plays.empty());
+
+  // The child asks for another clip while the first one's range is still in flight.
+  rig.sayAndAnswer(second, "two");
+  rig.http.holding = false;
+  rig.runUntilIdle(10);
+  REQUIRE(rig.listener.plays.size() == 1);
+  CHECK(rig.listener.plays[0].clip == second.id);
+  CHECK(rig.listener.plays[0].bytes == 5000);
+  CHECK_FALSE(rig.flash.contains(first.id));
+  CHECK(rig.http.offsets == std::vector<uint32_t>{0, 0, 4096});
+}

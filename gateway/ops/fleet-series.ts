@@ -9,8 +9,7 @@
  * on the ops timer; a failed one is counted and retried at the next sample,
  * never waited for by a request.
  */
-import type { Redis } from 'ioredis';
-import type { Advice } from '../../sdk/index.js';
+import type { Advice, RedisClient } from '../../sdk/index.js';
 import type { AlertNotice } from './alert-webhook.js';
 import type { ActiveAlert } from './health-monitor.js';
 import type { Sample } from './sample.js';
@@ -59,7 +58,7 @@ export interface FleetSeriesStore {
 /** A process counts as live while its writes keep coming: three intervals and a little slack. */
 export const isLive = (s: ProcessStatus, now: number): boolean => s.stoppedAt === undefined && now - s.lastSeenAt <= 3 * s.intervalMs + 2000;
 
-export function createFleetSeriesStore(redis: Redis, keyPrefix: string): FleetSeriesStore {
+export function createFleetSeriesStore(redis: RedisClient, keyPrefix: string): FleetSeriesStore {
   const tag = `{${keyPrefix}ops}:v1`;
   const processes = `${tag}:processes`;
   const fineKey = (id: string) => `${tag}:fine:${id}`;

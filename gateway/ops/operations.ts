@@ -8,10 +8,9 @@
  * its own timer: the request path only bumps the counters it always did.
  */
 import { hostname } from 'node:os';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { Counter, Gauge } from 'prom-client';
-import type { CacheHealth, MultiLayerCache } from '../../sdk/index.js';
+import type { CacheHealth, MultiLayerCache, RedisClient } from '../../sdk/index.js';
 import { collectedCounter, type GatewayMetrics } from '../metrics.js';
 import { createAlertWebhook, type AlertWebhook } from './alert-webhook.js';
 import { createFleetSeriesStore, isLive, type FleetSeriesStore, type ProcessSeries, type ProcessStatus } from './fleet-series.js';
@@ -84,7 +83,7 @@ const MiB = 1048576;
 const ERROR_LOG_EVERY_MS = 60_000;
 const READY_WAIT_MS = 2000;
 
-function waitReady(redis: Redis, ms: number): Promise<void> {
+function waitReady(redis: RedisClient, ms: number): Promise<void> {
   if (redis.status === 'ready') return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => (clearTimeout(timer), redis.off('ready', done), resolve());

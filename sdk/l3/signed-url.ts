@@ -6,6 +6,14 @@
  * so a URL handed to one bear cannot be altered to fetch another blob, and
  * stops working at `expiresAt` (Unix seconds). The origin is not signed: the
  * same URL path works behind any CDN hostname.
+ *
+ * Exactly one spelling verifies: the query is read raw (no percent- or `+`
+ * decoding), `e` and `s` appear once each and nothing else, `e` is decimal
+ * without leading zeros, and `s` is compared as text with the one canonical
+ * base64url signature (43 characters, no padding), in constant time. A
+ * lenient base64 decode would let `s+"!!"`, `s+"="` or a last character
+ * differing only in its spare bits pass as well, so a URL that a CDN or log
+ * filter treats as different would still open the clip.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { isBlobName } from './blob-store.js';
@@ -43,17 +51,19 @@ export function verifyClipUrl(target: string, key: UrlKey, nowSec = Math.floor(D
     return { ok: false, reason: 'malformed' };
   }
   const match = /\/clips\/([0-9a-f]{64})$/.exec(url.pathname);
-  const e = url.searchParams.get('e');
-  const s = url.searchParams.get('s');
-  if (!match || e === null || s === null || !/^\d{1,15}$/.test(e)) return { ok: false, reason: 'malformed' };
+  const query = CANONICAL_QUERY.exec(url.search);
+  if (!match || !query) return { ok: false, reason: 'malformed' };
   const sha256 = match[1]!;
-  const expiresAt = Number(e);
-  const expected = Buffer.from(signature(key, sha256, expiresAt), 'base64url');
-  const given = Buffer.from(s, 'base64url');
+  const expiresAt = Number(query[1]);
+  const expected = Buffer.from(signature(key, sha256, expiresAt));
+  const given = Buffer.from(query[2]!);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'bad-signature' };
   if (nowSec >= expiresAt) return { ok: false, reason: 'expired' };
   return { ok: true, sha256, expiresAt };
 }
+
+/** `?e={decimal, no leading zero}&s={anything up to the end}`, read raw; the signature's form is checked by comparison. */
+const CANONICAL_QUERY = /^\?e=(0|[1-9]\d{0,14})&s=([^&]*)$/;
 
 function signature(key: UrlKey, sha256: string, expiresAt: number): string {
   return createHmac('sha256', key).update(`/clips/${sha256}\n${expiresAt}`).digest('base64url');

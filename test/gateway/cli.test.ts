@@ -11,7 +11,7 @@ import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type RedisHandle } from '../helpers/redis.js';
-import { deviceTopic, encodeMessage } from '../../protocol/index.js';
+import { deviceTopic, encodeMessage, ErrorCode } from '../../protocol/index.js';
 import { connectBear } from './harness.js';
 
 const run = promisify(execFile);
@@ -29,8 +29,8 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-function startChild(): { child: ChildProcessWithoutNullStreams; ready: Promise<{ event: string; mqttUrl: string; httpUrl: string; pid: number }> } {
-  const child = spawn(process.execPath, [...CLI, 'start', '--ready-json', '--mqtt-port', '0', '--http-port', '0', '--data-dir', dataDir, '--redis-url', redis.url, '--provider-latency-ms', '0'], {
+function startChild(...extra: string[]): { child: ChildProcessWithoutNullStreams; ready: Promise<{ event: string; mqttUrl: string; httpUrl: string; pid: number }> } {
+  const child = spawn(process.execPath, [...CLI, 'start', '--ready-json', '--mqtt-port', '0', '--http-port', '0', '--data-dir', dataDir, '--redis-url', redis.url, '--provider-latency-ms', '0', ...extra], {
     cwd: process.cwd(),
     stdio: ['pipe', 'pipe', 'pipe'],
   });
@@ -83,5 +83,25 @@ describe('teddycache CLI', () => {
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
+  });
+
+  it('hands every start flag to its option (commander names values after the flag)', async () => {
+    const { stdout } = await cli('device', 'add', 'flag-bear', '--json', '--data-dir', dataDir);
+    const { secret } = JSON.parse(stdout) as { secret: string };
+    // A bucket of one request, refilled once in 1000 s: the second request in a row is refused.
+    const { child, ready } = startChild('--rate-burst', '1', '--rate-limit', '0.001');
+    const bear = await connectBear((await ready).mqttUrl, 'flag-bear', secret);
+    const hello = { type: 'hello' as const, fw: '1.0.0', flashBudget: 1 << 20, clips: [] as Uint8Array[], warmSeq: 0 };
+    expect(await bear.request({ ...hello, id: 1 })).toMatchObject({ type: 'welcome' });
+    expect(await bear.request({ ...hello, id: 2 })).toMatchObject({ type: 'error', code: ErrorCode.rateLimited });
+    await bear.close();
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+
+  it('refuses a bad environment variable by name before starting', async () => {
+    const bad = run(process.execPath, [...CLI, 'start', '--data-dir', dataDir], { env: { ...process.env, TEDDY_MQTT_PORT: 'eighty' } });
+    await expect(bad).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/TEDDY_MQTT_PORT: must be an integer/) });
   });
 });

@@ -45,6 +45,28 @@ describe('signed clip URLs', () => {
     );
   });
 
+  it('accept exactly one spelling of the signature and the query', () => {
+    const url = signClipUrl({ origin: 'http://o', sha256, key, expiresAt: now + 60 });
+    const sig = url.slice(url.indexOf('&s=') + 3);
+    const base = url.slice(0, url.indexOf('?'));
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    // base64url of 32 bytes is 43 characters: the last carries 4 bits, 2 spare; flipping a spare bit decodes alike.
+    const last = alphabet.indexOf(sig.at(-1)!);
+    const sameBytes = `${sig.slice(0, -1)}${alphabet[last ^ 1]}`;
+    expect(Buffer.from(sameBytes, 'base64url')).toEqual(Buffer.from(sig, 'base64url'));
+    const variants = [
+      `${sig}!!`, `${sig}=`, `.${sig}`, ` ${sig}`, `${sig}%20`, sameBytes, sig.replace(/-/g, '+').replace(/_/g, '/'),
+      `${sig.slice(0, 10)}%${sig.charCodeAt(10).toString(16)}${sig.slice(11)}`, `${sig}&s=${sig}`,
+    ];
+    for (const variant of variants) {
+      expect(verifyClipUrl(`${base}?e=${now + 60}&s=${variant}`, key, now).ok, variant).toBe(false);
+    }
+    for (const query of [`?e=0${now + 60}&s=${sig}`, `?s=${sig}&e=${now + 60}`, `?e=${now + 60}&s=${sig}&x=1`, `?e=${now + 60}&e=${now + 60}&s=${sig}`, `?e=+${now + 60}&s=${sig}`]) {
+      expect(verifyClipUrl(`${base}${query}`, key, now).ok, query).toBe(false);
+    }
+    expect(verifyClipUrl(`${base}?e=${now + 60}&s=${sig}`, key, now).ok).toBe(true);
+  });
+
   it('refuse to sign a bad name or expiry', () => {
     expect(() => signClipUrl({ origin: 'http://o', sha256: 'nope', key, expiresAt: now })).toThrow(TypeError);
     expect(() => signClipUrl({ origin: 'http://o', sha256, key, expiresAt: 1.5 })).toThrow(TypeError);

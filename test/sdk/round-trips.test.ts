@@ -1,57 +1,68 @@
 /**
  * What a miss costs Redis: the read-or-lock script and the write-and-unlock
  * script, nothing else; an L2 hit is one script; an L1 hit costs nothing; so
- * a change that adds a round trip fails here. Counted by the server
- * (MONITOR), which marks what a script runs inside it as such: only commands
- * sent by a client count. (A script's first use on a connection may be sent
- * as EVAL instead of EVALSHA; both count as one script.)
+ * a change that adds a round trip fails here, on one Redis and on a cluster.
+ * Counted by the servers (MONITOR on every master), which mark what a script
+ * runs inside them as such: only commands sent by a client count. (A
+ * script's first use on a connection may be sent as EVAL instead of EVALSHA;
+ * both count as one script. Connection upkeep, which is not per request, is
+ * left out.)
  */
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ContentType, type MultiLayerCache } from '../../sdk/index.js';
-import { useRedisCaches } from '../helpers/cache.js';
+import { useL2Caches } from '../helpers/cache.js';
+import { L2_BACKENDS } from '../helpers/l2-backends.js';
 
-const env = useRedisCaches();
-let raw: Redis;
-let a: MultiLayerCache;
-let b: MultiLayerCache;
-
-beforeAll(async () => {
-  raw = new Redis(env.redis.url);
-  a = await env.caches.make({ asyncWriteEnabled: false });
-  b = await env.caches.make({ asyncWriteEnabled: false });
-});
-afterAll(() => raw.disconnect());
-
-/** The commands clients sent while `run` ran, by name (what scripts ran inside them excluded). */
-async function clientCommands(run: () => Promise<unknown>): Promise<Record<string, number>> {
-  const monitor = await raw.monitor();
+/** The commands clients sent to any master while `run` ran, by name (what scripts ran inside them excluded). */
+async function clientCommands(masters: Redis[], run: () => Promise<unknown>): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
-  monitor.on('monitor', (_time: string, args: string[], source: string) => {
-    if (source === 'lua') return;
-    const name = /^eval(sha)?$/i.test(args[0]!) ? 'script' : args[0]!.toLowerCase();
-    counts[name] = (counts[name] ?? 0) + 1;
-  });
+  let counting = false;
+  const monitors = await Promise.all(masters.map((m) => m.monitor()));
+  for (const monitor of monitors) {
+    monitor.on('monitor', (_time: string, args: string[], source: string) => {
+      if (source === 'lua' || !counting) return;
+      const name = /^eval(sha)?$/i.test(args[0]!) ? 'script' : args[0]!.toLowerCase();
+      counts[name] = (counts[name] ?? 0) + 1;
+    });
+  }
+  // MONITOR reports asynchronously: one round trip of its own on each master flushes what came
+  // before (here, the monitor connections' own ready checks).
+  const flush = async () => {
+    await Promise.all(masters.map((m) => m.ping()));
+    await new Promise((r) => setTimeout(r, 50));
+  };
+  await flush();
+  counting = true;
   await run();
-  // MONITOR reports asynchronously: one round trip of its own flushes what came before.
-  await raw.ping();
-  await new Promise((r) => setTimeout(r, 50));
-  monitor.disconnect();
-  delete counts.ping;
+  await flush();
+  for (const monitor of monitors) monitor.disconnect();
+  // Connection upkeep, not per request: a cluster client's node connections open lazily (with an
+  // INFO ready check) and it refreshes its slot map (CLUSTER SLOTS/INFO).
+  for (const upkeep of ['ping', 'info', 'cluster']) delete counts[upkeep];
   return counts;
 }
 
-describe('Redis round trips', () => {
+describe.each(L2_BACKENDS)('Redis round trips on $name', (kind) => {
+  const env = useL2Caches(kind);
+  let a: MultiLayerCache;
+  let b: MultiLayerCache;
+  beforeAll(async () => {
+    a = await env.caches.make({ asyncWriteEnabled: false });
+    b = await env.caches.make({ asyncWriteEnabled: false });
+  });
+
   it('a miss is two scripts, an L2 hit one, an L1 hit none', async () => {
-    const miss = await clientCommands(async () => {
+    const masters = env.backend.masters();
+    const miss = await clientCommands(masters, async () => {
       expect(await a.fetch('rt-key', ContentType.AI_RESPONSE, () => 'answer')).toMatchObject({ source: 'compute' });
     });
     expect(miss).toEqual({ script: 2 });
-    const l2Hit = await clientCommands(async () => {
+    const l2Hit = await clientCommands(masters, async () => {
       expect(await b.fetch('rt-key', ContentType.AI_RESPONSE, () => 'never')).toMatchObject({ source: 'l2', value: 'answer' });
     });
     expect(l2Hit).toEqual({ script: 1 });
-    const l1Hit = await clientCommands(async () => {
+    const l1Hit = await clientCommands(masters, async () => {
       expect(await b.fetch('rt-key', ContentType.AI_RESPONSE, () => 'never')).toMatchObject({ source: 'l1', value: 'answer' });
     });
     expect(l1Hit).toEqual({});

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ContentType } from '../../sdk/index.js';
-import { useRedisCaches } from '../helpers/cache.js';
-
-const env = useRedisCaches();
+import { useL2Caches } from '../helpers/cache.js';
+import { L2_BACKENDS } from '../helpers/l2-backends.js';
 
 const slowCompute = (counter: { calls: number }) => async () => {
   counter.calls += 1;
@@ -10,7 +9,9 @@ const slowCompute = (counter: { calls: number }) => async () => {
   return { answer: 'Teddy bears love honey', at: counter.calls };
 };
 
-describe('stampede protection', () => {
+describe.each(L2_BACKENDS)('stampede protection on $name', (kind) => {
+  const env = useL2Caches(kind);
+
   it('200 concurrent misses in one instance compute once', async () => {
     const cache = await env.caches.make();
     const counter = { calls: 0 };

@@ -101,13 +101,13 @@ describe('flash model: the firmware clip cache policy', () => {
     expect(f.applyWarm(2, [warm('huge', 9, 0)])).toEqual({ stored: [], failed: ['huge'] });
     expect(f.ids()).toEqual(['a', 'b']);
     const big = createFlashModel(1024 * BLOCK_BYTES);
-    expect(big.budgetBlocks).toBe(512); // capped at the store's data blocks
+    expect(big.budgetBlocks).toBe(256); // capped at the store's data blocks (1 MiB)
     expect(big.applyWarm(1, [warm('x', 65, 0)])?.failed).toEqual(['x']);
     expect(big.applyWarm(2, [warm('y', 64, 0)])?.stored).toEqual(['y']);
   });
 
   it('has 48 index slots: the 49th clip evicts one for its slot even with blocks free', () => {
-    const f = createFlashModel(512 * BLOCK_BYTES); // on-demand limit: 64 blocks
+    const f = createFlashModel(256 * BLOCK_BYTES); // on-demand limit: 32 blocks
     for (let i = 0; i < 48; i++) f.admitOnDemand(`c${i}`, size(1));
     for (let i = 1; i < 48; i++) f.play(`c${i}`); // c0 is the coldest
     expect(f.admitOnDemand('new', size(1))).toBe('stored');

@@ -1,52 +1,53 @@
-// MqttTransport on ESP-IDF's esp-mqtt. esp-mqtt runs its own task; its
-// events are handed to the session's task through a queue, so the session
-// stays single-threaded like on the host. Auto-reconnect is off: the session
-// owns reconnection (full-jitter backoff), as everywhere else.
+// The bridge's client on ESP-IDF's esp-mqtt (ports/common/mqtt_bridge.h says
+// why and how the bear's tasks stay apart). The event handler runs on
+// esp-mqtt's task while it holds the client's API lock: it only copies into
+// the bridge and returns. connect/subscribe/enqueue run on the bridge's
+// network task, never on the session's. Auto-reconnect is off: the session
+// owns reconnection and fail-over between gateways (full-jitter backoff).
+//
+// TLS (mqtts://): the server is verified against the CA from NVS when one is
+// provisioned, else against ESP-IDF's certificate bundle; a client
+// certificate and key (NVS) give mutual TLS. Needs ESP-IDF >= 5.1
+// (esp_mqtt_client_subscribe_single, the 5.x configuration structs).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 
-#include "freertos/FreeRTOS.h"
-#include "freertos/queue.h"
-#include "freertos/semphr.h"
+#include "mqtt_bridge.h"
 #include "mqtt_client.h"
-#include "teddy/mqtt_transport.h"
 
 namespace teddy::esp32 {
 
-class EspMqttTransport final : public MqttTransport {
+struct MqttCredentials {
+  const char* deviceId;
+  const char* secret;
+  const char* caPem = nullptr;    // NUL-terminated PEM, or nullptr for the certificate bundle
+  const char* certPem = nullptr;  // mutual TLS (both or neither)
+  const char* keyPem = nullptr;
+};
+
+class EspMqttClient final : public MqttClientApi {
  public:
-  /** `rx` receives one message at a time (reassembled from esp-mqtt's fragments). */
-  EspMqttTransport(const char* uri, const char* deviceId, const char* secret, uint8_t* rx, size_t rxCapacity);
+  EspMqttClient(MqttBridge& bridge, const MqttCredentials& credentials) : bridge_(bridge), creds_(credentials) {}
 
-  void bind(MqttEvents& events) { events_ = &events; }
-  Status connect() override;
+  // The bridge's network task only.
+  bool connect(const char* url) override;
   void disconnect() override;
-  Status subscribe(const char* topic, uint8_t qos) override;
-  Status publish(const char* topic, const uint8_t* payload, size_t size, uint8_t qos) override;
+  bool subscribe(const char* topic, uint8_t qos) override;
+  bool enqueue(const char* topic, const uint8_t* payload, size_t size, uint8_t qos) override;
 
-  /** Delivers queued events on the caller's task, waiting up to timeoutMs for the first. */
-  void poll(uint32_t timeoutMs);
+  /** esp-mqtt's own task: 6 KiB (its default) plus the TLS handshake's certificate parsing. */
+  static constexpr int kTaskStackBytes = 7 * 1024;
 
  private:
-  enum class Kind : uint8_t { Connected, Disconnected, Message };
-  struct Event {
-    Kind kind;
-    size_t size;  // Message: payload bytes in rx_
-  };
   static void onEvent(void* self, esp_event_base_t base, int32_t id, void* data);
-  void handle(const esp_mqtt_event_t& e);
+  void configure(esp_mqtt_client_config_t& cfg, const char* url) const;
 
+  MqttBridge& bridge_;
+  MqttCredentials creds_;
   esp_mqtt_client_handle_t client_ = nullptr;
   bool started_ = false;
-  MqttEvents* events_ = nullptr;
-  QueueHandle_t queue_;
-  SemaphoreHandle_t rxFree_;  // taken by the esp-mqtt task while rx_ holds an undelivered message
-  uint8_t* rx_;
-  size_t rxCapacity_;
-  bool rxDropping_ = false;  // the current message is larger than rx_: skip its fragments
-  char topic_[96] = {};
 };
 
 }  // namespace teddy::esp32

@@ -24,7 +24,7 @@ Status PartitionFlash::program(uint32_t address, const uint8_t* data, size_t siz
 
 Status PartitionFlash::erase(uint32_t block) {
   if (!partition_) return Status::IoError;
-  return fromEsp(esp_partition_erase_range(partition_, block * SPI_FLASH_SEC_SIZE, SPI_FLASH_SEC_SIZE));
+  return fromEsp(esp_partition_erase_range(partition_, block * partition_->erase_size, partition_->erase_size));
 }
 
 }  // namespace teddy::esp32

@@ -1,13 +1,18 @@
 // teddy-bear: the bear's firmware on a host, for end-to-end tests and demos.
-// The portable core (session, codec, clip store) with host ports: libmosquitto,
-// libcurl, and a file emulating the NOR flash partition.
+// The portable core (session, codec, clip store) with the ESP32 port's MQTT
+// bridge and host ports: libmosquitto behind esp-mqtt's task-and-lock rule,
+// libcurl's multi interface, and a file emulating the NOR flash partition.
+// Threads as on the device: the session's (this one, never waiting on the
+// network), the MQTT client's, and the bridge's network thread.
 //
 // Commands on stdin, one per line:  say <text> | play <clipIdHex> | stats | quit
 // Events on stdout, one JSON object per line (see docs/firmware.md); logs on stderr.
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -15,12 +20,15 @@
 #include <cstring>
 #include <random>
 #include <string>
+#include <thread>
 #include <unistd.h>
+#include <vector>
 
 #include "file_flash.h"
 #include "http_curl.h"
 #include "json_line.h"
-#include "mqtt_mosquitto.h"
+#include "mosquitto_client.h"
+#include "mqtt_bridge.h"
 #include "teddy/clip_store.h"
 #include "teddy/session.h"
 
@@ -29,14 +37,18 @@ using namespace teddy;
 namespace {
 
 const char* kUsage =
-    "usage: teddy-bear --gateway mqtt://HOST:PORT --device ID --secret SECRET --flash FILE [--budget SIZE]\n"
+    "usage: teddy-bear --gateway URL [--gateway URL...] --device ID --secret SECRET --flash FILE\n"
+    "                  [--budget SIZE] [--ca FILE] [--cert FILE --key FILE]\n"
     "\n"
     "Runs the bear's firmware on this host against a teddycache gateway.\n"
-    "  --gateway URL    the gateway's MQTT address (mqtt://127.0.0.1:1883)\n"
+    "  --gateway URL    a gateway's MQTT address: mqtt://HOST:PORT, or mqtts://HOST:PORT over TLS;\n"
+    "                   repeat it for fail-over (tried in turn when a connection fails or is lost)\n"
     "  --device ID      device id: 1-64 of [A-Za-z0-9_-]\n"
     "  --secret SECRET  the device secret (from `teddycache device add`)\n"
     "  --flash FILE     file standing in for the flash clip partition (created if missing)\n"
     "  --budget SIZE    flash budget for clips: bytes, or with KB/MB suffix (default 1MB)\n"
+    "  --ca FILE        PEM CA that signs the gateways' certificates (mqtts:// and https:// clips)\n"
+    "  --cert FILE      client certificate for mutual TLS, with --key FILE (its private key)\n"
     "\n"
     "stdin:  say <text> | play <clipIdHex> | stats | quit\n"
     "stdout: one JSON event per line: ready, warm, answer, play, stats, disconnected, error\n";
@@ -46,9 +58,15 @@ constexpr size_t kChunkBytes = 4096;
 uint8_t manifestBuffer[kManifestBytes];
 uint8_t chunkBuffer[kChunkBytes];
 
+constexpr size_t kInboxBytes = 40 * 1024;  // a warm manifest (up to 32 KiB) and the responses around it
+constexpr size_t kOutboxBytes = 8 * 1024;  // hello, requests and stats waiting for the network thread
+alignas(4) uint8_t inboxStorage[kInboxBytes];
+alignas(4) uint8_t outboxStorage[kOutboxBytes];
+constexpr size_t kMaxGateways = 8;
+
 struct Args {
-  std::string host;
-  int port = 0;
+  std::vector<std::string> gateways;
+  host::TlsFiles tls;
   std::string device;
   std::string secret;
   std::string flash;
@@ -83,7 +101,6 @@ bool validDeviceId(const std::string& id) {
 
 Args parseArgs(int argc, char** argv) {
   Args a;
-  std::string gateway;
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
     if (flag == "--help" || flag == "-h") {
@@ -92,7 +109,10 @@ Args parseArgs(int argc, char** argv) {
     }
     if (i + 1 >= argc) usage(("missing value for " + flag).c_str());
     const std::string value = argv[++i];
-    if (flag == "--gateway") gateway = value;
+    if (flag == "--gateway") a.gateways.push_back(value);
+    else if (flag == "--ca") a.tls.ca = value;
+    else if (flag == "--cert") a.tls.cert = value;
+    else if (flag == "--key") a.tls.key = value;
     else if (flag == "--device") a.device = value;
     else if (flag == "--secret") a.secret = value;
     else if (flag == "--flash") a.flash = value;
@@ -100,13 +120,19 @@ Args parseArgs(int argc, char** argv) {
       if (!parseSize(value, a.budget)) usage("--budget takes bytes, or a number with KB or MB");
     } else usage(("unknown option " + flag).c_str());
   }
-  const std::string scheme = "mqtt://";
-  if (gateway.compare(0, scheme.size(), scheme) != 0) usage("--gateway must look like mqtt://HOST:PORT");
-  const std::string hostPort = gateway.substr(scheme.size());
-  const size_t colon = hostPort.rfind(':');
-  a.host = hostPort.substr(0, colon);
-  a.port = colon == std::string::npos ? 1883 : std::atoi(hostPort.c_str() + colon + 1);
-  if (a.host.empty() || a.port <= 0 || a.port > 65535) usage("--gateway must look like mqtt://HOST:PORT");
+  if (a.gateways.empty() || a.gateways.size() > kMaxGateways) usage("--gateway is required (1 to 8 of them)");
+  for (const std::string& g : a.gateways) {
+    const bool tls = g.rfind("mqtts://", 0) == 0;
+    const std::string hostPort = g.substr(g.find("://") == std::string::npos ? 0 : g.find("://") + 3);
+    const size_t colon = hostPort.rfind(':');
+    const int port = colon == std::string::npos ? 0 : std::atoi(hostPort.c_str() + colon + 1);
+    if ((!tls && g.rfind("mqtt://", 0) != 0) || colon == 0 || colon == std::string::npos || port <= 0 || port > 65535)
+      usage("--gateway must look like mqtt://HOST:PORT or mqtts://HOST:PORT");
+    if (tls && a.tls.ca.empty()) usage("an mqtts:// --gateway needs --ca FILE");
+  }
+  if (a.tls.cert.empty() != a.tls.key.empty()) usage("--cert and --key go together");
+  for (const std::string* f : {&a.tls.ca, &a.tls.cert, &a.tls.key})
+    if (!f->empty() && ::access(f->c_str(), R_OK) != 0) usage(("cannot read " + *f).c_str());
   if (!validDeviceId(a.device)) usage("--device must be 1-64 characters of [A-Za-z0-9_-]");
   if (a.secret.empty()) usage("--secret is required");
   if (a.flash.empty()) usage("--flash is required");
@@ -145,9 +171,32 @@ struct SystemRandom final : Random {
   uint32_t next() override { return static_cast<uint32_t>(gen()); }
 };
 
+/** Wakes a thread blocked in poll() on the read end of a pipe; a full pipe is already awake. */
+struct PipeWakeup final : Wakeup {
+  int fds[2] = {-1, -1};
+  PipeWakeup() {
+    if (::pipe(fds) != 0) std::abort();
+    for (int fd : fds) ::fcntl(fd, F_SETFL, O_NONBLOCK);
+  }
+  ~PipeWakeup() {
+    ::close(fds[0]);
+    ::close(fds[1]);
+  }
+  void wake() override {
+    const char b = 1;
+    (void)!::write(fds[1], &b, 1);
+  }
+  void drain() {
+    char buf[64];
+    while (::read(fds[0], buf, sizeof buf) > 0) {
+    }
+  }
+};
+
 /** Prints the session's events as JSON lines. */
 struct Printer final : SessionListener {
-  void onReady() override { host::JsonLine("ready").print(); }
+  const Session* session = nullptr;
+  void onReady() override { host::JsonLine("ready").str("gateway", session->gateway()).print(); }
   void onWarmApplied(const protocol::WarmAck& ack) override {
     host::JsonLine("warm").num("seq", ack.seq).ids("stored", ack.stored).ids("failed", ack.failed).num("bytesUsed", ack.bytesUsed).print();
   }
@@ -183,8 +232,12 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  const char* gateways[kMaxGateways];
+  for (size_t i = 0; i < args.gateways.size(); ++i) gateways[i] = args.gateways[i].c_str();
   SessionConfig cfg;
   cfg.deviceId = args.device.c_str();
+  cfg.gateways = gateways;
+  cfg.gatewayCount = static_cast<uint8_t>(args.gateways.size());
   cfg.firmwareVersion = "teddy-bear-host/1";
   cfg.flashBudget = flash.stats().budgetBlocks * kBlockBytes;  // what the store can really hold
   cfg.manifestBuffer = manifestBuffer;
@@ -194,24 +247,43 @@ int main(int argc, char** argv) {
 
   Printer printer;
   SystemRandom random;
-  host::CurlHttpClient http;
-  host::MosquittoTransport mqtt(args.host, args.port, args.device, args.secret);
-  Session session(cfg, mqtt, http, flash, random, printer);
-  mqtt.bind(session);
-  std::fprintf(stderr, "teddy-bear: %s connecting to mqtt://%s:%d, flash %s (%u bytes)\n", args.device.c_str(),
-               args.host.c_str(), args.port, args.flash.c_str(), args.budget);
+  host::CurlHttpClient http(args.tls);
+  MessageQueue inbox(inboxStorage, sizeof inboxStorage);
+  MessageQueue outbox(outboxStorage, sizeof outboxStorage);
+  PipeWakeup sessionWake;
+  PipeWakeup networkWake;
+  MqttBridge bridge(inbox, outbox, networkWake, sessionWake);
+  host::MosquittoClient client(bridge, args.device, args.secret, args.tls);
+  Session session(cfg, bridge, http, flash, random, printer);
+  printer.session = &session;
+  std::fprintf(stderr, "teddy-bear: %s with %zu gateway(s), first %s, flash %s (%u bytes)\n", args.device.c_str(),
+               args.gateways.size(), gateways[0], args.flash.c_str(), args.budget);
+
+  // The bridge's network thread: performs queued commands on the client (it may wait on its lock).
+  std::atomic<bool> networkRunning{true};
+  std::thread network([&] {
+    while (networkRunning) {
+      bridge.drain(client);
+      pollfd p{networkWake.fds[0], POLLIN, 0};
+      ::poll(&p, 1, 100);
+      networkWake.drain();
+    }
+  });
 
   std::string line;
   SessionState last = session.state();
   bool running = true;
   while (running && !stopRequested) {
     session.tick(nowMs());
+    bridge.deliver(session);
     if (last == SessionState::Ready && session.state() != SessionState::Ready) host::JsonLine("disconnected").print();
     last = session.state();
-    mqtt.poll(20);
 
-    pollfd in{STDIN_FILENO, POLLIN, 0};
-    if (::poll(&in, 1, 0) <= 0) continue;
+    // Wait (20 ms at most, so ticks keep coming) for stdin or for the bridge to have something.
+    pollfd fds[2] = {{sessionWake.fds[0], POLLIN, 0}, {STDIN_FILENO, POLLIN, 0}};
+    ::poll(fds, 2, 20);
+    sessionWake.drain();
+    if (!(fds[1].revents & (POLLIN | POLLHUP))) continue;
     char buf[2048];
     const ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
@@ -247,6 +319,10 @@ int main(int argc, char** argv) {
       }
     }
   }
-  mqtt.disconnect();
+  networkRunning = false;
+  networkWake.wake();
+  network.join();
+  bridge.disconnect();
+  bridge.drain(client);  // the last command, from this thread now: leave the broker cleanly (DISCONNECT)
   return 0;
 }

@@ -219,7 +219,7 @@ Status ClipStore::allocate(int slot, uint32_t blocks) {
 
 Status ClipStore::eraseBlock(uint32_t block) {
   const Status s = dev_.erase(block);
-  if (eraseCount_[block] < UINT32_MAX) ++eraseCount_[block];
+  if (eraseCount_[block] < UINT16_MAX) ++eraseCount_[block];
   return s;
 }
 
@@ -602,7 +602,9 @@ Status ClipStore::loadIndex(uint32_t copy, uint32_t& seq) {
     if (!r.u8(owner_[b]) || !r.u8(order_[b]) || owner_[b] > kMaxClips) return Status::Corrupt;
   }
   for (uint32_t b = 0; b < kIndexBlocks + budgetBlocks_; ++b) {
-    if (!r.u32(eraseCount_[b])) return Status::Corrupt;
+    uint32_t erases = 0;
+    if (!r.u32(erases)) return Status::Corrupt;
+    eraseCount_[b] = static_cast<uint16_t>(erases < UINT16_MAX ? erases : UINT16_MAX);
   }
   warmSeq_ = warm;
   return consistent() ? Status::Ok : Status::Corrupt;

@@ -1,5 +1,6 @@
 #include "teddy/protocol.h"
 
+#include <cstddef>
 #include <cstring>
 
 namespace teddy::protocol {
@@ -22,20 +23,6 @@ constexpr uint64_t kU32Max = 0xffffffffu;
 Status readUint(Reader& r, uint64_t max, uint64_t& out) {
   TEDDY_TRY(r.uint(out));
   return out <= max ? Status::Ok : Status::Invalid;
-}
-
-Status readU32(Reader& r, uint32_t& out) {
-  uint64_t v;
-  TEDDY_TRY(readUint(r, kU32Max, v));
-  out = static_cast<uint32_t>(v);
-  return Status::Ok;
-}
-
-Status readU8(Reader& r, uint8_t& out) {
-  uint64_t v;
-  TEDDY_TRY(readUint(r, 0xff, v));
-  out = static_cast<uint8_t>(v);
-  return Status::Ok;
 }
 
 Status readText(Reader& r, size_t max, cbor::Text& out) {
@@ -67,14 +54,156 @@ Status readIdList(Reader& r, ClipIdList& out) {
   return Status::Ok;
 }
 
+// ---- the schema: every message (and the clip map) as a table of fields ----
+//
+// One table per map, fields in ascending key order (so encoding writes them in the
+// protocol's deterministic order). Decoding and encoding walk the tables; this keeps
+// the codec small on the device (one loop instead of a reader and a writer per message).
+
+enum class Kind : uint8_t { U32, U16, U8, Bool, Text, Bytes, Id, Sha, IdList, Clip, ClipList };
+constexpr uint16_t kNoFlag = 0xffff;
+
+struct Field {
+  uint8_t key;
+  Kind kind;
+  uint8_t maxLog2;  // Text/Bytes: the byte bound, a power of two (8 bytes a field, not 12)
+  uint16_t at;      // offset of the value in its struct
+  uint16_t flag;    // offset of its "present" bool, or kNoFlag (always present)
+};
+
+constexpr uint8_t log2(size_t bound) { return bound <= 1 ? 0 : static_cast<uint8_t>(1 + log2(bound / 2)); }
+constexpr bool powerOfTwo(size_t n) { return n != 0 && (n & (n - 1)) == 0; }
+static_assert(powerOfTwo(kMaxUrlBytes) && powerOfTwo(kMaxAudioBytes) && powerOfTwo(kMaxFwBytes) && powerOfTwo(kMaxVoiceBytes) &&
+                  powerOfTwo(kMaxReplyBytes) && powerOfTwo(kMaxErrorTextBytes),
+              "Field::maxLog2 holds the protocol's byte bounds");
+
+struct Schema {
+  const Field* fields;
+  uint8_t count;
+  uint16_t size;      // sizeof the struct (reset to all-zero, its defaults, before decoding)
+  uint32_t required;  // a bit per key that must be present
+};
+
+constexpr uint32_t keys(uint32_t upTo) { return ((1u << (upTo + 1)) - 1) & ~1u; }  // keys 1..upTo
+
+#define TEDDY_F(T, key, kind, member, max) {key, Kind::kind, log2(max), offsetof(T, member), kNoFlag}
+#define TEDDY_OPT(T, key, kind, member, flag, max) {key, Kind::kind, log2(max), offsetof(T, member), offsetof(T, flag)}
+
+constexpr Field kClipFields[] = {
+    TEDDY_F(ClipRef, 0, Id, id, 0),          TEDDY_F(ClipRef, 1, Sha, sha256, 0),
+    TEDDY_F(ClipRef, 2, U32, size, 0),       TEDDY_F(ClipRef, 3, Text, url, kMaxUrlBytes),
+    TEDDY_F(ClipRef, 4, U32, expires, 0),    TEDDY_OPT(ClipRef, 5, Bytes, inlineBytes, hasInline, kMaxAudioBytes),
+    TEDDY_OPT(ClipRef, 6, U8, codec, hasCodec, 0), TEDDY_OPT(ClipRef, 7, U16, priority, hasPriority, 0),
+    TEDDY_OPT(ClipRef, 8, Bool, pinned, hasPinned, 0),
+};
+constexpr Field kHelloFields[] = {
+    TEDDY_F(Hello, 1, U32, id, 0), TEDDY_F(Hello, 2, Text, fw, kMaxFwBytes), TEDDY_F(Hello, 3, U32, flashBudget, 0),
+    TEDDY_F(Hello, 4, IdList, clips, 0), TEDDY_F(Hello, 5, U32, warmSeq, 0),
+};
+constexpr Field kWelcomeFields[] = {
+    TEDDY_F(Welcome, 1, U32, id, 0), TEDDY_F(Welcome, 2, U32, time, 0), TEDDY_F(Welcome, 3, U32, warmSeq, 0),
+    TEDDY_F(Welcome, 4, U32, maxRequestBytes, 0),
+};
+constexpr Field kUtteranceFields[] = {
+    TEDDY_F(Utterance, 1, U32, id, 0), TEDDY_F(Utterance, 2, Bytes, audio, kMaxAudioBytes),
+    TEDDY_F(Utterance, 3, U8, format, 0), TEDDY_OPT(Utterance, 4, Text, voice, hasVoice, kMaxVoiceBytes),
+};
+constexpr Field kAnswerFields[] = {
+    TEDDY_F(Answer, 1, U32, id, 0), TEDDY_F(Answer, 2, Text, reply, kMaxReplyBytes), TEDDY_F(Answer, 3, Clip, clip, 0),
+    TEDDY_F(Answer, 4, U8, source, 0),
+};
+constexpr Field kClipGetFields[] = {
+    TEDDY_F(ClipGet, 1, U32, id, 0), TEDDY_F(ClipGet, 2, Id, clipId, 0),
+    TEDDY_OPT(ClipGet, 3, U32, maxInline, hasMaxInline, 0),
+};
+constexpr Field kClipMsgFields[] = {TEDDY_F(ClipMsg, 1, U32, id, 0), TEDDY_F(ClipMsg, 2, Clip, clip, 0)};
+constexpr Field kWarmFields[] = {
+    TEDDY_F(Warm, 2, U32, seq, 0), TEDDY_F(Warm, 3, ClipList, clips, 0), TEDDY_F(Warm, 4, U32, totalBytes, 0),
+};
+constexpr Field kWarmAckFields[] = {
+    TEDDY_F(WarmAck, 2, U32, seq, 0), TEDDY_F(WarmAck, 3, IdList, stored, 0), TEDDY_F(WarmAck, 4, IdList, failed, 0),
+    TEDDY_F(WarmAck, 5, U32, bytesUsed, 0),
+};
+constexpr Field kStatsFields[] = {
+    TEDDY_F(Stats, 2, U32, flashHits, 0), TEDDY_F(Stats, 3, U32, flashMisses, 0), TEDDY_F(Stats, 4, U32, bytesUsed, 0),
+    TEDDY_F(Stats, 5, U32, clipCount, 0), TEDDY_F(Stats, 6, U32, evictions, 0), TEDDY_F(Stats, 7, U32, maxEraseCount, 0),
+    TEDDY_F(Stats, 8, U32, uptime, 0),
+};
+constexpr Field kErrorFields[] = {
+    TEDDY_F(ErrorMsg, 1, U32, id, 0), TEDDY_F(ErrorMsg, 2, U8, code, 0), TEDDY_F(ErrorMsg, 3, Text, message, kMaxErrorTextBytes),
+};
+#undef TEDDY_F
+#undef TEDDY_OPT
+
+template <typename T, size_t N>
+constexpr Schema schema(const Field (&fields)[N], uint32_t required) {
+  return {fields, static_cast<uint8_t>(N), static_cast<uint16_t>(sizeof(T)), required};
+}
+
+constexpr Schema kClipSchema = schema<ClipRef>(kClipFields, keys(4) | 1u);
+// Indexed by MessageType code; Error (15) is the last.
+constexpr Schema kMessageSchemas[] = {
+    {nullptr, 0, 0, 0},
+    schema<Hello>(kHelloFields, keys(5)),
+    schema<Welcome>(kWelcomeFields, keys(4)),
+    schema<Utterance>(kUtteranceFields, keys(3)),
+    schema<Answer>(kAnswerFields, keys(4)),
+    schema<ClipGet>(kClipGetFields, keys(2)),
+    schema<ClipMsg>(kClipMsgFields, keys(2)),
+    schema<Warm>(kWarmFields, keys(4) & ~2u),
+    schema<WarmAck>(kWarmAckFields, keys(5) & ~2u),
+    schema<Stats>(kStatsFields, keys(8) & ~2u),
+    schema<ErrorMsg>(kErrorFields, keys(3)),
+};
+
+const Schema* schemaOf(MessageType type) {
+  const uint8_t code = static_cast<uint8_t>(type);
+  if (code >= 1 && code <= 9) return &kMessageSchemas[code];
+  return type == MessageType::Error ? &kMessageSchemas[10] : nullptr;
+}
+
+template <typename T>
+T& at(uint8_t* base, uint16_t offset) {
+  return *reinterpret_cast<T*>(base + offset);
+}
+template <typename T>
+const T& at(const uint8_t* base, uint16_t offset) {
+  return *reinterpret_cast<const T*>(base + offset);
+}
+
+Status readStruct(Reader& r, uint64_t pairs, const Schema& s, uint8_t* base);
+Status readClipList(Reader& r, ClipList& out);
+
+Status readField(Reader& r, const Field& f, uint8_t* base) {
+  uint64_t v = 0;
+  switch (f.kind) {
+    case Kind::U32: TEDDY_TRY(readUint(r, kU32Max, v)); at<uint32_t>(base, f.at) = static_cast<uint32_t>(v); break;
+    case Kind::U16: TEDDY_TRY(readUint(r, 0xffff, v)); at<uint16_t>(base, f.at) = static_cast<uint16_t>(v); break;
+    case Kind::U8: TEDDY_TRY(readUint(r, 0xff, v)); at<uint8_t>(base, f.at) = static_cast<uint8_t>(v); break;
+    case Kind::Bool: TEDDY_TRY(r.boolean(at<bool>(base, f.at))); break;
+    case Kind::Text: TEDDY_TRY(readText(r, size_t{1} << f.maxLog2, at<cbor::Text>(base, f.at))); break;
+    case Kind::Bytes: TEDDY_TRY(readBytes(r, size_t{1} << f.maxLog2, at<cbor::Bytes>(base, f.at))); break;
+    case Kind::Id: TEDDY_TRY(readExact(r, at<ClipId>(base, f.at))); break;
+    case Kind::Sha: TEDDY_TRY(readExact(r, at<Digest>(base, f.at))); break;
+    case Kind::IdList: TEDDY_TRY(readIdList(r, at<ClipIdList>(base, f.at))); break;
+    case Kind::Clip:
+      TEDDY_TRY(r.map(v));
+      TEDDY_TRY(readStruct(r, v, kClipSchema, base + f.at));
+      break;
+    case Kind::ClipList: TEDDY_TRY(readClipList(r, at<ClipList>(base, f.at))); break;
+  }
+  if (f.flag != kNoFlag) at<bool>(base, f.flag) = true;
+  return Status::Ok;
+}
+
 /**
- * Reads a map of `pairs` entries, handing each unsigned key to field(key, known),
- * which reads the value and sets known, or leaves the value for skipping.
- * Keys that are not unsigned integers, and unknown keys, are skipped.
- * Invalid unless every key in `required` (a bit per key) was present.
+ * Reads a map of `pairs` entries into the struct at `base` (reset to its defaults
+ * first). Keys that are not unsigned integers, and keys not in the schema, are
+ * skipped; a repeated key: the last one wins. Invalid unless every required key
+ * was present.
  */
-template <typename Field>
-Status readFields(Reader& r, uint64_t pairs, uint32_t required, Field&& field) {
+Status readStruct(Reader& r, uint64_t pairs, const Schema& s, uint8_t* base) {
+  std::memset(static_cast<void*>(base), 0, s.size);  // every struct's defaults are all-zero
   uint32_t seen = 0;
   for (uint64_t i = 0; i < pairs; ++i) {
     cbor::Major major;
@@ -86,43 +215,23 @@ Status readFields(Reader& r, uint64_t pairs, uint32_t required, Field&& field) {
     }
     uint64_t key;
     TEDDY_TRY(r.uint(key));
-    bool known = false;
-    TEDDY_TRY(field(key, known));
-    if (!known) {
+    const Field* f = nullptr;
+    for (uint8_t k = 0; k < s.count; ++k)
+      if (s.fields[k].key == key) f = &s.fields[k];
+    if (f == nullptr) {
       TEDDY_TRY(r.skip());
       continue;
     }
-    seen |= 1u << key;  // known keys are all < 32
+    TEDDY_TRY(readField(r, *f, base));
+    seen |= 1u << key;  // schema keys are all < 32
   }
-  return (seen & required) == required ? Status::Ok : Status::Invalid;
+  return (seen & s.required) == s.required ? Status::Ok : Status::Invalid;
 }
-
-constexpr uint32_t keys(uint32_t upTo) { return ((1u << (upTo + 1)) - 1) & ~1u; }  // keys 1..upTo
 
 Status readClip(Reader& r, ClipRef& c) {
   uint64_t pairs;
   TEDDY_TRY(r.map(pairs));
-  c = ClipRef{};
-  return readFields(r, pairs, keys(4) | 1u, [&](uint64_t key, bool& known) -> Status {
-    known = key <= 8;
-    uint64_t v;
-    switch (key) {
-      case 0: return readExact(r, c.id);
-      case 1: return readExact(r, c.sha256);
-      case 2: return readU32(r, c.size);
-      case 3: return readText(r, kMaxUrlBytes, c.url);
-      case 4: return readU32(r, c.expires);
-      case 5: c.hasInline = true; return readBytes(r, kMaxAudioBytes, c.inlineBytes);
-      case 6: c.hasCodec = true; return readU8(r, c.codec);
-      case 7:
-        c.hasPriority = true;
-        TEDDY_TRY(readUint(r, 0xffff, v));
-        c.priority = static_cast<uint16_t>(v);
-        return Status::Ok;
-      case 8: c.hasPinned = true; return r.boolean(c.pinned);
-      default: return Status::Ok;
-    }
-  });
+  return readStruct(r, pairs, kClipSchema, reinterpret_cast<uint8_t*>(&c));
 }
 
 Status readClipList(Reader& r, ClipList& out) {
@@ -137,126 +246,7 @@ Status readClipList(Reader& r, ClipList& out) {
   return Status::Ok;
 }
 
-Status readBody(Reader& r, uint64_t pairs, Message& m) {
-  switch (m.type) {
-    case MessageType::Hello:
-      m.hello = Hello{};
-      return readFields(r, pairs, keys(5), [&](uint64_t key, bool& known) -> Status {
-        known = key >= 1 && key <= 5;
-        switch (key) {
-          case 1: return readU32(r, m.hello.id);
-          case 2: return readText(r, kMaxFwBytes, m.hello.fw);
-          case 3: return readU32(r, m.hello.flashBudget);
-          case 4: return readIdList(r, m.hello.clips);
-          case 5: return readU32(r, m.hello.warmSeq);
-          default: return Status::Ok;
-        }
-      });
-    case MessageType::Welcome:
-      m.welcome = Welcome{};
-      return readFields(r, pairs, keys(4), [&](uint64_t key, bool& known) -> Status {
-        known = key >= 1 && key <= 4;
-        switch (key) {
-          case 1: return readU32(r, m.welcome.id);
-          case 2: return readU32(r, m.welcome.time);
-          case 3: return readU32(r, m.welcome.warmSeq);
-          case 4: return readU32(r, m.welcome.maxRequestBytes);
-          default: return Status::Ok;
-        }
-      });
-    case MessageType::Utterance:
-      m.utterance = Utterance{};
-      return readFields(r, pairs, keys(3), [&](uint64_t key, bool& known) -> Status {
-        known = key >= 1 && key <= 4;
-        switch (key) {
-          case 1: return readU32(r, m.utterance.id);
-          case 2: return readBytes(r, kMaxAudioBytes, m.utterance.audio);
-          case 3: return readU8(r, m.utterance.format);
-          case 4: m.utterance.hasVoice = true; return readText(r, kMaxVoiceBytes, m.utterance.voice);
-          default: return Status::Ok;
-        }
-      });
-    case MessageType::Answer:
-      m.answer = Answer{};
-      return readFields(r, pairs, keys(4), [&](uint64_t key, bool& known) -> Status {
-        known = key >= 1 && key <= 4;
-        switch (key) {
-          case 1: return readU32(r, m.answer.id);
-          case 2: return readText(r, kMaxReplyBytes, m.answer.reply);
-          case 3: return readClip(r, m.answer.clip);
-          case 4: return readU8(r, m.answer.source);
-          default: return Status::Ok;
-        }
-      });
-    case MessageType::ClipGet:
-      m.clipGet = ClipGet{};
-      return readFields(r, pairs, keys(2), [&](uint64_t key, bool& known) -> Status {
-        known = key >= 1 && key <= 3;
-        switch (key) {
-          case 1: return readU32(r, m.clipGet.id);
-          case 2: return readExact(r, m.clipGet.clipId);
-          case 3: m.clipGet.hasMaxInline = true; return readU32(r, m.clipGet.maxInline);
-          default: return Status::Ok;
-        }
-      });
-    case MessageType::Clip:
-      m.clip = ClipMsg{};
-      return readFields(r, pairs, keys(2), [&](uint64_t key, bool& known) -> Status {
-        known = key == 1 || key == 2;
-        if (key == 1) return readU32(r, m.clip.id);
-        if (key == 2) return readClip(r, m.clip.clip);
-        return Status::Ok;
-      });
-    case MessageType::Warm:
-      m.warm = Warm{};
-      return readFields(r, pairs, keys(4) & ~2u, [&](uint64_t key, bool& known) -> Status {
-        known = key >= 2 && key <= 4;
-        switch (key) {
-          case 2: return readU32(r, m.warm.seq);
-          case 3: return readClipList(r, m.warm.clips);
-          case 4: return readU32(r, m.warm.totalBytes);
-          default: return Status::Ok;
-        }
-      });
-    case MessageType::WarmAck:
-      m.warmAck = WarmAck{};
-      return readFields(r, pairs, keys(5) & ~2u, [&](uint64_t key, bool& known) -> Status {
-        known = key >= 2 && key <= 5;
-        switch (key) {
-          case 2: return readU32(r, m.warmAck.seq);
-          case 3: return readIdList(r, m.warmAck.stored);
-          case 4: return readIdList(r, m.warmAck.failed);
-          case 5: return readU32(r, m.warmAck.bytesUsed);
-          default: return Status::Ok;
-        }
-      });
-    case MessageType::Stats: {
-      m.stats = Stats{};
-      uint32_t* const fields[] = {&m.stats.flashHits, &m.stats.flashMisses, &m.stats.bytesUsed, &m.stats.clipCount,
-                                  &m.stats.evictions, &m.stats.maxEraseCount, &m.stats.uptime};
-      return readFields(r, pairs, keys(8) & ~2u, [&](uint64_t key, bool& known) -> Status {
-        known = key >= 2 && key <= 8;
-        return known ? readU32(r, *fields[key - 2]) : Status::Ok;
-      });
-    }
-    case MessageType::Error:
-      m.error = ErrorMsg{};
-      return readFields(r, pairs, keys(3), [&](uint64_t key, bool& known) -> Status {
-        known = key >= 1 && key <= 3;
-        switch (key) {
-          case 1: return readU32(r, m.error.id);
-          case 2: return readU8(r, m.error.code);
-          case 3: return readText(r, kMaxErrorTextBytes, m.error.message);
-          default: return Status::Ok;
-        }
-      });
-  }
-  return Status::Unsupported;
-}
-
-bool knownType(uint64_t code) {
-  return (code >= 1 && code <= 9) || code == static_cast<uint64_t>(MessageType::Error);
-}
+bool knownType(uint64_t code) { return code <= 0xff && schemaOf(static_cast<MessageType>(code)) != nullptr; }
 
 // ---- writers ----
 
@@ -265,117 +255,50 @@ void writeIds(Writer& w, const ClipIdList& list) {
   for (uint16_t i = 0; i < list.count; ++i) w.bytes(list.ids[i].data(), list.ids[i].size());
 }
 
-void writeClip(Writer& w, const ClipRef& c) {
-  w.map(5u + c.hasInline + c.hasCodec + c.hasPriority + c.hasPinned);
-  w.uint(0);
-  w.bytes(c.id.data(), c.id.size());
-  w.uint(1);
-  w.bytes(c.sha256.data(), c.sha256.size());
-  w.uint(2);
-  w.uint(c.size);
-  w.uint(3);
-  w.text(c.url);
-  w.uint(4);
-  w.uint(c.expires);
-  if (c.hasInline) {
-    w.uint(5);
-    w.bytes(c.inlineBytes);
-  }
-  if (c.hasCodec) {
-    w.uint(6);
-    w.uint(c.codec);
-  }
-  if (c.hasPriority) {
-    w.uint(7);
-    w.uint(c.priority);
-  }
-  if (c.hasPinned) {
-    w.uint(8);
-    w.boolean(c.pinned);
-  }
-}
+bool present(const Field& f, const uint8_t* base) { return f.flag == kNoFlag || at<bool>(base, f.flag); }
 
-/** Writes the map head, key 0 and, for messages that have one, key 1. */
-void writeHead(Writer& w, MessageType type, uint64_t pairs, const uint32_t* id) {
-  w.map(pairs + 1 + (id != nullptr));
-  w.uint(0);
-  w.uint(static_cast<uint8_t>(type));
-  if (id != nullptr) {
-    w.uint(1);
-    w.uint(*id);
-  }
-}
+Status writeStruct(Writer& w, const Schema& s, const uint8_t* base, const MessageType* type);
 
-Status writeBody(Writer& w, const Message& m) {
-  switch (m.type) {
-    case MessageType::Hello:
-      writeHead(w, m.type, 4, &m.hello.id);
-      w.uint(2), w.text(m.hello.fw);
-      w.uint(3), w.uint(m.hello.flashBudget);
-      w.uint(4), writeIds(w, m.hello.clips);
-      w.uint(5), w.uint(m.hello.warmSeq);
-      return Status::Ok;
-    case MessageType::Welcome:
-      writeHead(w, m.type, 3, &m.welcome.id);
-      w.uint(2), w.uint(m.welcome.time);
-      w.uint(3), w.uint(m.welcome.warmSeq);
-      w.uint(4), w.uint(m.welcome.maxRequestBytes);
-      return Status::Ok;
-    case MessageType::Utterance:
-      writeHead(w, m.type, 2u + m.utterance.hasVoice, &m.utterance.id);
-      w.uint(2), w.bytes(m.utterance.audio);
-      w.uint(3), w.uint(m.utterance.format);
-      if (m.utterance.hasVoice) w.uint(4), w.text(m.utterance.voice);
-      return Status::Ok;
-    case MessageType::Answer:
-      writeHead(w, m.type, 3, &m.answer.id);
-      w.uint(2), w.text(m.answer.reply);
-      w.uint(3), writeClip(w, m.answer.clip);
-      w.uint(4), w.uint(m.answer.source);
-      return Status::Ok;
-    case MessageType::ClipGet:
-      writeHead(w, m.type, 1u + m.clipGet.hasMaxInline, &m.clipGet.id);
-      w.uint(2), w.bytes(m.clipGet.clipId.data(), m.clipGet.clipId.size());
-      if (m.clipGet.hasMaxInline) w.uint(3), w.uint(m.clipGet.maxInline);
-      return Status::Ok;
-    case MessageType::Clip:
-      writeHead(w, m.type, 1, &m.clip.id);
-      w.uint(2), writeClip(w, m.clip.clip);
-      return Status::Ok;
-    case MessageType::Warm: {
-      writeHead(w, m.type, 3, nullptr);
-      w.uint(2), w.uint(m.warm.seq);
-      w.uint(3), w.array(m.warm.clips.count);
-      ClipCursor cursor(m.warm.clips);
+Status writeField(Writer& w, const Field& f, const uint8_t* base) {
+  switch (f.kind) {
+    case Kind::U32: w.uint(at<uint32_t>(base, f.at)); break;
+    case Kind::U16: w.uint(at<uint16_t>(base, f.at)); break;
+    case Kind::U8: w.uint(at<uint8_t>(base, f.at)); break;
+    case Kind::Bool: w.boolean(at<bool>(base, f.at)); break;
+    case Kind::Text: w.text(at<cbor::Text>(base, f.at)); break;
+    case Kind::Bytes: w.bytes(at<cbor::Bytes>(base, f.at)); break;
+    case Kind::Id: w.bytes(at<ClipId>(base, f.at).data(), sizeof(ClipId)); break;
+    case Kind::Sha: w.bytes(at<Digest>(base, f.at).data(), sizeof(Digest)); break;
+    case Kind::IdList: writeIds(w, at<ClipIdList>(base, f.at)); break;
+    case Kind::Clip: return writeStruct(w, kClipSchema, base + f.at, nullptr);
+    case Kind::ClipList: {
+      const ClipList& list = at<ClipList>(base, f.at);
+      w.array(list.count);
+      ClipCursor cursor(list);
       ClipRef clip;
-      for (uint16_t i = 0; i < m.warm.clips.count; ++i) {
+      for (uint16_t i = 0; i < list.count; ++i) {
         TEDDY_TRY(cursor.next(clip));
-        writeClip(w, clip);
+        TEDDY_TRY(writeStruct(w, kClipSchema, reinterpret_cast<const uint8_t*>(&clip), nullptr));
       }
-      w.uint(4), w.uint(m.warm.totalBytes);
-      return Status::Ok;
+      break;
     }
-    case MessageType::WarmAck:
-      writeHead(w, m.type, 4, nullptr);
-      w.uint(2), w.uint(m.warmAck.seq);
-      w.uint(3), writeIds(w, m.warmAck.stored);
-      w.uint(4), writeIds(w, m.warmAck.failed);
-      w.uint(5), w.uint(m.warmAck.bytesUsed);
-      return Status::Ok;
-    case MessageType::Stats: {
-      const uint32_t values[] = {m.stats.flashHits, m.stats.flashMisses, m.stats.bytesUsed, m.stats.clipCount,
-                                 m.stats.evictions, m.stats.maxEraseCount, m.stats.uptime};
-      writeHead(w, m.type, 7, nullptr);
-      for (uint64_t key = 2; key <= 8; ++key) w.uint(key), w.uint(values[key - 2]);
-      return Status::Ok;
-    }
-    case MessageType::Error:
-      writeHead(w, m.type, 2, &m.error.id);
-      w.uint(2), w.uint(m.error.code);
-      w.uint(3), w.text(m.error.message);
-      return Status::Ok;
   }
-  return Status::Invalid;
+  return Status::Ok;
+}
+
+/** Writes the struct's present fields as a map in key order, with key 0 = `type` first for a message. */
+Status writeStruct(Writer& w, const Schema& s, const uint8_t* base, const MessageType* type) {
+  uint64_t pairs = type != nullptr;
+  for (uint8_t k = 0; k < s.count; ++k) pairs += present(s.fields[k], base);
+  w.map(pairs);
+  if (type != nullptr) w.uint(0), w.uint(static_cast<uint8_t>(*type));
+  for (uint8_t k = 0; k < s.count; ++k) {
+    const Field& f = s.fields[k];
+    if (!present(f, base)) continue;
+    w.uint(f.key);
+    TEDDY_TRY(writeField(w, f, base));
+  }
+  return Status::Ok;
 }
 
 }  // namespace
@@ -424,12 +347,14 @@ Status decode(const uint8_t* data, size_t size, Message& out, uint32_t* requestI
   Reader r(data, size);
   TEDDY_TRY(r.map(pairs));
   out.type = static_cast<MessageType>(type);
-  return readBody(r, pairs, out);
+  return readStruct(r, pairs, *schemaOf(out.type), reinterpret_cast<uint8_t*>(&out.hello));  // the union's start
 }
 
 Status encode(const Message& msg, uint8_t* buf, size_t capacity, size_t& written) {
+  const Schema* s = schemaOf(msg.type);
+  if (s == nullptr) return Status::Invalid;
   Writer w(buf, capacity);
-  TEDDY_TRY(writeBody(w, msg));
+  TEDDY_TRY(writeStruct(w, *s, reinterpret_cast<const uint8_t*>(&msg.hello), &msg.type));
   TEDDY_TRY(w.status());
   written = w.size();
   return Status::Ok;

@@ -17,6 +17,8 @@ bool reached(uint32_t nowMs, uint32_t t) { return static_cast<int32_t>(nowMs - t
 constexpr size_t kTopicBytes = 96;  // "teddy/v1/" + 64-char id + "/warm" + NUL
 constexpr uint8_t kQosRequests = 1;
 constexpr uint8_t kQosStats = 0;
+/** Backoff step for the first reconnect after losing a ready connection: up to base * 2^2. */
+constexpr uint32_t kLostReadyAttempt = 2;
 
 ClipHeader headerOf(const ClipRef& c) {
   ClipHeader h;
@@ -41,6 +43,14 @@ Session::Session(const SessionConfig& config, MqttTransport& mqtt, HttpClient& h
                  SessionListener& listener)
     : cfg_(config), mqtt_(mqtt), http_(http), flash_(flash), random_(random), listener_(listener), requests_(config.requests) {}
 
+// The decode scratch is also the one message being composed: nothing is sent while a decoded message
+// is still in use (sends come from tick, the application and onConnected, never from a handler).
+Message& Session::compose(MessageType type) {
+  std::memset(static_cast<void*>(&message_), 0, sizeof message_);  // every message's defaults are all-zero
+  message_.type = type;
+  return message_;
+}
+
 // ---- time ----
 
 void Session::tick(uint32_t nowMs) {
@@ -54,14 +64,15 @@ void Session::tick(uint32_t nowMs) {
   if (state_ == SessionState::Disconnected && reached(now_, reconnectAtMs_)) connect();
   if (state_ == SessionState::Connecting && reached(now_, connectDeadlineMs_)) {
     mqtt_.disconnect();
-    state_ = SessionState::Disconnected;
-    scheduleReconnect();
+    connectionLost();
   }
   requests_.tick(now_, random_, [this](PendingRequest& r) { resend(r); },
                  [this](const PendingRequest& r) { expired(r); });
 
-  // One chunk per tick, the child's clip first, so MQTT keeps being serviced between chunks.
-  if (playDownload_.active) {
+  // One range in flight at a time, the child's clip first; the tick never waits for it.
+  if (pollRange()) {
+    // still in flight
+  } else if (playDownload_.active) {
     if (reached(now_, playDownload_.retryAtMs)) stepDownload(playDownload_);
   } else if (warmDownload_.active) {
     if (reached(now_, warmDownload_.retryAtMs)) stepDownload(warmDownload_);
@@ -80,16 +91,23 @@ void Session::tick(uint32_t nowMs) {
 void Session::connect() {
   state_ = SessionState::Connecting;
   connectDeadlineMs_ = now_ + cfg_.connectTimeoutMs;
-  if (mqtt_.connect() != Status::Ok) {
+  if (cfg_.gatewayCount == 0 || mqtt_.connect(gateway()) != Status::Ok) {
     listener_.onError("connect", Status::IoError, 0);
-    state_ = SessionState::Disconnected;
-    scheduleReconnect();
+    connectionLost();
   }
 }
 
 void Session::scheduleReconnect() {
   reconnectAtMs_ = now_ + cfg_.reconnect.delayMs(reconnectAttempt_, random_);
   if (reconnectAttempt_ < 32) ++reconnectAttempt_;
+}
+
+void Session::connectionLost() {
+  // Fail over: the next attempt goes to the next gateway, after a full-jitter pause that grows with
+  // every failure in a row (a fleet that lost one gateway does not arrive at another all at once).
+  state_ = SessionState::Disconnected;
+  if (cfg_.gatewayCount > 1) gateway_ = static_cast<uint8_t>((gateway_ + 1) % cfg_.gatewayCount);
+  scheduleReconnect();
 }
 
 void Session::onConnected() {
@@ -103,8 +121,7 @@ void Session::onConnected() {
     onDisconnected();
     return;
   }
-  Message m;
-  m.type = MessageType::Hello;
+  Message& m = compose(MessageType::Hello);
   m.hello.fw = {cfg_.firmwareVersion, std::strlen(cfg_.firmwareVersion)};
   m.hello.flashBudget = cfg_.flashBudget;
   flash_.list(m.hello.clips);
@@ -117,10 +134,11 @@ void Session::onDisconnected() {
   if (state_ == SessionState::Disconnected) return;
   // Refused or dropped before the welcome: worth a line in the log (bad secret, gateway down).
   if (state_ == SessionState::Connecting) listener_.onError("connect", Status::IoError, 0);
-  state_ = SessionState::Disconnected;
+  // A fleet whose gateway died spreads its reconnects over a few seconds, not the base pause.
+  if (state_ == SessionState::Ready && reconnectAttempt_ < kLostReadyAttempt) reconnectAttempt_ = kLostReadyAttempt;
   if (PendingRequest* hello = requests_.find(helloId_)) requests_.close(*hello);
   mqtt_.disconnect();
-  scheduleReconnect();
+  connectionLost();
 }
 
 // ---- requests ----
@@ -159,17 +177,15 @@ void Session::resend(PendingRequest& r) {
 void Session::expired(const PendingRequest& r) {
   listener_.onError(requestName(r.type), Status::Timeout, 0);
   if (r.id == helloId_ && state_ == SessionState::HelloSent) {
-    // No welcome: start over with a fresh connection.
-    state_ = SessionState::Disconnected;
+    // No welcome: start over with a fresh connection (to the next gateway).
     mqtt_.disconnect();
-    scheduleReconnect();
+    connectionLost();
   }
 }
 
 Status Session::say(const char* text, size_t size) {
   if (state_ != SessionState::Ready) return Status::Busy;
-  Message m;
-  m.type = MessageType::Utterance;
+  Message& m = compose(MessageType::Utterance);
   m.utterance.audio = {reinterpret_cast<const uint8_t*>(text), size};
   m.utterance.format = static_cast<uint8_t>(protocol::UtteranceFormat::Text);
   return sendRequest(m);
@@ -178,8 +194,7 @@ Status Session::say(const char* text, size_t size) {
 Status Session::play(const ClipId& clip) {
   if (playHeld(clip)) return Status::Ok;
   if (state_ != SessionState::Ready) return Status::Busy;  // not in flash and no gateway
-  Message m;
-  m.type = MessageType::ClipGet;
+  Message& m = compose(MessageType::ClipGet);
   m.clipGet.clipId = clip;
   m.clipGet.hasMaxInline = cfg_.maxInlineBytes != 0;
   m.clipGet.maxInline = cfg_.maxInlineBytes;
@@ -218,6 +233,9 @@ void Session::handleResponse(const uint8_t* payload, size_t size) {
       state_ = SessionState::Ready;
       reconnectAttempt_ = 0;
       nextStatsMs_ = now_ + cfg_.statsIntervalMs;
+      // Requests that were in flight when the last connection died go out again now, with the same
+      // correlation id: whichever answer arrives first completes them, later ones find nothing.
+      requests_.resendAll([this](PendingRequest& pending) { resend(pending); });
       listener_.onReady();
       return;
     case MessageType::Answer:
@@ -314,21 +332,26 @@ Status Session::playFromFlash(const ClipId& clip, PlaySource from) {
 // ---- downloads ----
 
 Status Session::startDownload(Download& d, const ClipRef& c, bool toFlash, bool onDemand, bool forPlay) {
-  if (c.url.size > sizeof d.url) return Status::TooLarge;
+  if (c.url.size > sizeof playUrl_) return Status::TooLarge;
   d.clip = headerOf(c);
   uint32_t resumeAt = 0;
   if (toFlash) {
     const Status s = flash_.begin(d.clip, onDemand, resumeAt);
     if (s != Status::Ok) return s;
   }
-  std::memcpy(d.url, c.url.data, c.url.size);
-  d.urlSize = c.url.size;
+  if (&d == &playDownload_) {
+    std::memcpy(playUrl_, c.url.data, c.url.size);
+    d.url = {playUrl_, c.url.size};
+  } else {
+    d.url = c.url;  // the warm manifest stays in its buffer while it is applied
+  }
   d.toFlash = toFlash;
   d.forPlay = forPlay;
   d.offset = resumeAt;  // a download cut by a power loss resumes at its last committed chunk
   d.failures = 0;
   d.retryAtMs = now_;
-  d.sha.reset();
+  d.serial = ++serials_;
+  if (!toFlash) streamSha_.reset();
   d.reopen = false;
   d.active = true;
   return Status::Ok;
@@ -352,10 +375,38 @@ void Session::stepDownload(Download& d) {
     d.reopen = false;
     d.offset = resumeAt;
   }
+  if (d.offset >= d.clip.size) {
+    onChunk(d, Status::Ok, nullptr, 0);  // every byte is there already (a resume after the last chunk)
+    return;
+  }
+  const uint32_t left = d.clip.size - d.offset;
+  const Status s = http_.startRange(d.url, d.offset, left < cfg_.chunkCapacity ? left : cfg_.chunkCapacity);
+  if (s != Status::Ok) {
+    onChunk(d, Status::IoError, nullptr, 0);
+    return;
+  }
+  rangeFor_ = &d;
+  rangeSerial_ = d.serial;
+  pollRange();  // a port that answers at once (a test fake) completes within this tick
+}
+
+bool Session::pollRange() {
+  if (rangeFor_ == nullptr) return false;
+  const uint8_t* data = nullptr;
+  size_t got = 0;
+  const Status s = http_.pollRange(data, got);
+  if (s == Status::Busy) return true;
+  Download& d = *rangeFor_;
+  rangeFor_ = nullptr;
+  // A range for a download given up meanwhile (another play, a newer manifest) is dropped.
+  if (d.active && d.serial == rangeSerial_) onChunk(d, s, data, got);
+  return false;
+}
+
+void Session::onChunk(Download& d, Status s, const uint8_t* data, size_t got) {
+  // The flash write was paused for a play while this range was in flight: begin() again, then re-fetch.
+  if (d.reopen) return;
   if (d.offset < d.clip.size) {
-    const size_t want = d.clip.size - d.offset < cfg_.chunkCapacity ? d.clip.size - d.offset : cfg_.chunkCapacity;
-    size_t got = 0;
-    Status s = http_.getRange({d.url, d.urlSize}, d.offset, cfg_.chunkBuffer, want, got);
     if (s == Status::Ok && got == 0) s = Status::IoError;  // the server ended early
     if (s == Status::NotFound) {
       finishDownload(d, s);  // missing or expired URL: retrying will not help
@@ -369,22 +420,23 @@ void Session::stepDownload(Download& d) {
       d.retryAtMs = now_ + cfg_.requests.backoff.delayMs(d.failures - 1u, random_);
       return;
     }
+    if (got > d.clip.size - d.offset) got = d.clip.size - d.offset;
     d.failures = 0;
     if (d.toFlash) {
-      s = flash_.write(cfg_.chunkBuffer, got);
+      s = flash_.write(data, got);
       if (s != Status::Ok) {
         finishDownload(d, s);
         return;
       }
     } else {
-      d.sha.update(cfg_.chunkBuffer, got);
-      listener_.onAudio(cfg_.chunkBuffer, got);
+      streamSha_.update(data, got);
+      listener_.onAudio(data, got);
     }
     d.offset += static_cast<uint32_t>(got);
     if (d.offset < d.clip.size) return;
   }
   if (d.toFlash) finishDownload(d, flash_.commit());
-  else finishDownload(d, d.sha.finish() == d.clip.sha256 ? Status::Ok : Status::Corrupt);
+  else finishDownload(d, streamSha_.finish() == d.clip.sha256 ? Status::Ok : Status::Corrupt);
 }
 
 void Session::finishDownload(Download& d, Status result) {
@@ -470,14 +522,14 @@ void Session::finishWarm() {
   const Status s = flash_.setWarmSeq(warm_.seq);
   if (s != Status::Ok) listener_.onError("warm", s, 0);
   if (state_ == SessionState::Ready || state_ == SessionState::HelloSent) {
-    Message m;
-    m.type = MessageType::WarmAck;
+    Message& m = compose(MessageType::WarmAck);
     m.warmAck = warm_.ack;
-    uint8_t buf[2 * protocol::kMaxListedIds * 9 + 32];
     size_t size = 0;
     char t[kTopicBytes];
     topic(t, "evt");
-    if (protocol::encode(m, buf, sizeof buf, size) == Status::Ok) mqtt_.publish(t, buf, size, kQosRequests);
+    // Encoded into the chunk buffer (free between flash reads): 600 bytes the stack need not hold.
+    if (protocol::encode(m, cfg_.chunkBuffer, cfg_.chunkCapacity, size) == Status::Ok)
+      mqtt_.publish(t, cfg_.chunkBuffer, size, kQosRequests);
   }
   listener_.onWarmApplied(warm_.ack);
 }
@@ -499,8 +551,7 @@ protocol::Stats Session::stats() {
 
 Status Session::publishStats() {
   if (state_ != SessionState::Ready) return Status::Busy;
-  Message m;
-  m.type = MessageType::Stats;
+  Message& m = compose(MessageType::Stats);
   m.stats = stats();
   uint8_t buf[64];
   size_t size = 0;

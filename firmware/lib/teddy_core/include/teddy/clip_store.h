@@ -21,7 +21,7 @@
 // again before its first play after each boot; one that fails is dropped and
 // reported Corrupt, never played.
 //
-// No allocation: all state is in the object (about 6.5 KB at the defaults).
+// No allocation: all state is in the object (about 4.2 KB at the defaults; npm run footprint).
 #pragma once
 
 #include <cstddef>
@@ -36,7 +36,7 @@
 #define TEDDY_MAX_CLIPS 48
 #endif
 #ifndef TEDDY_MAX_DATA_BLOCKS
-#define TEDDY_MAX_DATA_BLOCKS 512
+#define TEDDY_MAX_DATA_BLOCKS 256
 #endif
 
 namespace teddy {
@@ -129,7 +129,9 @@ class ClipStore final : public FlashCache {
   ClipPolicy policy_;
   uint8_t owner_[kMaxDataBlocks];  // slot + 1 owning the block, 0 = free
   uint8_t order_[kMaxDataBlocks];  // the block's place in its clip
-  uint32_t eraseCount_[kIndexBlocks + kMaxDataBlocks];
+  // Saturating at 65 535 in RAM (a lower bound, as the counts are anyway; NOR is rated ~100 000
+  // cycles); 32 bits in the index on flash.
+  uint16_t eraseCount_[kIndexBlocks + kMaxDataBlocks];
   uint32_t seq_ = 0;
   uint32_t activeCopy_ = 0;
   uint32_t warmSeq_ = 0;

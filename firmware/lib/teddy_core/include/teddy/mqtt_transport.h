@@ -1,5 +1,8 @@
-// The MQTT client the session drives, as an interface: the host port wraps
-// libmosquitto, the ESP32 port esp-mqtt, unit tests an in-memory fake.
+// The MQTT client the session drives, as an interface. Both ports implement it
+// with the same bridge (ports/common/mqtt_bridge.h) over an esp-mqtt-like
+// client (esp-mqtt on the device, a double of its threading and locking rule
+// over libmosquitto on the host); unit tests use an in-memory fake. Every call
+// returns at once: none waits on the network.
 #pragma once
 
 #include <cstddef>
@@ -23,10 +26,11 @@ class MqttEvents {
 class MqttTransport {
  public:
   /**
-   * Starts connecting (client id = username = device id, password = secret,
-   * clean session). The outcome arrives later as onConnected or onDisconnected.
+   * Starts connecting to `url` (mqtt://HOST:PORT or mqtts://HOST:PORT; client
+   * id = username = device id, password = secret, clean session). The outcome
+   * arrives later as onConnected or onDisconnected.
    */
-  virtual Status connect() = 0;
+  virtual Status connect(const char* url) = 0;
   virtual void disconnect() = 0;
   virtual Status subscribe(const char* topic, uint8_t qos) = 0;
   virtual Status publish(const char* topic, const uint8_t* payload, size_t size, uint8_t qos) = 0;

@@ -14,8 +14,8 @@
 
 namespace teddy {
 
-/** Requests in flight at once: hello, an utterance and a clip lookup, plus one spare. */
-constexpr size_t kMaxPendingRequests = 4;
+/** Requests in flight at once: hello (only before Ready), an utterance and a clip lookup. */
+constexpr size_t kMaxPendingRequests = 3;
 /** Encoded request kept for retransmission; bounds an utterance the bear sends. */
 constexpr size_t kMaxRequestBytes = 512;
 
@@ -75,6 +75,20 @@ class PendingRequests {
       }
       r.waiting = false;
       r.dueMs = nowMs + policy_.backoff.delayMs(r.sent - 1u, random);
+    }
+  }
+
+  /**
+   * After a reconnect: calls resend(request) (which publishes it and calls
+   * sent()) for every request in flight, each keeping its id and left with at
+   * least this one attempt.
+   */
+  template <typename Resend>
+  void resendAll(Resend&& resend) {
+    for (auto& r : slots_) {
+      if (r.id == 0) continue;
+      if (r.sent >= policy_.attempts) r.sent = static_cast<uint8_t>(policy_.attempts - 1);
+      resend(r);
     }
   }
 

@@ -32,6 +32,9 @@ enum class PlaySource : uint8_t { Flash, Inline, Download };
 
 struct SessionConfig {
   const char* deviceId = "";          // 1..64 of [A-Za-z0-9_-]
+  // Gateway URLs, tried in turn: a failed connect or a lost connection moves to the next one.
+  const char* const* gateways = nullptr;
+  uint8_t gatewayCount = 0;
   const char* firmwareVersion = "";   // <= 32 bytes
   uint32_t flashBudget = 0;           // announced in hello
   RetryPolicy requests{5000, 4, {500, 8000}};
@@ -43,7 +46,7 @@ struct SessionConfig {
   // Caller-owned buffers (the only sizeable RAM the session uses besides its request table).
   uint8_t* manifestBuffer = nullptr;  // holds the warm manifest being applied
   size_t manifestCapacity = 0;
-  uint8_t* chunkBuffer = nullptr;     // one download chunk / flash read
+  uint8_t* chunkBuffer = nullptr;     // one flash read (downloads land in the HttpClient's buffer)
   size_t chunkCapacity = 0;
 };
 
@@ -81,6 +84,8 @@ class Session final : public MqttEvents {
   protocol::Stats stats();
 
   SessionState state() const { return state_; }
+  /** The gateway URL in use (or tried next). */
+  const char* gateway() const { return cfg_.gatewayCount ? cfg_.gateways[gateway_] : ""; }
   size_t requestsInFlight() const { return requests_.inFlight(); }
 
   // MqttEvents
@@ -96,12 +101,11 @@ class Session final : public MqttEvents {
     bool forPlay = false;  // play it when done
     bool reopen = false;   // its flash write was paused for another; begin() again before the next chunk
     ClipHeader clip;
-    char url[protocol::kMaxUrlBytes];
-    size_t urlSize = 0;
+    cbor::Text url;  // the play download's: playUrl_; the warm download's: in the manifest buffer
     uint32_t offset = 0;
     uint8_t failures = 0;
     uint32_t retryAtMs = 0;
-    Sha256 sha;  // streamed (not stored) clips are verified as they pass
+    uint32_t serial = 0;  // tells a range in flight for an abandoned download from one for this one
   };
   /** The warm manifest being applied, clip by clip in priority order. */
   struct WarmJob {
@@ -113,8 +117,10 @@ class Session final : public MqttEvents {
     protocol::WarmAck ack;
   };
 
+  protocol::Message& compose(protocol::MessageType type);
   void connect();
   void scheduleReconnect();
+  void connectionLost();
   Status sendRequest(protocol::Message& request);
   void resend(PendingRequest& request);
   void expired(const PendingRequest& request);
@@ -126,6 +132,9 @@ class Session final : public MqttEvents {
   void playInline(const protocol::ClipRef& clip);
   Status startDownload(Download& d, const protocol::ClipRef& clip, bool toFlash, bool onDemand, bool forPlay);
   void stepDownload(Download& d);
+  /** Polls the range in flight; true while it still is (no other range may start). */
+  bool pollRange();
+  void onChunk(Download& d, Status s, const uint8_t* data, size_t got);
   /** The store writes one clip at a time: a play that needs flash pauses the warm download's write. */
   void yieldFlashWrite();
   void finishDownload(Download& d, Status result);
@@ -150,6 +159,10 @@ class Session final : public MqttEvents {
   uint32_t reconnectAttempt_ = 0;
   uint32_t connectDeadlineMs_ = 0;
   uint32_t helloId_ = 0;
+  uint8_t gateway_ = 0;
+  uint32_t serials_ = 0;
+  Download* rangeFor_ = nullptr;  // the download whose range is in flight
+  uint32_t rangeSerial_ = 0;
   uint32_t nextStatsMs_ = 0;
   uint32_t flashHits_ = 0;
   uint32_t flashMisses_ = 0;
@@ -158,7 +171,9 @@ class Session final : public MqttEvents {
   WarmJob warm_;
   Download playDownload_;
   Download warmDownload_;
-  protocol::Message message_;  // decode scratch, kept off the stack
+  char playUrl_[protocol::kMaxUrlBytes];  // the answer that named it is gone by the next tick
+  Sha256 streamSha_;  // only the play download streams (not stored clips are verified as they pass)
+  protocol::Message message_;  // decode scratch and the message being composed, kept off the stack
 };
 
 }  // namespace teddy
