@@ -3,8 +3,8 @@
  * Nothing here is on the request path, and a webhook that is down, slow or
  * refusing cannot make anything wait: `send` only appends to a bounded queue;
  * one sender delivers from it, each try bounded by a timeout, retrying with a
- * doubling pause; past the queue's bound the oldest waiting change is
- * dropped, and a change that used all its tries is dropped too — each drop
+ * doubling pause; past the queue's bound (changes waiting behind the one
+ * being sent) the oldest waiting change is dropped, and a change that used all its tries is dropped too — each drop
  * counted (`teddy_gateway_alert_webhook_dropped_total`) and logged.
  */
 import type { Logger } from 'pino';
@@ -44,7 +44,7 @@ export interface AlertWebhookOptions {
 export interface AlertWebhook {
   /** Queues a notice; never waits. */
   send(notice: AlertNotice): void;
-  /** Changes not yet delivered. */
+  /** Changes not yet delivered (waiting, and the one being sent). */
   readonly pending: number;
   /** Stops: the change in flight is abandoned and the waiting ones dropped (counted). */
   close(): Promise<void>;
@@ -52,9 +52,16 @@ export interface AlertWebhook {
 
 const MAX_BACKOFF_MS = 30_000;
 
+/** The pause after the `attempt`-th failed try: `backoffMs` doubling, at most 30 s. */
+export function backoffDelay(attempt: number, backoffMs: number): number {
+  return Math.min(backoffMs * 2 ** (attempt - 1), MAX_BACKOFF_MS);
+}
+
 export function createAlertWebhook(o: AlertWebhookOptions): AlertWebhook {
-  const queue: AlertNotice[] = [];
+  /** Waiting to be sent, oldest first (the one being sent is not in here). */
+  const waiting: AlertNotice[] = [];
   let sending: Promise<void> | undefined;
+  let inFlight = 0;
   let closed = false;
   const stop = new AbortController();
 
@@ -76,58 +83,59 @@ export function createAlertWebhook(o: AlertWebhookOptions): AlertWebhook {
     if (!res.ok) throw new Error(`answered ${res.status}`);
   };
 
-  const drain = async (): Promise<void> => {
-    while (queue.length > 0 && !closed) {
-      const notice = queue[0]!;
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await post(notice);
-          o.onSent();
-          break;
-        } catch (err) {
-          if (closed) return;
-          if (attempt >= o.maxAttempts) {
-            o.onDropped('retries_exhausted');
-            o.log.warn({ alert: notice.alert, state: notice.state, attempts: attempt, err: (err as Error).message }, 'alert webhook failed; notice dropped');
-            break;
-          }
-          await pause(Math.min(o.backoffMs * 2 ** (attempt - 1), MAX_BACKOFF_MS));
-          if (closed) return;
+  /** Sends one notice, retrying; resolves once it is delivered or dropped. */
+  const deliver = async (notice: AlertNotice): Promise<void> => {
+    for (let attempt = 1; !closed; attempt++) {
+      try {
+        await post(notice);
+        o.onSent();
+        return;
+      } catch (err) {
+        if (closed) break;
+        if (attempt >= o.maxAttempts) {
+          o.onDropped('retries_exhausted');
+          o.log.warn({ alert: notice.alert, state: notice.state, attempts: attempt, err: (err as Error).message }, 'alert webhook failed; notice dropped');
+          return;
         }
+        await pause(backoffDelay(attempt, o.backoffMs));
       }
-      // The head may have been dropped for room while it was being sent.
-      if (queue[0] === notice) queue.shift();
     }
+    o.onDropped('shutdown');
   };
 
   const kick = (): void => {
     if (sending || closed) return;
-    sending = drain().finally(() => {
+    sending = (async () => {
+      for (let next = waiting.shift(); next; next = closed ? undefined : waiting.shift()) {
+        inFlight = 1;
+        await deliver(next);
+        inFlight = 0;
+      }
+    })().finally(() => {
       sending = undefined;
-      if (queue.length > 0) kick();
+      if (waiting.length > 0) kick();
     });
   };
 
   return {
     send(notice) {
       if (closed) return;
-      if (queue.length >= o.queueSize) {
-        // Keep the one in flight (index 0); make room by the oldest waiting after it.
-        const [dropped] = queue.splice(queue.length > 1 ? 1 : 0, 1);
+      if (waiting.length >= o.queueSize) {
+        const dropped = waiting.shift()!;
         o.onDropped('queue_full');
-        o.log.warn({ alert: dropped?.alert, state: dropped?.state, queueSize: o.queueSize }, 'alert webhook queue full; oldest waiting notice dropped');
+        o.log.warn({ alert: dropped.alert, state: dropped.state, queueSize: o.queueSize }, 'alert webhook queue full; oldest waiting notice dropped');
       }
-      queue.push(notice);
+      waiting.push(notice);
       kick();
     },
     get pending() {
-      return queue.length;
+      return waiting.length + inFlight;
     },
     async close() {
       closed = true;
       stop.abort();
       await sending;
-      for (const _ of queue.splice(0)) o.onDropped('shutdown');
+      for (const _ of waiting.splice(0)) o.onDropped('shutdown');
     },
   };
 }

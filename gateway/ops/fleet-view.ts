@@ -21,7 +21,8 @@ export function fleetTimeline(processes: readonly ProcessSeries[], start: number
   for (const p of processes) {
     const own = new Map<number, Sample[]>();
     for (const s of samplesSince(p.fine, p.coarse, start)) {
-      const b = Math.floor(s.t / stepMs);
+      // Buckets are (b·step, (b+1)·step]: a sample ending on a bucket's end belongs to it.
+      const b = Math.ceil(s.t / stepMs) - 1;
       own.set(b, [...(own.get(b) ?? []), s]);
     }
     for (const [b, samples] of own) buckets.set(b, [...(buckets.get(b) ?? []), mergeOverTime(samples)!]);

@@ -65,8 +65,9 @@ export function buildReport({ processes, config, source, notice, now }: ReportIn
   const slos = evaluateSlos(config.slos, (ms) => fleetWindow(processes, now - ms, now));
   const hour = fleetWindow(processes, now - HOUR, now);
   const day = fleetWindow(processes, now - DAY, now);
-  // Chart steps: at most about 360 points over the data there is (a young fleet gets fine steps too).
-  const maxInterval = Math.max(...processes.map((p) => p.status.intervalMs));
+  // Chart steps: at most about 360 points over the data there is (a young fleet gets fine steps too),
+  // and two intervals at least, so every live process has a sample in every step (gauges sum right).
+  const maxInterval = 2 * Math.max(...processes.map((p) => p.status.intervalMs));
   const oldest = Math.min(now, ...processes.flatMap((p) => [p.fine[0], p.coarse[0]]).filter((s) => s !== undefined).map((s) => s.t - s.dtMs));
   const stepFor = (windowMs: number) => Math.max(maxInterval, Math.ceil(Math.min(windowMs, now - oldest) / 360));
   const hourStep = stepFor(HOUR);

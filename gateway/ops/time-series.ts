@@ -14,6 +14,9 @@ export const COARSE_CAPACITY = 300;
 const FINE_SPAN_MS = 65 * 60_000;
 const FINE_MAX = 4000;
 
+/** Periods are (p·5 min, (p+1)·5 min]: a sample ending on a boundary belongs to the period it ends. */
+const periodOf = (t: number): number => Math.ceil(t / COARSE_PERIOD_MS) - 1;
+
 /** Fine samples kept at this interval: 65 minutes' worth, at most 4000 (at least one coarse period's). */
 export function fineCapacity(intervalMs: number): number {
   return Math.min(FINE_MAX, Math.ceil(FINE_SPAN_MS / intervalMs));
@@ -41,7 +44,7 @@ export class TimeSeries {
   add(sample: Sample): Sample | undefined {
     let completed: Sample | undefined;
     const last = this.pending[this.pending.length - 1];
-    if (last && Math.floor(last.t / COARSE_PERIOD_MS) !== Math.floor(sample.t / COARSE_PERIOD_MS)) {
+    if (last && periodOf(last.t) !== periodOf(sample.t)) {
       completed = mergeOverTime(this.pending)!;
       this.coarseSamples.push(completed);
       if (this.coarseSamples.length > COARSE_CAPACITY) this.coarseSamples.shift();

@@ -57,7 +57,7 @@ export function humanDuration(ms: number): string {
   return `about ${Math.round(ms / (24 * HOUR))} days`;
 }
 
-const fmt = (x: number): string => (Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 1 ? x.toFixed(1) : x.toFixed(3));
+const fmt = (x: number): string => (Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 1 ? x.toFixed(1) : x.toPrecision(2));
 
 export function trendOf(input: TrendInput, now: number): Trend | undefined {
   const fit = linearFit(input.points);
