@@ -38,7 +38,7 @@ const LOOP_LAG_MS = 100;
 const WHAT_TO_DO: Record<SloName, string> = {
   l1HitRate: 'raise l1MaxSizeMb if L1 evicts, warm the most asked lines, and check that keys carry no volatile data',
   l2Latency: 'Redis is slow: check its CPU and slowlog, the network between gateways and Redis, and l2TimeoutMs',
-  memory: 'raise the memory limit or spread the bears over more gateway processes (--workers)',
+  memory: 'raise the memory limit or spread the bears over more gateway processes',
   missRecovery: 'misses wait on the provider: warm the common lines ahead of demand, or set the threshold to what the provider can meet',
   availability: 'the gateway is failing messages: the logs name them (internal = a bug, upstream = the provider)',
 };
@@ -91,7 +91,7 @@ export function recommend(i: RecommendationInputs): Recommendation[] {
     out.push({
       code: 'event-loop-busy',
       source: 'fleet',
-      message: `the event loop stalled up to ${i.hour.eventLoopP99Ms.toFixed(0)} ms (p99) in the last hour: a process is CPU-bound; run more processes (--workers) or fewer bears per process.`,
+      message: `the event loop stalled up to ${i.hour.eventLoopP99Ms.toFixed(0)} ms (p99) in the last hour: a process is CPU-bound; run more gateway processes or put fewer bears on each.`,
       evidence: { window: '1h', eventLoopP99Ms: round(i.hour.eventLoopP99Ms, 1), threshold: LOOP_LAG_MS },
     });
   }
