@@ -1,18 +1,18 @@
 /**
  * One utterance to one answer: transcribe, respond, synthesize — each step a
- * cache lookup in the SDK under its own key (audio hash, transcript, line and
- * voice), so the provider runs only for what no layer holds. Each key is
- * derived once, by the SDK's key functions, which hash: no raw audio or text
- * reaches a key or a log.
+ * call to the SDK's integration service, which caches it under its own key
+ * (audio hash, transcript, line and voice), so the provider runs only for
+ * what no layer holds. The service derives every key, by hashing: no raw
+ * audio or text reaches a key or a log.
  */
-import { ContentType, aiResponseKey, sha256Hex, transcriptionKey, type CacheSource, type MultiLayerCache } from '../sdk/index.js';
+import { sha256Hex, type CacheIntegrationService, type CacheSource } from '../sdk/index.js';
 import { AnswerSource, UtteranceFormat, type Utterance } from '../protocol/index.js';
 import type { ClipInfo } from './clip-catalog.js';
 import type { Provider } from './providers/provider.js';
 import type { VoiceClips } from './voice-clips.js';
 
 export interface ConversationOptions {
-  cache: MultiLayerCache;
+  service: CacheIntegrationService;
   provider: Provider;
   voiceClips: VoiceClips;
 }
@@ -35,22 +35,17 @@ const ANSWER_SOURCE: Record<CacheSource, number> = {
 
 const utf8 = new TextDecoder();
 
-export function createConversation({ cache, provider, voiceClips }: ConversationOptions) {
+export function createConversation({ service, provider, voiceClips }: ConversationOptions) {
   const transcribe = async (u: Utterance): Promise<string> => {
     // Typed text needs no speech recognition.
     if (u.format === UtteranceFormat.text) return utf8.decode(u.audio);
-    const { value } = await cache.fetch<string>(transcriptionKey(sha256Hex(u.audio)), ContentType.AUDIO_TRANSCRIPTION, () =>
-      provider.transcribe(u.audio, u.format),
-    );
-    return value;
+    return service.cacheAudioTranscription<string>(sha256Hex(u.audio), () => provider.transcribe(u.audio, u.format));
   };
 
   return {
     async answer(u: Utterance, voice: string): Promise<Reply> {
       const transcript = await transcribe(u);
-      const { value: reply, source } = await cache.fetch<string>(aiResponseKey(transcript), ContentType.AI_RESPONSE, () =>
-        provider.respond(transcript),
-      );
+      const { value: reply, source } = await service.fetchAiResponse<string>(transcript, () => provider.respond(transcript));
       const { clip } = await voiceClips.clip(reply, voice);
       return { reply, clip, source: ANSWER_SOURCE[source] };
     },

@@ -2,10 +2,13 @@
  * The gateway's errors, in one catalogue. A refused request is a
  * ProtocolError carrying the protocol's error code (docs/protocol.md), built
  * here so each refusal has one wording; a provider failure is an
- * UpstreamError; anything else is a bug, answered as `internal`. A bad
+ * UpstreamError, and so is a provider slower than the SDK's hard timeout
+ * with nothing cached (its TimeoutError); anything else is a bug, answered
+ * as `internal`. A bad
  * option or environment variable is an OptionError naming it.
  */
 import { ErrorCode, ProtocolError, type ErrorCodeName } from '../protocol/index.js';
+import { TimeoutError } from '../sdk/index.js';
 
 /** A provider (speech, reply, voice) failed and nothing cached could stand in. */
 export class UpstreamError extends Error {
@@ -50,5 +53,6 @@ export function errorResponse(err: unknown, requestId: number): ErrorResponse {
     return { code: err.code, codeName: CODE_NAMES.get(err.code) ?? 'internal', requestId: err.requestId || requestId, message: err.message };
   }
   if (err instanceof UpstreamError) return { code: ErrorCode.upstream, codeName: 'upstream', requestId, message: 'the AI service failed' };
+  if (err instanceof TimeoutError) return { code: ErrorCode.upstream, codeName: 'upstream', requestId, message: 'the AI service did not answer in time' };
   return { code: ErrorCode.internal, codeName: 'internal', requestId, message: 'internal error' };
 }

@@ -75,8 +75,9 @@ export async function startGateway(given: Partial<GatewayOptions> = {}): Promise
   const sessions = createBearSessions();
   let httpUrl = '';
   const clipUrls = createClipUrls({ origin: () => o.publicUrl ?? httpUrl, urlKey, ttlSeconds: o.urlTtlSeconds });
-  const voiceClips = createVoiceClips({ service: createCacheIntegrationService(cache), provider, catalog });
-  const conversation = createConversation({ cache, provider, voiceClips });
+  const service = createCacheIntegrationService(cache);
+  const voiceClips = createVoiceClips({ service, provider, catalog });
+  const conversation = createConversation({ service, provider, voiceClips });
   const rateLimiter = createRateLimiter({ perSecond: o.rateLimitPerSecond, burst: o.rateLimitBurst });
   const voices = voicesWithDefault(provider.voices, o.defaultVoice);
 

@@ -69,8 +69,13 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
   const cli = async (args: readonly string[], port?: number): Promise<string> => {
     const tlsArgs = tls ? ['--tls', '--cacert', tls.caFile] : [];
     const target = port === undefined ? [] : ['-h', '127.0.0.1', '-p', String(port)];
-    const { stdout } = await run('redis-cli', [...tlsArgs, ...target, ...args], { timeout: 10_000 });
-    return stdout;
+    try {
+      const { stdout } = await run('redis-cli', [...tlsArgs, ...target, ...args], { timeout: 10_000 });
+      return stdout;
+    } catch (err) {
+      const { stdout = '', stderr = '' } = err as { stdout?: string; stderr?: string };
+      throw new Error(`redis-cli ${args.join(' ')} failed: ${`${stderr}\n${stdout}`.trim().slice(-1000)}`);
+    }
   };
   const live = () => servers.filter((s) => !dead.has(s));
 

@@ -20,6 +20,12 @@ export interface RedisTlsFiles {
   readonly keyFile: string;
   /** The CA redis-server trusts for its peers (cluster bus, replication); clients are not asked for certificates. */
   readonly caFile: string;
+  /**
+   * What the server presents when it connects out (to other cluster nodes, to its master), which
+   * they verify; default `certFile`, which must then also allow client authentication.
+   */
+  readonly clientCertFile?: string;
+  readonly clientKeyFile?: string;
 }
 
 export interface RedisServerOptions {
@@ -136,6 +142,8 @@ function listenArgs(port: number, tls: RedisTlsFiles | undefined): string[] {
   return [
     ...['--port', '0', '--tls-port', String(port)],
     ...['--tls-cert-file', tls.certFile, '--tls-key-file', tls.keyFile, '--tls-ca-cert-file', tls.caFile, '--tls-auth-clients', 'no'],
+    ...(tls.clientCertFile ? ['--tls-client-cert-file', tls.clientCertFile] : []),
+    ...(tls.clientKeyFile ? ['--tls-client-key-file', tls.clientKeyFile] : []),
   ];
 }
 

@@ -2,32 +2,42 @@
  * MultiLayerCache: L1 memory, L2 Redis, L3 blobs, in front of a compute
  * function. This file is the public class: argument checks, the L1 fast
  * path, in-process single flight, and delegation to the read path
- * (./read-path.ts), the compute runner (./compute.ts) and the write path
- * (./write-path.ts). Infrastructure faults (Redis down or slow, a blob
- * missing) are absorbed and counted, never thrown; caller mistakes (bad key,
- * unknown type, a value CBOR cannot hold) are thrown as typed errors, and
- * the cache goes on serving.
+ * (./read-path.ts), the compute runner (./compute.ts), the call's timeouts
+ * (./timeouts.ts) and the write path (./write-path.ts). Infrastructure
+ * faults (Redis down or slow, a blob missing) are absorbed and counted,
+ * never thrown; caller mistakes (bad key, unknown type, a value CBOR cannot
+ * hold) are thrown as typed errors, and the cache goes on serving.
  *
  * The fast path (get, peek, fetch without options) is one L1 lookup, an
- * expiry check against a coarse clock and one counter: no argument check
- * runs before it, because a key or type that fails the checks can never be
- * in L1; a lookup that misses takes the slow path, which checks.
+ * expiry check against a coarse clock, one comparison with the entry's
+ * eager refresh time (Infinity when the policy has none) and one counter:
+ * no argument check runs before it, because a key or type that fails the
+ * checks can never be in L1; a lookup that misses takes the slow path, which
+ * checks. Nothing else reaches it: spans are made below it only, and `hit`
+ * events come from an observed copy of it that the cache switches to while a
+ * `hit` listener exists.
  */
 import { performance } from 'node:perf_hooks';
 import { Cluster } from 'ioredis';
 import { adviseCache, type Advice } from './advice.js';
-import type { CacheCallOptions, CallContext } from './call-context.js';
+import { checkCallOptions, skipsLayers, type CacheCallOptions, type CallContext } from './call-context.js';
 import type { CacheParts } from './cache-parts.js';
 import { coarseNow } from './coarse-clock.js';
-import { resolveMiss, type ComputeFn } from './compute.js';
+import { refreshInBackground, resolveMiss, type ComputeFn } from './compute.js';
 import { ContentType, policyFor, type CachePolicy } from './content-types.js';
-import { CacheError, InvalidKeyError, UnknownContentTypeError } from './errors.js';
+import { CacheError, InvalidKeyError, InvalidOptionError, UnknownContentTypeError } from './errors.js';
+import { isCacheEventName, type CacheEventListener, type CacheEventName } from './events.js';
 import type { FetchResult } from './fetch-result.js';
+import { Flight } from './flight.js';
+import type { L1Entry } from './l1.js';
 import { FAILED, type RedisClient } from './l2.js';
 import type { BlobStore } from './l3/blob-store.js';
 import { L1_SAMPLE, type PerformanceMetrics } from './metrics.js';
+import { Namespace, NamespaceView, type CacheNamespace } from './namespace.js';
 import { readL1, readL2, readL3 } from './read-path.js';
 import { describeEndpoints } from './redact-url.js';
+import { awaitFlight } from './timeouts.js';
+import { NO_TRACE, startTrace } from './tracing.js';
 import { invalidateTag, remove, store } from './write-path.js';
 
 export type { CacheCallOptions } from './call-context.js';
@@ -38,7 +48,7 @@ export interface WarmEntry {
   readonly contentType: ContentType;
   /** The value to store; or give `compute`, called only if the key is not cached. */
   readonly value?: unknown;
-  readonly compute?: () => Promise<unknown>;
+  readonly compute?: ComputeFn<unknown>;
   readonly ttlSeconds?: number;
   readonly tags?: readonly string[];
 }
@@ -61,6 +71,8 @@ export interface CacheHealth {
     readonly connected: boolean;
     readonly breaker: string;
     readonly pingMs: number | undefined;
+    /** Changes kept while Redis refused them, waiting to be replayed (auto-recovery). */
+    readonly pendingChanges: number;
   };
   readonly l3: { readonly enabled: boolean };
 }
@@ -73,13 +85,19 @@ export interface MultiLayerCache {
    */
   peek<T = unknown>(key: string, contentType: ContentType): T | undefined;
   set(key: string, value: unknown, contentType: ContentType, options?: CacheCallOptions): Promise<void>;
-  delete(key: string, contentType: ContentType): Promise<void>;
+  /** Removes it from every layer and every instance's L1 (`skipL1`, `skipL2Write`, `skipBusNotify` apply). */
+  delete(key: string, contentType: ContentType, options?: CacheCallOptions): Promise<void>;
   getWithFallback<T>(key: string, contentType: ContentType, computeFn: ComputeFn<T>, options?: CacheCallOptions): Promise<T>;
   /** getWithFallback that also says which layer answered. */
   fetch<T>(key: string, contentType: ContentType, computeFn: ComputeFn<T>, options?: CacheCallOptions): Promise<FetchResult<T>>;
   /** Drops every value set with this tag, in every instance; resolves to how many L2 keys it named. */
   invalidateTag(tag: string): Promise<number>;
+  /** A view whose keys and tags are scoped to `name`; its `clear()` removes its entries everywhere. */
+  namespace(name: string): CacheNamespace;
   warmCache(entries: readonly WarmEntry[], onProgress?: (done: number, total: number) => void): Promise<WarmResult>;
+  /** Listens to cache events (sdk/events.ts): hit, miss, stale, timeout, refresh, l2-error, breaker. */
+  on<E extends CacheEventName>(event: E, listener: CacheEventListener<E>): this;
+  off<E extends CacheEventName>(event: E, listener: CacheEventListener<E>): this;
   getPerformanceMetrics(): PerformanceMetrics;
   health(): Promise<CacheHealth>;
   /** What the metrics say to change (sdk/advice.ts). */
@@ -99,11 +117,15 @@ const MAX_KEY_LENGTH = 4096;
 const WARM_CONCURRENCY = 8;
 const L1_SAMPLE_MASK = L1_SAMPLE - 1;
 
+type FastHit = (key: string, contentType: ContentType, computeFn?: ComputeFn<unknown>, ns?: Namespace) => FetchResult<unknown> | undefined;
+
 export class LayeredCache implements MultiLayerCache {
   private readonly parts: CacheParts;
-  private readonly flights = new Map<string, Promise<FetchResult<unknown>>>();
+  private readonly flights = new Map<string, Flight<unknown>>();
   /** The policy table with the config's overrides merged once, not per call. */
   private readonly policies: ReadonlyMap<string, CachePolicy>;
+  /** The L1 fast path in use: plain, or observed while a `hit` listener exists. */
+  private fastHit: FastHit = this.plainHit;
   private l1Tick = 0;
   private closed = false;
 
@@ -134,53 +156,91 @@ export class LayeredCache implements MultiLayerCache {
   peek<T = unknown>(key: string, contentType: ContentType): T | undefined {
     const hit = this.fastHit(key, contentType);
     if (hit !== undefined) return hit.value as T;
-    this.context(key, contentType, undefined); // throws the caller's mistake, if it is one
+    this.context(key, contentType, undefined, undefined, undefined); // throws the caller's mistake, if it is one
     return undefined;
   }
 
-  async getWithFallback<T>(key: string, contentType: ContentType, computeFn: ComputeFn<T>, options?: CacheCallOptions): Promise<T> {
-    return (await this.fetch(key, contentType, computeFn, options)).value;
+  async getWithFallback<T>(key: string, contentType: ContentType, computeFn: ComputeFn<T>, options?: CacheCallOptions, ns?: Namespace): Promise<T> {
+    return (await this.fetch(key, contentType, computeFn, options, ns)).value;
   }
 
-  fetch<T>(key: string, contentType: ContentType, computeFn: ComputeFn<T>, options?: CacheCallOptions): Promise<FetchResult<T>> {
+  /** `ns`: the namespace view the call came through (its key is already scoped). */
+  fetch<T>(key: string, contentType: ContentType, computeFn: ComputeFn<T>, options?: CacheCallOptions, ns?: Namespace): Promise<FetchResult<T>> {
     if (options === undefined) {
-      const hit = this.fastHit(key, contentType);
+      const hit = this.fastHit(key, contentType, computeFn as ComputeFn<unknown>, ns);
       if (hit !== undefined) return Promise.resolve(hit as FetchResult<T>);
     }
     let ctx: CallContext;
     try {
-      ctx = this.context(key, contentType, options);
+      ctx = this.context(key, contentType, options, ns, 'fetch');
     } catch (err) {
       return Promise.reject(err);
     }
-    const flightKey = ctx.keys.l2Key;
-    const inFlight = this.flights.get(flightKey);
-    if (inFlight) {
+    // Calls that skip a layer do not share a flight with calls that do not.
+    const flightKey = skipsLayers(options) ? `${ctx.keys.l2Key}\0skip${Number(options!.skipL1)}${Number(options!.skipL2Read)}${Number(options!.skipL2Write)}` : ctx.keys.l2Key;
+    let flight = this.flights.get(flightKey) as Flight<T> | undefined;
+    if (flight) {
       // Same key already being resolved in this process: wait for it instead of computing again.
       this.parts.metrics.coalesced += 1;
-      return inFlight as Promise<FetchResult<T>>;
+    } else {
+      const started = new Flight<T>((looked) => resolveMiss(this.parts, ctx, computeFn, looked));
+      this.flights.set(flightKey, started as Flight<unknown>);
+      const landed = () => {
+        if (this.flights.get(flightKey) === started) this.flights.delete(flightKey);
+      };
+      started.result.then(landed, landed);
+      flight = started;
     }
-    const flight = resolveMiss(this.parts, ctx, computeFn).finally(() => this.flights.delete(flightKey));
-    this.flights.set(flightKey, flight);
-    return flight;
+    const answer = awaitFlight(this.parts, ctx, flight);
+    if (ctx.trace !== NO_TRACE) answer.then((r) => ctx.trace.end(r.source), (err: unknown) => ctx.trace.end(undefined, err));
+    return answer;
   }
 
-  async set(key: string, value: unknown, contentType: ContentType, options?: CacheCallOptions): Promise<void> {
-    const ctx = this.context(key, contentType, options);
+  async set(key: string, value: unknown, contentType: ContentType, options?: CacheCallOptions, ns?: Namespace): Promise<void> {
+    const ctx = this.context(key, contentType, options, ns, 'set');
     this.parts.metrics.sets += 1;
-    await store(this.parts, ctx, value, { awaitL2: true, lockToken: '' });
+    try {
+      await store(this.parts, ctx, value, { awaitL2: true, lockToken: '' });
+    } catch (err) {
+      ctx.trace.end(undefined, err);
+      throw err;
+    }
+    ctx.trace.end(undefined);
   }
 
-  async delete(key: string, contentType: ContentType): Promise<void> {
-    const ctx = this.context(key, contentType, undefined);
+  async delete(key: string, contentType: ContentType, options?: CacheCallOptions): Promise<void> {
+    const ctx = this.context(key, contentType, options, undefined, 'delete');
     this.parts.metrics.deletes += 1;
-    await remove(this.parts, ctx);
+    try {
+      await remove(this.parts, ctx);
+    } finally {
+      ctx.trace.end(undefined);
+    }
   }
 
   async invalidateTag(tag: string): Promise<number> {
     this.assertOpen();
     if (typeof tag !== 'string' || tag === '') throw new InvalidKeyError('a tag must be a non-empty string');
     return invalidateTag(this.parts, tag);
+  }
+
+  namespace(name: string): CacheNamespace {
+    this.assertOpen();
+    return new NamespaceView(this, Namespace.root(name));
+  }
+
+  on<E extends CacheEventName>(event: E, listener: CacheEventListener<E>): this {
+    if (!isCacheEventName(event)) throw new InvalidOptionError('event', `unknown cache event ${JSON.stringify(String(event)).slice(0, 40)}`);
+    if (typeof listener !== 'function') throw new InvalidOptionError('listener', 'must be a function');
+    this.parts.events.on(event, listener);
+    if (event === 'hit') this.fastHit = this.observedHit;
+    return this;
+  }
+
+  off<E extends CacheEventName>(event: E, listener: CacheEventListener<E>): this {
+    this.parts.events.off(event, listener);
+    if (!this.parts.events.has('hit')) this.fastHit = this.plainHit;
+    return this;
   }
 
   async warmCache(entries: readonly WarmEntry[], onProgress?: (done: number, total: number) => void): Promise<WarmResult> {
@@ -245,6 +305,7 @@ export class LayeredCache implements MultiLayerCache {
         connected: l2?.client.status === 'ready',
         breaker: l2?.breaker.state ?? 'n/a',
         pingMs,
+        pendingChanges: this.parts.recovery?.size ?? 0,
       },
       l3: { enabled: l3 !== undefined },
     };
@@ -253,9 +314,10 @@ export class LayeredCache implements MultiLayerCache {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const { bus, l2, embeddedRedis, l1 } = this.parts;
+    const { bus, l2, embeddedRedis, l1, recovery } = this.parts;
     l1?.clear(); // the fast path finds nothing from now on, and the slow path says closed
-    await Promise.allSettled([...this.flights.values()]);
+    await Promise.allSettled([...this.flights.values()].map((f) => f.result));
+    recovery?.close();
     await bus?.close();
     await l2?.close();
     await embeddedRedis?.stop();
@@ -268,54 +330,95 @@ export class LayeredCache implements MultiLayerCache {
     for (const k of l2Keys) this.parts.l1?.dropL2Key(k);
   }
 
+  /**
+   * Called by the invalidation bus once it is subscribed again after its connection dropped: an
+   * invalidation published in the gap was missed, so nothing L1 held (or is being read from L2
+   * right now) can be trusted; L1 is emptied and refills from L2.
+   */
+  busGap(): void {
+    const { l1, coherence, config } = this.parts;
+    coherence.epoch += 1;
+    const dropped = l1?.entries ?? 0;
+    l1?.clear();
+    config.logger.warn({ dropped }, 'invalidation bus reconnected: L1 entries dropped (invalidations may have been missed)');
+  }
+
   // --- internals ---
 
   /** The L1 fast path: a fresh entry, or undefined (then the slow path decides). */
-  private fastHit(key: string, contentType: ContentType): FetchResult<unknown> | undefined {
+  private plainHit(key: string, contentType: ContentType, computeFn?: ComputeFn<unknown>, ns?: Namespace): FetchResult<unknown> | undefined {
     const l1 = this.parts.l1;
     if (l1 === undefined) return undefined;
-    if ((++this.l1Tick & L1_SAMPLE_MASK) === 0) return this.timedHit(key, contentType);
+    if ((++this.l1Tick & L1_SAMPLE_MASK) === 0) return this.timedHit(key, contentType, computeFn, ns);
     const entry = l1.get(contentType, key);
-    if (entry === undefined || entry.expiresAt <= coarseNow()) return undefined;
+    if (entry === undefined) return undefined;
+    const now = coarseNow();
+    if (entry.expiresAt <= now) return undefined;
+    if (entry.refreshAt <= now) this.refreshDue(entry, key, contentType, computeFn, ns);
     this.parts.metrics.l1Hits += 1;
     return entry.hit;
   }
 
   /** The fast path, timed: one call in L1_SAMPLE, so L1's latency is known at constant cost. */
-  private timedHit(key: string, contentType: ContentType): FetchResult<unknown> | undefined {
+  private timedHit(key: string, contentType: ContentType, computeFn: ComputeFn<unknown> | undefined, ns: Namespace | undefined): FetchResult<unknown> | undefined {
     const t0 = performance.now();
     const entry = this.parts.l1!.get(contentType, key);
-    if (entry === undefined || entry.expiresAt <= coarseNow()) return undefined;
+    if (entry === undefined) return undefined;
+    const now = coarseNow();
+    if (entry.expiresAt <= now) return undefined;
+    if (entry.refreshAt <= now) this.refreshDue(entry, key, contentType, computeFn, ns);
     this.parts.metrics.l1Hits += 1;
     this.parts.metrics.record('l1', (performance.now() - t0) * 1000);
     return entry.hit;
   }
 
+  /** The fast path while someone listens to `hit`. */
+  private observedHit(key: string, contentType: ContentType, computeFn?: ComputeFn<unknown>, ns?: Namespace): FetchResult<unknown> | undefined {
+    const hit = this.plainHit(key, contentType, computeFn, ns);
+    if (hit !== undefined) this.parts.events.emit('hit', { key, contentType, layer: 'l1' });
+    return hit;
+  }
+
+  /** A fast-path hit past its eager refresh time: refreshed behind the caller, if the call can compute. */
+  private refreshDue(entry: L1Entry, key: string, contentType: ContentType, computeFn: ComputeFn<unknown> | undefined, ns: Namespace | undefined): void {
+    if (computeFn === undefined || entry.refreshing || this.closed) return;
+    const ctx = this.context(key, contentType, undefined, ns, 'refresh');
+    refreshInBackground(this.parts, ctx, computeFn, { result: entry.hit, refreshFrom: entry.valueExpiresAt, entry });
+  }
+
   private async getSlow(key: string, contentType: ContentType, options: CacheCallOptions | undefined): Promise<unknown> {
-    const ctx = this.context(key, contentType, options);
-    const { metrics } = this.parts;
+    const ctx = this.context(key, contentType, options, undefined, 'get');
+    const { metrics, events } = this.parts;
     metrics.lookups += 1;
     const now = Date.now();
     const inL1 = readL1(this.parts, ctx, now);
-    if ('result' in inL1) return inL1.result.value;
+    if ('result' in inL1) return this.traced(ctx, inL1.result);
     const inL2 = await readL2(this.parts, ctx, now);
-    if ('result' in inL2) return inL2.result.value;
+    if ('result' in inL2) return this.traced(ctx, inL2.result);
     const inL3 = await readL3(this.parts, ctx, now);
-    if (inL3) return inL3.value;
+    if (inL3) return this.traced(ctx, inL3);
     metrics.misses += 1;
+    if (events.has('miss')) events.emit('miss', { key, contentType });
+    ctx.trace.end('miss');
     return undefined;
   }
 
-  /** The call's context; throws the typed error its arguments earn. */
-  private context(key: string, contentType: ContentType, options: CacheCallOptions | undefined): CallContext {
+  private traced(ctx: CallContext, result: FetchResult<unknown>): unknown {
+    ctx.trace.end(result.source);
+    return result.value;
+  }
+
+  /** The call's context, traced as `operation` (untraced without); throws the typed error its arguments earn. */
+  private context(key: string, contentType: ContentType, options: CacheCallOptions | undefined, ns: Namespace | undefined, operation: string | undefined): CallContext {
     this.assertOpen();
     if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH) {
       throw new InvalidKeyError(`a key must be a string of 1 to ${MAX_KEY_LENGTH} characters`);
     }
     const base = this.policies.get(contentType);
     if (base === undefined) throw new UnknownContentTypeError(contentType);
+    if (options !== undefined) checkCallOptions(options);
     const policy = options?.policy ? { ...base, ...options.policy } : base;
-    return { key, type: contentType, policy, options, keys: this.parts.layout.entry(contentType, key) };
+    return { key, type: contentType, policy, options, keys: this.parts.layout.entry(contentType, key), namespace: ns, trace: operation ? startTrace(operation, contentType) : NO_TRACE };
   }
 
   private assertOpen(): void {

@@ -1,11 +1,15 @@
 /**
  * One cache call below the L1 fast path: the caller's key and content type,
  * the policy in force (the type's, with any per-call override), the options,
- * and the entry's Redis names, derived once. The read path, the compute
- * runner and the write path all take this instead of a row of parameters.
+ * the entry's Redis names, derived once, the namespace the call is in and
+ * its trace. The read path, the compute runner and the write path all take
+ * this instead of a row of parameters.
  */
-import type { CachePolicy, ContentType } from './content-types.js';
+import { resilienceProblem, type CachePolicy, type ContentType } from './content-types.js';
+import { InvalidOptionError } from './errors.js';
 import type { EntryKeys } from './key-layout.js';
+import type { Namespace } from './namespace.js';
+import type { CallTrace } from './tracing.js';
 
 export interface CacheCallOptions {
   /** Overrides the policy's TTL for this value. */
@@ -14,6 +18,20 @@ export interface CacheCallOptions {
   readonly tags?: readonly string[];
   /** Overrides any policy field for this call. */
   readonly policy?: Partial<CachePolicy>;
+  /** Overrides the policy's soft timeout (ms): with a stale value at hand, wait at most this long for a compute. */
+  readonly softTimeoutMs?: number;
+  /** Overrides the policy's hard timeout (ms): wait at most this long for a compute, then stale or TimeoutError. */
+  readonly hardTimeoutMs?: number;
+  /** Overrides the policy's eager refresh threshold (0 < t < 1 of the TTL). */
+  readonly eagerRefreshThreshold?: number;
+  /** Neither read nor write this process's memory (L1). */
+  readonly skipL1?: boolean;
+  /** Do not read Redis (L2); a compute then takes no cross-instance lock. */
+  readonly skipL2Read?: boolean;
+  /** Do not write (or delete in) Redis (L2); nothing is announced to the other instances either. */
+  readonly skipL2Write?: boolean;
+  /** Write Redis but do not tell the other instances (their L1 copies stay until they expire). */
+  readonly skipBusNotify?: boolean;
 }
 
 export interface CallContext {
@@ -22,4 +40,23 @@ export interface CallContext {
   readonly policy: CachePolicy;
   readonly options: CacheCallOptions | undefined;
   readonly keys: EntryKeys;
+  /** The namespace view the call came through, if any: its tags are scoped to it. */
+  readonly namespace: Namespace | undefined;
+  readonly trace: CallTrace;
+}
+
+const SKIPS = ['skipL1', 'skipL2Read', 'skipL2Write', 'skipBusNotify'] as const;
+
+/** Throws InvalidOptionError for an option out of range (the rest are checked where they are used). */
+export function checkCallOptions(options: CacheCallOptions): void {
+  const problem = resilienceProblem(options) ?? (options.policy ? resilienceProblem(options.policy) : undefined);
+  if (problem) throw new InvalidOptionError(problem[0], problem[1]);
+  for (const skip of SKIPS) {
+    if (options[skip] !== undefined && typeof options[skip] !== 'boolean') throw new InvalidOptionError(skip, 'must be true or false');
+  }
+}
+
+/** True if the call skips a layer (its in-process flight is then not shared with calls that do not). */
+export function skipsLayers(options: CacheCallOptions | undefined): boolean {
+  return options !== undefined && SKIPS.some((s) => options[s] === true);
 }

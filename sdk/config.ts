@@ -2,7 +2,7 @@
  * CacheConfig: every knob of createCache, its default, its environment
  * variable where it has one, and validation into a typed ConfigError.
  */
-import type { CachePolicy, ContentType } from './content-types.js';
+import { resilienceProblem, type CachePolicy, type ContentType } from './content-types.js';
 import { definedFields } from '../infra/defined-fields.js';
 import { ConfigError } from './errors.js';
 import type { BlobStore } from './l3/blob-store.js';
@@ -63,6 +63,11 @@ export interface CacheConfig {
   lockWaitMs: number;
   /** Per-content-type policy overrides applied to every call. */
   policies: Partial<Record<ContentType, Partial<CachePolicy>>>;
+  /**
+   * Auto-recovery: how many L2 changes (writes, deletes, tag invalidations) that failed while Redis
+   * was down are kept for replay when it is back (newest per key; the oldest dropped first); 0 = off.
+   */
+  autoRecoveryMaxItems: number;
   /** Where the cache's few log lines go (a pino logger fits). */
   logger: CacheLogger;
 }
@@ -103,6 +108,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): CacheConfig
     lockLeaseMs: 10_000,
     lockWaitMs: 15_000,
     policies: {},
+    autoRecoveryMaxItems: 10_000,
     logger: stderrLogger,
   };
 }
@@ -136,6 +142,12 @@ export function resolveConfig(config: Partial<CacheConfig> = {}): CacheConfig {
     throw new ConfigError('compressionThresholdBytes', 'must be a number ≥ 0');
   }
   if (!(c.ttlJitter >= 0 && c.ttlJitter < 1)) throw new ConfigError('ttlJitter', 'must be in [0, 1)');
+  if (!Number.isInteger(c.autoRecoveryMaxItems) || c.autoRecoveryMaxItems < 0) throw new ConfigError('autoRecoveryMaxItems', 'must be an integer ≥ 0');
+  if (typeof c.policies !== 'object' || c.policies === null) throw new ConfigError('policies', 'must be an object');
+  for (const [type, policy] of Object.entries(c.policies)) {
+    const problem = policy ? resilienceProblem(policy) : undefined;
+    if (problem) throw new ConfigError(`policies.${type}.${problem[0]}`, problem[1]);
+  }
   // Braces would break the Redis Cluster hash tags the key layout adds (sdk/key-layout.ts).
   if (typeof c.keyPrefix !== 'string' || /[{}]/.test(c.keyPrefix)) throw new ConfigError('keyPrefix', 'must be a string without { or }');
   if (typeof c.dataDir !== 'string' || c.dataDir === '') throw new ConfigError('dataDir', 'must be a non-empty path');

@@ -5,7 +5,10 @@
  * none, it starts an embedded, supervised redis-server under the data dir;
  * if that is impossible it runs L1-only and says so once. If
  * anything fails after a server was started, that server is stopped again:
- * a failed createCache leaves nothing running.
+ * a failed createCache leaves nothing running. It also wires the cache's
+ * resilience: events from L2 and its breaker, the auto-recovery queue
+ * replayed when Redis is back, the invalidation bus's gap signal, and
+ * OpenTelemetry if the application has it.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,6 +17,7 @@ import { LayeredCache, type MultiLayerCache } from './cache.js';
 import { resolveConfig, type CacheConfig } from './config.js';
 import { POLICIES } from './content-types.js';
 import { createKeyring, dataDirKeyring, type Keyring } from './crypto.js';
+import { CacheEvents } from './events.js';
 import { startInvalidationBus, type InvalidationBus } from './invalidation-bus.js';
 import { createKeyLayout } from './key-layout.js';
 import { createL1 } from './l1.js';
@@ -21,6 +25,8 @@ import { connectL2, waitReady, type L2 } from './l2.js';
 import { createDirBlobStore } from './l3/dir-blob-store.js';
 import { createL3Layer } from './l3/l3-layer.js';
 import { CacheMetrics } from './metrics.js';
+import { createRecoveryQueue, type RecoveryQueue } from './recovery-queue.js';
+import { loadTracing } from './tracing.js';
 import { ConfigError } from './errors.js';
 import { redisEndpoints, type RedisEndpoints } from './redis-endpoints.js';
 import { describeEndpoints } from './redact-url.js';
@@ -33,12 +39,16 @@ export async function createCache(config: Partial<CacheConfig> = {}): Promise<Mu
   const givenKeyring = cfg.encryptionKeys ? createKeyring(cfg.encryptionKeys, cfg.encryptionKeyId) : undefined;
   const metrics = new CacheMetrics();
   const log = cfg.logger;
+  const events = new CacheEvents(log);
   const layout = createKeyLayout(cfg.keyPrefix);
+  await loadTracing();
   const tlsCa = cfg.l2Enabled && cfg.l2TlsCaFile !== undefined ? await readCa(cfg.l2TlsCaFile) : undefined;
 
   let embeddedRedis: RedisServer | undefined;
   let l2: L2 | undefined;
   let bus: InvalidationBus | undefined;
+  let recovery: RecoveryQueue | undefined;
+  let l2Ready = false;
   try {
     if (cfg.l2Enabled) {
       let endpoints: RedisEndpoints | undefined = redisEndpoints(cfg.l2RedisUrl, cfg.l2ClusterNodes, cfg.l2TlsCaFile);
@@ -62,11 +72,18 @@ export async function createCache(config: Partial<CacheConfig> = {}): Promise<Mu
             kind === 'tls'
               ? log.error({ redis: where, err: err.message }, 'Redis TLS certificate refused (check l2TlsCaFile / REDIS_TLS_CA); serving from L1 and compute')
               : log.warn({ redis: where, err: err.message }, 'Redis connection error; serving from L1 and compute until it is back'),
-          onBreaker: (state) => log.warn({ breaker: state }, 'L2 circuit breaker changed state'),
+          onBreaker: (state) => {
+            log.warn({ breaker: state }, 'L2 circuit breaker changed state');
+            events.emit('breaker', { state });
+            if (state === 'closed') void recovery?.replay();
+          },
+          onCallError: (error) => events.emit('l2-error', { error }),
         });
-        if (!(await waitReady(l2.client, CONNECT_WAIT_MS))) {
-          log.warn({ redis: where }, 'Redis not reachable yet; serving from L1 and compute, reconnecting in the background');
-        }
+        const queue = createRecoveryQueue({ maxItems: cfg.autoRecoveryMaxItems, retryMs: cfg.breakerResetMs, logger: log });
+        recovery = queue;
+        l2.client.on('ready', () => void queue.replay());
+        l2Ready = await waitReady(l2.client, CONNECT_WAIT_MS);
+        if (!l2Ready) log.warn({ redis: where }, 'Redis not reachable yet; serving from L1 and compute, reconnecting in the background');
       }
     }
 
@@ -75,14 +92,26 @@ export async function createCache(config: Partial<CacheConfig> = {}): Promise<Mu
     if (!keyring && needsKeys) keyring = await dataDirKeyring(cfg.dataDir);
 
     let cache: LayeredCache | undefined;
-    if (l2) bus = await startInvalidationBus(l2, layout.channels, CONNECT_WAIT_MS, (keys) => cache?.dropFromL1(keys));
+    // Not reachable yet: the subscriptions are made when it is, without holding up the start again.
+    if (l2) {
+      bus = await startInvalidationBus(
+        l2,
+        layout.channels,
+        l2Ready ? CONNECT_WAIT_MS : 0,
+        (keys) => cache?.dropFromL1(keys),
+        () => cache?.busGap(),
+      );
+    }
 
     const l3 = cfg.l3Enabled ? createL3Layer(cfg.blobStore ?? createDirBlobStore(join(cfg.dataDir, 'blobs')), join(cfg.dataDir, 'l3-refs')) : undefined;
     const l1 = cfg.l1Enabled ? createL1(cfg.l1MaxSizeMb * 1024 * 1024, () => (metrics.evictions += 1)) : undefined;
 
-    cache = new LayeredCache({ config: cfg, layout, l1, l2, bus, l3, keyring, embeddedRedis, metrics });
+    cache = new LayeredCache({
+      config: cfg, layout, l1, l2, bus, l3, keyring, embeddedRedis, metrics, events, recovery, refreshing: new Set(), coherence: { epoch: 0 },
+    });
     return cache;
   } catch (err) {
+    recovery?.close();
     await bus?.close();
     await l2?.close();
     await embeddedRedis?.stop();

@@ -1,6 +1,7 @@
 /**
  * The cache's typed errors. Each is thrown for a caller's mistake (bad
- * config, a value that cannot be cached, an unknown content type); none is
+ * config, a value that cannot be cached, an unknown content type) or, as
+ * TimeoutError, for a caller's compute function that took too long; none is
  * thrown for an infrastructure fault, which the cache absorbs instead.
  */
 
@@ -46,4 +47,26 @@ export class ValueTooLargeError extends CacheError {
 /** The key is not a non-empty string within bounds. */
 export class InvalidKeyError extends CacheError {
   override readonly name = 'InvalidKeyError';
+}
+
+/** A per-call option is out of range; `option` names it. */
+export class InvalidOptionError extends CacheError {
+  override readonly name = 'InvalidOptionError';
+  constructor(
+    readonly option: string,
+    message: string,
+  ) {
+    super(`invalid cache option: ${option}: ${message}`);
+  }
+}
+
+/**
+ * The compute function ran past the call's hard timeout (`hardTimeoutMs`) and no stale value could
+ * stand in. The compute goes on in the background and fills the cache when it ends.
+ */
+export class TimeoutError extends CacheError {
+  override readonly name = 'TimeoutError';
+  constructor(readonly timeoutMs: number) {
+    super(`no value within the hard timeout of ${timeoutMs} ms`);
+  }
 }

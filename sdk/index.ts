@@ -3,12 +3,16 @@ export { createCache } from './create-cache.js';
 export type { CacheHealth, MultiLayerCache, WarmEntry, WarmResult } from './cache.js';
 export type { CacheCallOptions } from './call-context.js';
 export type { CacheSource, FetchResult } from './fetch-result.js';
-export type { ComputeFn } from './compute.js';
+export type { ComputeContext, ComputeFn } from './compute-context.js';
+export type { CacheEventListener, CacheEventMap, CacheEventName } from './events.js';
+export type { CacheNamespace } from './namespace.js';
 export { defaultConfig, resolveConfig, type CacheConfig, type CacheLogger } from './config.js';
 export { ContentType, POLICIES, isContentType, policyFor, type CachePolicy } from './content-types.js';
-export { CacheError, ConfigError, InvalidKeyError, SerializationError, UnknownContentTypeError, ValueTooLargeError } from './errors.js';
+export {
+  CacheError, ConfigError, InvalidKeyError, InvalidOptionError, SerializationError, TimeoutError, UnknownContentTypeError, ValueTooLargeError,
+} from './errors.js';
 export { createCacheIntegrationService, type CacheIntegrationService, type VoiceClip } from './integration-service.js';
-export { aiResponseKey, CLIP_ID_BYTES, clipIdFor, sha256Hex, transcriptionKey, voiceSynthesisDigest, voiceSynthesisKey } from './keys.js';
+export { aiResponseKey, CLIP_ID_BYTES, clipIdFor, emotionAnalysisKey, sha256Hex, transcriptionKey, voiceSynthesisDigest, voiceSynthesisKey } from './keys.js';
 export type { LayerMetrics, PerformanceMetrics } from './metrics.js';
 export { createLatencyHistogram, recordMicros, summarizeLatency, type Histogram, type LatencySummary } from './latency.js';
 export { combineLatencyBuckets, countAtOrBelow, emptyLatencyBuckets, LATENCY_BUCKET_BOUNDS_MS, latencyBucketIndex, latencyQuantile } from './latency-buckets.js';

@@ -1,11 +1,15 @@
 /**
  * What AI services call: one method per pipeline step, each keyed by a hash
- * (./keys.ts) so a child's audio, prompt or reply never becomes a key.
+ * (./keys.ts) so a child's audio, prompt or reply never becomes a key. Each
+ * step has a value form (`cacheX`, resolves to the value) and a result form
+ * (`fetchX`, resolves to the value and the layer that answered), for callers
+ * that report where an answer came from (the gateway does).
  */
 import type { MultiLayerCache } from './cache.js';
+import type { ComputeFn } from './compute-context.js';
 import { ContentType } from './content-types.js';
-import type { CacheSource } from './fetch-result.js';
-import { aiResponseKey, CLIP_ID_BYTES, sha256Hex, transcriptionKey, voiceSynthesisDigest, voiceSynthesisKey } from './keys.js';
+import type { CacheSource, FetchResult } from './fetch-result.js';
+import { aiResponseKey, CLIP_ID_BYTES, emotionAnalysisKey, sha256Hex, transcriptionKey, voiceSynthesisDigest, voiceSynthesisKey } from './keys.js';
 
 /** A voice line as the cache holds it: the audio, where it came from, and its names. */
 export interface VoiceClip {
@@ -22,24 +26,43 @@ export interface CacheIntegrationService {
    * The transcription of one recording. `audioHash` names it; when it is empty the SHA-256 of
    * `audioData` is used instead, so callers without a hash can pass the bytes.
    */
-  cacheAudioTranscription<T = string>(audioHash: string, computeFn: () => Promise<T> | T, audioData?: Uint8Array): Promise<T>;
+  cacheAudioTranscription<T = string>(audioHash: string, computeFn: ComputeFn<T>, audioData?: Uint8Array): Promise<T>;
+  fetchAudioTranscription<T = string>(audioHash: string, computeFn: ComputeFn<T>, audioData?: Uint8Array): Promise<FetchResult<T>>;
   /** The AI's answer to a context (a prompt string or a JSON-able conversation state). */
-  cacheAiResponse<T = string>(context: unknown, computeFn: () => Promise<T> | T): Promise<T>;
+  cacheAiResponse<T = string>(context: unknown, computeFn: ComputeFn<T>): Promise<T>;
+  fetchAiResponse<T = string>(context: unknown, computeFn: ComputeFn<T>): Promise<FetchResult<T>>;
+  /**
+   * The emotion analysis of one recording, named like a transcription (`audioHash`, else the
+   * SHA-256 of `audioData`): similar audio patterns hashed alike share one analysis.
+   */
+  cacheEmotionAnalysis<T = unknown>(audioHash: string, computeFn: ComputeFn<T>, audioData?: Uint8Array): Promise<T>;
+  fetchEmotionAnalysis<T = unknown>(audioHash: string, computeFn: ComputeFn<T>, audioData?: Uint8Array): Promise<FetchResult<T>>;
   /** Synthesized speech for a line in a voice; audio bytes also land in L3. */
-  cacheVoiceSynthesis<T = Uint8Array>(text: string, voice: string, computeFn: () => Promise<T> | T): Promise<T>;
+  cacheVoiceSynthesis<T = Uint8Array>(text: string, voice: string, computeFn: ComputeFn<T>): Promise<T>;
   /** cacheVoiceSynthesis for audio, with the clip's names and the layer that answered. */
-  voiceClip(text: string, voice: string, synthesize: () => Promise<Uint8Array> | Uint8Array): Promise<VoiceClip>;
+  voiceClip(text: string, voice: string, synthesize: ComputeFn<Uint8Array>): Promise<VoiceClip>;
 }
 
 export function createCacheIntegrationService(cache: MultiLayerCache): CacheIntegrationService {
-  return {
-    cacheAudioTranscription(audioHash, computeFn, audioData) {
-      const name = audioHash || (audioData ? sha256Hex(audioData) : '');
-      if (!name) return Promise.reject(new TypeError('cacheAudioTranscription needs an audio hash or the audio data'));
-      return cache.getWithFallback(transcriptionKey(name), ContentType.AUDIO_TRANSCRIPTION, computeFn);
+  /** The recording's name: the caller's hash, else the SHA-256 of its bytes. */
+  const audioName = (step: string, audioHash: string, audioData: Uint8Array | undefined): string => {
+    const name = audioHash || (audioData ? sha256Hex(audioData) : '');
+    if (!name) throw new TypeError(`${step} needs an audio hash or the audio data`);
+    return name;
+  };
+  const value = async <T>(result: Promise<FetchResult<T>>): Promise<T> => (await result).value;
+  const service: CacheIntegrationService = {
+    cacheAudioTranscription: (audioHash, computeFn, audioData) => value(service.fetchAudioTranscription(audioHash, computeFn, audioData)),
+    async fetchAudioTranscription(audioHash, computeFn, audioData) {
+      return cache.fetch(transcriptionKey(audioName('cacheAudioTranscription', audioHash, audioData)), ContentType.AUDIO_TRANSCRIPTION, computeFn);
     },
-    cacheAiResponse(context, computeFn) {
-      return cache.getWithFallback(aiResponseKey(context), ContentType.AI_RESPONSE, computeFn);
+    cacheAiResponse: (context, computeFn) => value(service.fetchAiResponse(context, computeFn)),
+    fetchAiResponse(context, computeFn) {
+      return cache.fetch(aiResponseKey(context), ContentType.AI_RESPONSE, computeFn);
+    },
+    cacheEmotionAnalysis: (audioHash, computeFn, audioData) => value(service.fetchEmotionAnalysis(audioHash, computeFn, audioData)),
+    async fetchEmotionAnalysis(audioHash, computeFn, audioData) {
+      return cache.fetch(emotionAnalysisKey(audioName('cacheEmotionAnalysis', audioHash, audioData)), ContentType.EMOTION_ANALYSIS, computeFn);
     },
     cacheVoiceSynthesis(text, voice, computeFn) {
       return cache.getWithFallback(voiceSynthesisKey(text, voice), ContentType.VOICE_SYNTHESIS, computeFn);
@@ -51,4 +74,5 @@ export function createCacheIntegrationService(cache: MultiLayerCache): CacheInte
       return { bytes, source, sha256: blob?.sha256 ?? sha256Hex(bytes), clipId: digest.subarray(0, CLIP_ID_BYTES) };
     },
   };
+  return service;
 }

@@ -11,6 +11,10 @@
  * never to every node, and each instance listens on one connection per master.
  *
  * Message: the origin instance id, then each L2 key, newline-separated.
+ *
+ * Messages published while the subscriber is disconnected are lost. So once
+ * it is subscribed again after a drop, `onGap` is called: the L1 copies this
+ * instance held may have missed an invalidation and must not be trusted.
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -31,16 +35,36 @@ export async function startInvalidationBus(
   channels: readonly string[],
   waitMs: number,
   onKeys: (l2Keys: readonly string[]) => void,
+  onGap?: () => void,
 ): Promise<InvalidationBus> {
   const self = randomUUID();
   const ours = new Set(channels);
   const sub: RedisClient = l2.subscriber();
-  sub.on('smessage', (channel: string, text: string) => {
+  const onMessage = (channel: string, text: string) => {
     if (!ours.has(channel)) return;
     const lines = text.split('\n');
     if (lines.length < 2 || lines[0] === self) return;
     onKeys(lines.slice(1));
-  });
+  };
+  sub.on('smessage', onMessage);
+  // A gap: the connection closed after it had been up. On a cluster this sees the client as a
+  // whole ('close' when every connection is gone), not one shard subscriber's drop.
+  let dropped = false;
+  const onClose = () => (dropped = true);
+  const onReady = () => {
+    if (!dropped) return;
+    dropped = false;
+    // 'ready' comes before ioredis re-subscribes; these SSUBSCRIBEs' replies say the channels are live again.
+    Promise.all(channels.map((c) => sub.ssubscribe(c))).then(
+      () => onGap?.(),
+      () => {
+        dropped = true; // not confirmed: the next 'ready' is a gap too
+        onGap?.();
+      },
+    );
+  };
+  sub.on('close', onClose);
+  sub.on('ready', onReady);
   // One SSUBSCRIBE per channel: a cluster takes only channels of one slot per call, and routes
   // each to the master serving it. ioredis re-subscribes by itself after a reconnect or a
   // failover (autoResubscribe; on a cluster, its sharded subscribers follow the slot map).
@@ -50,8 +74,12 @@ export async function startInvalidationBus(
   waited.abort();
   return {
     encode: (l2Keys) => `${self}\n${l2Keys.join('\n')}`,
+    // The subscriptions end with the connection (L2's close); unsubscribing first would wait
+    // forever on a Redis that never came up.
     async close() {
-      await Promise.all(channels.map((c) => sub.sunsubscribe(c).catch(() => undefined)));
+      sub.off('smessage', onMessage);
+      sub.off('close', onClose);
+      sub.off('ready', onReady);
     },
   };
 }

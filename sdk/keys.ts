@@ -9,6 +9,11 @@ export function transcriptionKey(audioHash: string): string {
   return sha256Hex(`transcription\0${audioHash}`);
 }
 
+/** Key for the emotion analysis of one recording, named by the caller's hash of its bytes. */
+export function emotionAnalysisKey(audioHash: string): string {
+  return sha256Hex(`emotion\0${audioHash}`);
+}
+
 /** Key for an AI answer to a context (a prompt string, or a JSON-able object hashed canonically). */
 export function aiResponseKey(context: unknown): string {
   return sha256Hex(`ai-response\0${typeof context === 'string' ? context : canonicalJson(context)}`);

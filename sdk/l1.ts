@@ -21,9 +21,17 @@ export interface L1Entry {
   readonly value: unknown;
   /** Bytes charged against the L1 bound: the encoded size plus bookkeeping. */
   readonly size: number;
-  /** Fresh until (ms since epoch). */
+  /** Fresh in L1 until (ms since epoch): the value's expiry, capped by l1TtlSeconds. */
   readonly expiresAt: number;
-  /** Servable as stale, if recomputing fails, until (ms). */
+  /** The value's own logical expiry (ms), as in its L2 record. */
+  readonly valueExpiresAt: number;
+  /** The value's TTL (ms), for eager refresh thresholds given per call. */
+  readonly ttlMs: number;
+  /** When a hit starts an eager refresh (ms), by the policy in force when filled; Infinity for never. */
+  readonly refreshAt: number;
+  /** Set once a background refresh of this entry started, so hits start it only once. */
+  refreshing: boolean;
+  /** Servable as stale, if recomputing fails or is slow, until (ms). */
   readonly staleUntil: number;
   readonly l2Key: string;
   readonly tags: readonly string[] | undefined;

@@ -31,17 +31,17 @@ end
 if redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3], 'NX') then return {rec or false, 1} end
 return {rec or false, 0}`;
 
-// KEYS: value, lock. ARGV: record, keep (ms), token ('' = no lock), channel, message.
+// KEYS: value, lock. ARGV: record, keep (ms), token ('' = no lock), channel, message ('' = announce nothing).
 const WRITE = `
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 if ARGV[3] ~= '' and redis.call('GET', KEYS[2]) == ARGV[3] then redis.call('DEL', KEYS[2]) end
-redis.call('SPUBLISH', ARGV[4], ARGV[5])
+if ARGV[5] ~= '' then redis.call('SPUBLISH', ARGV[4], ARGV[5]) end
 return 1`;
 
-// KEYS: value keys of one bucket. ARGV: channel, message.
+// KEYS: value keys of one bucket. ARGV: channel, message ('' = announce nothing).
 const REMOVE = `
 local n = redis.call('DEL', unpack(KEYS))
-redis.call('SPUBLISH', ARGV[1], ARGV[2])
+if ARGV[2] ~= '' then redis.call('SPUBLISH', ARGV[1], ARGV[2]) end
 return n`;
 
 // KEYS: lock. ARGV: token.
@@ -49,11 +49,17 @@ const RELEASE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
 
+// KEYS: lock. ARGV: token, lease (ms). Extends the lease of a lock still held.
+const RENEW = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0`;
+
 interface ScriptCommands {
   teddyReadOrLockBuffer(value: string, lock: string, now: number, token: string, leaseMs: number): Promise<[Buffer | null, number]>;
   teddyWrite(value: string, lock: string, record: Buffer, keepMs: number, token: string, channel: string, message: string): Promise<number>;
   teddyRemove(numKeys: number, ...keysThenArgs: string[]): Promise<number>;
   teddyRelease(lock: string, token: string): Promise<number>;
+  teddyRenew(lock: string, token: string, leaseMs: number): Promise<number>;
 }
 
 /**
@@ -70,6 +76,7 @@ export function defineScripts(client: RedisClient): void {
   client.defineCommand('teddyWrite', { numberOfKeys: 2, lua: WRITE });
   client.defineCommand('teddyRemove', { lua: REMOVE });
   client.defineCommand('teddyRelease', { numberOfKeys: 1, lua: RELEASE });
+  client.defineCommand('teddyRenew', { numberOfKeys: 1, lua: RENEW });
 }
 
 const scripts = (client: RedisClient): ScriptCommands => client as unknown as ScriptCommands;
@@ -90,16 +97,21 @@ export async function readOrLock(client: RedisClient, keys: EntryKeys, nowMs: nu
   return state === 1 ? { state: 'locked', record, token } : { state: 'held', record };
 }
 
-/** Writes a record, announces it on the bucket's channel, and releases the lock if `token` still holds it. */
+/** Writes a record, announces it on the bucket's channel (unless `message` is ''), and releases the lock if `token` still holds it. */
 export async function writeRecord(client: RedisClient, keys: EntryKeys, record: Buffer, keepMs: number, token: string, message: string): Promise<void> {
   await scripts(client).teddyWrite(keys.l2Key, keys.lockKey, record, keepMs, token, keys.channel, message);
 }
 
-/** Deletes value keys of one bucket and announces it; returns how many existed. */
+/** Deletes value keys of one bucket and announces it (unless `message` is ''); returns how many existed. */
 export function removeRecords(client: RedisClient, channel: string, l2Keys: readonly string[], message: string): Promise<number> {
   return scripts(client).teddyRemove(l2Keys.length, ...l2Keys, channel, message);
 }
 
 export async function releaseLock(client: RedisClient, lockKey: string, token: string): Promise<void> {
   await scripts(client).teddyRelease(lockKey, token);
+}
+
+/** Extends a lock's lease if `token` still holds it (a compute running longer than one lease keeps it). */
+export async function renewLock(client: RedisClient, lockKey: string, token: string, leaseMs: number): Promise<void> {
+  await scripts(client).teddyRenew(lockKey, token, leaseMs);
 }

@@ -13,13 +13,17 @@
  * keeps reconnecting (and, on a cluster, re-reading the slot map) in the
  * background, and the breaker's probe finds out when Redis is back.
  */
+import { isIP } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { createCircuitBreaker, type BreakerState, type CircuitBreaker } from './circuit-breaker.js';
 import type { CacheConfig } from './config.js';
 import { defineScripts, UNPIPELINED_SCRIPTS } from './l2-scripts.js';
-import type { RedisEndpoints } from './redis-endpoints.js';
+import type { RedisEndpoints, RedisNode } from './redis-endpoints.js';
 
 export const FAILED = Symbol('L2 failed');
+const CLOSE_WAIT_MS = 1000;
 export type Failed = typeof FAILED;
 
 /** A connection to L2, whichever kind: the cache only uses what both have. */
@@ -44,11 +48,13 @@ export interface L2Events {
   /** A connection error, at most one per 10 s; `tls` when a certificate was refused. */
   readonly onError: (err: Error, kind: 'tls' | 'connection') => void;
   readonly onBreaker: (state: BreakerState) => void;
+  /** Every failed call (the cache's `l2-error` event). */
+  readonly onCallError?: (err: Error) => void;
 }
 
 /** `ca`: the PEM of `l2TlsCaFile`, the only CA then trusted. */
 export function connectL2(endpoints: RedisEndpoints, ca: Buffer | undefined, config: CacheConfig, events: L2Events): L2 {
-  const tls = endpoints.tls ? (ca ? { ca } : {}) : undefined;
+  const tls: ConnectionOptions | undefined = endpoints.tls ? (ca ? { ca } : {}) : undefined;
   const node: RedisOptions = {
     maxRetriesPerRequest: 0,
     commandTimeout: config.l2TimeoutMs,
@@ -88,12 +94,22 @@ export function connectL2(endpoints: RedisEndpoints, ca: Buffer | undefined, con
   defineScripts(client);
 
   const extra: RedisClient[] = [];
-  let lastErrorLog = 0;
+  const lastLog = { tls: 0, connection: 0 };
+  const report = (err: Error, kind: 'tls' | 'connection'): boolean => {
+    // A down Redis emits an error per reconnect attempt; one log line per 10 s (of each kind, so
+    // a refused certificate is not hidden behind the "connection closed" it causes) is enough.
+    if (Date.now() - lastLog[kind] <= 10_000) return false;
+    lastLog[kind] = Date.now();
+    events.onError(err, kind);
+    return true;
+  };
   const quiet = (err: Error) => {
-    // A down Redis emits an error per reconnect attempt; one log line per 10 s is enough.
-    if (Date.now() - lastErrorLog > 10_000) {
-      lastErrorLog = Date.now();
-      events.onError(err, isCertificateError(err) ? 'tls' : 'connection');
+    if (isCertificateError(err)) {
+      report(err, 'tls');
+    } else if (report(err, 'connection') && endpoints.mode === 'cluster' && tls) {
+      // ioredis's cluster client swallows its connections' TLS errors ("Connection is closed"):
+      // one handshake of our own says whether the certificate is why.
+      void handshakeError(endpoints.nodes[0]!, tls, node.connectTimeout!).then((why) => why && isCertificateError(why) && report(why, 'tls'));
     }
   };
   client.on('error', quiet);
@@ -114,8 +130,9 @@ export function connectL2(endpoints: RedisEndpoints, ca: Buffer | undefined, con
         const result = await fn(client);
         breaker.success();
         return result;
-      } catch {
+      } catch (err) {
         breaker.failure();
+        events.onCallError?.(err as Error);
         return FAILED;
       }
     },
@@ -131,9 +148,15 @@ export function connectL2(endpoints: RedisEndpoints, ca: Buffer | undefined, con
       return sub;
     },
     async close() {
-      await Promise.all([client, ...extra].map((c) => c.quit().catch(() => c.disconnect())));
+      await Promise.all([client, ...extra].map(closeClient));
     },
   };
+}
+
+/** QUIT when connected (bounded: a cluster node may be going away), else just drop the sockets. */
+async function closeClient(c: RedisClient): Promise<void> {
+  if (c.status === 'ready') await Promise.race([c.quit().catch(() => undefined), sleep(CLOSE_WAIT_MS)]);
+  c.disconnect();
 }
 
 /** Waits until the client is ready or the timeout passes; false if not ready. */
@@ -148,6 +171,20 @@ export function waitReady(client: RedisClient, timeoutMs: number): Promise<boole
     const onReady = () => done(true);
     const timer = setTimeout(() => done(false), timeoutMs);
     client.on('ready', onReady);
+  });
+}
+
+/** The error a TLS handshake with this node ends in, if any (a timeout is no verdict). */
+function handshakeError(target: RedisNode, options: ConnectionOptions, timeoutMs: number): Promise<Error | undefined> {
+  return new Promise((resolve) => {
+    const socket = tlsConnect({ ...options, host: target.host, port: target.port, servername: isIP(target.host) ? undefined : target.host });
+    const done = (err?: Error) => {
+      socket.destroy();
+      resolve(err);
+    };
+    socket.setTimeout(timeoutMs, () => done());
+    socket.once('secureConnect', () => done());
+    socket.once('error', done);
   });
 }
 

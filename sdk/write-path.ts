@@ -1,15 +1,20 @@
 /**
- * Writing a value to every layer its policy names, and taking values out.
- * L3 first (the blob must exist before anyone can be handed its name), then
- * L1, then L2 in one script that also announces the change to the other
- * instances and releases the compute lock (./l2-scripts.ts). Deletes and tag
- * invalidations likewise change Redis and announce in one script per bucket.
+ * Writing a value to every layer its policy (and the call's skips) names,
+ * and taking values out. L3 first (the blob must exist before anyone can be
+ * handed its name), then L1, then L2 in one script that also announces the
+ * change to the other instances and releases the compute lock
+ * (./l2-scripts.ts). Deletes and tag invalidations likewise change Redis and
+ * announce in one script per bucket. A change Redis refused (down, breaker
+ * open) is kept for replay (./recovery-queue.ts).
  */
 import type { CallContext } from './call-context.js';
 import type { CacheParts } from './cache-parts.js';
+import type { ComputeDecisions } from './compute-context.js';
 import { CacheError, InvalidKeyError, ValueTooLargeError } from './errors.js';
-import { FAILED } from './l2.js';
-import { removeRecords, writeRecord } from './l2-scripts.js';
+import type { EntryKeys } from './key-layout.js';
+import type { L1Entry } from './l1.js';
+import { FAILED, type RedisClient } from './l2.js';
+import { releaseLock, removeRecords, writeRecord } from './l2-scripts.js';
 import type { BlobRef } from './l3/blob-store.js';
 import { encodeValue, packRecord } from './value-codec.js';
 
@@ -18,16 +23,24 @@ export interface StoreOptions {
   readonly awaitL2: boolean;
   /** The compute lock to release in the same script ('' when none is held). */
   readonly lockToken: string;
+  /** What the compute function decided (adaptive caching), if the value comes from one. */
+  readonly decisions?: ComputeDecisions;
 }
 
 /** Writes every layer the policy names; returns the L3 blob for byte values of L3 types. */
-export async function store(parts: CacheParts, ctx: CallContext, value: unknown, { awaitL2, lockToken }: StoreOptions): Promise<BlobRef | undefined> {
-  const { config, metrics, l2, l3 } = parts;
+export async function store(parts: CacheParts, ctx: CallContext, value: unknown, { awaitL2, lockToken, decisions }: StoreOptions): Promise<BlobRef | undefined> {
+  const { config, l2, l3 } = parts;
   const { policy, options, keys } = ctx;
-  const ttlSeconds = options?.ttlSeconds ?? policy.ttlSeconds;
+  if (decisions?.skipped) {
+    // The compute said not to keep this value: nothing is written, and others may compute again.
+    if (lockToken) void unlock(parts, keys, lockToken);
+    return undefined;
+  }
+  const ttlSeconds = decisions?.ttlSeconds ?? options?.ttlSeconds ?? policy.ttlSeconds;
   if (!(ttlSeconds > 0)) throw new CacheError('ttlSeconds must be > 0');
-  const tags = options?.tags;
-  if (tags && !tags.every((t) => typeof t === 'string' && t !== '')) throw new InvalidKeyError('tags must be non-empty strings');
+  const given = decisions?.tags ?? options?.tags;
+  if (given && !given.every((t) => typeof t === 'string' && t !== '')) throw new InvalidKeyError('tags must be non-empty strings');
+  const tags = ctx.namespace ? ctx.namespace.tagsFor(given) : given;
   const ttlMs = ttlSeconds * 1000 * (1 - config.ttlJitter * Math.random());
   const expiresAt = Math.round(Date.now() + ttlMs);
   const body = encodeValue(value);
@@ -35,63 +48,93 @@ export async function store(parts: CacheParts, ctx: CallContext, value: unknown,
 
   let blob: BlobRef | undefined;
   if (l3 && policy.l3 && value instanceof Uint8Array) blob = await putBlob(parts, keys.l2Key, value, expiresAt);
-  fillL1(parts, ctx, value, body.length, expiresAt, tags, blob);
+  fillL1(parts, ctx, value, body.length, expiresAt, ttlMs, tags, blob);
 
-  if (l2 && policy.l2) {
-    const record = packRecord(body, expiresAt, {
-      compressAbove: config.compressionEnabled ? config.compressionThresholdBytes : undefined,
-      keyring: policy.encrypt ? parts.keyring : undefined,
-      aad: keys.l2Key,
-    });
-    const keepMs = Math.ceil(ttlMs + policy.staleGraceSeconds * 1000);
-    const message = parts.bus!.encode([keys.l2Key]);
-    const written = l2.call((c) => writeRecord(c, keys, record, keepMs, lockToken, message)).then((r) => {
-      if (r === FAILED) metrics.layerErrors.l2 += 1;
-    });
-    const tagged = tags?.length ? tagEntry(parts, keys.l2Key, tags, keepMs) : undefined;
-    if (awaitL2) await Promise.all([written, tagged]);
+  if (!l2 || !policy.l2) return blob;
+  if (options?.skipL2Write) {
+    if (lockToken) void unlock(parts, keys, lockToken);
+    return blob;
   }
+  const record = packRecord(body, expiresAt, {
+    compressAbove: config.compressionEnabled ? config.compressionThresholdBytes : undefined,
+    keyring: policy.encrypt ? parts.keyring : undefined,
+    aad: keys.l2Key,
+    // A TTL other than the type's travels with the value, so readers refresh it at the right point.
+    ttlMs: ttlSeconds === policy.ttlSeconds ? undefined : ttlMs,
+  });
+  const staleUntil = expiresAt + policy.staleGraceSeconds * 1000;
+  const message = options?.skipBusNotify ? '' : parts.bus!.encode([keys.l2Key]);
+  const write = (token: string) => {
+    const keepMs = Math.ceil(staleUntil - Date.now());
+    if (keepMs <= 0) return Promise.resolve(true); // expired while kept: nothing left to write
+    return ctx.trace.layer('l2', () =>
+      l2.call((c) => Promise.all([writeRecord(c, keys, record, keepMs, token, message), tags?.length ? tagEntry(parts, c, keys.l2Key, tags, keepMs) : undefined])),
+    ).then((r) => r !== FAILED);
+  };
+  const written = write(lockToken).then((ok) => settle(parts, keys.l2Key, ok, () => write('')));
+  if (awaitL2) await written;
   return blob;
 }
 
 /** Adds an L2 key to its tags' sets; each tag set is one key, so each command stays in its own slot. */
-function tagEntry(parts: CacheParts, l2Key: string, tags: readonly string[], keepMs: number): Promise<unknown> {
-  return parts.l2!.call((c) =>
-    Promise.all(
-      tags.map((tag) => {
-        const tagKey = parts.layout.tag(tag);
-        // The set lives as long as its longest-lived member.
-        return Promise.all([c.sadd(tagKey, l2Key), c.pexpire(tagKey, keepMs, 'GT'), c.pexpire(tagKey, keepMs, 'NX')]);
-      }),
-    ),
+function tagEntry(parts: CacheParts, c: RedisClient, l2Key: string, tags: readonly string[], keepMs: number): Promise<unknown> {
+  return Promise.all(
+    tags.map((tag) => {
+      const tagKey = parts.layout.tag(tag);
+      // The set lives as long as its longest-lived member.
+      return Promise.all([c.sadd(tagKey, l2Key), c.pexpire(tagKey, keepMs, 'GT'), c.pexpire(tagKey, keepMs, 'NX')]);
+    }),
   );
 }
 
+/** After an L2 change: done, so an older kept change must not overwrite it; or failed, so keep it for replay. */
+function settle(parts: CacheParts, id: string, ok: boolean, replay: () => Promise<boolean>): void {
+  if (ok) {
+    parts.recovery?.settled(id);
+    return;
+  }
+  parts.metrics.layerErrors.l2 += 1;
+  parts.recovery?.keep(id, replay);
+}
+
+function unlock(parts: CacheParts, keys: EntryKeys, token: string): Promise<unknown> {
+  return parts.l2!.call((c) => releaseLock(c, keys.lockKey, token));
+}
+
+/** Puts a value in L1 (unless the policy or the call skips it); returns the entry. */
 export function fillL1(
   parts: CacheParts,
   ctx: CallContext,
   value: unknown,
   encodedBytes: number,
   expiresAt: number,
+  ttlMs: number,
   tags: readonly string[] | undefined,
   blob: BlobRef | undefined,
-): void {
+): L1Entry | undefined {
   const { l1, config } = parts;
-  if (!l1 || !ctx.policy.l1) return;
-  const { key, type, keys } = ctx;
-  l1.set(key, {
+  if (!l1 || !ctx.policy.l1 || ctx.options?.skipL1) return undefined;
+  const { key, type, keys, policy } = ctx;
+  const threshold = policy.eagerRefreshThreshold;
+  const entry: L1Entry = {
     type,
     value,
     // Charged: the encoded value, the keys (the LRU key, the L2 key in the reverse index; two
     // bytes a character at worst) and fixed overhead.
-    size: encodedBytes + 2 * (key.length + keys.l2Key.length) + 192,
+    size: encodedBytes + 2 * (key.length + keys.l2Key.length) + 224,
     expiresAt: Math.min(expiresAt, Date.now() + config.l1TtlSeconds * 1000),
-    staleUntil: expiresAt + ctx.policy.staleGraceSeconds * 1000,
+    valueExpiresAt: expiresAt,
+    ttlMs,
+    refreshAt: threshold === undefined ? Infinity : expiresAt - (1 - threshold) * ttlMs,
+    refreshing: false,
+    staleUntil: expiresAt + policy.staleGraceSeconds * 1000,
     l2Key: keys.l2Key,
     tags,
     blob,
     hit: { value, source: 'l1', blob },
-  });
+  };
+  l1.set(key, entry);
+  return entry;
 }
 
 /** Puts bytes in L3; a failure is counted and logged, and the value is served without a blob. */
@@ -105,25 +148,40 @@ export async function putBlob(parts: CacheParts, l2Key: string, bytes: Uint8Arra
   }
 }
 
-/** Removes an entry from every layer and announces it. */
+/** Removes an entry from every layer (but those the call skips) and announces it. */
 export async function remove(parts: CacheParts, ctx: CallContext): Promise<void> {
   const { l1, l2, l3, bus } = parts;
+  const { options } = ctx;
   const { l2Key, channel } = ctx.keys;
-  l1?.delete(ctx.type, ctx.key);
-  if (l2 && ctx.policy.l2) {
-    if ((await l2.call((c) => removeRecords(c, channel, [l2Key], bus!.encode([l2Key])))) === FAILED) parts.metrics.layerErrors.l2 += 1;
+  if (!options?.skipL1) l1?.delete(ctx.type, ctx.key);
+  if (l2 && ctx.policy.l2 && !options?.skipL2Write) {
+    const message = options?.skipBusNotify ? '' : bus!.encode([l2Key]);
+    const del = () => ctx.trace.layer('l2', () => l2.call((c) => removeRecords(c, channel, [l2Key], message))).then((r) => r !== FAILED);
+    settle(parts, l2Key, await del(), del);
   }
   if (l3 && ctx.policy.l3) await l3.delete(l2Key);
 }
 
 /** Drops every value set with this tag, in every layer and instance; resolves to how many L2 keys it named. */
 export async function invalidateTag(parts: CacheParts, tag: string): Promise<number> {
-  const { l1, l2, l3, layout, bus } = parts;
+  const { l1, l2 } = parts;
   l1?.dropTag(tag);
   if (!l2) return 0;
+  const removed = await removeTagged(parts, tag);
+  if (removed === FAILED) {
+    parts.metrics.layerErrors.l2 += 1;
+    parts.recovery?.keep(`tag\0${tag}`, async () => (await removeTagged(parts, tag)) !== FAILED);
+    return 0;
+  }
+  return removed;
+}
+
+/** The L2 (and L3) side of a tag invalidation: how many keys the tag named, or FAILED. */
+async function removeTagged(parts: CacheParts, tag: string): Promise<number | typeof FAILED> {
+  const { l1, l2, l3, layout, bus } = parts;
   const tagKey = layout.tag(tag);
-  const members = await l2.call((c) => c.smembers(tagKey));
-  if (members === FAILED) return 0;
+  const members = await l2!.call((c) => c.smembers(tagKey));
+  if (members === FAILED) return FAILED;
   for (const l2Key of members) l1?.dropL2Key(l2Key);
   // One script per bucket: a script's keys must share a slot.
   const byChannel = new Map<string, string[]>();
@@ -131,9 +189,10 @@ export async function invalidateTag(parts: CacheParts, tag: string): Promise<num
     const channel = layout.channelOf(l2Key);
     byChannel.set(channel, [...(byChannel.get(channel) ?? []), l2Key]);
   }
-  await l2.call((c) =>
+  const done = await l2!.call((c) =>
     Promise.all([...[...byChannel].map(([channel, keys]) => removeRecords(c, channel, keys, bus!.encode(keys))), c.del(tagKey)]),
   );
+  if (done === FAILED) return FAILED;
   if (l3) await Promise.all(members.map((k) => l3.delete(k)));
   return members.length;
 }

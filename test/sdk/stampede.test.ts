@@ -45,4 +45,14 @@ describe.each(L2_BACKENDS)('stampede protection on $name', (kind) => {
     ).rejects.toThrow('provider down');
     expect(await b.getWithFallback('flaky', ContentType.AI_RESPONSE, async () => 'recovered')).toBe('recovered');
   });
+
+  it('a record this instance cannot read does not make a caller wait for a lock holder that will never come: it computes at once', async () => {
+    const a = await env.caches.make({ keyPrefix: 'foreign:', asyncWriteEnabled: false });
+    const stranger = await env.caches.make({ keyPrefix: 'foreign:', encryptionKeys: { other: Buffer.alloc(32, 5).toString('base64') }, lockWaitMs: 20_000 });
+    await a.set('secret', 'only a can read this', ContentType.AI_RESPONSE);
+    // Waiting for a holder would end in a TimeoutError here.
+    expect(await stranger.fetch('secret', ContentType.AI_RESPONSE, async () => 'computed by the stranger', { hardTimeoutMs: 3000 })).toMatchObject({
+      source: 'compute',
+    });
+  });
 });

@@ -1,0 +1,113 @@
+/**
+ * Auto-recovery: writes, deletes and tag invalidations that could not reach
+ * Redis (down, or the breaker open) are kept here and replayed, in the order
+ * they were made, once Redis answers again; so after an outage L2, and
+ * through the replayed announcements every instance's L1, agree with the
+ * last change this instance made. Bounded: at most `maxItems` changes are
+ * kept (the oldest is dropped first), and only the newest change per entry
+ * (a later set or delete of the same key replaces the earlier one). A
+ * change that reached Redis directly settles any older kept one for the
+ * same entry, so a replay never overwrites a newer value.
+ *
+ * Each kept change is its own replay function (the write path builds it),
+ * returning false while Redis still refuses it.
+ */
+import type { CacheLogger } from './config.js';
+
+export interface RecoveryQueue {
+  /** Keeps a failed change for replay; a kept change with the same id is replaced (and moves to the end). */
+  keep(id: string, replay: () => Promise<boolean>): void;
+  /** A change for `id` reached Redis directly: drop the kept one, if any. */
+  settled(id: string): void;
+  readonly size: number;
+  /** Replays kept changes in order until one fails; schedules a retry if any remain. */
+  replay(): Promise<void>;
+  close(): void;
+}
+
+export interface RecoveryQueueOptions {
+  readonly maxItems: number;
+  /** Pause before retrying when a replay failed (Redis still down, breaker still open). */
+  readonly retryMs: number;
+  readonly logger: CacheLogger;
+}
+
+export function createRecoveryQueue({ maxItems, retryMs, logger }: RecoveryQueueOptions): RecoveryQueue {
+  const kept = new Map<string, () => Promise<boolean>>();
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  let again = false;
+  let closed = false;
+  let droppedSinceLog = 0;
+
+  const schedule = () => {
+    if (timer || closed || kept.size === 0) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      void queue.replay();
+    }, retryMs);
+    timer.unref();
+  };
+
+  const drain = async (): Promise<void> => {
+    for (const [id, replay] of kept) {
+      let ok: boolean;
+      try {
+        ok = await replay();
+      } catch (err) {
+        // A change that cannot be replayed at all (it threw, not refused) is dropped, not retried forever.
+        logger.warn({ err: (err as Error).message }, 'kept L2 change could not be replayed; dropped');
+        ok = true;
+      }
+      if (!ok) return;
+      // A newer change for the same entry may have been kept while this one ran: keep that one.
+      if (kept.get(id) === replay) kept.delete(id);
+    }
+  };
+
+  const queue: RecoveryQueue = {
+    keep(id, replay) {
+      if (closed || maxItems <= 0) return;
+      kept.delete(id);
+      kept.set(id, replay);
+      if (kept.size > maxItems) {
+        kept.delete(kept.keys().next().value!);
+        if (droppedSinceLog++ === 0) logger.warn({ maxItems }, 'auto-recovery queue full: oldest kept L2 changes dropped');
+      }
+      schedule();
+    },
+    settled(id) {
+      if (kept.size > 0) kept.delete(id);
+    },
+    get size() {
+      return kept.size;
+    },
+    async replay() {
+      if (closed || kept.size === 0) return;
+      if (running) {
+        again = true;
+        return running;
+      }
+      running = (async () => {
+        do {
+          again = false;
+          await drain();
+        } while (again && kept.size > 0);
+      })();
+      try {
+        await running;
+      } finally {
+        running = undefined;
+        droppedSinceLog = 0;
+        schedule();
+      }
+    },
+    close() {
+      closed = true;
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      kept.clear();
+    },
+  };
+  return queue;
+}

@@ -1,0 +1,48 @@
+import { describe, expect, it, vi } from 'vitest';
+import { ContentType } from '../../sdk/index.js';
+import { useRedisCaches } from '../helpers/cache.js';
+
+const env = useRedisCaches();
+const T = ContentType.CONFIGURATION;
+
+describe('auto-recovery', () => {
+  it('replays the writes, deletes and invalidations made while Redis was down; a fresh instance reads the last ones', async () => {
+    const a = await env.caches.make({ breakerFailureThreshold: 2 });
+    await a.set('before', 'written before the outage', T);
+    await env.redis.kill();
+
+    await a.set('volume', 1, T);
+    await a.set('volume', 2, T); // the newest per key wins
+    await a.set('bedtime', '20:00', T);
+    await a.set('short-lived', 'x', T);
+    await a.delete('short-lived', T); // set then delete: the delete wins
+    await a.delete('story', T);
+    await a.set('story', 'once upon a time', T); // delete then set: the set wins
+    await a.set('tagged', 'gone soon', T, { tags: ['outage'] });
+    expect(await a.invalidateTag('outage')).toBe(0); // Redis cannot say which keys yet; replayed in order
+    expect((await a.health()).l2.pendingChanges).toBeGreaterThan(0);
+
+    await env.redis.restart(); // same port, empty (no persistence)
+    await vi.waitFor(async () => expect((await a.health()).l2.pendingChanges).toBe(0), { timeout: 10_000, interval: 50 });
+
+    const b = await env.caches.make();
+    expect(await b.get('volume', T)).toBe(2);
+    expect(await b.get('bedtime', T)).toBe('20:00');
+    expect(await b.get('story', T)).toBe('once upon a time');
+    expect(await b.get('short-lived', T)).toBeUndefined();
+    expect(await b.get('tagged', T)).toBeUndefined();
+  });
+
+  it('keeps at most autoRecoveryMaxItems changes, dropping the oldest', async () => {
+    const a = await env.caches.make({ breakerFailureThreshold: 2, autoRecoveryMaxItems: 2, keyPrefix: 'bounded:' });
+    await env.redis.kill();
+    for (const k of ['k1', 'k2', 'k3']) await a.set(k, k, T);
+    expect((await a.health()).l2.pendingChanges).toBe(2);
+    await env.redis.restart();
+    await vi.waitFor(async () => expect((await a.health()).l2.pendingChanges).toBe(0), { timeout: 10_000, interval: 50 });
+    const b = await env.caches.make({ keyPrefix: 'bounded:' });
+    expect(await b.get('k1', T)).toBeUndefined();
+    expect(await b.get('k2', T)).toBe('k2');
+    expect(await b.get('k3', T)).toBe('k3');
+  });
+});
