@@ -107,9 +107,10 @@ export interface MultiLayerCache {
   /**
    * A new connection to the cache's Redis (its URL, or the embedded server), for data the
    * application keeps beside the cache (the gateway's fleet time series); undefined without L2.
-   * Commands fail at once while Redis is unreachable (no offline queue). The caller quits it.
+   * Commands fail at once while Redis is unreachable (no offline queue) and time out after
+   * `commandTimeoutMs` (default: the cache's l2TimeoutMs). The caller quits it.
    */
-  connectL2(): RedisClient | undefined;
+  connectL2(options?: { readonly commandTimeoutMs?: number }): RedisClient | undefined;
   close(): Promise<void>;
 }
 
@@ -138,11 +139,12 @@ export class LayeredCache implements MultiLayerCache {
     return this.parts.l3?.store;
   }
 
-  connectL2(): RedisClient | undefined {
+  connectL2(options: { readonly commandTimeoutMs?: number } = {}): RedisClient | undefined {
     this.assertOpen();
     const client = this.parts.l2?.client;
-    if (client instanceof Cluster) return client.duplicate([], { enableOfflineQueue: false });
-    return client?.duplicate({ enableOfflineQueue: false });
+    const commandTimeout = options.commandTimeoutMs ?? this.parts.config.l2TimeoutMs;
+    if (client instanceof Cluster) return client.duplicate([], { enableOfflineQueue: false, redisOptions: { ...client.options.redisOptions, commandTimeout } });
+    return client?.duplicate({ enableOfflineQueue: false, commandTimeout });
   }
 
   get<T = unknown>(key: string, contentType: ContentType, options?: CacheCallOptions): Promise<T | undefined> {

@@ -82,6 +82,7 @@ export interface Operations {
 const MiB = 1048576;
 const ERROR_LOG_EVERY_MS = 60_000;
 const READY_WAIT_MS = 2000;
+const REDIS_COMMAND_TIMEOUT_MS = 5000;
 
 function waitReady(redis: RedisClient, ms: number): Promise<void> {
   if (redis.status === 'ready') return Promise.resolve();
@@ -99,7 +100,8 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
   const { config, metrics, log } = o;
   const registers = [metrics.registry];
 
-  const redis = o.cache.connectL2();
+  // Reads of the whole fleet's series are larger than a cache lookup: a longer command timeout.
+  const redis = o.cache.connectL2({ commandTimeoutMs: REDIS_COMMAND_TIMEOUT_MS });
   let lastRedisError = 0;
   redis?.on('error', (err: Error) => {
     if (Date.now() - lastRedisError < ERROR_LOG_EVERY_MS) return;
@@ -134,7 +136,15 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
   const fineMax = fineCapacity(o.intervalMs);
   const totals = Object.fromEntries(SLO_NAMES.map((n) => [n, { good: 0, valid: 0 }])) as Record<SloName, GoodValid>;
   let localSlos: SloStatus[] = [];
-  const localWindow = (ms: number) => mergeOverTime(series.since(Date.now() - ms)) ?? emptySample(Date.now(), ms);
+  /** This process's windows as of `now`, each merged once per evaluation however many rules ask. */
+  const windowsAt = (now: number) => {
+    const merged = new Map<number, Sample>();
+    return (ms: number): Sample => {
+      let w = merged.get(ms);
+      if (!w) merged.set(ms, (w = mergeOverTime(series.since(now - ms)) ?? emptySample(now, ms)));
+      return w;
+    };
+  };
 
   // Prometheus: the SLOs' events as the health monitor counts them, so alerts.yml computes the same burn rates.
   collectedCounter(metrics.registry, 'teddy_slo_events_total', 'Events each SLO judges (messages, lookups, L2 reads, misses answered, seconds of memory), as sampled.', ['slo'],
@@ -214,9 +224,10 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
       }
       const coarse = series.add(sample);
       const now = reading.at;
-      localSlos = evaluateSlos(config.slos, localWindow);
+      const window = windowsAt(now);
+      localSlos = evaluateSlos(config.slos, window);
       monitor.evaluate(evaluateRules({
-        config, window: localWindow, samples: (ms) => series.since(now - ms), latest: series.latest, slos: localSlos,
+        config, window, samples: (ms) => series.since(now - ms), latest: series.latest, slos: localSlos,
       }), now);
       if (store) publish(store.publish(sample, coarse, status(now), fineMax));
     } catch (err) {
