@@ -38,14 +38,14 @@ beforeAll(async () => {
   // A few seconds of traffic, repeats and new lines, within the bears' rate limit; one bear at a
   // time, so the second gateway finds in L2 what the first computed (and a loaded machine's slow
   // synthesis never leaves a request waiting on the other gateway's lock).
-  for (let i = 0; i < 25; i++) {
+  for (let i = 0; i < 12; i++) {
     for (const bear of bears) await bear.request(textUtterance(10 + i, i % 4 === 0 ? `line number ${i}` : 'what do bears eat'), 30_000);
     await new Promise((r) => setTimeout(r, 100));
   }
   await new Promise((r) => setTimeout(r, 3 * INTERVAL_MS)); // every message sampled
   ({ stdout } = await run(process.execPath, ['--import', 'tsx', 'gateway/cli.ts', 'report', '--out', out, '--data-dir', a.dataDir]));
   report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as OpsReport;
-}, 90_000);
+}, 150_000);
 afterAll(async () => {
   await b?.stop();
   await a?.stop();
