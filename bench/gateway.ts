@@ -2,13 +2,15 @@
  * npm run bench:gateway [-- --quick] — the gateway against the raw building
  * blocks, in one run, with the same clients and the same request mix:
  *   (a) gateway: a cached utterance round trip (auth, ACL, CBOR decode, three
- *       SDK cache lookups, URL signing, CBOR encode), gateway as a child process;
- *   (b) bare Aedes echo (bench/aedes-echo.ts): the broker alone;
+ *       SDK cache lookups, URL signing, CBOR encode), as `npm start` runs it
+ *       (compiled, package.json's start flags; infra/production-launch.ts);
+ *   (b) bare Aedes echo (bench/aedes-echo.mjs, plain node): the broker alone;
  *   (c) Mosquitto + an echo client, when mosquitto is installed;
  * measured in alternating rounds with the server CPU each one uses per request;
- * then 10,000 connected idle bears against a fresh gateway child and its RSS,
- * once as `npm start` runs it (tsx) and once compiled with V8's young
- * generation capped. Prints tables and writes bench/results/gateway.json.
+ * then the same N connected idle bears against a fresh gateway child and a
+ * fresh bare Aedes, and each one's RSS (Aedes also under the gateway's flags,
+ * so the flags' share is visible). Prints tables and writes
+ * bench/results/gateway.json with `ratios` and the `goals` they are held to.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,15 +19,17 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { spawn, spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { deriveDeviceSecret } from '../gateway/device-secret.js';
 import { PROMPTS, promptAudio } from '../gateway/providers/phrasebook.js';
+import { freePort } from '../infra/free-port.js';
+import { buildCompiled, compiledCliArgs, productionNodeFlags } from '../infra/production-launch.js';
 import { encodeMessage, UtteranceFormat } from '../protocol/index.js';
 import { procStatus } from '../simulator/gateway-process.js';
 import { formatTable } from '../simulator/summary-table.js';
 import { connectIdleBears } from './idle-bears.js';
 import { startReadyChild } from './ready-child.js';
 import { runRequestLoad, type LoadResult, type LoadTarget } from './request-load.js';
-import { freePort } from '../infra/free-port.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -33,15 +37,17 @@ const { values: args } = parseArgs({
     clients: { type: 'string' },
     seconds: { type: 'string' },
     idle: { type: 'string' },
+    'gateway-node-flags': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (args.help) {
-  process.stdout.write(`usage: npm run bench:gateway -- [--quick] [--clients N] [--seconds S] [--idle N]
-  --quick      small scale (used by npm run bench): 8 clients, 3 s per target, 2,000 idle bears
-  --clients N  concurrent request clients (default 32)
-  --seconds S  measured seconds per target (default 8)
-  --idle N     connected idle bears for the RSS run (default 10000)
+  process.stdout.write(`usage: npm run bench:gateway -- [--quick] [--clients N] [--seconds S] [--idle N] [--gateway-node-flags "..."]
+  --quick               small scale (used by npm run bench): 8 clients, 3 s per target, 2,000 idle bears
+  --clients N           concurrent request clients (default 32)
+  --seconds S           measured seconds per target (default 8)
+  --idle N              connected idle bears for the RSS comparison (default 10000)
+  --gateway-node-flags  V8 flags for the gateway instead of npm start's (experiments)
 `);
   process.exit(0);
 }
@@ -58,8 +64,16 @@ const CLIENTS = positive(args.clients, args.quick ? 8 : 32, 'clients');
 const DURATION_MS = positive(args.seconds, args.quick ? 3 : 8, 'seconds') * 1000;
 const IDLE = positive(args.idle, args.quick ? 2000 : 10_000, 'idle');
 const WARMUP_MS = args.quick ? 1000 : 2000;
-const TSX = ['--import', 'tsx'];
+const ROUNDS = 4;
+const GATEWAY_FLAGS = args['gateway-node-flags'] === undefined ? productionNodeFlags() : args['gateway-node-flags'].split(/\s+/).filter(Boolean);
 const note = (m: string): void => void process.stderr.write(`bench:gateway: ${m}\n`);
+
+/** The goals each ratio is held to (issue 11): bench/index.ts prints them beside the figures. */
+const GOALS = {
+  gatewayVsAedesThroughput: { min: 0.9 },
+  gatewayVsAedesCpuPerRequest: { max: 1.15 },
+  idleRssVsAedes: { max: 1.1 },
+} as const;
 
 // The request mix: eight phrasebook prompts as the bear's mu-law audio (3.2 kB each).
 const PAYLOADS = PROMPTS.slice(0, 8).map((p, i) =>
@@ -67,7 +81,6 @@ const PAYLOADS = PROMPTS.slice(0, 8).map((p, i) =>
 );
 const fleetKey = randomBytes(32).toString('hex');
 const bears = Array.from({ length: CLIENTS }, (_, i) => ({ id: `bench-${i}`, password: deriveDeviceSecret(fleetKey, `bench-${i}`) }));
-const ROUNDS = 4;
 
 const dataDirs: string[] = [];
 const tempDir = (prefix: string): string => {
@@ -76,29 +89,32 @@ const tempDir = (prefix: string): string => {
   return dir;
 };
 
-/** How the gateway's CLI is launched: as `npm start` does (tsx), or compiled (`npm run build`) with node flags. */
-type Launch = { form: 'tsx' } | { form: 'compiled'; nodeFlags: string[] };
-const launchArgs = (l: Launch): string[] => (l.form === 'tsx' ? [...TSX, 'gateway/cli.ts'] : [...l.nodeFlags, 'dist/gateway/cli.js']);
-const describeLaunch = (l: Launch): string => (l.form === 'tsx' ? 'tsx (npm start)' : `compiled ${l.nodeFlags.join(' ')}`.trim());
-
-/** The gateway as an operator runs it: its CLI, in a child process. */
-const startGateway = (launch: Launch = { form: 'tsx' }) =>
-  startReadyChild<{ mqttUrl: string; httpUrl: string; pid: number }>(process.execPath, [
-    ...launchArgs(launch), 'start', '--ready-json', '--mqtt-port', '0', '--http-port', '0',
-    '--data-dir', tempDir('teddy-bench-gw-'), '--fleet-key', fleetKey, '--provider-latency-ms', '0',
-    // Closed-loop clients send as fast as answers come back: lift the per-bear rate limit.
-    '--rate-limit', '1000000', '--log-level', 'warn',
-  ]);
-
-/** A server under load for the request benchmark, and how to stop it. */
+/** A server under load, and how to stop it. */
 interface Server {
   mqttUrl: string;
+  httpUrl?: string;
   pids: number[];
   stop(): Promise<void>;
 }
 
-async function startAedesEcho(): Promise<Server> {
-  const echo = await startReadyChild<{ mqttUrl: string; pid: number }>(process.execPath, [...TSX, 'bench/aedes-echo.ts']);
+async function startGateway(): Promise<Server> {
+  const gateway = await startReadyChild<{ mqttUrl: string; httpUrl: string; pid: number }>(
+    process.execPath,
+    compiledCliArgs(
+      [
+        'start', '--ready-json', '--mqtt-port', '0', '--http-port', '0', '--mqtts-port', '0', '--https-port', '0', '--data-dir', tempDir('teddy-bench-gw-'),
+        '--fleet-key', fleetKey, '--provider-latency-ms', '0',
+        // Closed-loop clients send as fast as answers come back: lift the per-bear rate limit.
+        '--rate-limit', '1000000', '--rate-burst', '1000000', '--log-level', 'warn',
+      ],
+      GATEWAY_FLAGS,
+    ),
+  );
+  return { mqttUrl: gateway.ready.mqttUrl, httpUrl: gateway.ready.httpUrl, pids: [gateway.ready.pid], stop: () => gateway.stop() };
+}
+
+async function startAedesEcho(nodeFlags: readonly string[] = []): Promise<Server> {
+  const echo = await startReadyChild<{ mqttUrl: string; pid: number }>(process.execPath, [...nodeFlags, 'bench/aedes-echo.mjs']);
   return { mqttUrl: echo.ready.mqttUrl, pids: [echo.ready.pid], stop: () => echo.stop() };
 }
 
@@ -120,7 +136,7 @@ async function startMosquittoEcho(): Promise<Server | undefined> {
   try {
     await waitForPort(port);
     const mqttUrl = `mqtt://127.0.0.1:${port}`;
-    const echo = await startReadyChild<{ pid: number }>(process.execPath, [...TSX, 'bench/mqtt-echo-client.ts', mqttUrl]);
+    const echo = await startReadyChild<{ pid: number }>(process.execPath, ['--import', 'tsx', 'bench/mqtt-echo-client.ts', mqttUrl]);
     return {
       mqttUrl,
       // The echo client is part of this target: Mosquitto alone cannot answer.
@@ -141,13 +157,13 @@ async function benchRequests(): Promise<Record<string, LoadResult>> {
   const servers: Server[] = [];
   try {
     const gateway = await startGateway();
-    servers.push({ mqttUrl: gateway.ready.mqttUrl, pids: [gateway.ready.pid], stop: () => gateway.stop() });
+    servers.push(gateway);
     const aedes = await startAedesEcho();
     servers.push(aedes);
     const mosquitto = await startMosquittoEcho();
     if (mosquitto) servers.push(mosquitto);
     const targets: LoadTarget[] = [
-      { name: 'gateway', mqttUrl: gateway.ready.mqttUrl, clients: bears, expectType: 'answer', pids: [gateway.ready.pid] },
+      { name: 'gateway', mqttUrl: gateway.mqttUrl, clients: bears, expectType: 'answer', pids: gateway.pids },
       { name: 'aedesEcho', mqttUrl: aedes.mqttUrl, clients: bears, expectType: 'utterance', pids: aedes.pids },
     ];
     if (mosquitto) {
@@ -160,7 +176,7 @@ async function benchRequests(): Promise<Record<string, LoadResult>> {
 }
 
 interface IdleResult {
-  launch: string;
+  server: string;
   bears: number;
   connectSeconds: number;
   baselineRssMB: number;
@@ -168,26 +184,29 @@ interface IdleResult {
   perBearKB: number;
 }
 
-async function benchIdle(launch: Launch): Promise<IdleResult> {
-  note(`idle: ${IDLE} connected idle bears against a fresh gateway child, ${describeLaunch(launch)}`);
-  const gateway = await startGateway(launch);
+/** IDLE bears connect to a fresh server (fleet credentials; the echo ignores them), idle, and the server's RSS is read. */
+async function benchIdle(name: string, server: Server): Promise<IdleResult> {
+  const pid = server.pids[0]!;
   try {
-    await new Promise((r) => setTimeout(r, 1000));
-    const baselineRssMB = procStatus(gateway.ready.pid)?.rssMB ?? 0;
+    note(`idle: ${IDLE} connected idle bears on ${name}`);
+    await sleep(1000);
+    const baselineRssMB = procStatus(pid)?.rssMB ?? 0;
     const started = performance.now();
-    const idle = await connectIdleBears(gateway.ready.mqttUrl, fleetKey, IDLE, 200, (n) => {
+    const idle = await connectIdleBears(server.mqttUrl, fleetKey, IDLE, 200, (n) => {
       if (n % 2500 === 0) note(`  ${n}/${IDLE} connected`);
     });
     const connectSeconds = (performance.now() - started) / 1000;
-    await new Promise((r) => setTimeout(r, 3000));
-    const metrics = await (await fetch(`${gateway.ready.httpUrl}/metrics`)).text();
-    const connected = Number(/teddy_gateway_connected_bears (\d+)/.exec(metrics)?.[1]);
-    if (connected !== IDLE) throw new Error(`gateway reports ${connected} connected bears, expected ${IDLE}`);
-    const rssMB = procStatus(gateway.ready.pid)?.rssMB ?? 0;
+    await sleep(3000);
+    if (server.httpUrl) {
+      const metrics = await (await fetch(`${server.httpUrl}/metrics`)).text();
+      const connected = Number(/teddy_gateway_connected_bears (\d+)/.exec(metrics)?.[1]);
+      if (connected !== IDLE) throw new Error(`gateway reports ${connected} connected bears, expected ${IDLE}`);
+    }
+    const rssMB = procStatus(pid)?.rssMB ?? 0;
     await Promise.all(idle.map((c) => c.endAsync(true)));
-    return { launch: describeLaunch(launch), bears: IDLE, connectSeconds, baselineRssMB, rssMB, perBearKB: ((rssMB - baselineRssMB) * 1024) / IDLE };
+    return { server: name, bears: IDLE, connectSeconds, baselineRssMB, rssMB, perBearKB: ((rssMB - baselineRssMB) * 1024) / IDLE };
   } finally {
-    await gateway.stop();
+    await server.stop();
   }
 }
 
@@ -203,51 +222,40 @@ async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
     });
     if (open) return;
     if (Date.now() > deadline) throw new Error(`nothing listening on port ${port} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
 }
 
-/** `npm run build` (tsc into dist/); false, with a note, if it fails. */
-function buildCompiled(): boolean {
-  note('building dist/ (npm run build) for the compiled idle run');
-  const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { encoding: 'utf8' });
-  if (build.status === 0) return true;
-  note(`build failed, compiled idle run skipped:\n${build.stdout}${build.stderr}`);
-  return false;
-}
-
-function rssAt10k(r: IdleResult): number {
-  return r.baselineRssMB + (r.perBearKB * 10_000) / 1024;
-}
-
 try {
+  note(`gateway as npm start runs it: node ${GATEWAY_FLAGS.join(' ')} dist/gateway/cli.js (building dist/ first)`);
+  buildCompiled();
   const requests = await benchRequests();
   const gateway = requests.gateway!;
   const aedes = requests.aedesEcho!;
   const mosquitto = requests.mosquittoEcho;
-  // As `npm start` runs it, and in production form: compiled (tsx's loader alone is ~30 MB) and with
-  // V8's young generation capped (under a connect storm it grows to 3 x 16 MB semi-spaces and keeps
-  // the pages) — the two knobs that matter for many idle connections (docs/gateway.md).
-  const idle = [await benchIdle({ form: 'tsx' })];
-  if (buildCompiled()) idle.push(await benchIdle({ form: 'compiled', nodeFlags: ['--max-semi-space-size=1'] }));
+  const idleGateway = await benchIdle(`gateway (node ${GATEWAY_FLAGS.join(' ')})`, await startGateway());
+  const idleAedes = await benchIdle('bare Aedes (plain node)', await startAedesEcho());
+  const idleAedesFlags = await benchIdle(`bare Aedes (node ${GATEWAY_FLAGS.join(' ')})`, await startAedesEcho(GATEWAY_FLAGS));
+  const idle = [idleGateway, idleAedes, idleAedesFlags];
 
   const row = (name: string, r: LoadResult | undefined): string[] =>
     r
       ? [
         name, r.requests.toString(), r.reqPerS.toFixed(0), r.latency.p50Ms.toFixed(3), r.latency.p99Ms.toFixed(3),
-        (r.reqPerS / aedes.reqPerS).toFixed(2), r.serverCpuUsPerRequest.toFixed(0), String(r.wrong),
+        (r.reqPerS / aedes.reqPerS).toFixed(2), r.serverCpuUsPerRequest.toFixed(1), (r.serverCpuUsPerRequest / aedes.serverCpuUsPerRequest).toFixed(2), String(r.wrong),
       ]
-      : [name, '-', '-', '-', '-', '-', '-', '-'];
+      : [name, '-', '-', '-', '-', '-', '-', '-', '-'];
   process.stdout.write(
     `\n${formatTable([
-      ['target', 'requests', 'req/s', 'p50 ms', 'p99 ms', 'x bare Aedes', 'server CPU µs/req', 'wrong'],
+      ['target', 'requests', 'req/s', 'p50 ms', 'p99 ms', 'x Aedes req/s', 'CPU µs/req', 'x Aedes CPU', 'wrong'],
       row('gateway (cached utterance)', gateway),
       row('bare Aedes echo', aedes),
       row('Mosquitto + echo client', mosquitto),
     ])}\n\n${formatTable([
-      ['idle bears (gateway child)', 'bears', 'connect s', 'RSS before MB', 'RSS connected MB', 'KB per bear'],
+      ['idle bears', 'bears', 'connect s', 'RSS before MB', 'RSS connected MB', 'KB per bear', 'x bare Aedes'],
       ...idle.map((r) => [
-        r.launch, String(r.bears), r.connectSeconds.toFixed(1), r.baselineRssMB.toFixed(1), r.rssMB.toFixed(1), r.perBearKB.toFixed(1),
+        r.server, String(r.bears), r.connectSeconds.toFixed(1), r.baselineRssMB.toFixed(1), r.rssMB.toFixed(1), r.perBearKB.toFixed(1),
+        (r.rssMB / idleAedes.rssMB).toFixed(2),
       ]),
     ])}\n`,
   );
@@ -256,19 +264,22 @@ try {
   mkdirSync('bench/results', { recursive: true });
   const result = {
     generatedAt: new Date().toISOString(),
-    config: { quick: args.quick, clients: CLIENTS, durationMs: DURATION_MS, rounds: ROUNDS, warmupMs: WARMUP_MS, requestBytes: PAYLOADS.map((p) => p.length) },
+    config: {
+      quick: args.quick, clients: CLIENTS, durationMs: DURATION_MS, rounds: ROUNDS, warmupMs: WARMUP_MS,
+      requestBytes: PAYLOADS.map((p) => p.length), gatewayNodeFlags: GATEWAY_FLAGS,
+    },
     targets: { gateway, aedesEcho: aedes, mosquittoEcho: mosquitto ?? null },
     idle,
     ratios: {
       gatewayVsAedesThroughput: gateway.reqPerS / aedes.reqPerS,
+      gatewayVsAedesCpuPerRequest: gateway.serverCpuUsPerRequest / aedes.serverCpuUsPerRequest,
       gatewayVsAedesP50: gateway.latency.p50Ms / aedes.latency.p50Ms,
       gatewayVsAedesP99: gateway.latency.p99Ms / aedes.latency.p99Ms,
       gatewayVsMosquittoThroughput: mosquitto ? gateway.reqPerS / mosquitto.reqPerS : null,
-      gatewayVsAedesCpuPerRequest: gateway.serverCpuUsPerRequest / aedes.serverCpuUsPerRequest,
-      // Gateway RSS with 10,000 idle bears (extrapolated when fewer ran), as a share of the 256 MB goal (< 1 meets it).
-      idleRssAt10kVs256MB: rssAt10k(idle[0]!) / 256,
-      idleRssAt10kVs256MBCompiled: idle[1] ? rssAt10k(idle[1]) / 256 : null,
+      idleRssVsAedes: idleGateway.rssMB / idleAedes.rssMB,
+      idleRssVsAedesSameFlags: idleGateway.rssMB / idleAedesFlags.rssMB,
     },
+    goals: GOALS,
   };
   writeFileSync('bench/results/gateway.json', `${JSON.stringify(result, null, 2)}\n`);
   note('wrote bench/results/gateway.json');

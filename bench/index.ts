@@ -17,6 +17,7 @@ const BENCHES: { name: string; script: string; args: string[] }[] = [
   { name: 'sdk', script: 'bench/sdk.ts', args: [] },
   { name: 'gateway', script: 'bench/gateway.ts', args: ['--quick'] },
   { name: 'simulator', script: 'bench/simulator.ts', args: [] },
+  { name: 'flash', script: 'bench/flash-policy.ts', args: [] },
 ];
 
 const outcomes: Record<string, string> = {};

@@ -11,8 +11,8 @@ export interface ReadyChild<R> {
   stop(): Promise<void>;
 }
 
-export async function startReadyChild<R>(command: string, args: string[], timeoutMs = 60_000): Promise<ReadyChild<R>> {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startReadyChild<R>(command: string, args: string[], timeoutMs = 60_000, env = process.env): Promise<ReadyChild<R>> {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   let stderr = '';
   child.stderr!.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
   const ready = await new Promise<R>((resolve, reject) => {

@@ -6,9 +6,9 @@
  * A refused publish makes Aedes close the connection (MQTT 3.1.1 has no
  * negative PUBACK); a refused subscription gets SUBACK 0x80.
  */
-import type { AedesOptions } from 'aedes';
+import type { AedesOptions, Client } from 'aedes';
 import type { Logger } from 'pino';
-import { BEAR_PUBLISHES, BEAR_SUBSCRIBES, parseDeviceTopic, type ChannelName } from '../protocol/index.js';
+import { BEAR_PUBLISHES, BEAR_SUBSCRIBES, deviceTopic } from '../protocol/index.js';
 import { safeId } from './auth.js';
 
 export interface AuthorizeOptions {
@@ -16,11 +16,35 @@ export interface AuthorizeOptions {
   onDenied(action: 'publish' | 'subscribe'): void;
 }
 
+/** A connected bear's own topics, built once per connection (the ACL compares whole topics). */
+export interface OwnTopics {
+  readonly req: string;
+  readonly evt: string;
+  readonly res: string;
+  readonly warm: string;
+  /** What it may publish to and subscribe to: exact topics, from the protocol's tables. */
+  readonly publishes: readonly string[];
+  readonly subscribes: readonly string[];
+}
+
+const topicsOf = new WeakMap<Client, OwnTopics>();
+
+/** The client's own topics (its id passed authentication, so it is a valid device id). */
+export function ownTopics(client: Client): OwnTopics {
+  let own = topicsOf.get(client);
+  if (!own) {
+    const id = client.id;
+    own = {
+      req: deviceTopic(id, 'req'), evt: deviceTopic(id, 'evt'), res: deviceTopic(id, 'res'), warm: deviceTopic(id, 'warm'),
+      publishes: BEAR_PUBLISHES.map((c) => deviceTopic(id, c)),
+      subscribes: BEAR_SUBSCRIBES.map((c) => deviceTopic(id, c)),
+    };
+    topicsOf.set(client, own);
+  }
+  return own;
+}
+
 export function createAuthorizers({ log, onDenied }: AuthorizeOptions): Required<Pick<AedesOptions, 'authorizePublish' | 'authorizeSubscribe'>> {
-  const owns = (clientId: string, topic: string, allowed: readonly ChannelName[]): boolean => {
-    const parsed = parseDeviceTopic(topic);
-    return parsed !== undefined && parsed.deviceId === clientId && allowed.includes(parsed.channel);
-  };
   const deny = (action: 'publish' | 'subscribe', clientId: string, topic: string): void => {
     onDenied(action);
     log.warn({ deviceId: safeId(clientId), action, topic: topic.slice(0, 200) }, 'acl denied');
@@ -28,9 +52,10 @@ export function createAuthorizers({ log, onDenied }: AuthorizeOptions): Required
 
   return {
     authorizePublish(client, packet, callback) {
-      // client is null for the gateway's own publishes.
+      // client is null for the broker's own publishes.
       if (!client) return callback(null);
-      if (!owns(client.id, packet.topic, BEAR_PUBLISHES)) {
+      const own = ownTopics(client);
+      if (!own.publishes.includes(packet.topic)) {
         deny('publish', client.id, packet.topic);
         return callback(new Error('publish not authorized'));
       }
@@ -39,7 +64,8 @@ export function createAuthorizers({ log, onDenied }: AuthorizeOptions): Required
       callback(null);
     },
     authorizeSubscribe(client, subscription, callback) {
-      if (!owns(client.id, subscription.topic, BEAR_SUBSCRIBES)) {
+      const own = ownTopics(client);
+      if (!own.subscribes.includes(subscription.topic)) {
         deny('subscribe', client.id, subscription.topic);
         return callback(null, null);
       }

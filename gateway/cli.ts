@@ -15,7 +15,11 @@ import { Command, Option } from 'commander';
 import { pino } from 'pino';
 import { readSecret } from '../infra/data-dir-secret.js';
 import { resolveConfig } from '../sdk/index.js';
-import { createDeviceRegistry, REGISTRY_FILE } from './device-registry.js';
+import { isValidDeviceId } from '../protocol/index.js';
+import type { DeviceRegistry } from './device-registry.js';
+import { DEVICE_CERT_DIR, issueDeviceCertificate } from './tls-certificates.js';
+import { withDeviceRegistry } from './registry-client.js';
+import { isWorker, runPrimary, runWorker } from './workers.js';
 import { ADMIN_TOKEN_FILE, RUNTIME_FILE, startGateway } from './index.js';
 import { commanderParser, DEFAULT_OPTIONS, integerIn, nonNegativeInteger, OPTION_SPECS, resolveOptions, type GatewayOptions } from './options.js';
 import type { HealthView, LiveView } from './ops/operations.js';
@@ -28,12 +32,16 @@ function optionFor(key: keyof GatewayOptions): Option {
   const spec = OPTION_SPECS.find((s) => s.key === key && s.flag)!;
   const fallback = (DEFAULT_OPTIONS as Partial<Record<keyof GatewayOptions, unknown>>)[key];
   const notes = [spec.env && `env ${spec.env}`, fallback !== undefined && `default ${String(fallback)}`].filter(Boolean).join(', ');
-  return new Option(spec.flag!, notes ? `${spec.help} (${notes})` : spec.help).argParser(commanderParser(spec.parse));
+  const option = new Option(spec.flag!, notes ? `${spec.help} (${notes})` : spec.help);
+  // A switch (no <value>) is simply present; only valued flags are parsed.
+  return spec.flag!.includes('<') ? option.argParser(commanderParser(spec.parse)) : option;
 }
 
 /** The data dir as the SDK resolves it: the flag, else TEDDY_DATA_DIR, else .teddycache. */
 const dataDir = (given: string | undefined): string => resolveConfig({ dataDir: given }).dataDir;
-const registryIn = (given: string | undefined) => createDeviceRegistry(join(dataDir(given), REGISTRY_FILE));
+/** Runs a registry command against the fleet's Redis (or the data dir's embedded one). */
+const withRegistry = <T>(flags: { dataDir?: string; redisUrl?: string }, use: (registry: DeviceRegistry) => Promise<T>): Promise<T> =>
+  withDeviceRegistry(flags, pino({ name: 'teddycache', level: 'warn' }, pino.destination(2)), use);
 
 const program = new Command('teddycache')
   .description('The teddycache gateway: the bear\'s CBOR-over-MQTT server with device auth, L3 clip origin and warm pushes.')
@@ -48,8 +56,23 @@ start
   .action(async (flags: Record<string, unknown> & { readyJson?: boolean }) => {
     const { readyJson } = flags;
     const options = Object.fromEntries(startFlags.map(({ key, option }) => [key, flags[option.attributeName()]])) as Partial<GatewayOptions>;
-    const level = resolveOptions(options).logLevel;
-    const logger = pino({ name: 'teddy-gateway', level }, pino.destination(readyJson ? 2 : 1));
+    const resolved = resolveOptions(options);
+    const logger = pino({ name: 'teddy-gateway', level: resolved.logLevel }, pino.destination(readyJson ? 2 : 1));
+    if (isWorker()) return runWorker(options, logger.child({ worker: process.pid }));
+    if (resolved.workers > 1) {
+      return runPrimary({
+        given: options,
+        count: resolved.workers,
+        logger: logger.child({ primary: process.pid }),
+        onReady: ({ mqttWsUrl, mqttWssUrl, ...ready }) =>
+          process.stdout.write(readyJson
+            ? `${JSON.stringify({ ...ready, mqttWsUrl, mqttWssUrl })}
+`
+            : `teddycache gateway: ${ready.workers.length} workers, MQTT ${ready.mqttsUrl} and ${mqttWssUrl}, HTTPS ${ready.httpsUrl} (CA ${ready.caFile}); ` +
+              `plaintext MQTT ${ready.mqttUrl} and ${mqttWsUrl}, HTTP ${ready.httpUrl} (Ctrl-C to stop)
+`),
+      });
+    }
     const gateway = await startGateway({ ...options, logger });
     let stopping = false;
     const stop = (signal: string): void => {
@@ -67,31 +90,55 @@ start
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
     if (readyJson) {
-      process.stdout.write(`${JSON.stringify({ event: 'ready', mqttUrl: gateway.mqttUrl, httpUrl: gateway.httpUrl, pid: process.pid })}\n`);
+      const { mqttUrl, httpUrl, mqttWsUrl, mqttsUrl, httpsUrl, mqttWssUrl, caFile } = gateway;
+      process.stdout.write(`${JSON.stringify({ event: 'ready', mqttUrl, httpUrl, pid: process.pid, mqttsUrl, httpsUrl, caFile, mqttWsUrl, mqttWssUrl })}\n`);
     } else {
-      process.stdout.write(`teddycache gateway: MQTT ${gateway.mqttUrl} and ${gateway.mqttWsUrl}, HTTP ${gateway.httpUrl} (Ctrl-C to stop)\n`);
+      process.stdout.write(
+        `teddycache gateway: MQTT ${gateway.mqttsUrl} and ${gateway.mqttWssUrl}, HTTPS ${gateway.httpsUrl} (CA ${gateway.caFile}); ` +
+          `plaintext MQTT ${gateway.mqttUrl} and ${gateway.mqttWsUrl}, HTTP ${gateway.httpUrl} (Ctrl-C to stop)\n`,
+      );
     }
   });
 
 const dataDirOption = () => optionFor('dataDir');
+const redisUrlOption = () => optionFor('redisUrl');
 
 const device = program.command('device').description('manage the device registry (secrets are stored as scrypt hashes)');
 device
   .command('add <id>')
-  .description('enrol a bear (or re-key it); prints its secret once')
+  .description('enrol a bear (or re-key it); prints its secret once, or with --cert issues its client certificate')
   .option('--secret <secret>', 'use this secret instead of generating one')
-  .option('--json', 'print {"id","secret"} as JSON')
+  .option('--cert', 'log in with a client certificate from the fleet CA instead of a secret (mutual TLS); writes its cert and key files')
+  .option('--out <dir>', 'where --cert writes ID.pem and ID-key.pem (default: the data dir\'s device-certs/)')
+  .option('--json', 'print {"id","secret"} (with --cert: {"id","certFile","keyFile","caFile"}) as JSON')
   .addOption(dataDirOption())
-  .action(async (id: string, flags: { secret?: string; json?: boolean; dataDir?: string }) => {
-    const added = await registryIn(flags.dataDir).add(id, flags.secret);
-    process.stdout.write(flags.json ? `${JSON.stringify(added)}\n` : `added ${added.id}\nsecret (shown once): ${added.secret}\n`);
+  .addOption(redisUrlOption())
+  .action(async (id: string, flags: { secret?: string; cert?: boolean; out?: string; json?: boolean; dataDir?: string; redisUrl?: string }) => {
+    if (!flags.cert) {
+      const added = await withRegistry(flags, (registry) => registry.add(id, flags.secret));
+      process.stdout.write(flags.json ? `${JSON.stringify(added)}\n` : `added ${added.id}\nsecret (shown once): ${added.secret}\n`);
+      return;
+    }
+    if (flags.secret) throw new Error('--cert and --secret exclude each other: a certificate bear has no usable secret');
+    if (!isValidDeviceId(id)) throw new RangeError('device id must be 1-64 characters of [A-Za-z0-9_-]');
+    const dir = dataDir(flags.dataDir);
+    const issued = await issueDeviceCertificate(dir, id, flags.out ?? join(dir, DEVICE_CERT_DIR));
+    // A random secret nobody sees: this bear logs in with its certificate only.
+    await withRegistry(flags, (registry) => registry.add(id, undefined, { certSha256: issued.sha256 }));
+    const { certFile, keyFile, caFile } = issued;
+    process.stdout.write(
+      flags.json
+        ? `${JSON.stringify({ id, certFile, keyFile, caFile })}\n`
+        : `added ${id} (logs in with its certificate, no secret)\ncertificate: ${certFile}\nkey (keep secret, copy to the bear): ${keyFile}\nCA the bear trusts: ${caFile}\n`,
+    );
   });
 device
   .command('remove <id>')
-  .description('remove a bear from the registry')
+  .description('remove a bear from the registry (and disconnect it from every gateway)')
   .addOption(dataDirOption())
-  .action(async (id: string, flags: { dataDir?: string }) => {
-    if (!(await registryIn(flags.dataDir).remove(id))) throw new Error(`no device ${id}`);
+  .addOption(redisUrlOption())
+  .action(async (id: string, flags: { dataDir?: string; redisUrl?: string }) => {
+    if (!(await withRegistry(flags, (registry) => registry.remove(id)))) throw new Error(`no device ${id}`);
     process.stdout.write(`removed ${id}\n`);
   });
 device
@@ -99,8 +146,9 @@ device
   .description('list enrolled bears')
   .option('--json', 'print JSON')
   .addOption(dataDirOption())
-  .action(async (flags: { json?: boolean; dataDir?: string }) => {
-    const devices = await registryIn(flags.dataDir).list();
+  .addOption(redisUrlOption())
+  .action(async (flags: { json?: boolean; dataDir?: string; redisUrl?: string }) => {
+    const devices = await withRegistry(flags, (registry) => registry.list());
     if (flags.json) process.stdout.write(`${JSON.stringify(devices)}\n`);
     else for (const d of devices) process.stdout.write(`${d.id}\t${d.createdAt}\n`);
   });

@@ -1,9 +1,14 @@
 /**
  * One utterance to one answer: transcribe, respond, synthesize — each step a
- * call to the SDK's integration service, which caches it under its own key
- * (audio hash, transcript, line and voice), so the provider runs only for
- * what no layer holds. The service derives every key, by hashing: no raw
- * audio or text reaches a key or a log.
+ * cache lookup through the SDK's integration service under its own key
+ * (audio hash, transcript, line and voice), derived once, so the provider
+ * runs only for what no layer holds. The keys hash: no raw audio or text
+ * reaches a key or a log.
+ *
+ * Each step first asks this process's L1 synchronously and only fetches
+ * (asynchronously, through L2, L3 and the provider) what is not there, so a
+ * repeated question is answered without a promise: `answer` returns the
+ * Reply itself then, and a Promise of it otherwise.
  */
 import { sha256Hex, type CacheIntegrationService, type CacheSource } from '../sdk/index.js';
 import { AnswerSource, UtteranceFormat, type Utterance } from '../protocol/index.js';
@@ -36,18 +41,27 @@ const ANSWER_SOURCE: Record<CacheSource, number> = {
 const utf8 = new TextDecoder();
 
 export function createConversation({ service, provider, voiceClips }: ConversationOptions) {
-  const transcribe = async (u: Utterance): Promise<string> => {
-    // Typed text needs no speech recognition.
-    if (u.format === UtteranceFormat.text) return utf8.decode(u.audio);
-    return service.cacheAudioTranscription<string>(sha256Hex(u.audio), () => provider.transcribe(u.audio, u.format));
+  const withClip = (reply: string, voice: string, source: number): Reply | Promise<Reply> => {
+    const clip = voiceClips.peek(reply, voice);
+    if (clip) return { reply, clip, source };
+    return voiceClips.clip(reply, voice).then(({ clip: fetched }) => ({ reply, clip: fetched, source }));
+  };
+
+  const withReply = (transcript: string, voice: string): Reply | Promise<Reply> => {
+    const step = service.aiResponseStep(transcript);
+    const reply = step.peek();
+    if (reply !== undefined) return withClip(reply, voice, AnswerSource.l1);
+    return step.fetch(() => provider.respond(transcript)).then(({ value, source }) => withClip(value, voice, ANSWER_SOURCE[source]));
   };
 
   return {
-    async answer(u: Utterance, voice: string): Promise<Reply> {
-      const transcript = await transcribe(u);
-      const { value: reply, source } = await service.fetchAiResponse<string>(transcript, () => provider.respond(transcript));
-      const { clip } = await voiceClips.clip(reply, voice);
-      return { reply, clip, source: ANSWER_SOURCE[source] };
+    answer(u: Utterance, voice: string): Reply | Promise<Reply> {
+      // Typed text needs no speech recognition.
+      if (u.format === UtteranceFormat.text) return withReply(utf8.decode(u.audio), voice);
+      const step = service.transcriptionStep(sha256Hex(u.audio));
+      const transcript = step.peek();
+      if (transcript !== undefined) return withReply(transcript, voice);
+      return step.fetch(() => provider.transcribe(u.audio, u.format)).then(({ value }) => withReply(value, voice));
     },
   };
 }

@@ -1,27 +1,41 @@
 /**
  * The device registry: which bears may connect, each with the scrypt hash of
- * its secret (never the secret). One JSON file in the data directory,
- * replaced atomically on every change, re-read when another process (the
- * CLI's `device add`) changed it, so a running gateway sees new bears without
- * a restart.
+ * its secret (never the secret). It lives in the fleet's Redis, one hash
+ * field per bear, so every gateway process — and the CLI, running or not
+ * running next to one — sees the same fleet. It is durable state, not cache:
+ * the Redis must persist it and must not evict it (docs/scale-out.md).
+ *
+ * A change is announced on the control channel so gateways drop what they
+ * hold about the bear (and disconnect a removed one). Lookups read Redis
+ * (one HGET per CONNECT, never per request); each record read is also kept
+ * in process memory, bounded, and used only while Redis is unreachable, so
+ * bears this gateway has seen can reconnect during an outage.
  */
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { LRUCache } from 'lru-cache';
 import { isValidDeviceId } from '../protocol/index.js';
-import { writeFileAtomic } from '../infra/atomic-file.js';
-
-/** The registry's file name in the gateway's data directory. */
-export const REGISTRY_FILE = 'devices.json';
+import type { FleetKeys } from './fleet-keys.js';
+import type { FleetClient } from './fleet-redis.js';
 
 export interface DeviceRecord {
   /** `scrypt$N$r$p$salt$hash`, salt and hash base64url. */
   readonly hash: string;
   readonly createdAt: string;
+  /** SHA-256 (hex) of the one client certificate this bear may log in with instead of its secret. */
+  readonly certSha256?: string;
+}
+
+export interface AddOptions {
+  /** Pin this client certificate (./tls-certificates.ts issueDeviceCertificate). */
+  readonly certSha256?: string;
 }
 
 export interface DeviceRegistry {
-  /** Enrols (or re-keys) a bear; generates a secret when none is given. Returns the secret once. */
-  add(id: string, secret?: string): Promise<{ id: string; secret: string }>;
+  /**
+   * Enrols (or re-keys) a bear; generates a secret when none is given. Returns the secret once.
+   * Re-keying drops a pinned certificate unless `options` pins one again.
+   */
+  add(id: string, secret?: string, options?: AddOptions): Promise<{ id: string; secret: string }>;
   /** True if the bear was enrolled. */
   remove(id: string): Promise<boolean>;
   list(): Promise<{ id: string; createdAt: string }[]>;
@@ -30,9 +44,24 @@ export interface DeviceRegistry {
   verify(record: DeviceRecord, secret: Uint8Array): Promise<boolean>;
 }
 
-interface RegistryFile {
-  version: 1;
-  devices: Record<string, DeviceRecord>;
+/** What the registry tells the other gateways after a change (the control bus's `device` message). */
+export interface DeviceChange {
+  readonly deviceId: string;
+  readonly removed: boolean;
+}
+
+export interface FleetDeviceRegistry extends DeviceRegistry {
+  /** Adds records that are not enrolled yet (a migrated devices.json); resolves to how many were new. */
+  importRecords(records: Readonly<Record<string, DeviceRecord>>): Promise<number>;
+  /** Drops this process's copy of a bear's record (another process changed it). */
+  forget(id: string): void;
+}
+
+export interface DeviceRegistryOptions {
+  client: FleetClient;
+  keys: FleetKeys;
+  /** Tells the other gateways; a failure is the caller's (the change itself is already stored). */
+  announce(change: DeviceChange): Promise<void>;
 }
 
 // OWASP's minimum for scrypt: N=2^14 (about 16 MiB, tens of ms per check).
@@ -40,76 +69,53 @@ const SCRYPT = { N: 16384, r: 8, p: 1 };
 const KEY_BYTES = 32;
 const MIN_SECRET = 8;
 const MAX_SECRET = 256;
+/** Records kept for Redis outages: ~150 bytes each. */
+const MAX_REMEMBERED = 100_000;
 
-export function createDeviceRegistry(path: string): DeviceRegistry {
-  let devices: Record<string, DeviceRecord> = {};
-  let loadedStamp = '';
-  // Mutations are read-modify-write of one file; run them one at a time.
-  let queue: Promise<unknown> = Promise.resolve();
-
-  const refresh = async (): Promise<void> => {
-    let stamp: string;
-    try {
-      const s = await stat(path);
-      stamp = `${s.mtimeMs}:${s.size}:${s.ino}`;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      devices = {};
-      loadedStamp = '';
-      return;
-    }
-    if (stamp === loadedStamp) return;
-    const parsed = JSON.parse(await readFile(path, 'utf8')) as RegistryFile;
-    if (parsed.version !== 1 || typeof parsed.devices !== 'object') throw new Error(`${path}: not a version 1 device registry`);
-    devices = parsed.devices;
-    loadedStamp = stamp;
-  };
-
-  const mutate = <T>(change: (all: Record<string, DeviceRecord>) => T): Promise<T> => {
-    const run = queue.then(async () => {
-      await refresh();
-      const next = { ...devices };
-      const result = change(next);
-      const file: RegistryFile = { version: 1, devices: next };
-      await writeFileAtomic(path, `${JSON.stringify(file, null, 2)}\n`);
-      devices = next;
-      loadedStamp = '';
-      return result;
-    });
-    queue = run.catch(() => undefined);
-    return run;
-  };
+export function createDeviceRegistry({ client, keys, announce }: DeviceRegistryOptions): FleetDeviceRegistry {
+  const remembered = new LRUCache<string, DeviceRecord>({ max: MAX_REMEMBERED });
 
   return {
-    async add(id, secret = randomBytes(24).toString('base64url')) {
+    async add(id, secret = randomBytes(24).toString('base64url'), options = {}) {
       if (!isValidDeviceId(id)) throw new RangeError('device id must be 1-64 characters of [A-Za-z0-9_-]');
       const length = Buffer.byteLength(secret);
       if (length < MIN_SECRET || length > MAX_SECRET) throw new RangeError(`secret must be ${MIN_SECRET}-${MAX_SECRET} bytes`);
-      const hash = await hashSecret(Buffer.from(secret));
-      await mutate((all) => {
-        all[id] = { hash, createdAt: new Date().toISOString() };
-      });
+      const record: DeviceRecord = {
+        hash: await hashSecret(Buffer.from(secret)), createdAt: new Date().toISOString(), ...(options.certSha256 ? { certSha256: options.certSha256 } : {}),
+      };
+      await client.hset(keys.devices, id, JSON.stringify(record));
+      remembered.delete(id);
+      await announce({ deviceId: id, removed: false });
       return { id, secret };
     },
 
-    remove(id) {
-      return mutate((all) => {
-        const had = Object.hasOwn(all, id);
-        delete all[id];
-        return had;
-      });
+    async remove(id) {
+      const removed = (await client.hdel(keys.devices, id)) === 1;
+      remembered.delete(id);
+      await announce({ deviceId: id, removed: true });
+      return removed;
     },
 
     async list() {
-      await refresh();
-      return Object.entries(devices)
-        .map(([id, r]) => ({ id, createdAt: r.createdAt }))
+      const all = await client.hgetall(keys.devices);
+      return Object.entries(all)
+        .map(([id, text]) => ({ id, createdAt: parseRecord(text)?.createdAt ?? '' }))
         .sort((a, b) => a.id.localeCompare(b.id));
     },
 
     async lookup(id) {
-      await refresh();
-      return Object.hasOwn(devices, id) ? devices[id] : undefined;
+      let text: string | null;
+      try {
+        text = await client.hget(keys.devices, id);
+      } catch (err) {
+        const known = remembered.get(id);
+        if (known) return known;
+        throw err;
+      }
+      const record = text === null ? undefined : parseRecord(text);
+      if (record) remembered.set(id, record);
+      else remembered.delete(id);
+      return record;
     },
 
     async verify(record, secret) {
@@ -121,7 +127,26 @@ export function createDeviceRegistry(path: string): DeviceRegistry {
       });
       return timingSafeEqual(actual, expected);
     },
+
+    async importRecords(records) {
+      const entries = Object.entries(records).filter(([id, r]) => isValidDeviceId(id) && typeof r?.hash === 'string');
+      const added = await Promise.all(entries.map(([id, r]) => client.hsetnx(keys.devices, id, JSON.stringify({ hash: r.hash, createdAt: r.createdAt, certSha256: r.certSha256 }))));
+      return added.filter((n) => n === 1).length;
+    },
+
+    forget: (id) => void remembered.delete(id),
   };
+}
+
+/** A stored record, or undefined if the field does not hold one (never trusted blindly). */
+function parseRecord(text: string): DeviceRecord | undefined {
+  try {
+    const r = JSON.parse(text) as Partial<DeviceRecord>;
+    if (typeof r.hash !== 'string' || typeof r.createdAt !== 'string') return undefined;
+    return { hash: r.hash, createdAt: r.createdAt, ...(typeof r.certSha256 === 'string' ? { certSha256: r.certSha256 } : {}) };
+  } catch {
+    return undefined;
+  }
 }
 
 async function hashSecret(secret: Uint8Array): Promise<string> {

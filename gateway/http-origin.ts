@@ -9,7 +9,7 @@
  * `Cache-Control: immutable` (a name never changes its bytes).
  */
 import { timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import { verifyClipUrl, type BlobStore } from '../sdk/index.js';
@@ -41,12 +41,13 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
 
 /** The operations views the CLI's `top`, `health` and `report` read (a health view is 200 either way: the CLI judges it). */
 const OPS_VIEWS: ReadonlyMap<string, (ops: Operations) => Promise<unknown>> = new Map<string, (ops: Operations) => Promise<unknown>>([
-  ['/admin/ops/live', (ops: Operations) => ops.live()],
-  ['/admin/ops/health', (ops: Operations) => ops.health()],
-  ['/admin/ops/report', (ops: Operations) => ops.report()],
+  ['/admin/ops/live', (ops) => ops.live()],
+  ['/admin/ops/health', (ops) => ops.health()],
+  ['/admin/ops/report', (ops) => ops.report()],
 ]);
 
-export function createHttpOrigin(o: HttpOriginOptions): Server {
+/** The request handler, served by both the HTTP and the HTTPS listener. */
+export function createHttpOrigin(o: HttpOriginOptions): RequestListener {
   const send = (res: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8'): void => {
     o.metrics.originRequests.inc({ status: String(status) });
     res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
@@ -132,11 +133,11 @@ export function createHttpOrigin(o: HttpOriginOptions): Server {
     send(res, 404, 'not found\n');
   };
 
-  return createServer((req, res) => {
+  return (req, res) => {
     route(req, res).catch((err: unknown) => {
       o.log.error({ err, path: (req.url ?? '').split('?')[0] }, 'http request failed');
       if (!res.headersSent) send(res, 500, 'internal error\n');
       else res.destroy();
     });
-  });
+  };
 }

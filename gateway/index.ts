@@ -1,24 +1,31 @@
 /**
  * startGateway: the bear's server. Wires the MQTT broker (auth, ACL, request
- * handling), the SDK cache, the AI provider, warm pushes and the HTTP origin
- * together, and takes them down again in order on close().
+ * handling), the SDK cache, the AI provider, warm pushes, the HTTP origin
+ * and the fleet state it shares with every other gateway process through
+ * Redis (./fleet-state.ts) together, and takes them down again in order on
+ * close(). Without a Redis configured it starts the data dir's embedded one
+ * (persisted: it holds the device registry).
  */
 import { mkdir, rm, readFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { createCache, createCacheIntegrationService } from '../sdk/index.js';
 import { writeFileAtomic } from '../infra/atomic-file.js';
 import { createAuthenticate } from './auth.js';
 import { createAuthorizers } from './authorize.js';
-import { createBearSessions, describeSession, fleetFlashStats } from './bear-sessions.js';
-import { startBroker } from './broker.js';
-import { createClipCatalog } from './clip-catalog.js';
+import { describeSession, fleetFlashStats } from './bear-sessions.js';
+import { listen, startBroker, urlHost } from './broker.js';
 import { createClipUrls } from './clip-urls.js';
 import { createConnectionLimiter } from './connection-limiter.js';
 import { createConversation } from './conversation.js';
 import { loadOrCreateSecret } from '../infra/data-dir-secret.js';
-import { createDeviceRegistry, REGISTRY_FILE } from './device-registry.js';
+import { startEmbeddedRedis } from '../infra/embedded-redis.js';
+import type { RedisServer } from '../infra/redis-server.js';
+import type { ControlBus } from './control-bus.js';
+import { startFleetState } from './fleet-state.js';
+import { fleetRedisTarget, namesRedis } from './fleet-target.js';
 import { createHttpOrigin } from './http-origin.js';
 import { createGatewayMetrics } from './metrics.js';
 import { MQTT_WEBSOCKET_PATH, serveMqttOverWebSocket } from './mqtt-websocket.js';
@@ -32,62 +39,132 @@ import { createVoiceClips } from './voice-clips.js';
 import { createWarmPush } from './warm-push.js';
 import { loadOpsConfig } from './ops/ops-config.js';
 import { startOperations, type Operations } from './ops/operations.js';
+import { isLoopback, loadServerTls } from './server-tls.js';
+import { secureTlsListener } from './tls-listener.js';
 
 export type { GatewayOptions } from './options.js';
 
 export interface Gateway {
+  /** Plaintext MQTT and HTTP (loopback only unless --allow-plaintext). */
   readonly mqttUrl: string;
   readonly httpUrl: string;
   /** MQTT over WebSocket on the HTTP port. */
   readonly mqttWsUrl: string;
+  /** MQTT over TLS, HTTPS, and MQTT over WSS on the HTTPS port. */
+  readonly mqttsUrl: string;
+  readonly httpsUrl: string;
+  readonly mqttWssUrl: string;
+  /** The CA file a client trusts for this gateway's certificate. */
+  readonly caFile: string;
   readonly devices: {
     add(id: string, secret?: string): Promise<{ id: string; secret: string }>;
     /** Removes the bear from the registry and disconnects it if connected. */
     remove(id: string): Promise<boolean>;
     list(): Promise<{ id: string; createdAt: string }[]>;
   };
-  /** Pushes the current warm manifest to one connected bear, or to all that said hello; returns how many. */
+  /**
+   * Pushes the current warm manifest to one bear, or to every bear that said hello, wherever in
+   * the fleet it is connected; returns how many were pushed.
+   */
   pushWarm(deviceId?: string): Promise<number>;
+  /** This process's id in the fleet. */
+  readonly instanceId: string;
+  /** Control messages to and from the other gateway processes (add a handler per kind). */
+  readonly control: ControlBus;
   close(): Promise<void>;
 }
+
+/** How long a gateway waits for the others' answers to a control request (warm, stats). */
+const CONTROL_REPLY_MS = 2000;
 
 /** Where a running gateway announces itself to the CLI (`warm`, `stats`). */
 export const RUNTIME_FILE = 'gateway.json';
 export const ADMIN_TOKEN_FILE = 'admin-token';
 
 export async function startGateway(given: Partial<GatewayOptions> = {}): Promise<Gateway> {
+  // What a failed start had already started is stopped again, newest first.
+  const started: (() => Promise<unknown>)[] = [];
+  try {
+    return await start(given, started);
+  } catch (err) {
+    for (const stop of started.reverse()) await stop().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function start(given: Partial<GatewayOptions>, started: (() => Promise<unknown>)[]): Promise<Gateway> {
   const o = resolveOptions(given);
   const log = o.logger ?? pino({ name: 'teddy-gateway', level: o.logLevel });
   // A bad SLO or rule configuration is refused before anything starts.
   const opsConfig = await loadOpsConfig(o.sloConfig, given.sloConfig !== undefined ? '--slo-config' : 'TEDDY_SLO_CONFIG');
-  const cacheConfig = cacheConfigFor(o, log);
-  const { dataDir } = cacheConfig;
+  const { dataDir } = cacheConfigFor(o, log);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const urlKey = o.urlKey ?? (await loadOrCreateSecret(dataDir, 'url-key'));
   const adminToken = await loadOrCreateSecret(dataDir, ADMIN_TOKEN_FILE);
+  const tls = await loadServerTls(o, dataDir, log);
+  // Plaintext stays on this machine unless the operator insists: off loopback, only TLS listens.
+  const plaintextHost = o.allowPlaintext || isLoopback(o.host) ? o.host : '127.0.0.1';
+  // No Redis configured: the data dir's embedded one, for the cache and the fleet state alike.
+  let embeddedRedis: RedisServer | undefined;
+  let cacheConfig = cacheConfigFor(o, log);
+  if (!namesRedis(cacheConfig)) {
+    embeddedRedis = await startEmbeddedRedis(dataDir, {
+      supervise: true,
+      onRestart: (err) => (err ? log.error({ err: err.message }, 'embedded redis-server is down') : log.warn('embedded redis-server restarted')),
+    });
+    started.push(() => embeddedRedis!.stop());
+    cacheConfig = { ...cacheConfig, l2RedisUrl: embeddedRedis.url };
+  }
   const cache = o.cache ?? (await createCache(cacheConfig));
-  const registry = createDeviceRegistry(join(dataDir, REGISTRY_FILE));
+  if (!o.cache) started.push(() => cache.close());
 
   let connectedBears = (): number => 0;
   const metrics = createGatewayMetrics({ connectedBears: () => connectedBears(), cache: () => cache.getPerformanceMetrics() });
   const provider = instrumentProvider(o.provider ?? createDemoProvider({ latencyMs: o.providerLatencyMs, log }), metrics);
-  const catalog = createClipCatalog();
-  const sessions = createBearSessions();
   let httpUrl = '';
-  const clipUrls = createClipUrls({ origin: () => o.publicUrl ?? httpUrl, urlKey, ttlSeconds: o.urlTtlSeconds });
+  let httpsUrl = '';
+  let overTls = (_deviceId: string): boolean => false;
+  let mqttUrl = '';
+  let broker: Awaited<ReturnType<typeof startBroker>> | undefined;
+  /** When each connected bear's current connection began (for takeovers across processes). */
+  const connectedAt = new Map<string, number>();
+  const fleet = await startFleetState({
+    target: (await fleetRedisTarget(cacheConfig))!,
+    prefix: cacheConfig.keyPrefix,
+    urlKey,
+    dataDir,
+    log,
+    describe: () => ({ mqttUrl, httpUrl, bears: broker?.clients.size ?? 0 }),
+    closeLocal(deviceId, before) {
+      const client = broker?.clients.get(deviceId);
+      if (!client || (connectedAt.get(deviceId) ?? Infinity) >= before) return false;
+      client.close();
+      return true;
+    },
+    onDeviceRemoved: (deviceId) => broker?.clients.get(deviceId)?.close(),
+  });
+  started.push(() => fleet.close());
+  const { registry, catalog, sessions, control, presence, takeover } = fleet;
+  // A bear that came over TLS fetches its clips over HTTPS; a loopback plaintext one over HTTP.
+  const clipUrls = createClipUrls({
+    origin: (tls) => o.publicUrl ?? (tls ? httpsUrl : httpUrl),
+    // With a public URL (a CDN) every bear gets the same one.
+    overTls: (deviceId) => !o.publicUrl && overTls(deviceId),
+    urlKey, ttlSeconds: o.urlTtlSeconds,
+  });
   const service = createCacheIntegrationService(cache);
   const voiceClips = createVoiceClips({ service, provider, catalog });
   const conversation = createConversation({ service, provider, voiceClips });
   const rateLimiter = createRateLimiter({ perSecond: o.rateLimitPerSecond, burst: o.rateLimitBurst });
   const voices = voicesWithDefault(provider.voices, o.defaultVoice);
 
-  let publish = (_topic: string, _payload: Buffer): Promise<void> => Promise.reject(new Error('broker not started'));
-  const warmPush = createWarmPush({ catalog, clipUrls, metrics, log, publish: (t, p) => publish(t, p) });
+  let send = (_deviceId: string, _channel: 'res' | 'warm', _payload: Buffer): boolean => false;
+  const warmPush = createWarmPush({ catalog, clipUrls, metrics, log, send: (d, c, p) => send(d, c, p) });
   const handler = createRequestHandler({
     conversation, voiceClips, catalog, sessions, clipUrls, warmPush, rateLimiter, metrics, log,
     maxRequestBytes: o.maxRequestBytes,
     voices,
-    publish: (t, p) => publish(t, p),
+    send: (d, c, p) => send(d, c, p),
   });
 
   // The first manifest any bear gets is never empty.
@@ -97,9 +174,10 @@ export async function startGateway(given: Partial<GatewayOptions> = {}): Promise
     ),
   );
 
-  const broker = await startBroker({
-    host: o.host,
+  broker = await startBroker({
+    host: plaintextHost,
     port: o.mqttPort,
+    tls: { host: o.host, port: o.mqttsPort, options: tls.options },
     maxConnectBytes: o.maxConnectBytes,
     maxRequestBytes: o.maxRequestBytes,
     connectTimeoutMs: o.connectTimeoutMs,
@@ -111,86 +189,154 @@ export async function startGateway(given: Partial<GatewayOptions> = {}): Promise
     authorizers: createAuthorizers({ log, onDenied: (action) => metrics.aclDenials.inc({ action }) }),
     log,
     onBearMessage: (deviceId, channel, payload) => {
-      handler.handle(deviceId, channel, payload).catch((err: unknown) => log.error({ deviceId, err }, 'response publish failed'));
+      // The handler answers every failure itself; reaching either catch is a bug there, logged, and the
+      // broker goes on serving (a throw here would unwind into Aedes's event emitter).
+      const bug = (err: unknown): void => log.error({ deviceId, err }, 'request handler failed');
+      try {
+        handler.handle(deviceId, channel, payload)?.catch(bug);
+      } catch (err) {
+        bug(err);
+      }
     },
-    onDisconnect: (deviceId) => rateLimiter.forget(deviceId),
+    onConnect(deviceId) {
+      const at = Date.now();
+      connectedAt.set(deviceId, at);
+      takeover.connected(deviceId, at);
+    },
+    onDisconnect(deviceId) {
+      rateLimiter.forget(deviceId);
+      // A newer connection of the same id (a takeover within this process) keeps the claim.
+      if (bears.clients.has(deviceId)) return;
+      connectedAt.delete(deviceId);
+      takeover.disconnected(deviceId);
+    },
   });
-  publish = broker.publish;
-  connectedBears = () => broker.clients.size;
+  const bears = broker;
+  started.push(() => bears.close());
+  send = bears.sendTo;
+  connectedBears = () => bears.clients.size;
+  mqttUrl = bears.url;
+  overTls = bears.overTls;
 
-  const pushWarm = async (deviceId?: string): Promise<number> => {
+  /** Pushes to bears connected to this process. */
+  const pushWarmHere = async (deviceId?: string): Promise<number> => {
     let pushed = 0;
     for (const session of deviceId ? [sessions.get(deviceId)] : sessions.all()) {
-      if (!session || !broker.clients.has(session.deviceId)) continue;
+      if (!session || !bears.clients.has(session.deviceId)) continue;
       await warmPush.send(session, warmPush.plan(session));
       pushed++;
     }
     return pushed;
   };
+  const pushedBy = (replies: { body: unknown }[]): number =>
+    replies.reduce((n, r) => n + (Number((r.body as { pushed?: unknown } | null)?.pushed) || 0), 0);
+  control.on('warm', async (body) => ({ pushed: await pushWarmHere((body as { deviceId?: string } | null)?.deviceId) }));
+  const pushWarm = async (deviceId?: string): Promise<number> => {
+    if (deviceId) {
+      if (bears.clients.has(deviceId)) return pushWarmHere(deviceId);
+      const owner = await takeover.ownerOf(deviceId).catch(() => undefined);
+      if (!owner || owner === control.instanceId) return 0;
+      return pushedBy(await control.request({ instance: owner }, 'warm', { deviceId }, [owner], CONTROL_REPLY_MS));
+    }
+    const here = await pushWarmHere();
+    const live = (await presence.live()).map((g) => g.instanceId);
+    return here + pushedBy(await control.request('all', 'warm', {}, live, CONTROL_REPLY_MS).catch(() => []));
+  };
+  const describeHere = (deviceId: string) => {
+    const session = sessions.get(deviceId);
+    return session && bears.clients.has(deviceId) ? describeSession(session, true) : undefined;
+  };
+  control.on('stats-device', (body) => describeHere(String((body as { deviceId?: unknown } | null)?.deviceId)) ?? null);
 
   let operations: Operations | undefined;
-  const http = createHttpOrigin({
+  const origin = createHttpOrigin({
     blobStore: cache.blobStore,
     urlKey, catalog, metrics, log,
-    health: async () => ({ ok: true, bears: broker.clients.size, clips: catalog.size, cache: await cache.health() }),
+    health: async () => ({
+      ok: true, bears: bears.clients.size, clips: catalog.size, cache: await cache.health(),
+      fleet: { redis: fleet.redis.label, connected: fleet.redis.up, instanceId: control.instanceId },
+    }),
     admin: {
       token: adminToken,
       warm: pushWarm,
       stats: async (deviceId) => {
         if (deviceId) {
+          const here = describeHere(deviceId);
+          if (here) return here;
+          const owner = await takeover.ownerOf(deviceId).catch(() => undefined);
+          const there = owner && owner !== control.instanceId
+            ? (await control.request({ instance: owner }, 'stats-device', { deviceId }, [owner], CONTROL_REPLY_MS))[0]?.body
+            : undefined;
+          if (there) return there;
           const session = sessions.get(deviceId);
-          return session ? describeSession(session, broker.clients.has(deviceId)) : undefined;
+          return session ? describeSession(session, false) : undefined;
         }
         return {
-          bears: { connected: broker.clients.size, saidHello: sessions.size, ...fleetFlashStats(sessions.all()) },
+          bears: { connected: bears.clients.size, saidHello: sessions.size, ...fleetFlashStats(sessions.all()) },
           clips: catalog.size,
           cache: cache.getPerformanceMetrics(),
+          gateways: await presence.live(),
         };
       },
       ops: () => operations,
     },
   });
-  const closeWebSocket = serveMqttOverWebSocket(http, broker);
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(o.httpPort, o.host, () => resolve());
-  });
-  const httpPort = (http.address() as AddressInfo).port;
-  httpUrl = `http://${o.host}:${httpPort}`;
-  const mqttWsUrl = `ws://${o.host}:${httpPort}${MQTT_WEBSOCKET_PATH}`;
-  operations = await startOperations({
+  const http = createHttpServer(origin);
+  const https = createHttpsServer(tls.options, origin);
+  secureTlsListener(https, { log, name: 'https', onRefused: (reason) => metrics.connectionsRefused.inc({ reason }) });
+  const closeWebSockets = [serveMqttOverWebSocket(http, bears), serveMqttOverWebSocket(https, bears)];
+  const closeHttp = async (): Promise<void> => {
+    await Promise.all(closeWebSockets.map((close) => close()));
+    for (const server of [http, https]) {
+      server.closeAllConnections();
+      if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  };
+  started.push(closeHttp);
+  const httpPort = await listen(http, o.httpPort, plaintextHost, '--http-port');
+  const httpsPort = await listen(https, o.httpsPort, o.host, '--https-port');
+  httpUrl = `http://${plaintextHost}:${httpPort}`;
+  httpsUrl = `https://${urlHost(o.host)}:${httpsPort}`;
+  const mqttWsUrl = `ws://${plaintextHost}:${httpPort}${MQTT_WEBSOCKET_PATH}`;
+  const mqttWssUrl = `wss://${urlHost(o.host)}:${httpsPort}${MQTT_WEBSOCKET_PATH}`;
+  const urls = { mqttUrl, httpUrl, mqttWsUrl, mqttsUrl: bears.tlsUrl, httpsUrl, mqttWssUrl, caFile: tls.caFile };
+  const ops = await startOperations({
     cache, metrics, log, config: opsConfig, intervalMs: o.opsIntervalMs, alertWebhook: o.alertWebhook,
-    keyPrefix: cacheConfig.keyPrefix, l1MaxBytes: cacheConfig.l1Enabled ? cacheConfig.l1MaxSizeMb * 1024 * 1024 : 0,
-    connectedBears: () => broker.clients.size, httpUrl: () => httpUrl,
+    fleetRedis: fleet.redis, fleetKeys: fleet.keys,
+    l1MaxBytes: cacheConfig.l1Enabled ? cacheConfig.l1MaxSizeMb * 1024 * 1024 : 0, l2Configured: cacheConfig.l2Enabled,
+    connectedBears: () => bears.clients.size, httpUrl: () => httpUrl,
   });
+  started.push(() => ops.close());
+  operations = ops;
 
   const runtimeFile = join(dataDir, RUNTIME_FILE);
-  await writeFileAtomic(runtimeFile, `${JSON.stringify({ pid: process.pid, mqttUrl: broker.url, httpUrl })}\n`);
-  log.info({ mqttUrl: broker.url, mqttWsUrl, httpUrl, dataDir, fleetProvisioning: Boolean(o.fleetKey) }, 'gateway listening');
+  if (o.writeRuntimeFile !== false) await writeFileAtomic(runtimeFile, `${JSON.stringify({ pid: process.pid, ...urls })}\n`);
+  log.info({ ...urls, dataDir, fleetProvisioning: Boolean(o.fleetKey), fleetRedis: fleet.redis.label, instanceId: control.instanceId }, 'gateway listening');
+  if (plaintextHost !== o.host) log.info({ host: o.host, plaintextHost }, 'plaintext MQTT and HTTP on loopback only (--allow-plaintext serves them on --host)');
 
   let closing: Promise<void> | undefined;
   return {
-    mqttUrl: broker.url,
-    httpUrl,
-    mqttWsUrl,
+    ...urls,
     devices: {
       add: (id, secret) => registry.add(id, secret),
       async remove(id) {
         const removed = await registry.remove(id);
-        broker.clients.get(id)?.close();
+        bears.clients.get(id)?.close();
         return removed;
       },
       list: () => registry.list(),
     },
     pushWarm,
+    instanceId: control.instanceId,
+    control,
     close() {
       closing ??= (async () => {
-        await operations?.close();
-        await broker.close();
-        await closeWebSocket();
-        http.closeAllConnections();
-        await new Promise<void>((resolve) => http.close(() => resolve()));
+        await ops.close();
+        await bears.close();
+        await closeHttp();
+        await fleet.close();
         if (!o.cache) await cache.close();
+        await embeddedRedis?.stop();
         await removeIfOurs(runtimeFile);
         log.info('gateway closed');
       })();
@@ -204,7 +350,8 @@ function voicesWithDefault(voices: readonly string[], preferred: string): string
   return voices.includes(preferred) ? [preferred, ...voices.filter((v) => v !== preferred)] : [...voices];
 }
 
-async function removeIfOurs(runtimeFile: string): Promise<void> {
+/** Removes the runtime file if this process wrote it (another gateway may have replaced it since). */
+export async function removeIfOurs(runtimeFile: string): Promise<void> {
   try {
     const { pid } = JSON.parse(await readFile(runtimeFile, 'utf8')) as { pid: number };
     if (pid === process.pid) await rm(runtimeFile, { force: true });

@@ -7,10 +7,13 @@
  *
  * Counters the SDK keeps (cache hits, misses, errors per layer) are read at
  * scrape time into collect-time counters: the gateway keeps no second count,
- * and they are still real counters (they only grow, and `rate()` works).
+ * and they are still real counters (they only grow, and `rate()` works). The
+ * request path's counts and durations are plain numbers (./request-stats.ts),
+ * likewise read when scraped.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { LATENCY_BUCKET_BOUNDS_MS, type PerformanceMetrics } from '../sdk/index.js';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type MetricObjectWithValues, type MetricType, type MetricValueWithName } from 'prom-client';
+import type { PerformanceMetrics } from '../sdk/index.js';
+import { DURATION_BUCKETS, RequestStats, type DurationCounts } from './request-stats.js';
 
 export interface MetricsSources {
   connectedBears(): number;
@@ -25,9 +28,6 @@ export interface MetricsSources {
  */
 const MISNAMED_DEFAULT_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 const PROCESS_PREFIX = 'teddy_gateway_';
-
-/** Request latency buckets in seconds: the SDK's fixed latency buckets, so both sum and compare alike. */
-const REQUEST_SECONDS_BUCKETS = LATENCY_BUCKET_BOUNDS_MS.map((ms) => ms / 1000);
 
 export type GatewayMetrics = ReturnType<typeof createGatewayMetrics>;
 
@@ -105,27 +105,52 @@ export function createGatewayMetrics(sources: MetricsSources) {
     },
   });
 
+  // The request path records into plain numbers (./request-stats.ts); these read them at scrape time.
+  const stats = new RequestStats();
+  new Counter({
+    name: 'teddy_gateway_requests_total',
+    help: 'Bear requests and events by message type and outcome (ok or an error code name).',
+    labelNames: ['type', 'outcome'],
+    registers,
+    collect() {
+      this.reset();
+      for (const [type, outcomes] of stats.requests) for (const [outcome, n] of outcomes) this.inc({ type, outcome }, n);
+    },
+  });
+  new Counter({
+    name: 'teddy_gateway_answers_total',
+    help: 'Answers by the layer that supplied the AI response (provider, l1, l2, ...).',
+    labelNames: ['source'],
+    registers,
+    collect() {
+      this.reset();
+      for (const [source, n] of stats.answers) this.inc({ source: String(source) }, n);
+    },
+  });
+  new ScrapedHistogram(() => [...stats.durations].map(([type, d]) => [{ type }, d] as const), {
+    name: 'teddy_gateway_request_duration_seconds',
+    help: 'Time from a request arriving to its response being handed to the bear\'s connection, by message type.',
+    labelNames: ['type'],
+    registers,
+  });
+  new ScrapedHistogram(() => [[{}, stats.missAnswers] as const], {
+    name: 'teddy_gateway_miss_answer_duration_seconds',
+    help: 'Time from an utterance arriving to its answer, for the utterances the cache missed (the provider supplied the reply).',
+    labelNames: [],
+    registers,
+  });
+
   return {
     registry,
-    requests: new Counter({
-      name: 'teddy_gateway_requests_total',
-      help: 'Bear requests and events by message type and outcome (ok or an error code name).',
-      labelNames: ['type', 'outcome'],
-      registers,
-    }),
-    requestSeconds: new Histogram({
-      name: 'teddy_gateway_request_duration_seconds',
-      help: 'Time from a request arriving to its response being published, by message type and, for utterances, whether the cache answered (hit) or the provider (miss).',
-      labelNames: ['type', 'cache'],
-      buckets: REQUEST_SECONDS_BUCKETS,
-      registers,
-    }),
-    answers: new Counter({
-      name: 'teddy_gateway_answers_total',
-      help: 'Answers by the layer that supplied the AI response (provider, l1, l2, ...).',
-      labelNames: ['source'],
-      registers,
-    }),
+    /** The request path's plain counts (the ops time series reads them too). */
+    stats: stats as Readonly<RequestStats>,
+    /** One request or event handled, by type and outcome (ok or an error code name). */
+    countRequest: (type: string, outcome: string): void => stats.countRequest(type, outcome),
+    observeRequestSeconds: (type: string, seconds: number): void => stats.observeSeconds(type, seconds),
+    /** One answer, by the AnswerSource of its AI response. */
+    countAnswer: (source: number): void => stats.countAnswer(source),
+    /** An utterance the cache missed, answered this long after it arrived. */
+    observeMissAnswerSeconds: (seconds: number): void => stats.observeMissAnswer(seconds),
     providerCalls: new Counter({
       name: 'teddy_gateway_provider_calls_total',
       help: 'Calls into the AI provider (cache misses), by operation.',
@@ -168,4 +193,41 @@ export function createGatewayMetrics(sources: MetricsSources) {
       registers,
     }),
   };
+}
+
+/**
+ * A Prometheus histogram read from plain counts (RequestStats) when scraped: prom-client's
+ * Histogram can only be fed one observation at a time (hashing its labels each time), so this
+ * one answers `get` from `read()`: each label set with its counts per DURATION_BUCKETS bucket.
+ */
+class ScrapedHistogram<L extends string> extends Histogram<L> {
+  constructor(
+    private readonly read: () => Iterable<readonly [Partial<Record<L, string>>, DurationCounts]>,
+    private readonly config: { name: string; help: string; labelNames: readonly L[]; registers: Registry[] },
+  ) {
+    super({ ...config, buckets: [...DURATION_BUCKETS] });
+  }
+
+  override async get(): Promise<MetricObjectWithValues<MetricValueWithName<L | 'le'>>> {
+    const { name, help } = this.config;
+    const values: MetricValueWithName<L | 'le'>[] = [];
+    for (const [labels, d] of this.read()) {
+      let cumulative = 0;
+      DURATION_BUCKETS.forEach((le, i) => {
+        cumulative += d.buckets[i]!;
+        values.push({ labels: { le, ...labels } as MetricValueWithName<L | 'le'>['labels'], value: cumulative, metricName: `${name}_bucket` });
+      });
+      values.push({ labels: { le: '+Inf', ...labels } as MetricValueWithName<L | 'le'>['labels'], value: d.count, metricName: `${name}_bucket` });
+      const own = labels as MetricValueWithName<L | 'le'>['labels'];
+      values.push({ labels: own, value: d.sum, metricName: `${name}_sum` });
+      values.push({ labels: own, value: d.count, metricName: `${name}_count` });
+    }
+    // prom-client declares MetricType as an enum its runtime does not export; the value is the string.
+    return { name, help, type: 'histogram' as unknown as MetricType, values, aggregator: 'sum', collect: () => undefined };
+  }
+
+  // The registry prefers this to `get` when printing the text format.
+  getForPromString(): Promise<MetricObjectWithValues<MetricValueWithName<L | 'le'>>> {
+    return this.get();
+  }
 }

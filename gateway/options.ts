@@ -10,6 +10,7 @@
  * belong to the SDK (sdk/config.ts): the gateway passes its `--redis-url`
  * and `--data-dir` flags to the SDK's config resolution and uses the result.
  */
+import { availableParallelism } from 'node:os';
 import { InvalidArgumentError } from 'commander';
 import type { Logger } from 'pino';
 import { definedFields } from '../infra/defined-fields.js';
@@ -19,15 +20,29 @@ import { OptionError } from './errors.js';
 import type { Provider } from './providers/provider.js';
 
 export interface GatewayOptions {
-  /** MQTT listener port; 0 picks a free one. */
+  /** Plaintext MQTT listener port (loopback only unless allowPlaintext); 0 picks a free one. */
   mqttPort: number;
-  /** HTTP listener port (clip origin, /healthz, /metrics, admin); 0 picks a free one. */
+  /** Plaintext HTTP listener port (clip origin, /healthz, /metrics, admin, MQTT over WebSocket); 0 picks a free one. */
   httpPort: number;
+  /** MQTT over TLS listener port; 0 picks a free one. */
+  mqttsPort: number;
+  /** HTTPS listener port (the HTTP side over TLS, MQTT over WSS); 0 picks a free one. */
+  httpsPort: number;
+  /** Listen address of the TLS listeners, and of the plaintext ones if it is loopback (or allowPlaintext). */
   host: string;
+  /** Server certificate and key (PEM); default: issued by the data dir's fleet CA. */
+  tlsCert?: string;
+  tlsKey?: string;
+  /** CA (PEM) clients trust for the server certificate and that issues device certificates, besides the data dir's fleet CA. */
+  tlsCa?: string;
+  /** Serve plaintext MQTT and HTTP on a non-loopback --host too. */
+  allowPlaintext: boolean;
   /** Device registry, URL key, admin token, L3 blobs; default: the SDK's (TEDDY_DATA_DIR, else .teddycache). */
   dataDir?: string;
   /** Redis for the SDK's L2; default: the SDK's (REDIS_URL, else an embedded redis-server). */
   redisUrl?: string;
+  /** Redis Cluster for L2 and fleet state instead (`host:port` or URLs); default: the SDK's (REDIS_CLUSTER_NODES). */
+  redisClusterNodes?: string[];
   /** Enables fleet provisioning (./device-secret.ts). */
   fleetKey?: string;
   /** HMAC key of clip URLs; default: generated once and kept in the data dir. */
@@ -57,12 +72,16 @@ export interface GatewayOptions {
   /** Voice when a bear names none or an unknown one. */
   defaultVoice: string;
   logLevel: string;
+  /** Gateway processes sharing the ports (`start --workers`; the CLI's concern, not startGateway's). */
+  workers: number;
   /** Use this cache instead of creating one (the gateway then does not close it). */
   cache?: MultiLayerCache;
   /** Use this provider instead of the demo provider. */
   provider?: Provider;
   /** Use this logger (the CLI sends logs to stderr); default: pino at logLevel to stdout. */
   logger?: Logger;
+  /** Announce this process in `{dataDir}/gateway.json` for the CLI (default true; workers leave it to their primary). */
+  writeRuntimeFile?: boolean;
   /** JSON file of SLO targets, health rules, provider price and webhook delivery (gateway/ops/ops-config.ts). */
   sloConfig?: string;
   /** URL that gets a JSON POST for every alert that fires or resolves. */
@@ -86,7 +105,10 @@ export interface OptionSpec {
 export const DEFAULT_OPTIONS = {
   mqttPort: 1883,
   httpPort: 8080,
+  mqttsPort: 8883,
+  httpsPort: 8443,
   host: '127.0.0.1',
+  allowPlaintext: false,
   urlTtlSeconds: 24 * 3600,
   providerLatencyMs: 250,
   maxRequestBytes: 64 * 1024,
@@ -99,6 +121,7 @@ export const DEFAULT_OPTIONS = {
   rateLimitBurst: 20,
   defaultVoice: 'teddy',
   logLevel: 'info',
+  workers: 1,
   opsIntervalMs: 5000,
 } satisfies Partial<GatewayOptions>;
 
@@ -131,6 +154,19 @@ const url: Parse<string> = (raw) => {
     throw new Error(`must be a URL, got ${JSON.stringify(raw)}`);
   }
 };
+/** An environment switch: 1/true/yes or 0/false/no. */
+const flag: Parse<boolean> = (raw) => {
+  if (/^(1|true|yes)$/i.test(raw)) return true;
+  if (/^(0|false|no)$/i.test(raw)) return false;
+  throw new Error(`must be 1/true/yes or 0/false/no, got ${JSON.stringify(raw)}`);
+};
+const nodeList: Parse<string[]> = (raw) => {
+  const nodes = raw.split(',').map((n) => n.trim()).filter(Boolean);
+  if (nodes.length === 0) throw new Error('must name at least one host:port');
+  return nodes;
+};
+/** A process count, or `auto`: one per core this process may use. */
+const workerCount: Parse<number> = (raw) => (raw.trim() === 'auto' ? availableParallelism() : integerIn(1, 1024)(raw));
 /** Comma-separated addresses or CIDR ranges; empty = none. */
 const addressList: Parse<string[]> = (raw) => {
   const entries = raw.split(',').map((e) => e.trim()).filter(Boolean);
@@ -158,9 +194,16 @@ export function commanderParser<T>(parse: Parse<T>): (raw: string) => T {
 export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'mqttPort', flag: '--mqtt-port <n>', env: 'TEDDY_MQTT_PORT', parse: port, help: 'MQTT port, 0 = any free' },
   { key: 'httpPort', flag: '--http-port <n>', env: 'TEDDY_HTTP_PORT', parse: port, help: 'HTTP port (clips, /healthz, /metrics, admin, MQTT over WebSocket), 0 = any free' },
-  { key: 'host', flag: '--host <host>', env: 'TEDDY_HOST', parse: text, help: 'listen address' },
+  { key: 'mqttsPort', flag: '--mqtts-port <n>', env: 'TEDDY_MQTTS_PORT', parse: port, help: 'MQTT over TLS port, 0 = any free' },
+  { key: 'httpsPort', flag: '--https-port <n>', env: 'TEDDY_HTTPS_PORT', parse: port, help: 'HTTPS port (clips, admin, MQTT over WSS), 0 = any free' },
+  { key: 'host', flag: '--host <host>', env: 'TEDDY_HOST', parse: text, help: 'listen address (plaintext listeners stay on loopback unless --allow-plaintext)' },
+  { key: 'tlsCert', flag: '--tls-cert <file>', env: 'TEDDY_TLS_CERT', parse: text, help: 'server certificate, PEM (default: issued by the data dir\'s fleet CA)' },
+  { key: 'tlsKey', flag: '--tls-key <file>', env: 'TEDDY_TLS_KEY', parse: text, help: 'server certificate\'s private key, PEM' },
+  { key: 'tlsCa', flag: '--tls-ca <file>', env: 'TEDDY_TLS_CA', parse: text, help: 'CA of the server certificate and of device certificates, PEM (besides the data dir\'s fleet CA)' },
+  { key: 'allowPlaintext', flag: '--allow-plaintext', env: 'TEDDY_ALLOW_PLAINTEXT', parse: flag, help: 'also serve plaintext MQTT/HTTP on a non-loopback --host' },
   { key: 'dataDir', flag: '--data-dir <dir>', parse: text, help: 'data directory (env TEDDY_DATA_DIR, default .teddycache)' },
-  { key: 'redisUrl', flag: '--redis-url <url>', parse: text, help: 'Redis for L2 (env REDIS_URL; default: an embedded redis-server)' },
+  { key: 'redisUrl', flag: '--redis-url <url>', parse: text, help: 'Redis for L2 and the fleet state (env REDIS_URL; default: an embedded redis-server)' },
+  { key: 'redisClusterNodes', flag: '--redis-cluster-nodes <list>', parse: nodeList, help: 'Redis Cluster instead, comma-separated host:port (env REDIS_CLUSTER_NODES)' },
   { key: 'fleetKey', flag: '--fleet-key <key>', env: 'TEDDY_FLEET_KEY', parse: text, help: 'accept fleet-derived device secrets' },
   { key: 'urlKey', env: 'TEDDY_URL_KEY', parse: text, help: 'HMAC key of clip URLs (default: generated once in the data dir)' },
   { key: 'publicUrl', flag: '--public-url <url>', env: 'TEDDY_PUBLIC_URL', parse: url, help: 'origin written into clip URLs, e.g. a CDN' },
@@ -179,6 +222,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'sloConfig', flag: '--slo-config <file>', env: 'TEDDY_SLO_CONFIG', parse: text, help: 'JSON file of SLO targets, health rules and provider price (docs/operations.md)' },
   { key: 'alertWebhook', flag: '--alert-webhook <url>', env: 'TEDDY_ALERT_WEBHOOK', parse: url, help: 'POST every alert that fires or resolves to this URL as JSON' },
   { key: 'opsIntervalMs', flag: '--ops-interval-ms <n>', env: 'TEDDY_OPS_INTERVAL_MS', parse: integerIn(100, 600_000), help: 'how often the time series is sampled and the health rules evaluated, ms' },
+  { key: 'workers', flag: '--workers <n>', env: 'TEDDY_WORKERS', parse: workerCount, help: 'gateway processes sharing the ports (node:cluster), or "auto" = one per available core' },
 ];
 
 /**
@@ -201,5 +245,5 @@ export function resolveOptions(given: Partial<GatewayOptions> = {}, env: NodeJS.
 
 /** The SDK's configuration for this gateway's cache: its flags, then the SDK's own environment and defaults. */
 export function cacheConfigFor(o: GatewayOptions, logger: Logger): CacheConfig {
-  return resolveConfig({ l2RedisUrl: o.redisUrl, dataDir: o.dataDir, logger });
+  return resolveConfig({ l2RedisUrl: o.redisUrl, l2ClusterNodes: o.redisClusterNodes, dataDir: o.dataDir, logger });
 }

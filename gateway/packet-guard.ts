@@ -12,7 +12,9 @@
  * the WebSocket stream) hands received bytes to the reader, so a refused
  * chunk is never queued for Aedes, and an accepted chunk goes on untouched —
  * no copy, no second stream layer. The cost is a few comparisons per packet
- * plus one skip per chunk of body.
+ * plus one skip per chunk of body. `onFirstPacket` fires once the first
+ * packet's header is within bounds, so the caller can leave a connection
+ * without an MQTT client (Aedes's per-connection state) until then.
  */
 import type { Readable } from 'node:stream';
 
@@ -28,12 +30,15 @@ export type PacketRefusal = 'connect-too-large' | 'packet-too-large' | 'malforme
 /** MQTT's remaining length is at most 4 varint bytes. */
 const MAX_LENGTH_BYTES = 4;
 
-/**
- * Watches `stream`'s incoming bytes; on a packet over its bound, destroys the
- * stream and calls `onRefuse` once with the reason and the length declared so
- * far (never any payload byte).
- */
-export function guardPackets(stream: Readable, limits: PacketLimits, onRefuse: (reason: PacketRefusal, declaredBytes: number) => void): void {
+export interface GuardEvents {
+  /** A packet over its bound: the stream is destroyed; the length declared so far (never any payload byte). */
+  onRefuse(reason: PacketRefusal, declaredBytes: number): void;
+  /** The first packet's fixed header is within bounds (called after its chunk is queued). */
+  onFirstPacket?(): void;
+}
+
+/** Watches `stream`'s incoming bytes; on a packet over its bound, destroys the stream and tells `events.onRefuse` once. */
+export function guardPackets(stream: Readable, limits: PacketLimits, events: GuardEvents): void {
   let packets = 0;
   /** Body bytes of the current packet still to pass. */
   let remaining = 0;
@@ -82,15 +87,18 @@ export function guardPackets(stream: Readable, limits: PacketLimits, onRefuse: (
   stream.push = function guardedPush(chunk: unknown, encoding?: BufferEncoding): boolean {
     if (refused) return false;
     // null ends the stream; strings never come from these transports (no setEncoding on the writer side).
+    const before = packets;
     if (chunk instanceof Uint8Array) {
       const reason = inspect(chunk);
       if (reason) {
         refused = true;
-        onRefuse(reason, length);
+        events.onRefuse(reason, length);
         stream.destroy();
         return false;
       }
     }
-    return push.call(this, chunk, encoding);
+    const queued = push.call(this, chunk, encoding);
+    if (before === 0 && packets > 0) events.onFirstPacket?.();
+    return queued;
   };
 }

@@ -23,10 +23,10 @@ export function createRateLimiter({ burst, perSecond }: RateLimitOptions): RateL
   const buckets = new Map<string, { tokens: number; at: number }>();
   return {
     take(deviceId, nowMs = performance.now()) {
-      const bucket = buckets.get(deviceId) ?? { tokens: burst, at: nowMs };
+      let bucket = buckets.get(deviceId);
+      if (bucket === undefined) buckets.set(deviceId, (bucket = { tokens: burst, at: nowMs }));
       bucket.tokens = Math.min(burst, bucket.tokens + ((nowMs - bucket.at) / 1000) * perSecond);
       bucket.at = nowMs;
-      buckets.set(deviceId, bucket);
       if (bucket.tokens < 1) return false;
       bucket.tokens -= 1;
       return true;

@@ -11,7 +11,6 @@ import type { Logger } from 'pino';
 import {
   AnswerSource,
   decodeMessage,
-  deviceTopic,
   encodeMessage,
   fitUtf8,
   textBound,
@@ -21,10 +20,11 @@ import {
   type Utterance,
   type WarmAck,
 } from '../protocol/index.js';
+import { createAnswerEncoder } from './answer-encoder.js';
 import type { BearSessions } from './bear-sessions.js';
 import type { ClipCatalog } from './clip-catalog.js';
 import type { ClipUrls } from './clip-urls.js';
-import type { Conversation } from './conversation.js';
+import type { Conversation, Reply } from './conversation.js';
 import { errorResponse, refusal } from './errors.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { RateLimiter } from './rate-limit.js';
@@ -44,47 +44,60 @@ export interface RequestHandlerOptions {
   maxRequestBytes: number;
   /** Voices the provider speaks; the first is used for a bear naming none or another. */
   voices: readonly string[];
-  publish(topic: string, payload: Buffer): Promise<void>;
+  /** Sends to the bear on its own connection; false when it is no longer connected here. */
+  send(deviceId: string, channel: 'res', payload: Buffer): boolean;
 }
 
-const MAX_REPLY = textBound('answer', 'reply');
 const MAX_ERROR_MESSAGE = textBound('error', 'message');
 
 export function createRequestHandler(o: RequestHandlerOptions) {
-  const respond = (deviceId: string, message: Message): Promise<void> =>
-    o.publish(deviceTopic(deviceId, 'res'), encodeMessage(message));
+  const answers = createAnswerEncoder(o.clipUrls);
+  const respond = (deviceId: string, message: Message): void => {
+    o.send(deviceId, 'res', encodeMessage(message));
+  };
 
   const pickVoice = (voice: string | undefined): string => (voice && o.voices.includes(voice) ? voice : o.voices[0]!);
 
   const hello = async (deviceId: string, m: Hello): Promise<void> => {
     const held = m.clips.map((id) => Buffer.from(id).toString('hex'));
-    const session = o.sessions.hello(deviceId, m.fw, m.flashBudget, held, m.warmSeq);
+    const session = await o.sessions.hello(deviceId, m.fw, m.flashBudget, held, m.warmSeq);
     const plan = o.warmPush.plan(session);
-    await respond(deviceId, {
+    respond(deviceId, {
       type: 'welcome', id: m.id, time: Math.floor(Date.now() / 1000), warmSeq: plan.seq, maxRequestBytes: o.maxRequestBytes,
     });
     if (plan.due) await o.warmPush.send(session, plan);
   };
 
-  /** Answers one utterance; resolves with whether the cache (hit) or the provider (miss) supplied the reply. */
-  const utterance = async (deviceId: string, m: Utterance): Promise<'hit' | 'miss'> => {
-    const { reply, clip, source } = await o.conversation.answer(m, pickVoice(m.voice));
+  const sendAnswer = (deviceId: string, id: number, { reply, clip, source }: Reply): void => {
     o.catalog.countPlay(clip);
     o.sessions.recordPlay(deviceId, clip.clipIdHex);
-    o.metrics.answers.inc({ source: String(source) });
-    // The bear shows the reply text; the clip speaks all of it even when a long reply is cut here.
-    await respond(deviceId, { type: 'answer', id: m.id, reply: fitUtf8(reply, MAX_REPLY), clip: o.clipUrls.ref(clip), source });
-    return source === AnswerSource.provider ? 'miss' : 'hit';
+    o.metrics.countAnswer(source);
+    o.send(deviceId, 'res', answers.encode(deviceId, id, reply, clip, source));
+  };
+
+  /**
+   * Synchronous when every step is in L1 (a repeated question); a promise when one had to wait.
+   * A reply the provider supplied (a miss: always the promise) is timed for the miss-recovery SLO.
+   */
+  const utterance = (deviceId: string, m: Utterance, started: number): void | Promise<void> => {
+    const answered = o.conversation.answer(m, pickVoice(m.voice));
+    if (answered instanceof Promise) {
+      return answered.then((reply) => {
+        sendAnswer(deviceId, m.id, reply);
+        if (reply.source === AnswerSource.provider) o.metrics.observeMissAnswerSeconds((performance.now() - started) / 1000);
+      });
+    }
+    sendAnswer(deviceId, m.id, answered);
   };
 
   const clipGet = async (deviceId: string, m: ClipGet): Promise<void> => {
     const known = o.catalog.get(Buffer.from(m.clipId).toString('hex'));
     if (!known) throw refusal.noSuchClip(m.id);
     const wantsInline = m.maxInline !== undefined && known.size <= Math.min(m.maxInline, o.maxRequestBytes);
-    if (!wantsInline) return respond(deviceId, { type: 'clip', id: m.id, clip: o.clipUrls.ref(known) });
+    if (!wantsInline) return respond(deviceId, { type: 'clip', id: m.id, clip: o.clipUrls.ref(deviceId, known) });
     // Inline bytes come through the SDK: they may have left every layer since, and are then re-synthesized.
     const { clip, bytes } = await o.voiceClips.clip(known.text, known.voice, known.starter);
-    await respond(deviceId, { type: 'clip', id: m.id, clip: o.clipUrls.ref(clip, { inline: bytes }) });
+    respond(deviceId, { type: 'clip', id: m.id, clip: o.clipUrls.ref(deviceId, clip, { inline: bytes }) });
   };
 
   const warmAck = (deviceId: string, m: WarmAck): void => {
@@ -96,11 +109,31 @@ export function createRequestHandler(o: RequestHandlerOptions) {
     o.log.info({ deviceId, seq: m.seq, stored: m.stored.length, failed: m.failed.length, bytesUsed: m.bytesUsed }, 'warm ack');
   };
 
-  const handleRequest = async (deviceId: string, payload: Buffer, started: number): Promise<void> => {
+  const dispatch = (deviceId: string, m: Message, id: number, started: number): void | Promise<void> => {
+    if (m.type === 'utterance') return utterance(deviceId, m, started);
+    if (m.type === 'hello') return hello(deviceId, m);
+    if (m.type === 'clipGet') return clipGet(deviceId, m);
+    throw refusal.notARequest(m.type, id);
+  };
+
+  const succeeded = (type: string, started: number): void => {
+    o.metrics.countRequest(type, 'ok');
+    o.metrics.observeRequestSeconds(type, (performance.now() - started) / 1000);
+  };
+
+  const failed = (deviceId: string, bytes: number, type: string, id: number, err: unknown, started: number): void => {
+    const e = errorResponse(err, id);
+    o.metrics.countRequest(type, e.codeName);
+    const fields = { deviceId, type, code: e.codeName, bytes };
+    if (e.codeName === 'internal') o.log.error({ ...fields, err }, 'request failed');
+    else o.log.info({ ...fields, reason: e.message }, 'request refused');
+    respond(deviceId, { type: 'error', id: e.requestId, code: e.code, message: fitUtf8(e.message, MAX_ERROR_MESSAGE) });
+    o.metrics.observeRequestSeconds(type, (performance.now() - started) / 1000);
+  };
+
+  const handleRequest = (deviceId: string, payload: Buffer, started: number): void | Promise<void> => {
     let type = 'unknown';
     let id = 0;
-    // For utterances, which layer answered: the latency of a miss answered is an SLO of its own.
-    let cache = 'none';
     try {
       // Every publish spends a token, garbage included, so a flood of bad requests is limited too.
       const allowed = o.rateLimiter.take(deviceId);
@@ -108,20 +141,14 @@ export function createRequestHandler(o: RequestHandlerOptions) {
       type = m.type;
       id = 'id' in m ? m.id : 0;
       if (!allowed) throw refusal.rateLimited(id);
-      if (m.type === 'hello') await hello(deviceId, m);
-      else if (m.type === 'utterance') cache = await utterance(deviceId, m);
-      else if (m.type === 'clipGet') await clipGet(deviceId, m);
-      else throw refusal.notARequest(m.type, id);
-      o.metrics.requests.inc({ type, outcome: 'ok' });
+      const waiting = dispatch(deviceId, m, id, started);
+      if (waiting === undefined) return succeeded(type, started);
+      return waiting.then(
+        () => succeeded(type, started),
+        (err: unknown) => failed(deviceId, payload.length, type, id, err, started),
+      );
     } catch (err) {
-      const e = errorResponse(err, id);
-      o.metrics.requests.inc({ type, outcome: e.codeName });
-      const fields = { deviceId, type, code: e.codeName, bytes: payload.length };
-      if (e.codeName === 'internal') o.log.error({ ...fields, err }, 'request failed');
-      else o.log.info({ ...fields, reason: e.message }, 'request refused');
-      await respond(deviceId, { type: 'error', id: e.requestId, code: e.code, message: fitUtf8(e.message, MAX_ERROR_MESSAGE) });
-    } finally {
-      o.metrics.requestSeconds.observe({ type, cache }, (performance.now() - started) / 1000);
+      return failed(deviceId, payload.length, type, id, err, started);
     }
   };
 
@@ -135,18 +162,19 @@ export function createRequestHandler(o: RequestHandlerOptions) {
         const session = o.sessions.get(deviceId);
         if (session) session.lastStats = { ...m };
       } else throw refusal.notAnEvent(m.type);
-      o.metrics.requests.inc({ type: m.type, outcome: 'ok' });
+      o.metrics.countRequest(m.type, 'ok');
     } catch (err) {
       const e = errorResponse(err, 0);
-      o.metrics.requests.inc({ type: 'event', outcome: e.codeName });
+      o.metrics.countRequest('event', e.codeName);
       o.log.info({ deviceId, code: e.codeName, bytes: payload.length, reason: e.message }, 'event dropped');
     }
   };
 
   return {
     /** Handles one publish on a bear's own `req` or `evt` topic (the ACL has checked the topic). */
-    handle(deviceId: string, channel: 'req' | 'evt', payload: Buffer): Promise<void> {
-      if (channel === 'evt') return Promise.resolve(handleEvent(deviceId, payload));
+    /** Returns a promise only while a request waits on a lower layer or the provider. */
+    handle(deviceId: string, channel: 'req' | 'evt', payload: Buffer): void | Promise<void> {
+      if (channel === 'evt') return handleEvent(deviceId, payload);
       return handleRequest(deviceId, payload, performance.now());
     },
   };

@@ -5,7 +5,7 @@
  * policy also puts the bytes in the L3 blob store, which the HTTP origin
  * serves. The clip is then catalogued under its clip id.
  */
-import type { CacheIntegrationService } from '../sdk/index.js';
+import { CLIP_ID_BYTES, type CacheIntegrationService } from '../sdk/index.js';
 import type { ClipCatalog, ClipInfo } from './clip-catalog.js';
 import type { Provider } from './providers/provider.js';
 
@@ -17,6 +17,14 @@ export interface VoiceClipsOptions {
 
 export function createVoiceClips({ service, provider, catalog }: VoiceClipsOptions) {
   return {
+    /**
+     * The catalogued clip, when its audio is in this process's L1 now (synchronous): the answer
+     * path of a repeated question. Undefined sends the caller to `clip`.
+     */
+    peek(text: string, voice: string): ClipInfo | undefined {
+      const step = service.voiceSynthesisStep(text, voice);
+      return step.peek() === undefined ? undefined : catalog.get(step.key.slice(0, 2 * CLIP_ID_BYTES));
+    },
     async clip(text: string, voice: string, starter = false): Promise<{ clip: ClipInfo; bytes: Uint8Array }> {
       const { bytes, sha256, clipId } = await service.voiceClip(text, voice, () => provider.synthesize(text, voice));
       const clip = catalog.record({ clipId, sha256, size: bytes.byteLength, codec: provider.clipCodec, text, voice, starter });

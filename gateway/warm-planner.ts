@@ -6,6 +6,7 @@
  * numbered per bear: the sequence moves only when the chosen set changes, so
  * re-sending is idempotent.
  */
+import { createHash } from 'node:crypto';
 import { budgetBlocks, clipBlocks, MAX_LISTED_CLIPS, MAX_UINT } from '../protocol/index.js';
 import type { BearSession } from './bear-sessions.js';
 import type { ClipInfo } from './clip-catalog.js';
@@ -52,7 +53,8 @@ export function planWarm(clips: Iterable<ClipInfo>, history: ReadonlyMap<string,
  * `due` says whether the bear has not applied it yet.
  */
 export function sequencePlan(session: BearSession, plan: readonly PlannedClip[]): { seq: number; due: boolean } {
-  const signature = plan.map((p) => `${p.clip.sha256}${p.pinned ? '!' : ''}`).join(',');
+  // A digest of what is listed (and pinned): it is kept per bear in the fleet's Redis.
+  const signature = createHash('sha256').update(plan.map((p) => `${p.clip.sha256}${p.pinned ? '!' : ''}`).join(',')).digest('base64url');
   if (signature !== session.planSignature) {
     // Sequences are uint32 on the wire; a bear claiming the last one simply gets no newer manifest.
     session.planSeq = Math.min(Math.max(session.planSeq, session.appliedSeq) + 1, MAX_UINT);

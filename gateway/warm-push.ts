@@ -3,7 +3,7 @@
  * numbered (./warm-planner.ts), as a `warm` message with signed clip URLs on
  * the bear's `warm` topic.
  */
-import { encodeMessage, deviceTopic } from '../protocol/index.js';
+import { encodeMessage } from '../protocol/index.js';
 import type { Logger } from 'pino';
 import type { BearSession } from './bear-sessions.js';
 import type { ClipCatalog } from './clip-catalog.js';
@@ -16,7 +16,7 @@ export interface WarmPushOptions {
   clipUrls: ClipUrls;
   metrics: GatewayMetrics;
   log: Logger;
-  publish(topic: string, payload: Buffer): Promise<void>;
+  send(deviceId: string, channel: 'warm', payload: Buffer): boolean;
 }
 
 export interface WarmPlan {
@@ -26,7 +26,7 @@ export interface WarmPlan {
   clips: PlannedClip[];
 }
 
-export function createWarmPush({ catalog, clipUrls, metrics, log, publish }: WarmPushOptions) {
+export function createWarmPush({ catalog, clipUrls, metrics, log, send }: WarmPushOptions) {
   return {
     plan(session: BearSession): WarmPlan {
       const clips = planWarm(catalog.all(), session.history, session.flashBudget);
@@ -34,9 +34,9 @@ export function createWarmPush({ catalog, clipUrls, metrics, log, publish }: War
     },
 
     async send(session: BearSession, plan: WarmPlan): Promise<void> {
-      const clips = plan.clips.map((p) => clipUrls.ref(p.clip, { priority: p.priority, pinned: p.pinned }));
+      const clips = plan.clips.map((p) => clipUrls.ref(session.deviceId, p.clip, { priority: p.priority, pinned: p.pinned }));
       const totalBytes = clips.reduce((sum, c) => sum + c.size, 0);
-      await publish(deviceTopic(session.deviceId, 'warm'), encodeMessage({ type: 'warm', seq: plan.seq, clips, totalBytes }));
+      if (!send(session.deviceId, 'warm', encodeMessage({ type: 'warm', seq: plan.seq, clips, totalBytes }))) return;
       metrics.warmPushes.inc();
       log.info({ deviceId: session.deviceId, seq: plan.seq, clips: clips.length, totalBytes, budget: session.flashBudget }, 'warm manifest pushed');
     },

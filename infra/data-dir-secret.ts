@@ -5,19 +5,32 @@
  * gateway.
  */
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from './atomic-file.js';
 
-/** The secret stored as `{dataDir}/{name}`, created (32 random bytes, base64url, mode 0600) if absent. */
+/**
+ * The secret stored as `{dataDir}/{name}`, created (32 random bytes, base64url, mode 0600) if absent.
+ * Several processes starting at once on one data dir (gateway workers) agree on one secret: the
+ * file appears complete or not at all (written aside, then hard-linked into place, which fails if
+ * it exists), so the first creator wins and everyone else reads its secret.
+ */
 export async function loadOrCreateSecret(dataDir: string, name: string): Promise<string> {
   const path = join(dataDir, name);
   const existing = await readSecret(dataDir, name);
   if (existing) return existing;
-  const secret = randomBytes(32).toString('base64url');
-  await writeFileAtomic(path, `${secret}\n`);
-  // Two processes starting at once on one data dir: whoever renamed last wins; read it back.
-  return (await readSecret(dataDir, name)) ?? secret;
+  await mkdir(dataDir, { recursive: true });
+  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    await writeFile(tmp, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600 });
+    await link(tmp, path).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw err;
+    });
+  } finally {
+    await rm(tmp, { force: true });
+  }
+  const secret = await readSecret(dataDir, name);
+  if (!secret) throw new Error(`${path} is empty`);
+  return secret;
 }
 
 /** The stored secret, or undefined when there is none yet. */

@@ -59,6 +59,7 @@ export interface RedisServer {
 }
 
 const START_TIMEOUT_MS = 10_000;
+const PID_FILE = 'redis-server.pid';
 
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   const port = options.port ?? (await freePort());
@@ -66,8 +67,8 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   const dir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'teddy-redis-')));
   await mkdir(dir, { recursive: true });
   const bin = options.bin ?? 'redis-server';
-  const pidFile = join(dir, 'redis-server.pid');
-  await killStale(pidFile, dir);
+  const pidFile = join(dir, PID_FILE);
+  await killStale(dir);
   let child: ChildProcess | undefined;
   let stopping = false;
 
@@ -147,24 +148,33 @@ function listenArgs(port: number, tls: RedisTlsFiles | undefined): string[] {
   ];
 }
 
-/**
- * A redis-server outlives a parent that was killed outright (SIGKILL, OOM): nothing tells it to go.
- * The next start on the same data dir finds it by its pid file and stops it, so crashes do not pile
- * up orphans. The pid must still be a redis-server working in this dir (pids get reused).
- */
-async function killStale(pidFile: string, dir: string): Promise<void> {
-  const pid = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim());
-  if (!Number.isSafeInteger(pid) || pid <= 0) return;
+/** The pid of a redis-server working in `dir` (by the pid file it keeps there), if one is running. */
+export async function runningServerIn(dir: string): Promise<number | undefined> {
+  const pid = Number((await readFile(join(dir, PID_FILE), 'utf8').catch(() => '')).trim());
+  if (!Number.isSafeInteger(pid) || pid <= 0) return undefined;
+  // The pid must still be a redis-server working in this dir (pids get reused).
   const [cmdline, cwd] = await Promise.all([
     readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => ''),
     readlink(`/proc/${pid}/cwd`).catch(() => ''),
   ]);
-  if (!cmdline.includes('redis-server') || cwd !== resolve(dir)) return;
+  return cmdline.includes('redis-server') && cwd === resolve(dir) ? pid : undefined;
+}
+
+/**
+ * A redis-server outlives a parent that was killed outright (SIGKILL, OOM): nothing tells it to go.
+ * The next start on the same data dir finds it by its pid file and stops it, so crashes do not pile
+ * up orphans.
+ */
+async function killStale(dir: string): Promise<void> {
+  const pid = await runningServerIn(dir);
+  if (pid === undefined) return;
   try {
     process.kill(pid, 'SIGKILL');
   } catch {
-    // already gone
+    return; // already gone
   }
+  // Gone before a new server opens the same files.
+  for (let i = 0; i < 200 && (await runningServerIn(dir)) === pid; i++) await sleep(10);
 }
 
 /** Polls with a raw PING until the server answers +PONG (no client library needed for this). */

@@ -19,6 +19,7 @@ import {
   type FieldKind,
   type FieldSpec,
   type Message,
+  type MessageTypeName,
 } from './messages.js';
 
 /** Largest payload decodeMessage accepts unless told otherwise. */
@@ -51,6 +52,67 @@ export function encodeMessage(message: Message): Buffer {
   const map = toWire(message as unknown as Fields, fields, message.type);
   map.set(0, MessageType[message.type]);
   return encoder.encode(sortKeys(map));
+}
+
+/**
+ * The CBOR of one field's value, checked against the message table: for values
+ * sent in many messages (a clip map, a reply line), encoded once and spliced
+ * in by encodeFromValues.
+ */
+export function encodeFieldValue(type: MessageTypeName, name: string, value: unknown): Buffer {
+  const field = fieldsByName(type).get(name);
+  if (!field) throw new ProtocolError(ErrorCode.invalid, `${type} has no field ${name}`);
+  return encoder.encode(toWireValue(value, field.type, `${type}.${name}`));
+}
+
+/**
+ * A message assembled from its fields' encoded values (encodeFieldValue, or encodeUint for
+ * integers): the same bytes as encodeMessage, without building and sorting a map per message.
+ */
+export function encodeFromValues(type: MessageTypeName, values: Readonly<Record<string, Uint8Array>>): Buffer {
+  // Keys are below 24 (one byte each) and the table lists them ascending; a map of at most 23
+  // entries has a one-byte head. Key 0 (the type) is one byte and so is its small value.
+  const fields = MESSAGE_FIELDS[type];
+  let entries = 1;
+  let length = 3;
+  for (const field of fields) {
+    const value = values[field.name];
+    if (value === undefined) {
+      if (field.optional) continue;
+      throw new ProtocolError(ErrorCode.invalid, `${type}.${field.name} is missing`);
+    }
+    entries += 1;
+    length += 1 + value.length;
+  }
+  const out = Buffer.allocUnsafe(length);
+  out[0] = 0xa0 | entries;
+  out[1] = 0;
+  out[2] = MessageType[type];
+  let at = 3;
+  for (const field of fields) {
+    const value = values[field.name];
+    if (value === undefined) continue;
+    out[at++] = field.key;
+    out.set(value, at);
+    at += value.length;
+  }
+  return out;
+}
+
+/** The shortest CBOR encoding of an unsigned integer up to 2^32 - 1. */
+export function encodeUint(n: number): Uint8Array {
+  if (n < 24) return SMALL_UINTS[n]!;
+  if (n < 0x100) return Uint8Array.of(0x18, n);
+  if (n < 0x1_0000) return Uint8Array.of(0x19, n >> 8, n & 0xff);
+  return Uint8Array.of(0x1a, n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
+}
+const SMALL_UINTS = Array.from({ length: 24 }, (_, n) => Uint8Array.of(n));
+
+const FIELDS_BY_NAME = new Map<MessageTypeName, Map<string, FieldSpec>>();
+function fieldsByName(type: MessageTypeName): Map<string, FieldSpec> {
+  let byName = FIELDS_BY_NAME.get(type);
+  if (!byName) FIELDS_BY_NAME.set(type, (byName = new Map(MESSAGE_FIELDS[type].map((f) => [f.name, f]))));
+  return byName;
 }
 
 /**

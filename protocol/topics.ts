@@ -39,9 +39,15 @@ export function deviceTopic(deviceId: string, channel: ChannelName): string {
 
 /** Splits a concrete topic into device id and channel, or undefined if it is not a v1 device topic. */
 export function parseDeviceTopic(topic: string): { deviceId: string; channel: ChannelName } | undefined {
-  const parts = topic.split('/');
-  if (parts.length !== 4 || `${parts[0]}/${parts[1]}` !== TOPIC_ROOT) return undefined;
-  const [, , deviceId, channel] = parts as [string, string, string, string];
-  if (!isValidDeviceId(deviceId) || !Object.hasOwn(Channel, channel)) return undefined;
+  if (!topic.startsWith(DEVICE_PREFIX)) return undefined;
+  const slash = topic.indexOf('/', DEVICE_PREFIX.length);
+  if (slash < 0) return undefined;
+  // An own-key check: `teddy/v1/x/constructor` names no channel; neither does `req/more`.
+  const channel = topic.slice(slash + 1);
+  if (!Object.hasOwn(Channel, channel)) return undefined;
+  const deviceId = topic.slice(DEVICE_PREFIX.length, slash);
+  if (!isValidDeviceId(deviceId)) return undefined;
   return { deviceId, channel: channel as ChannelName };
 }
+
+const DEVICE_PREFIX = `${TOPIC_ROOT}/`;

@@ -20,10 +20,11 @@ cd "$(dirname "$0")/.."
 #   libnewlib-dev           newlib headers for the syntax-only ESP-IDF check (scripts/esp32-check.sh)
 #   espeak-ng               real speech in the demo provider (optional at run time)
 #   chromium                headless screenshot of the simulator's HTML report and the ops report
+#   openssl                 the gateway's fleet CA, server and device certificates (TLS, mTLS)
 #   prometheus              promtool (metric names, alerting rules and their unit tests) and a real
 #                           Prometheus scraping a gateway in the ops tests
 #   tmux                    drives the live `top` view in its test
-PKGS=(redis-server mosquitto mosquitto-clients cmake g++ pkg-config libmosquitto-dev libmbedtls-dev libcurl4-openssl-dev
+PKGS=(openssl redis-server mosquitto mosquitto-clients cmake g++ pkg-config libmosquitto-dev libmbedtls-dev libcurl4-openssl-dev
       doctest-dev nlohmann-json3-dev clang libclang-rt-14-dev gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf libnewlib-dev espeak-ng chromium
       prometheus tmux)
 

@@ -18,7 +18,6 @@
  * `hit` listener exists.
  */
 import { performance } from 'node:perf_hooks';
-import { Cluster } from 'ioredis';
 import { adviseCache, type Advice } from './advice.js';
 import { checkCallOptions, skipsLayers, type CacheCallOptions, type CallContext } from './call-context.js';
 import type { CacheParts } from './cache-parts.js';
@@ -30,7 +29,7 @@ import { isCacheEventName, type CacheEventListener, type CacheEventName } from '
 import type { FetchResult } from './fetch-result.js';
 import { Flight } from './flight.js';
 import type { L1Entry } from './l1.js';
-import { FAILED, type RedisClient } from './l2.js';
+import { FAILED } from './l2.js';
 import type { BlobStore } from './l3/blob-store.js';
 import { L1_SAMPLE, type PerformanceMetrics } from './metrics.js';
 import { Namespace, NamespaceView, type CacheNamespace } from './namespace.js';
@@ -104,13 +103,6 @@ export interface MultiLayerCache {
   advise(): Advice[];
   /** The L3 blob store in use (the gateway's clip origin serves from it), if L3 is on. */
   readonly blobStore: BlobStore | undefined;
-  /**
-   * A new connection to the cache's Redis (its URL, or the embedded server), for data the
-   * application keeps beside the cache (the gateway's fleet time series); undefined without L2.
-   * Commands fail at once while Redis is unreachable (no offline queue) and time out after
-   * `commandTimeoutMs` (default: the cache's l2TimeoutMs). The caller quits it.
-   */
-  connectL2(options?: { readonly commandTimeoutMs?: number }): RedisClient | undefined;
   close(): Promise<void>;
 }
 
@@ -137,14 +129,6 @@ export class LayeredCache implements MultiLayerCache {
 
   get blobStore(): BlobStore | undefined {
     return this.parts.l3?.store;
-  }
-
-  connectL2(options: { readonly commandTimeoutMs?: number } = {}): RedisClient | undefined {
-    this.assertOpen();
-    const client = this.parts.l2?.client;
-    const commandTimeout = options.commandTimeoutMs ?? this.parts.config.l2TimeoutMs;
-    if (client instanceof Cluster) return client.duplicate([], { enableOfflineQueue: false, redisOptions: { ...client.options.redisOptions, commandTimeout } });
-    return client?.duplicate({ enableOfflineQueue: false, commandTimeout });
   }
 
   get<T = unknown>(key: string, contentType: ContentType, options?: CacheCallOptions): Promise<T | undefined> {
@@ -333,16 +317,16 @@ export class LayeredCache implements MultiLayerCache {
   }
 
   /**
-   * Called by the invalidation bus once it is subscribed again after its connection dropped: an
-   * invalidation published in the gap was missed, so nothing L1 held (or is being read from L2
-   * right now) can be trusted; L1 is emptied and refills from L2.
+   * Called by the invalidation bus when it is connected again after a drop, and once more when it
+   * is subscribed again: an invalidation published in the gap was missed, so nothing L1 held (or
+   * is being read from L2 right now) can be trusted; L1 is emptied and refills from L2.
    */
   busGap(): void {
     const { l1, coherence, config } = this.parts;
     coherence.epoch += 1;
     const dropped = l1?.entries ?? 0;
     l1?.clear();
-    config.logger.warn({ dropped }, 'invalidation bus reconnected: L1 entries dropped (invalidations may have been missed)');
+    if (dropped > 0) config.logger.warn({ dropped }, 'invalidation bus reconnected: L1 entries dropped (invalidations may have been missed)');
   }
 
   // --- internals ---

@@ -11,14 +11,15 @@ export { ContentType, POLICIES, isContentType, policyFor, type CachePolicy } fro
 export {
   CacheError, ConfigError, InvalidKeyError, InvalidOptionError, SerializationError, TimeoutError, UnknownContentTypeError, ValueTooLargeError,
 } from './errors.js';
-export { createCacheIntegrationService, type CacheIntegrationService, type VoiceClip } from './integration-service.js';
+export { createCacheIntegrationService, type CacheIntegrationService, type CacheStep, type VoiceClip } from './integration-service.js';
 export { aiResponseKey, CLIP_ID_BYTES, clipIdFor, emotionAnalysisKey, sha256Hex, transcriptionKey, voiceSynthesisDigest, voiceSynthesisKey } from './keys.js';
 export type { LayerMetrics, PerformanceMetrics } from './metrics.js';
 export { createLatencyHistogram, recordMicros, summarizeLatency, type Histogram, type LatencySummary } from './latency.js';
 export { combineLatencyBuckets, countAtOrBelow, emptyLatencyBuckets, LATENCY_BUCKET_BOUNDS_MS, latencyBucketIndex, latencyQuantile } from './latency-buckets.js';
 export { adviseCache, type Advice } from './advice.js';
+export { redactUrl } from './redact-url.js';
+export { redisEndpoints, type RedisEndpoints, type RedisNode } from './redis-endpoints.js';
 export type { BreakerState } from './circuit-breaker.js';
-export type { RedisClient } from './l2.js';
 export { isBlobName, type BlobRef, type BlobStore, type ByteRange } from './l3/blob-store.js';
 export { createDirBlobStore } from './l3/dir-blob-store.js';
 export { signClipUrl, verifyClipUrl, type ClipUrlCheck, type SignClipUrlOptions, type UrlKey } from './l3/signed-url.js';

@@ -3,7 +3,9 @@
  * (./keys.ts) so a child's audio, prompt or reply never becomes a key. Each
  * step has a value form (`cacheX`, resolves to the value) and a result form
  * (`fetchX`, resolves to the value and the layer that answered), for callers
- * that report where an answer came from (the gateway does).
+ * that report where an answer came from (the gateway does), and a step form
+ * (`xStep`, the key derived once with a synchronous L1 `peek` and a `fetch`)
+ * for hot paths that answer from L1 without a promise.
  */
 import type { MultiLayerCache } from './cache.js';
 import type { ComputeFn } from './compute-context.js';
@@ -19,6 +21,17 @@ export interface VoiceClip {
   readonly sha256: string;
   /** The first CLIP_ID_BYTES of the voice-synthesis digest: the bear's name for "this line in this voice". */
   readonly clipId: Uint8Array;
+}
+
+/**
+ * One pipeline step for one input, its key derived once: the value now if this process's L1
+ * holds it (synchronous, no promise: the hot path of a repeated question), else fetched
+ * through every layer. `peek() ?? await fetch(...)` costs one key derivation either way.
+ */
+export interface CacheStep<T> {
+  readonly key: string;
+  peek(): T | undefined;
+  fetch(computeFn: ComputeFn<T>): Promise<FetchResult<T>>;
 }
 
 export interface CacheIntegrationService {
@@ -41,6 +54,11 @@ export interface CacheIntegrationService {
   cacheVoiceSynthesis<T = Uint8Array>(text: string, voice: string, computeFn: ComputeFn<T>): Promise<T>;
   /** cacheVoiceSynthesis for audio, with the clip's names and the layer that answered. */
   voiceClip(text: string, voice: string, synthesize: ComputeFn<Uint8Array>): Promise<VoiceClip>;
+  /** The steps, for callers that try L1 synchronously first (fetchAudioTranscription etc. in two halves). */
+  transcriptionStep(audioHash: string): CacheStep<string>;
+  aiResponseStep(context: unknown): CacheStep<string>;
+  /** The voice step's key (hex) also names the clip: its first 2 × CLIP_ID_BYTES hex digits are the clip id. */
+  voiceSynthesisStep(text: string, voice: string): CacheStep<Uint8Array>;
 }
 
 export function createCacheIntegrationService(cache: MultiLayerCache): CacheIntegrationService {
@@ -51,6 +69,11 @@ export function createCacheIntegrationService(cache: MultiLayerCache): CacheInte
     return name;
   };
   const value = async <T>(result: Promise<FetchResult<T>>): Promise<T> => (await result).value;
+  const step = <T>(key: string, type: ContentType): CacheStep<T> => ({
+    key,
+    peek: () => cache.peek<T>(key, type),
+    fetch: (computeFn) => cache.fetch(key, type, computeFn),
+  });
   const service: CacheIntegrationService = {
     cacheAudioTranscription: (audioHash, computeFn, audioData) => value(service.fetchAudioTranscription(audioHash, computeFn, audioData)),
     async fetchAudioTranscription(audioHash, computeFn, audioData) {
@@ -73,6 +96,9 @@ export function createCacheIntegrationService(cache: MultiLayerCache): CacheInte
       const { value: bytes, source, blob } = await cache.fetch(Buffer.from(digest).toString('hex'), ContentType.VOICE_SYNTHESIS, synthesize);
       return { bytes, source, sha256: blob?.sha256 ?? sha256Hex(bytes), clipId: digest.subarray(0, CLIP_ID_BYTES) };
     },
+    transcriptionStep: (audioHash) => step(transcriptionKey(audioHash), ContentType.AUDIO_TRANSCRIPTION),
+    aiResponseStep: (context) => step(aiResponseKey(context), ContentType.AI_RESPONSE),
+    voiceSynthesisStep: (text, voice) => step(voiceSynthesisKey(text, voice), ContentType.VOICE_SYNTHESIS),
   };
   return service;
 }

@@ -12,9 +12,11 @@
  *
  * Message: the origin instance id, then each L2 key, newline-separated.
  *
- * Messages published while the subscriber is disconnected are lost. So once
- * it is subscribed again after a drop, `onGap` is called: the L1 copies this
- * instance held may have missed an invalidation and must not be trusted.
+ * Messages published while the subscriber is disconnected are lost. So when
+ * it is connected again after a drop, `onGap` is called, and once more when
+ * its subscriptions are confirmed: the L1 copies this instance held (or
+ * filled before the channels were live again) may have missed an
+ * invalidation and must not be trusted.
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -54,6 +56,7 @@ export async function startInvalidationBus(
   const onReady = () => {
     if (!dropped) return;
     dropped = false;
+    onGap?.();
     // 'ready' comes before ioredis re-subscribes; these SSUBSCRIBEs' replies say the channels are live again.
     Promise.all(channels.map((c) => sub.ssubscribe(c))).then(
       () => onGap?.(),

@@ -2,7 +2,7 @@
  * Cache keys for a child's words and voice. Every key is a SHA-256, so no
  * transcript, prompt or reply ever appears in Redis, in logs or on the wire.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** Key for the transcription of one recording, named by the caller's hash of its bytes. */
 export function transcriptionKey(audioHash: string): string {
@@ -21,11 +21,12 @@ export function aiResponseKey(context: unknown): string {
 
 /** SHA-256 of `"voice\0" + voice + "\0" + text`; its first 8 bytes are the protocol's clip id. */
 export function voiceSynthesisDigest(text: string, voice: string): Uint8Array {
-  return createHash('sha256').update(`voice\0${voice}\0${text}`).digest();
+  return Buffer.from(voiceSynthesisKey(text, voice), 'hex');
 }
 
+/** The digest in hex: the cache key of the line's audio (its first 2 × CLIP_ID_BYTES digits are the clip id). */
 export function voiceSynthesisKey(text: string, voice: string): string {
-  return Buffer.from(voiceSynthesisDigest(text, voice)).toString('hex');
+  return sha256Hex(`voice\0${voice}\0${text}`);
 }
 
 /** Bytes of a clip id: the bear's name for a voice line (protocol/messages.ts has the same bound). */
@@ -36,8 +37,12 @@ export function clipIdFor(text: string, voice: string): Uint8Array {
   return voiceSynthesisDigest(text, voice).subarray(0, CLIP_ID_BYTES);
 }
 
+/**
+ * Hex SHA-256. The one-shot `crypto.hash` (Node ≥ 20.12): for the short inputs keys are made of,
+ * building a Hash object costs more than hashing (about 0.6 µs against 0.25 µs on our machines).
+ */
 export function sha256Hex(data: string | Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
+  return hash('sha256', data, 'hex');
 }
 
 /** JSON with object keys sorted, so equal contexts hash equally whatever their key order. */

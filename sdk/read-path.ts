@@ -32,7 +32,7 @@ export interface Hit {
 export type Lookup = Hit | { readonly stale: Stale | undefined };
 
 /** The call's eager refresh threshold: the option, else the policy's. */
-export function refreshThreshold(ctx: CallContext): number | undefined {
+function refreshThreshold(ctx: CallContext): number | undefined {
   return ctx.options?.eagerRefreshThreshold ?? ctx.policy.eagerRefreshThreshold;
 }
 

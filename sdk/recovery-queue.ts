@@ -5,9 +5,10 @@
  * through the replayed announcements every instance's L1, agree with the
  * last change this instance made. Bounded: at most `maxItems` changes are
  * kept (the oldest is dropped first), and only the newest change per entry
- * (a later set or delete of the same key replaces the earlier one). A
- * change that reached Redis directly settles any older kept one for the
- * same entry, so a replay never overwrites a newer value.
+ * (a later set or delete of the same key replaces the earlier one). While
+ * changes are kept, the write path queues new ones behind them instead of
+ * sending them (./write-path.ts), so a replay never overwrites a newer
+ * change this instance made.
  *
  * Each kept change is its own replay function (the write path builds it),
  * returning false while Redis still refuses it.
@@ -17,8 +18,6 @@ import type { CacheLogger } from './config.js';
 export interface RecoveryQueue {
   /** Keeps a failed change for replay; a kept change with the same id is replaced (and moves to the end). */
   keep(id: string, replay: () => Promise<boolean>): void;
-  /** A change for `id` reached Redis directly: drop the kept one, if any. */
-  settled(id: string): void;
   readonly size: number;
   /** Replays kept changes in order until one fails; schedules a retry if any remain. */
   replay(): Promise<void>;
@@ -75,9 +74,6 @@ export function createRecoveryQueue({ maxItems, retryMs, logger }: RecoveryQueue
         if (droppedSinceLog++ === 0) logger.warn({ maxItems }, 'auto-recovery queue full: oldest kept L2 changes dropped');
       }
       schedule();
-    },
-    settled(id) {
-      if (kept.size > 0) kept.delete(id);
     },
     get size() {
       return kept.size;

@@ -5,7 +5,9 @@
  * change to the other instances and releases the compute lock
  * (./l2-scripts.ts). Deletes and tag invalidations likewise change Redis and
  * announce in one script per bucket. A change Redis refused (down, breaker
- * open) is kept for replay (./recovery-queue.ts).
+ * open) is kept for replay (./recovery-queue.ts), and while changes are
+ * kept, later ones queue behind them: this instance's changes reach Redis
+ * in the order it made them.
  */
 import type { CallContext } from './call-context.js';
 import type { CacheParts } from './cache-parts.js';
@@ -71,7 +73,7 @@ export async function store(parts: CacheParts, ctx: CallContext, value: unknown,
       l2.call((c) => Promise.all([writeRecord(c, keys, record, keepMs, token, message), tags?.length ? tagEntry(parts, c, keys.l2Key, tags, keepMs) : undefined])),
     ).then((r) => r !== FAILED);
   };
-  const written = write(lockToken).then((ok) => settle(parts, keys.l2Key, ok, () => write('')));
+  const written = change(parts, keys.l2Key, () => write(''), lockToken ? { first: () => write(lockToken), unlock: () => void unlock(parts, keys, lockToken) } : undefined);
   if (awaitL2) await written;
   return blob;
 }
@@ -87,14 +89,28 @@ function tagEntry(parts: CacheParts, c: RedisClient, l2Key: string, tags: readon
   );
 }
 
-/** After an L2 change: done, so an older kept change must not overwrite it; or failed, so keep it for replay. */
-function settle(parts: CacheParts, id: string, ok: boolean, replay: () => Promise<boolean>): void {
-  if (ok) {
-    parts.recovery?.settled(id);
+/**
+ * Makes one L2 change (`run`, true once Redis took it) for entry `id`: now, or, while older changes
+ * wait for replay, behind them; kept for replay if Redis refuses it. `locked`: a compute lock is
+ * held; the first attempt (`first`) releases it in the same script, and a change that is queued
+ * instead releases it apart (`unlock`), so no one waits out a lease on it.
+ */
+async function change(
+  parts: CacheParts,
+  id: string,
+  run: () => Promise<boolean>,
+  locked?: { readonly first: () => Promise<boolean>; readonly unlock: () => void },
+): Promise<void> {
+  const { recovery } = parts;
+  if (recovery && recovery.size > 0) {
+    recovery.keep(id, run);
+    locked?.unlock();
+    await recovery.replay();
     return;
   }
+  if (await (locked?.first ?? run)()) return;
   parts.metrics.layerErrors.l2 += 1;
-  parts.recovery?.keep(id, replay);
+  recovery?.keep(id, run);
 }
 
 function unlock(parts: CacheParts, keys: EntryKeys, token: string): Promise<unknown> {
@@ -156,21 +172,30 @@ export async function remove(parts: CacheParts, ctx: CallContext): Promise<void>
   if (!options?.skipL1) l1?.delete(ctx.type, ctx.key);
   if (l2 && ctx.policy.l2 && !options?.skipL2Write) {
     const message = options?.skipBusNotify ? '' : bus!.encode([l2Key]);
-    const del = () => ctx.trace.layer('l2', () => l2.call((c) => removeRecords(c, channel, [l2Key], message))).then((r) => r !== FAILED);
-    settle(parts, l2Key, await del(), del);
+    await change(parts, l2Key, () => ctx.trace.layer('l2', () => l2.call((c) => removeRecords(c, channel, [l2Key], message))).then((r) => r !== FAILED));
   }
   if (l3 && ctx.policy.l3) await l3.delete(l2Key);
 }
 
-/** Drops every value set with this tag, in every layer and instance; resolves to how many L2 keys it named. */
+/**
+ * Drops every value set with this tag, in every layer and instance; resolves to how many L2 keys it
+ * named (0 when Redis could not say: the invalidation is then kept and replayed in order).
+ */
 export async function invalidateTag(parts: CacheParts, tag: string): Promise<number> {
   const { l1, l2 } = parts;
   l1?.dropTag(tag);
   if (!l2) return 0;
+  const id = `tag\0${tag}`;
+  const replay = async () => (await removeTagged(parts, tag)) !== FAILED;
+  if (parts.recovery && parts.recovery.size > 0) {
+    // Behind the changes already kept, in order; how many keys it named is then not known.
+    await change(parts, id, replay);
+    return 0;
+  }
   const removed = await removeTagged(parts, tag);
   if (removed === FAILED) {
     parts.metrics.layerErrors.l2 += 1;
-    parts.recovery?.keep(`tag\0${tag}`, async () => (await removeTagged(parts, tag)) !== FAILED);
+    parts.recovery?.keep(id, replay);
     return 0;
   }
   return removed;

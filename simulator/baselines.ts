@@ -108,6 +108,8 @@ export interface ProviderPathOptions {
   requests: number;
   ratePerS: number;
   requestTimeoutMs: number;
+  /** The gateway's CA, when mqttUrl is mqtts://. */
+  ca?: Buffer;
 }
 
 /**
@@ -123,7 +125,7 @@ export async function measureProviderPath(o: ProviderPathOptions): Promise<Provi
     const bear = createVirtualBear({
       id, secret: o.secretFor(id), mqttUrl: o.mqttUrl, flashBudget: 0, fw: 'sim-probe',
       audioFor: (n) => Buffer.from(text(n)), audioFormat: UtteranceFormat.text,
-      metrics, fetcher: o.fetcher, rng: o.rng, requestTimeoutMs: o.requestTimeoutMs, maxAttempts: 1, connectTimeoutMs: 10_000,
+      metrics, fetcher: o.fetcher, rng: o.rng, requestTimeoutMs: o.requestTimeoutMs, maxAttempts: 1, connectTimeoutMs: 10_000, ca: o.ca,
     });
     await bear.connect();
     return { bear, metrics };

@@ -64,7 +64,8 @@ async function main(argv: string[]): Promise<number> {
     .option('--fleet-key <key>', 'fleet key of that gateway (device secrets are derived from it)', process.env.TEDDY_FLEET_KEY)
     .option('--redis-url <url>', 'L2 Redis for the gateway the simulator starts (default: the SDK starts its own)')
     .option('--provider-latency-ms <ms>', 'simulated AI provider latency of the gateway the simulator starts', nonNegativeInt)
-    .option('--gateway-node-flags <flags>', 'Node.js flags for the gateway child only, e.g. "--max-semi-space-size=1"')
+    .option('--gateway-node-flags <flags>', 'Node.js flags for the gateway child instead of npm start\'s, e.g. "--max-semi-space-size=1"')
+    .option('--gateway-from-source', 'run the gateway child with tsx from the TypeScript sources instead of compiled as npm start does')
     .option('--flash-kb <kb>', 'flash clip budget per bear, KiB', positiveInt, DEFAULT_LAUNCH.flashBudgetBytes / 1024)
     .option('--connect-rate <n>', 'new connections per second while the fleet comes online', positiveInt, DEFAULT_LAUNCH.connectRatePerS)
     .addOption(new Option('--storm <spec>', 'reconnect storm: drop[:P%]@T% (connections break) or restart@T% (gateway restarts); repeatable (default: drop:20%@50%)').argParser(parseStorm))
@@ -73,6 +74,7 @@ async function main(argv: string[]): Promise<number> {
     .addOption(new Option('--request-timeout <time>', 'per-attempt request timeout').argParser(parseDuration).default(DEFAULT_LAUNCH.requestTimeoutMs, '10s'))
     .option('--no-baselines', 'skip the no-cache and transport-floor probes')
     .option('--no-cdn-edge', 'send every clip download to the L3 origin (no modelled CDN edge)')
+    .option('--tls', 'drive bears over MQTTS and clips over HTTPS, trusting the gateway\'s CA; the report adds what TLS costs (connect time, CPU, RSS)')
     .addOption(new Option('--out <dir>', 'directory for report.json, report.html and gateway.log').default(`reports/sim-${new Date().toISOString().replace(/[:.]/g, '-')}`, 'reports/sim-<time>'))
     .option('--quiet', 'no progress output')
     .exitOverride()
@@ -85,8 +87,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const opts = program.opts<{
     bears: number; duration: number; skew: number; seed: number; meanSilence: number; meanThink: number; gatewayUrl?: string; fleetKey?: string; redisUrl?: string;
-    providerLatencyMs?: number; gatewayNodeFlags?: string; flashKb: number; connectRate: number; storm?: StormSpec[]; storms: boolean; warmPush?: number[];
-    requestTimeout: number; baselines: boolean; cdnEdge: boolean; out: string; quiet?: boolean;
+    providerLatencyMs?: number; gatewayNodeFlags?: string; gatewayFromSource?: boolean; flashKb: number; connectRate: number; storm?: StormSpec[]; storms: boolean; warmPush?: number[];
+    requestTimeout: number; baselines: boolean; cdnEdge: boolean; tls?: boolean; out: string; quiet?: boolean;
   }>();
   if (opts.gatewayUrl && !opts.fleetKey) {
     process.stderr.write('simulate: --gateway-url needs --fleet-key (or TEDDY_FLEET_KEY)\n');
@@ -104,6 +106,7 @@ async function main(argv: string[]): Promise<number> {
       redisUrl: opts.redisUrl,
       providerLatencyMs: opts.providerLatencyMs,
       gatewayNodeFlags: opts.gatewayNodeFlags?.split(/\s+/).filter(Boolean),
+      gatewayFromSource: opts.gatewayFromSource,
       flashBudgetBytes: opts.flashKb * 1024,
       connectRatePerS: opts.connectRate,
       storms: opts.storms ? (opts.storm ?? DEFAULT_LAUNCH.storms) : [],
@@ -113,6 +116,7 @@ async function main(argv: string[]): Promise<number> {
       requestTimeoutMs: opts.requestTimeout,
       baselines: opts.baselines,
       cdnEdge: opts.cdnEdge,
+      tls: opts.tls,
       outDir: opts.out,
       onProgress: progress?.update,
       onNotice: (m) => process.stderr.write(`notice: ${m}\n`),

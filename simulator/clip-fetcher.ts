@@ -11,6 +11,7 @@
  * not expired. With the edge off, every download is a real origin request.
  */
 import { createHash } from 'node:crypto';
+import { Agent, get } from 'node:https';
 import type { RunMetrics } from './run-metrics.js';
 
 export type FetchOutcome = 'origin' | 'edge' | 'failed';
@@ -25,9 +26,13 @@ export interface ClipFetcherOptions {
   /** Concurrent origin requests, process-wide. */
   concurrency: number;
   timeoutMs: number;
+  /** The CA to trust for https:// clip URLs (the gateway's caFile); without it, the system's. */
+  ca?: Buffer;
 }
 
-export function createClipFetcher({ metrics, edge, concurrency, timeoutMs }: ClipFetcherOptions): ClipFetcher {
+export function createClipFetcher({ metrics, edge, concurrency, timeoutMs, ca }: ClipFetcherOptions): ClipFetcher {
+  // fetch() cannot be given a CA; with one, https downloads go through node:https on a keep-alive agent.
+  const agent = ca ? new Agent({ ca, keepAlive: true }) : undefined;
   /** SHA-256 (hex) -> size, for bytes the edge already holds. */
   const atEdge = new Map<string, number>();
   const inFlight = new Map<string, Promise<FetchOutcome>>();
@@ -46,12 +51,8 @@ export function createClipFetcher({ metrics, edge, concurrency, timeoutMs }: Cli
   const fromOrigin = async (url: string, sha: string, forWarm: boolean): Promise<FetchOutcome> => {
     const release = await slot();
     try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-      if (res.status !== 200) {
-        await res.body?.cancel();
-        return 'failed';
-      }
-      const body = new Uint8Array(await res.arrayBuffer());
+      const body = agent && url.startsWith('https:') ? await download(url, agent, timeoutMs) : await fetchBytes(url, timeoutMs);
+      if (!body) return 'failed';
       metrics.add('originBytes', body.length);
       if (forWarm) metrics.add('warmBytes', body.length);
       if (createHash('sha256').update(body).digest('hex') !== sha) return 'failed';
@@ -90,4 +91,30 @@ export function createClipFetcher({ metrics, edge, concurrency, timeoutMs }: Cli
       return 'edge';
     },
   };
+}
+
+/** The body of a 200 answer, else undefined. */
+async function fetchBytes(url: string, timeoutMs: number): Promise<Uint8Array | undefined> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+  if (res.status === 200) return new Uint8Array(await res.arrayBuffer());
+  await res.body?.cancel();
+  return undefined;
+}
+
+/** The same over node:https with an agent that trusts the gateway's CA. */
+function download(url: string, agent: Agent, timeoutMs: number): Promise<Uint8Array | undefined> {
+  return new Promise((resolve, reject) => {
+    const req = get(url, { agent, timeout: timeoutMs }, (res) => {
+      if (res.statusCode !== 200) {
+        res.resume();
+        return resolve(undefined);
+      }
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve(Buffer.concat(chunks)));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
 }

@@ -1,18 +1,19 @@
 /**
  * The gateway under test as a child process, started through its own CLI
- * (`gateway/cli.ts start --ready-json`), so the simulator measures exactly
- * what an operator runs, in its own process: its CPU and RSS are sampled
+ * (`start --ready-json`) as `npm start` runs it — compiled, under the V8 flags
+ * of package.json's start script (infra/production-launch.ts) — or from the
+ * TypeScript sources (tsx) for tests, so the simulator measures exactly what
+ * an operator runs, in its own process: its CPU and RSS are sampled
  * from /proc without the simulator's thousands of MQTT clients mixed in.
  * A restart (for a reconnect storm) stops it with SIGTERM and starts it again
  * on the same ports and data directory.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import { compiledCliArgs, REPO_ROOT } from '../infra/production-launch.js';
 import { combineGatewayCounters, NO_GATEWAY_COUNTERS, scrapeGatewayMetrics, type GatewayCounters } from './gateway-metrics.js';
 
-const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Linux reports CPU times in /proc/<pid>/stat in clock ticks; USER_HZ is 100 on every mainstream arch. */
 const CLOCK_TICKS_PER_S = 100;
 
@@ -23,7 +24,13 @@ export interface GatewayProcessOptions {
   providerLatencyMs?: number;
   /** Extra CLI arguments for `start`. */
   extraArgs?: string[];
-  /** Node.js flags for the gateway process only, e.g. ['--max-semi-space-size=1']. */
+  /**
+   * 'source' (default): tsx on the TypeScript sources (tests: no build needed, no race between
+   * test files); 'production': the compiled CLI (dist/, built by the caller) under `nodeFlags`
+   * or package.json's start flags, as `npm start` runs it (the simulator's own runs).
+   */
+  form?: 'production' | 'source';
+  /** Node.js flags for the gateway process instead of the production ones, e.g. ['--max-semi-space-size=1']. */
   nodeFlags?: string[];
   /** Where the gateway's stderr (its logs) goes. */
   logFile?: string;
@@ -41,6 +48,10 @@ export interface ResourceSample {
 export interface GatewayProcess {
   readonly mqttUrl: string;
   readonly httpUrl: string;
+  /** The TLS listeners and the CA file that verifies them. */
+  readonly mqttsUrl: string;
+  readonly httpsUrl: string;
+  readonly caFile: string;
   readonly pid: number;
   readonly samples: ResourceSample[];
   /** Highest RSS seen by the kernel (VmHWM) across all incarnations, MB. */
@@ -64,6 +75,9 @@ interface Ready {
   event: 'ready';
   mqttUrl: string;
   httpUrl: string;
+  mqttsUrl: string;
+  httpsUrl: string;
+  caFile: string;
   pid: number;
 }
 
@@ -76,9 +90,12 @@ export async function startGatewayProcess(o: GatewayProcessOptions): Promise<Gat
 
   let child: ChildProcess;
   let ready: Ready;
-  ({ child, ready } = await launch(['--mqtt-port', '0', '--http-port', '0', ...baseArgs], o, log));
+  ({ child, ready } = await launch(['--mqtt-port', '0', '--http-port', '0', '--mqtts-port', '0', '--https-port', '0', ...baseArgs], o, log));
   // Later incarnations reuse the first one's ports, so bears reconnect to the same address.
-  const ports = ['--mqtt-port', new URL(ready.mqttUrl).port, '--http-port', new URL(ready.httpUrl).port];
+  const ports = [
+    '--mqtt-port', new URL(ready.mqttUrl).port, '--http-port', new URL(ready.httpUrl).port,
+    '--mqtts-port', new URL(ready.mqttsUrl).port, '--https-port', new URL(ready.httpsUrl).port,
+  ];
 
   const samples: ResourceSample[] = [];
   let peakRssMB = 0;
@@ -125,6 +142,15 @@ export async function startGatewayProcess(o: GatewayProcessOptions): Promise<Gat
     get httpUrl() {
       return ready.httpUrl;
     },
+    get mqttsUrl() {
+      return ready.mqttsUrl;
+    },
+    get httpsUrl() {
+      return ready.httpsUrl;
+    },
+    get caFile() {
+      return ready.caFile;
+    },
     get pid() {
       return ready.pid;
     },
@@ -141,7 +167,7 @@ export async function startGatewayProcess(o: GatewayProcessOptions): Promise<Gat
       return carried && now ? combineGatewayCounters(carried, now, 1) : undefined;
     },
     async pushWarm() {
-      await runCli(['warm', '--data-dir', o.dataDir]);
+      await runCli(['warm', '--data-dir', o.dataDir], o);
     },
     async restart() {
       await stopChild();
@@ -160,13 +186,14 @@ export async function startGatewayProcess(o: GatewayProcessOptions): Promise<Gat
   };
 }
 
-function cliArgs(args: string[], nodeFlags: string[] = []): string[] {
-  return [...nodeFlags, '--import', 'tsx', 'gateway/cli.ts', ...args];
+function cliArgs(args: string[], o: GatewayProcessOptions): string[] {
+  if (o.form === 'production') return compiledCliArgs(args, o.nodeFlags);
+  return [...(o.nodeFlags ?? []), '--import', 'tsx', 'gateway/cli.ts', ...args];
 }
 
 async function launch(args: string[], o: GatewayProcessOptions, log: WriteStream | undefined): Promise<{ child: ChildProcess; ready: Ready }> {
   const timeoutMs = o.readyTimeoutMs ?? 60_000;
-  const child = spawn(process.execPath, cliArgs(['start', ...args, '--ready-json'], o.nodeFlags), { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, cliArgs(['start', ...args, '--ready-json'], o), { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderrTail = '';
   child.stderr!.on('data', (chunk: Buffer) => {
     log?.write(chunk);
@@ -195,9 +222,10 @@ async function launch(args: string[], o: GatewayProcessOptions, log: WriteStream
   }
 }
 
-function runCli(args: string[]): Promise<void> {
+function runCli(args: string[], o: GatewayProcessOptions): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, cliArgs(args), { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    // A one-shot command: the process's V8 flags do not matter, the form (compiled or source) does.
+    const child = spawn(process.execPath, cliArgs(args, { ...o, nodeFlags: [] }), { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
     child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`gateway ${args[0]} exited ${code}: ${stderr.slice(-2000)}`))));

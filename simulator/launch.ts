@@ -4,12 +4,13 @@
  * report.html, stop what was started.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deriveDeviceSecret } from '../gateway/device-secret.js';
 import { PROMPTS, promptAudio } from '../gateway/providers/phrasebook.js';
 import { UtteranceFormat } from '../protocol/index.js';
+import { buildCompiled } from '../infra/production-launch.js';
 import { startGatewayProcess, type GatewayProcess } from './gateway-process.js';
 import { renderHtmlReport } from './html-report.js';
 import { buildReport, type Report } from './report.js';
@@ -27,8 +28,10 @@ export interface LaunchOptions {
   fleetKey?: string;
   redisUrl?: string;
   providerLatencyMs?: number;
-  /** Node.js flags for the gateway child only (memory tuning experiments). */
+  /** Node.js flags for the gateway child instead of package.json's start flags (memory tuning experiments). */
   gatewayNodeFlags?: string[];
+  /** Run the gateway child from the TypeScript sources (tsx) instead of compiled as `npm start` does. */
+  gatewayFromSource?: boolean;
   flashBudgetBytes: number;
   connectRatePerS: number;
   storms: StormSpec[];
@@ -39,6 +42,8 @@ export interface LaunchOptions {
   requestTimeoutMs: number;
   baselines: boolean;
   cdnEdge: boolean;
+  /** Bears over MQTTS and HTTPS, trusting the child gateway's CA; the report adds what TLS costs. */
+  tls?: boolean;
   /** Directory for report.json, report.html and gateway.log. */
   outDir: string;
   onProgress?: (p: Progress) => void;
@@ -68,6 +73,7 @@ export interface LaunchResult {
 
 export async function launchSimulation(o: LaunchOptions): Promise<LaunchResult> {
   if (o.gatewayUrl && !o.fleetKey) throw new Error('--gateway-url needs --fleet-key (the key the gateway was started with)');
+  if (o.gatewayUrl && o.tls) throw new Error('--tls drives the gateway the simulator starts (it trusts that gateway\'s CA); it cannot be combined with --gateway-url');
   mkdirSync(o.outDir, { recursive: true });
   const fleetKey = o.fleetKey ?? randomBytes(32).toString('hex');
   const notices: string[] = [];
@@ -79,8 +85,10 @@ export async function launchSimulation(o: LaunchOptions): Promise<LaunchResult> 
   let dataDir: string | undefined;
   if (!o.gatewayUrl) {
     dataDir = mkdtempSync(join(tmpdir(), 'teddy-sim-gateway-'));
+    const form = o.gatewayFromSource ? 'source' : 'production';
+    if (form === 'production') buildCompiled();
     gateway = await startGatewayProcess({
-      dataDir, fleetKey, redisUrl: o.redisUrl, providerLatencyMs: o.providerLatencyMs, nodeFlags: o.gatewayNodeFlags,
+      dataDir, fleetKey, redisUrl: o.redisUrl, providerLatencyMs: o.providerLatencyMs, form, nodeFlags: o.gatewayNodeFlags,
       logFile: join(o.outDir, 'gateway.log'),
     });
   }
@@ -109,6 +117,7 @@ export async function launchSimulation(o: LaunchOptions): Promise<LaunchResult> 
       maxAttempts: 3,
       cdnEdge: o.cdnEdge,
       baselines: o.baselines,
+      tls: o.tls && gateway ? { ca: readFileSync(gateway.caFile) } : undefined,
       onProgress: o.onProgress,
       onNotice: notice,
     });

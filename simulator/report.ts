@@ -10,6 +10,7 @@ import { summarizeLatency, type LatencySummary } from '../sdk/index.js';
 import { percentileCurve } from './histograms.js';
 import type { Bucket, Counters } from './run-metrics.js';
 import type { FlashPolicyComparison, SimulationResult } from './simulation.js';
+import type { TlsCost } from './tls-cost.js';
 
 /**
  * Modelled provider prices per call, USD (public list prices, late 2024, for a
@@ -33,7 +34,11 @@ export interface Report {
   config: {
     bears: number; durationS: number; seed: number; skew: number; phrases: number;
     flashBudgetBytes: number; connectRatePerS: number; cdnEdge: boolean; gateway: 'child' | 'external';
+    /** Bears on MQTTS + HTTPS (--tls) or plaintext. */
+    transport: 'tls' | 'plaintext';
   };
+  /** With --tls: what TLS costs the gateway, against plaintext, measured after the fleet. */
+  tlsCost?: TlsCost;
   phases: { connectS: number; trafficS: number; drainS: number };
   requests: {
     utterances: number; offline: number; sent: number; answered: number; errors: number;
@@ -113,8 +118,9 @@ export function buildReport(r: SimulationResult, notices: string[] = []): Report
     config: {
       bears: o.traffic.bears, durationS: o.traffic.durationMs / 1000, seed: o.traffic.seed, skew: o.traffic.skew,
       phrases: o.traffic.phrases, flashBudgetBytes: o.flashBudgetBytes, connectRatePerS: o.connectRatePerS,
-      cdnEdge: o.cdnEdge, gateway: r.gatewayProcess ? 'child' : 'external',
+      cdnEdge: o.cdnEdge, gateway: r.gatewayProcess ? 'child' : 'external', transport: o.tls ? 'tls' : 'plaintext',
     },
+    tlsCost: r.tlsCost,
     phases: { connectS: r.phases.connectMs / 1000, trafficS: r.phases.trafficMs / 1000, drainS: r.phases.drainMs / 1000 },
     requests: {
       utterances: c.utterances, offline: c.offline, sent: c.utterances - c.offline, answered, errors: c.errors,

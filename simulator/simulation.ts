@@ -8,6 +8,7 @@
  * drops, gateway restarts, warm pushes), drain (wait for answers in flight).
  */
 import type { Histogram } from '../sdk/index.js';
+import { measureTlsCost, type TlsCost } from './tls-cost.js';
 import { measureProviderPath, startTransportFloor, type ProviderPathBaseline, type TransportFloor } from './baselines.js';
 import { createClipFetcher } from './clip-fetcher.js';
 import { combineGatewayCounters, type GatewayCounters } from './gateway-metrics.js';
@@ -37,6 +38,8 @@ export interface SimulationOptions {
   cdnEdge: boolean;
   /** Run the transport-floor and no-cache probes. */
   baselines: boolean;
+  /** Drive the bears over MQTTS and HTTPS, trusting this CA (the child gateway's caFile), and measure what TLS costs. */
+  tls?: { ca: Buffer };
   /** Called about once a second with progress. */
   onProgress?: (p: Progress) => void;
   /** Called for anything the operator should know (a skipped storm, a failed push). */
@@ -74,6 +77,8 @@ export interface SimulationResult {
   /** Bytes of every clip played: what the bears would download with no flash cache. */
   playedBytes: number;
   baselines?: { transportFloor: Histogram } & ProviderPathBaseline;
+  /** With --tls: connect time, gateway CPU and RSS over MQTTS against plaintext. */
+  tlsCost?: TlsCost;
   /** The gateway's own counters during the fleet's run (connect to drain), when it is a child with a metrics endpoint. */
   gatewayCounters?: GatewayCounters;
   gatewayProcess?: GatewayProcess;
@@ -88,9 +93,11 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
   const trace = generateTrace(o.traffic);
   const rng = createRng(o.traffic.seed ^ 0x5eed);
   const metrics = createRunMetrics(bucketMsFor(o.traffic.durationMs));
-  const fetcher = createClipFetcher({ metrics, edge: o.cdnEdge, concurrency: 32, timeoutMs: o.requestTimeoutMs });
+  const ca = o.tls?.ca;
+  const fetcher = createClipFetcher({ metrics, edge: o.cdnEdge, concurrency: 32, timeoutMs: o.requestTimeoutMs, ca });
   const gatewayProcess = 'process' in o.gateway ? o.gateway.process : undefined;
-  const mqttUrl = (): string => (gatewayProcess ? gatewayProcess.mqttUrl : (o.gateway as { mqttUrl: string }).mqttUrl);
+  const mqttUrl = (): string =>
+    gatewayProcess ? (ca ? gatewayProcess.mqttsUrl : gatewayProcess.mqttUrl) : (o.gateway as { mqttUrl: string }).mqttUrl;
   const progress = (phase: Progress['phase'], done: number): void =>
     o.onProgress?.({
       phase,
@@ -117,6 +124,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
       requestTimeoutMs: o.requestTimeoutMs,
       maxAttempts: o.maxAttempts,
       connectTimeoutMs: Math.max(10_000, o.requestTimeoutMs),
+      ca,
     });
   });
 
@@ -195,8 +203,14 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
 
   const providerPath = o.baselines
     ? await measureProviderPath({
-        mqttUrl, secretFor: o.secretFor, rng: rng.fork(), requests: 20, ratePerS: 4, requestTimeoutMs: o.requestTimeoutMs,
-        fetcher: createClipFetcher({ metrics: createRunMetrics(1000), edge: o.cdnEdge, concurrency: 4, timeoutMs: o.requestTimeoutMs }),
+        mqttUrl, secretFor: o.secretFor, rng: rng.fork(), requests: 20, ratePerS: 4, requestTimeoutMs: o.requestTimeoutMs, ca,
+        fetcher: createClipFetcher({ metrics: createRunMetrics(1000), edge: o.cdnEdge, concurrency: 4, timeoutMs: o.requestTimeoutMs, ca }),
+      })
+    : undefined;
+  const tlsCost = ca && gatewayProcess
+    ? await measureTlsCost({
+        pid: gatewayProcess.pid, mqttUrl: gatewayProcess.mqttUrl, mqttsUrl: gatewayProcess.mqttsUrl, ca, secretFor: o.secretFor,
+        connections: Math.min(200, Math.max(20, o.traffic.bears)),
       })
     : undefined;
 
@@ -211,6 +225,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
     baselines: floor && providerPath ? { transportFloor: floor.latency, ...providerPath } : undefined,
     gatewayCounters,
     gatewayProcess,
+    tlsCost,
     fleetEvents: trace.fleet,
   };
 

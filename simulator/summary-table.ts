@@ -42,6 +42,14 @@ export function summaryTable(r: Report): string {
     ['clip MB origin / edge / without flash', `${mb(r.bytes.origin)} / ${mb(r.bytes.edge)} / ${mb(r.bytes.withoutFlash)}`],
     ['provider calls avoided', `${r.provider.callsAvoided} of ${Object.values(r.provider.callsWithoutCache).reduce((a, b) => a + b, 0)} (${r.provider.callsSource}); $${r.provider.savedUsd.toFixed(2)} saved (modelled prices)`],
     ...Object.entries(r.gatewayCache ?? {}).map(([layer, l]) => [`gateway ${layer} hit rate (all lookups)`, `${pct(l.rate)} (${l.hits}/${l.of})`]),
+    ...(r.tlsCost
+      ? [[
+          `TLS cost (${r.tlsCost.connections} connects, TLS / plaintext)`,
+          `connect p50 ${ms(r.tlsCost.tls.connect.p50Ms)} / ${ms(r.tlsCost.plaintext.connect.p50Ms)} ms, ` +
+            `CPU ${r.tlsCost.tls.cpuMsPerConnect.toFixed(2)} / ${r.tlsCost.plaintext.cpuMsPerConnect.toFixed(2)} ms per connect, ` +
+            `RSS ${r.tlsCost.tls.rssKiBPerConnection.toFixed(0)} / ${r.tlsCost.plaintext.rssKiBPerConnection.toFixed(0)} KiB per connection`,
+        ]]
+      : []),
     ['flash: firmware / demand-only / Belady / LRU', [r.flashPolicies.rates.firmware, r.flashPolicies.rates.firmwareDemandOnly, r.flashPolicies.rates.belady, r.flashPolicies.rates.lru].map(pct).join(' / ')],
   ]);
   return [layers, latency, facts].join('\n\n');

@@ -46,6 +46,8 @@ export interface BearOptions {
   requestTimeoutMs: number;
   maxAttempts: number;
   connectTimeoutMs: number;
+  /** The CA to trust when mqttUrl is mqtts:// (the gateway's caFile). */
+  ca?: Buffer;
 }
 
 export interface VirtualBear {
@@ -149,6 +151,7 @@ export function createVirtualBear(o: BearOptions): VirtualBear {
       protocolVersion: 4,
       reconnectPeriod: 0,
       connectTimeout: o.connectTimeoutMs,
+      ...(o.ca ? { ca: o.ca } : {}),
     });
     // Embedded MQTT stacks write each packet as it is produced; without TCP_NODELAY, Nagle's
     // algorithm meeting delayed ACKs would add ~40 ms to round trips that are not the gateway's.

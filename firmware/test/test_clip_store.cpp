@@ -46,7 +46,7 @@ TEST_CASE("a stored clip reads back byte for byte, and survives a reboot with it
   CHECK(s.consistent());
 }
 
-TEST_CASE("eviction follows the policy: least frequent, then least recent; pinned stays") {
+TEST_CASE("eviction follows the policy: fewest plays per block, then least recent; pinned stays") {
   Bear bear("evict");
   ClipStore s(bear.flash, kBudgetBlocks * kBlock);
   REQUIRE(s.mount() == Status::Ok);
@@ -63,7 +63,7 @@ TEST_CASE("eviction follows the policy: least frequent, then least recent; pinne
   s.recordHit(c.header.id);
   const auto e = makeClip(5, 16000);  // 4 blocks: 2 free, so one 2-block clip must go
   REQUIRE(store(s, e) == Status::Ok);
-  CHECK_FALSE(s.contains(d.header.id));  // freq 1, the least
+  CHECK_FALSE(s.contains(d.header.id));  // 1 play in 2 blocks, the least
   CHECK(s.contains(b.header.id));
   CHECK(s.contains(c.header.id));
   CHECK(s.contains(pinned.header.id));
@@ -71,12 +71,12 @@ TEST_CASE("eviction follows the policy: least frequent, then least recent; pinne
   CHECK(s.consistent());
 }
 
-TEST_CASE("on-demand clips above 1/8 of the budget and clips larger than the budget are refused") {
+TEST_CASE("on-demand clips above 1/2 of the budget and clips larger than the budget are refused") {
   Bear bear("admit");
   ClipStore s(bear.flash, kBudgetBlocks * kBlock);
   REQUIRE(s.mount() == Status::Ok);
   uint32_t resumeAt = 0;
-  CHECK(s.begin(makeClip(1, 8000).header, true, resumeAt) == Status::TooLarge);  // 2 blocks > 10/8
+  CHECK(s.begin(makeClip(1, 6 * kBlock - 64).header, true, resumeAt) == Status::TooLarge);  // 6 blocks > 10/2
   CHECK(s.begin(makeClip(2, 11 * kBlock).header, false, resumeAt) == Status::TooLarge);
   CHECK(s.stats().usedBlocks == 0);
 }

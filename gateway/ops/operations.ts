@@ -10,10 +10,12 @@
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { Counter, Gauge } from 'prom-client';
-import type { CacheHealth, MultiLayerCache, RedisClient } from '../../sdk/index.js';
+import type { CacheHealth, MultiLayerCache } from '../../sdk/index.js';
+import type { FleetKeys } from '../fleet-keys.js';
+import type { FleetRedis } from '../fleet-redis.js';
 import { collectedCounter, type GatewayMetrics } from '../metrics.js';
 import { createAlertWebhook, type AlertWebhook } from './alert-webhook.js';
-import { createFleetSeriesStore, isLive, type FleetSeriesStore, type ProcessSeries, type ProcessStatus } from './fleet-series.js';
+import { createFleetSeriesStore, isLive, type ProcessSeries, type ProcessStatus } from './fleet-series.js';
 import { createHealthMonitor, type ActiveAlert } from './health-monitor.js';
 import { evaluateRules } from './health-rules.js';
 import { SLO_NAMES, type OpsConfig, type SloName } from './ops-config.js';
@@ -30,9 +32,12 @@ export interface OperationsOptions {
   readonly config: OpsConfig;
   readonly intervalMs: number;
   readonly alertWebhook: string | undefined;
-  /** The cache's key prefix: the fleet's keys sit beside its keys. */
-  readonly keyPrefix: string;
+  /** The fleet state's Redis connection and key names: the time series is shared through them. */
+  readonly fleetRedis: FleetRedis;
+  readonly fleetKeys: FleetKeys;
   readonly l1MaxBytes: number;
+  /** Whether the cache has an L2 (a breaker to watch). */
+  readonly l2Configured: boolean;
   readonly log: Logger;
   httpUrl(): string;
 }
@@ -81,17 +86,6 @@ export interface Operations {
 
 const MiB = 1048576;
 const ERROR_LOG_EVERY_MS = 60_000;
-const READY_WAIT_MS = 2000;
-const REDIS_COMMAND_TIMEOUT_MS = 5000;
-
-function waitReady(redis: RedisClient, ms: number): Promise<void> {
-  if (redis.status === 'ready') return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => (clearTimeout(timer), redis.off('ready', done), resolve());
-    const timer = setTimeout(done, ms);
-    redis.once('ready', done);
-  });
-}
 
 export async function startOperations(o: OperationsOptions): Promise<Operations> {
   const startedAt = Date.now();
@@ -100,20 +94,10 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
   const { config, metrics, log } = o;
   const registers = [metrics.registry];
 
-  // Reads of the whole fleet's series are larger than a cache lookup: a longer command timeout.
-  const redis = o.cache.connectL2({ commandTimeoutMs: REDIS_COMMAND_TIMEOUT_MS });
-  let lastRedisError = 0;
-  redis?.on('error', (err: Error) => {
-    if (Date.now() - lastRedisError < ERROR_LOG_EVERY_MS) return;
-    lastRedisError = Date.now();
-    log.warn({ err: err.message }, 'ops: Redis connection error; the fleet view is this process only until it is back');
-  });
-  // The cache waited for its own connection; this one gets a moment too, so a start is not an outage.
-  if (redis) await waitReady(redis, READY_WAIT_MS);
-  const store: FleetSeriesStore | undefined = redis ? createFleetSeriesStore(redis, o.keyPrefix) : undefined;
+  const store = createFleetSeriesStore(o.fleetRedis, o.fleetKeys);
   const reader = createReader({
-    cache: o.cache, metrics, connectedBears: o.connectedBears, l1MaxBytes: o.l1MaxBytes,
-    redisConnected: () => (store ? store.connected : undefined),
+    cache: o.cache, metrics, connectedBears: o.connectedBears, l1MaxBytes: o.l1MaxBytes, l2Configured: o.l2Configured,
+    redisConnected: () => store.connected,
   });
 
   const sent = new Counter({ name: 'teddy_gateway_alert_webhook_sent_total', help: 'Alert changes the webhook accepted.', registers });
@@ -163,14 +147,12 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
       this.set(config.slos.memory.maxMb * MiB);
     },
   });
-  if (store) {
-    new Gauge({
-      name: 'teddy_gateway_redis_connected', help: '1 while the gateway\'s own connection to the cache\'s Redis (fleet time series) is up.', registers,
-      collect() {
-        this.set(store.connected ? 1 : 0);
-      },
-    });
-  }
+  new Gauge({
+    name: 'teddy_gateway_redis_connected', help: '1 while the gateway\'s connection to the fleet\'s Redis (fleet state, time series) is up.', registers,
+    collect() {
+      this.set(store.connected ? 1 : 0);
+    },
+  });
   const cost = (pick: (calls: number, lookups: number, computes: number) => number) => async (): Promise<[{ currency: string }, number][]> => {
     const calls = (await metrics.providerCalls.get()).values.reduce((n, v) => n + v.value, 0);
     const m = o.cache.getPerformanceMetrics();
@@ -229,7 +211,7 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
       monitor.evaluate(evaluateRules({
         config, window, samples: (ms) => series.since(now - ms), latest: series.latest, slos: localSlos,
       }), now);
-      if (store) publish(store.publish(sample, coarse, status(now), fineMax));
+      publish(store.publish(sample, coarse, status(now), fineMax));
     } catch (err) {
       log.error({ err }, 'ops: sampling failed');
     } finally {
@@ -242,7 +224,6 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
   /** Live processes' statuses and newest samples; this process from memory. */
   const fleetLatest = async (now: number): Promise<{ processes: { status: ProcessStatus; latest: Sample | undefined }[]; notice?: string }> => {
     const mine = { status: status(now), latest: series.latest };
-    if (!store) return { processes: [mine] };
     try {
       const others = (await store.readLatest()).filter((p) => p.status.id !== instance && isLive(p.status, now));
       return { processes: [mine, ...others] };
@@ -288,22 +269,17 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
       const now = Date.now();
       let processes: ProcessSeries[] = [self(now)];
       let notice: string | undefined;
-      if (store) {
-        try {
-          processes = [self(now), ...(await store.readAll()).filter((p) => p.status.id !== instance)];
-        } catch (err) {
-          notice = `fleet data unavailable (${(err as Error).message}): this report covers this process only`;
-        }
-      } else notice = 'no Redis: this report covers this process only';
+      try {
+        processes = [self(now), ...(await store.readAll()).filter((p) => p.status.id !== instance)];
+      } catch (err) {
+        notice = `fleet data unavailable (${(err as Error).message}): this report covers this process only`;
+      }
       return buildReport({ processes, config, source: { instance, httpUrl: o.httpUrl() }, notice, now });
     },
     async close() {
       clearInterval(timer);
       reader.close();
-      if (store) {
-        await store.markStopped(status(Date.now(), Date.now())).catch(() => undefined);
-        await store.close();
-      }
+      await store.markStopped(status(Date.now(), Date.now())).catch(() => undefined);
       await webhook?.close();
     },
   };

@@ -1,13 +1,13 @@
 /**
  * One reading of a gateway process: every counter it keeps (the SDK's, the
- * Prometheus counters of the request path), as totals since start, plus its
+ * request path's plain counts, the provider's), as totals since start, plus its
  * gauges (bears, memory, L1 size, breaker, event-loop delay). Taken on the
  * sampler's timer and on demand (`top`), never on the request path: it only
  * reads what the request path already counts. Two readings make a sample
  * (./sample.ts).
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { emptyLatencyBuckets, LATENCY_BUCKET_BOUNDS_MS, type MultiLayerCache } from '../../sdk/index.js';
+import { emptyLatencyBuckets, type MultiLayerCache } from '../../sdk/index.js';
 import type { GatewayMetrics } from '../metrics.js';
 
 export const LAYERS = ['l1', 'l2', 'l3', 'compute'] as const;
@@ -45,8 +45,10 @@ export interface Reading {
   readonly l1Bytes: number;
   readonly l1MaxBytes: number;
   readonly breakerState: string;
-  /** false when the gateway's own connection to the cache's Redis is down; undefined without Redis. */
-  readonly redisConnected: boolean | undefined;
+  /** Whether the cache has an L2 at all (its breaker means nothing otherwise). */
+  readonly l2Configured: boolean;
+  /** false while the gateway's connection to the fleet's Redis (the cache's too) is down. */
+  readonly redisConnected: boolean;
   /** Event-loop delay p99 since the sampler last reset it, ms. */
   readonly eventLoopP99Ms: number;
 }
@@ -56,7 +58,8 @@ export interface ReadingSources {
   readonly metrics: GatewayMetrics;
   connectedBears(): number;
   readonly l1MaxBytes: number;
-  redisConnected(): boolean | undefined;
+  readonly l2Configured: boolean;
+  redisConnected(): boolean;
 }
 
 export interface Reader {
@@ -66,40 +69,31 @@ export interface Reader {
   close(): void;
 }
 
-type HistogramValues = Awaited<ReturnType<GatewayMetrics['requestSeconds']['get']>>['values'];
-
-/** Per-bucket counts (the SDK's layout) out of a prom-client histogram's cumulative `le` series. */
-function bucketsOf(values: HistogramValues, match: (labels: Record<string, string | number | undefined>) => boolean): number[] {
-  const cumulative = emptyLatencyBuckets();
-  for (const v of values) {
-    const labels: Record<string, string | number | undefined> = v.labels;
-    if (v.metricName?.endsWith('_bucket') !== true || !match(labels)) continue;
-    const le = labels.le;
-    const i = le === '+Inf' ? LATENCY_BUCKET_BOUNDS_MS.length : LATENCY_BUCKET_BOUNDS_MS.indexOf(Number(le) * 1000);
-    if (i >= 0) cumulative[i]! += v.value;
-  }
-  return cumulative.map((c, i) => c - (i === 0 ? 0 : cumulative[i - 1]!));
-}
-
 export function createReader(s: ReadingSources): Reader {
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
   return {
     async read() {
       const m = s.cache.getPerformanceMetrics();
-      const [requests, durations, calls, callErrors] = await Promise.all([
-        s.metrics.requests.get(), s.metrics.requestSeconds.get(), s.metrics.providerCalls.get(), s.metrics.providerErrors.get(),
-      ]);
+      const { stats } = s.metrics;
+      const [calls, callErrors] = await Promise.all([s.metrics.providerCalls.get(), s.metrics.providerErrors.get()]);
+      let requests = 0;
+      let serverErrors = 0;
+      for (const outcomes of stats.requests.values()) {
+        for (const [outcome, n] of outcomes) {
+          requests += n;
+          if (SERVER_ERROR_OUTCOMES.has(outcome)) serverErrors += n;
+        }
+      }
       const providerCalls: Record<string, number> = {};
       for (const v of calls.values) providerCalls[String(v.labels.op)] = v.value;
       const cpu = process.cpuUsage();
       const layers = {} as Record<Layer, LayerCounts>;
       for (const layer of LAYERS) layers[layer] = { hits: m.layers[layer].hits, misses: m.layers[layer].misses, errors: m.layers[layer].errors };
-      const utterance = (l: Record<string, unknown>) => l.type === 'utterance';
       return {
         at: Date.now(),
-        requests: requests.values.reduce((n, v) => n + v.value, 0),
-        serverErrors: requests.values.filter((v) => SERVER_ERROR_OUTCOMES.has(String(v.labels.outcome))).reduce((n, v) => n + v.value, 0),
+        requests,
+        serverErrors,
         layers,
         lookups: m.requests,
         computes: m.computes,
@@ -109,8 +103,9 @@ export function createReader(s: ReadingSources): Reader {
         providerErrors: callErrors.values.reduce((n, v) => n + v.value, 0),
         latency: {
           l2: m.layers.l2.latencyBuckets,
-          missAnswer: bucketsOf(durations.values, (l) => utterance(l) && l.cache === 'miss'),
-          answer: bucketsOf(durations.values, utterance),
+          // Request durations use the same buckets (../request-stats.ts DURATION_BUCKETS).
+          missAnswer: [...stats.missAnswers.buckets],
+          answer: [...(stats.durations.get('utterance')?.buckets ?? emptyLatencyBuckets())],
         },
         cpuMs: (cpu.user + cpu.system) / 1000,
         bears: s.connectedBears(),
@@ -119,6 +114,7 @@ export function createReader(s: ReadingSources): Reader {
         l1Bytes: m.l1Bytes,
         l1MaxBytes: s.l1MaxBytes,
         breakerState: m.breakerState,
+        l2Configured: s.l2Configured,
         redisConnected: s.redisConnected(),
         eventLoopP99Ms: loop.count === 0 ? 0 : loop.percentile(99) / 1e6,
       };

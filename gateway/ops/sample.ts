@@ -81,7 +81,7 @@ export function sampleBetween(prev: Reading, next: Reading, slos: SloTargets): S
     missRecovery: { good: countAtOrBelow(latency.missAnswer, slos.missRecovery.thresholdMs), valid: total(latency.missAnswer) },
     availability: { good: requests - serverErrors, valid: requests },
   };
-  const l2Down = next.redisConnected !== undefined && (next.breakerState !== 'closed' || !next.redisConnected || !prev.redisConnected);
+  const l2Down = !next.redisConnected || !prev.redisConnected || (next.l2Configured && next.breakerState !== 'closed');
   return {
     t: next.at,
     dtMs,

@@ -23,7 +23,7 @@ describe('teddy-bear against the real gateway', () => {
   let bear: Bear | undefined;
 
   const start = (ports: { mqttPort: number; httpPort: number }) =>
-    startGateway({ ...ports, dataDir, redisUrl: redis.url, providerLatencyMs: 0, logLevel: 'silent' });
+    startGateway({ ...ports, mqttsPort: 0, httpsPort: 0, dataDir, redisUrl: redis.url, providerLatencyMs: 0, logLevel: 'silent' });
 
   beforeAll(async () => {
     ensureBinary();

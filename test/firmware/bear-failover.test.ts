@@ -29,7 +29,7 @@ describe('teddy-bear fails over between gateways', () => {
   const start = (providerLatencyMs: number) => {
     const dataDir = mkdtempSync(join(tmpdir(), 'teddy-failover-gw-'));
     dirs.push(dataDir);
-    return startGateway({ mqttPort: 0, httpPort: 0, dataDir, redisUrl: redis.url, fleetKey, providerLatencyMs, logLevel: 'silent' });
+    return startGateway({ mqttPort: 0, httpPort: 0, mqttsPort: 0, httpsPort: 0, dataDir, redisUrl: redis.url, fleetKey, providerLatencyMs, logLevel: 'silent' });
   };
 
   beforeAll(async () => {

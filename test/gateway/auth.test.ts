@@ -1,23 +1,31 @@
 /**
- * The authenticate hook against a real registry file: scrypt runs once per
- * device per process, re-keying voids the remembered success, and refusals
- * carry the MQTT return code.
+ * The authenticate hook against a real registry (on a real Redis): scrypt
+ * runs once per device per process, re-keying voids the remembered success,
+ * and refusals carry the MQTT return code.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { AuthenticateError, Client } from 'aedes';
 import { pino } from 'pino';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthenticate } from '../../gateway/auth.js';
-import { createDeviceRegistry, type DeviceRegistry } from '../../gateway/device-registry.js';
+import type { DeviceRegistry } from '../../gateway/device-registry.js';
 import { deriveDeviceSecret } from '../../gateway/device-secret.js';
+import { openTestRegistry, type TestRegistry } from '../helpers/fleet.js';
+import { startRedis, type RedisHandle } from '../helpers/redis.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'teddy-auth-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let redis: RedisHandle;
+const opened: TestRegistry[] = [];
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  await Promise.all(opened.map((r) => r.close()));
+  await redis?.stop();
+});
 
-function setup() {
-  const registry = createDeviceRegistry(join(dir, `devices-${Math.random()}.json`));
+async function setup() {
+  const t = await openTestRegistry(redis.url);
+  opened.push(t);
+  const { registry } = t;
   let scryptRuns = 0;
   // The real registry, with its slow verification counted.
   const counted: DeviceRegistry = { ...registry, verify: (r, s) => (scryptRuns++, registry.verify(r, s)) };
@@ -34,7 +42,7 @@ function setup() {
 
 describe('authenticate', () => {
   it('runs scrypt once per device and secret, and again after re-keying', async () => {
-    const { registry, connect, scryptRuns } = setup();
+    const { registry, connect, scryptRuns } = await setup();
     const { secret } = await registry.add('bear-1');
     expect(await connect('bear-1', 'bear-1', secret)).toEqual({ ok: true });
     expect(await connect('bear-1', 'bear-1', secret)).toEqual({ ok: true });
@@ -47,7 +55,7 @@ describe('authenticate', () => {
   });
 
   it('accepts fleet secrets without the registry and refuses bad identities with their codes', async () => {
-    const { connect, failures, scryptRuns } = setup();
+    const { connect, failures, scryptRuns } = await setup();
     expect(await connect('bear-9', 'bear-9', deriveDeviceSecret('fleet', 'bear-9'))).toEqual({ ok: true });
     expect(scryptRuns()).toBe(0);
     expect(await connect('bear-9', 'bear-9', deriveDeviceSecret('fleet', 'bear-8'))).toEqual({ ok: false, code: 4 });

@@ -29,14 +29,14 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-function startChild(...extra: string[]): { child: ChildProcessWithoutNullStreams; ready: Promise<{ event: string; mqttUrl: string; httpUrl: string; pid: number }> } {
-  const child = spawn(process.execPath, [...CLI, 'start', '--ready-json', '--mqtt-port', '0', '--http-port', '0', '--data-dir', dataDir, '--redis-url', redis.url, '--provider-latency-ms', '0', ...extra], {
+function startChild(...extra: string[]): { child: ChildProcessWithoutNullStreams; ready: Promise<{ event: string; mqttUrl: string; httpUrl: string; mqttsUrl: string; httpsUrl: string; caFile: string; pid: number }> } {
+  const child = spawn(process.execPath, [...CLI, 'start', '--ready-json', '--mqtt-port', '0', '--http-port', '0', '--mqtts-port', '0', '--https-port', '0', '--data-dir', dataDir, '--redis-url', redis.url, '--provider-latency-ms', '0', ...extra], {
     cwd: process.cwd(),
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   const stderr: string[] = [];
   child.stderr.on('data', (c: Buffer) => stderr.push(c.toString()));
-  const ready = new Promise<{ event: string; mqttUrl: string; httpUrl: string; pid: number }>((resolve, reject) => {
+  const ready = new Promise<{ event: string; mqttUrl: string; httpUrl: string; mqttsUrl: string; httpsUrl: string; caFile: string; pid: number }>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout });
     lines.once('line', (line) => resolve(JSON.parse(line)));
     child.once('exit', (code) => reject(new Error(`gateway exited ${code} before ready: ${stderr.join('')}`)));
@@ -54,14 +54,16 @@ describe('teddycache CLI', () => {
   });
 
   it('start --ready-json, device add, warm and stats against it, exit 0 on SIGTERM', async () => {
-    const { stdout } = await cli('device', 'add', 'cli-bear', '--json', '--data-dir', dataDir);
+    // The registry lives in the fleet's Redis: the one the gateway will use.
+    const { stdout } = await cli('device', 'add', 'cli-bear', '--json', '--data-dir', dataDir, '--redis-url', redis.url);
     const { secret } = JSON.parse(stdout) as { id: string; secret: string };
-    expect((await cli('device', 'list', '--data-dir', dataDir)).stdout).toMatch(/^cli-bear\t/);
+    expect((await cli('device', 'list', '--data-dir', dataDir, '--redis-url', redis.url)).stdout).toMatch(/^cli-bear\t/);
 
     const { child, ready } = startChild();
     const info = await ready;
     expect(info).toMatchObject({ event: 'ready', pid: child.pid });
     expect(info.mqttUrl).toMatch(/^mqtt:\/\/127\.0\.0\.1:\d+$/);
+    expect(info).toMatchObject({ mqttsUrl: expect.stringMatching(/^mqtts:\/\/127\.0\.0\.1:\d+$/), httpsUrl: expect.stringMatching(/^https:\/\/127\.0\.0\.1:\d+$/), caFile: join(dataDir, 'tls', 'ca.pem') });
 
     const bear = await connectBear(info.mqttUrl, 'cli-bear', secret);
     await bear.request({ type: 'hello', id: 1, fw: '1.0.0', flashBudget: 1 << 20, clips: [], warmSeq: 0 });
@@ -86,7 +88,7 @@ describe('teddycache CLI', () => {
   });
 
   it('hands every start flag to its option (commander names values after the flag)', async () => {
-    const { stdout } = await cli('device', 'add', 'flag-bear', '--json', '--data-dir', dataDir);
+    const { stdout } = await cli('device', 'add', 'flag-bear', '--json', '--data-dir', dataDir, '--redis-url', redis.url);
     const { secret } = JSON.parse(stdout) as { secret: string };
     // A bucket of one request, refilled once in 1000 s: the second request in a row is refused.
     const { child, ready } = startChild('--rate-burst', '1', '--rate-limit', '0.001');

@@ -12,13 +12,15 @@ import { pino } from 'pino';
 import { deriveDeviceSecret } from '../../gateway/device-secret.js';
 import { startGateway, type Gateway, type GatewayOptions } from '../../gateway/index.js';
 import { decodeMessage, deviceTopic, encodeMessage, type Message, type Warm } from '../../protocol/index.js';
+import { startRedisCluster, type RedisCluster } from '../../infra/redis-cluster.js';
 import { startRedis, type RedisHandle } from '../helpers/redis.js';
 import { connectMqtt } from '../helpers/mqtt-connect.js';
 
 export interface TestGateway {
   gateway: Gateway;
   dataDir: string;
-  redis: RedisHandle;
+  /** Its Redis (undefined on a cluster). */
+  redis: RedisHandle | undefined;
   /** The gateway's fleet key (fleet provisioning is on in every test gateway). */
   fleetKey: string;
   /** Every log line the gateway wrote, as text (to check nothing sensitive is logged). */
@@ -30,9 +32,44 @@ export interface TestGateway {
 
 export const TEST_FLEET_KEY = 'test-fleet-key';
 
-export async function startTestGateway(options: Partial<GatewayOptions> = {}): Promise<TestGateway> {
+export interface TestFleet {
+  /** The one Redis, unless the fleet runs on `cluster`. */
+  readonly redis: RedisHandle | undefined;
+  readonly cluster: RedisCluster | undefined;
+  readonly gateways: TestGateway[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Several gateways in this process, each with its own data dir and ports, on one Redis and with
+ * the same keys (fleet, URL, cache): what several machines of one fleet share. The cache keys
+ * come from TEDDY_CACHE_KEYS, as a deployment sets them; the caller sets it before starting.
+ */
+export async function startTestFleet(count: number, options: Partial<GatewayOptions> = {}, on: 'redis' | 'cluster' = 'redis'): Promise<TestFleet> {
+  if (!process.env.TEDDY_CACHE_KEYS) throw new Error('startTestFleet: set TEDDY_CACHE_KEYS first (every gateway of a fleet shares them)');
+  const redis = on === 'redis' ? await startRedis() : undefined;
+  const cluster = on === 'cluster' ? await startRedisCluster() : undefined;
+  const store = redis ? { redis } : { cluster: cluster! };
+  const gateways: TestGateway[] = [];
+  const stop = async (): Promise<void> => {
+    await Promise.all(gateways.map((g) => g.stop()));
+    await redis?.stop();
+    await cluster?.stop();
+  };
+  try {
+    for (let i = 0; i < count; i++) gateways.push(await startTestGateway({ urlKey: 'test-url-key', ...options }, store));
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { redis, cluster, gateways, stop };
+}
+
+/** A gateway on its own Redis, or on a shared Redis or cluster (which the caller then stops). */
+export async function startTestGateway(options: Partial<GatewayOptions> = {}, shared?: { redis: RedisHandle } | { cluster: RedisCluster }): Promise<TestGateway> {
   const dataDir = mkdtempSync(join(tmpdir(), 'teddy-gw-'));
-  const redis = await startRedis();
+  const redis = shared ? ('redis' in shared ? shared.redis : undefined) : await startRedis();
+  const clusterNodes = shared && 'cluster' in shared ? [...shared.cluster.nodes] : undefined;
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -44,8 +81,10 @@ export async function startTestGateway(options: Partial<GatewayOptions> = {}): P
   const gateway = await startGateway({
     mqttPort: 0,
     httpPort: 0,
+    mqttsPort: 0,
+    httpsPort: 0,
     dataDir,
-    redisUrl: redis.url,
+    ...(clusterNodes ? { redisClusterNodes: clusterNodes } : { redisUrl: redis!.url }),
     providerLatencyMs: 0,
     logger: pino({ level: 'debug' }, sink),
     ...options,
@@ -66,7 +105,7 @@ export async function startTestGateway(options: Partial<GatewayOptions> = {}): P
     async stop() {
       await Promise.all(bears.map((b) => b.close()));
       await gateway.close();
-      await redis.stop();
+      if (!shared) await redis?.stop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
@@ -88,6 +127,8 @@ export interface TestBear {
 
 export async function connectBear(mqttUrl: string, id: string, secret: string): Promise<TestBear> {
   const client = await connectMqtt(mqttUrl, { clientId: id, username: id, password: secret, clean: true });
+  // A connection the gateway drops (or a killed gateway resets) ends in 'close', which tests watch.
+  client.on('error', () => undefined);
   const pending = new Map<number, (m: Message) => void>();
   const anyResponse: ((m: Message) => void)[] = [];
   const warms: Warm[] = [];

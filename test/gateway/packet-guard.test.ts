@@ -28,7 +28,7 @@ const packet = (type: number, length: number): Buffer => Buffer.from([type << 4,
 function feed(chunks: Buffer[]): { out: Buffer; refused?: PacketRefusal; declared?: number } {
   const stream = new Readable({ read() {} });
   const result: { out: Buffer; refused?: PacketRefusal; declared?: number } = { out: Buffer.alloc(0) };
-  guardPackets(stream, limits, (reason, declared) => Object.assign(result, { refused: reason, declared }));
+  guardPackets(stream, limits, { onRefuse: (reason, declared) => Object.assign(result, { refused: reason, declared }) });
   stream.on('error', () => undefined);
   for (const c of chunks) stream.push(c);
   const parts: Buffer[] = [];
@@ -64,7 +64,7 @@ describe('packet guard', () => {
     const big = { maxConnectBytes: 2 ** 30, maxPacketBytes: 2 ** 30 };
     const stream = new Readable({ read() {} });
     let reason: PacketRefusal | undefined;
-    guardPackets(stream, big, (r) => (reason = r));
+    guardPackets(stream, big, { onRefuse: (r) => (reason = r) });
     stream.on('error', () => undefined);
     stream.push(Buffer.from([0x10, 0x80, 0x80, 0x80, 0x80]));
     expect(reason).toBe('malformed-length');

@@ -20,7 +20,7 @@ describe('Redis killed mid-run', () => {
     let id = 0;
     for (const p of PROMPTS.slice(0, 3)) expect(await bear.request(textUtterance(++id, p))).toMatchObject({ type: 'answer' });
 
-    await t.redis.kill();
+    await t.redis!.kill();
     // Repeats come from memory; new utterances are computed; none fails.
     for (const p of PROMPTS.slice(0, 6)) {
       const answer = (await bear.request(textUtterance(++id, p), 15_000)) as Answer;
@@ -32,7 +32,7 @@ describe('Redis killed mid-run', () => {
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ ok: true, cache: { status: 'degraded', l2: { connected: false } } });
 
-    await t.redis.restart();
+    await t.redis!.restart();
     for (const p of PROMPTS.slice(6, 9)) expect(await bear.request(textUtterance(++id, p), 15_000)).toMatchObject({ type: 'answer' });
   });
 });

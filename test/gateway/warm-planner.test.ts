@@ -57,11 +57,11 @@ describe('warm planner', () => {
     expect(plan.map((p) => p.clip.clipIdHex.slice(-2))).toEqual(['02']);
   });
 
-  it('numbers manifests: same plan same seq, changed plan next seq, above what the bear applied', () => {
+  it('numbers manifests: same plan same seq, changed plan next seq, above what the bear applied', async () => {
     const catalog = createClipCatalog();
     catalog.record(clip(1, 100, true));
     const sessions = createBearSessions();
-    const bear = sessions.hello('bear-1', '1.0.0', 65536, [], 7);
+    const bear = await sessions.hello('bear-1', '1.0.0', 65536, [], 7);
     const first = sequencePlan(bear, planWarm(catalog.all(), bear.history, bear.flashBudget));
     expect(first).toEqual({ seq: 8, due: true });
     bear.appliedSeq = 8;
@@ -69,7 +69,7 @@ describe('warm planner', () => {
     catalog.countPlay(catalog.record(clip(2, 100)));
     expect(sequencePlan(bear, planWarm(catalog.all(), bear.history, bear.flashBudget))).toEqual({ seq: 9, due: true });
 
-    const last = sessions.hello('bear-2', '1.0.0', 65536, [], 0xffff_ffff);
+    const last = await sessions.hello('bear-2', '1.0.0', 65536, [], 0xffff_ffff);
     expect(sequencePlan(last, planWarm(catalog.all(), last.history, last.flashBudget))).toEqual({ seq: 0xffff_ffff, due: false });
   });
 });

@@ -74,7 +74,7 @@ describe('alerts', () => {
     expect(await cli('health', '--data-dir', t.dataDir)).toMatchObject({ code: 0, stdout: expect.stringMatching(/^healthy/) });
 
     const killedAt = Date.now();
-    await t.redis.kill();
+    await t.redis!.kill();
     const firing = () => hook.notices.filter((n) => n.alert === 'TeddyL2Down' && n.state === 'firing');
     await until(() => firing().length > 0, 30_000, 'TeddyL2Down firing at the webhook');
     const n = firing()[0]!;
@@ -90,7 +90,7 @@ describe('alerts', () => {
     expect(probe.stdout).toMatch(/^UNHEALTHY[\s\S]*CRITICAL TeddyL2Down/);
     expect(t.logs.join('')).toMatch(/"alert":"TeddyL2Down".*alert firing/);
 
-    await t.redis.restart();
+    await t.redis!.restart();
     await until(() => hook.notices.some((x) => x.alert === 'TeddyL2Down' && x.state === 'resolved'), 30_000, 'TeddyL2Down resolved');
     const resolved = hook.notices.find((x) => x.alert === 'TeddyL2Down' && x.state === 'resolved')!;
     expect(resolved.startsAt).toBe(n.startsAt);

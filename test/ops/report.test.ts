@@ -15,11 +15,12 @@ import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OpsReport } from '../../gateway/ops/ops-report.js';
 import { CHART_IDS } from '../../gateway/ops/report-html.js';
-import { startTestGateway, textUtterance, type TestGateway } from '../gateway/harness.js';
+import { startTestFleet, textUtterance, type TestFleet, type TestGateway } from '../gateway/harness.js';
 
 const run = promisify(execFile);
 const INTERVAL_MS = 200;
 const out = mkdtempSync(join(tmpdir(), 'teddy-report-'));
+let fleet: TestFleet;
 let a: TestGateway;
 let b: TestGateway;
 let report: OpsReport;
@@ -29,10 +30,10 @@ const messagesCounted = async (g: TestGateway): Promise<number> =>
   [...(await (await fetch(`${g.gateway.httpUrl}/metrics`)).text()).matchAll(/^teddy_gateway_requests_total\{[^}]*\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
 
 beforeAll(async () => {
-  // Gateways sharing a Redis share the cache's encryption key (docs/sdk.md); each has its own data dir here.
+  // Gateways sharing a Redis share the cache's encryption key (docs/sdk.md); each has its own data dir.
   process.env.TEDDY_CACHE_KEYS = `fleet:${randomBytes(32).toString('base64')}`;
-  a = await startTestGateway({ opsIntervalMs: INTERVAL_MS });
-  b = await startTestGateway({ opsIntervalMs: INTERVAL_MS, redisUrl: a.redis.url });
+  fleet = await startTestFleet(2, { opsIntervalMs: INTERVAL_MS });
+  [a, b] = fleet.gateways as [TestGateway, TestGateway];
   const bears = [await a.connectFleetBear('report-a'), await b.connectFleetBear('report-b')];
   for (const bear of bears) await bear.request({ type: 'hello', id: 1, fw: '1.0.0', flashBudget: 1 << 20, clips: [], warmSeq: 0 });
   // A few seconds of traffic, repeats and new lines, within the bears' rate limit; one bear at a
@@ -47,8 +48,7 @@ beforeAll(async () => {
   report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as OpsReport;
 }, 150_000);
 afterAll(async () => {
-  await b?.stop();
-  await a?.stop();
+  await fleet?.stop();
   delete process.env.TEDDY_CACHE_KEYS;
   rmSync(out, { recursive: true, force: true });
 });

@@ -21,7 +21,7 @@ function reading(at: number, over: Partial<Reading> = {}): Reading {
   return {
     at, requests: 0, serverErrors: 0, layers: { l1: layer, l2: layer, l3: layer, compute: layer }, lookups: 0, computes: 0, staleServed: 0, evictions: 0,
     providerCalls: {}, providerErrors: 0, latency: { l2: emptyLatencyBuckets(), missAnswer: emptyLatencyBuckets(), answer: emptyLatencyBuckets() },
-    cpuMs: 0, bears: 0, rssBytes: 100 * MiB, heapUsedBytes: 0, l1Bytes: 0, l1MaxBytes: 256 * MiB, breakerState: 'closed', redisConnected: true, eventLoopP99Ms: 0,
+    cpuMs: 0, bears: 0, rssBytes: 100 * MiB, heapUsedBytes: 0, l1Bytes: 0, l1MaxBytes: 256 * MiB, breakerState: 'closed', l2Configured: true, redisConnected: true, eventLoopP99Ms: 0,
     ...over,
   };
 }
@@ -70,7 +70,8 @@ describe('samples', () => {
     expect(sampleBetween(reading(0), reading(1000), slos).l2Down).toBe(0);
     expect(sampleBetween(reading(0), reading(1000, { breakerState: 'open' }), slos).l2Down).toBe(1);
     expect(sampleBetween(reading(0), reading(1000, { redisConnected: false }), slos).l2Down).toBe(1);
-    expect(sampleBetween(reading(0, { redisConnected: undefined }), reading(1000, { redisConnected: undefined, breakerState: 'open' }), slos).l2Down).toBe(0);
+    // A cache without L2 reports its breaker open: that is not an outage.
+    expect(sampleBetween(reading(0, { l2Configured: false }), reading(1000, { l2Configured: false, breakerState: 'open' }), slos).l2Down).toBe(0);
   });
 
   it('add up over time and across the fleet', () => {

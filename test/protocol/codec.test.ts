@@ -3,7 +3,10 @@ import { describe, expect, it } from 'vitest';
 import {
   CLIP_ID_BYTES,
   decodeMessage,
+  encodeFieldValue,
+  encodeFromValues,
   encodeMessage,
+  encodeUint,
   ErrorCode,
   ProtocolError,
   SHA256_BYTES,
@@ -33,6 +36,18 @@ describe('protocol codec', () => {
   it('round-trips any valid message', () => {
     fc.assert(fc.property(message, (m) => {
       expect(decodeMessage(encodeMessage(m))).toEqual(m);
+    }), { numRuns: 300 });
+  });
+
+  it('assembles from pre-encoded field values exactly the bytes encodeMessage writes', () => {
+    fc.assert(fc.property(message, fc.integer({ min: 0, max: 0xffff_ffff }), (m, n) => {
+      const values: Record<string, Uint8Array> = {};
+      for (const [name, value] of Object.entries(m)) if (name !== 'type') values[name] = encodeFieldValue(m.type, name, value);
+      expect(Buffer.from(encodeFromValues(m.type, values)).equals(encodeMessage(m))).toBe(true);
+      if ('id' in m) {
+        const withUint = encodeFromValues(m.type, { ...values, id: encodeUint(n) });
+        expect(Buffer.from(withUint).equals(encodeMessage({ ...m, id: n }))).toBe(true);
+      }
     }), { numRuns: 300 });
   });
 

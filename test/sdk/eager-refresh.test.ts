@@ -5,8 +5,8 @@ import { useRedisCaches } from '../helpers/cache.js';
 
 const env = useRedisCaches();
 
-const TTL_S = 0.4;
-const THRESHOLD = 0.5;
+const TTL_S = 0.8;
+const THRESHOLD = 0.25; // refreshed 0.2 s in: 0.6 s of margin before it would expire, on a loaded machine too
 const RUN_MS = 2400;
 
 /** Two instances read one hot key continuously for RUN_MS; returns what they saw. */
@@ -46,8 +46,7 @@ describe('eager refresh', () => {
     const seen = await hotKey(`hot-${name}`, a, b, options);
     // Never a compute or a stale value on the read path: every read after the first was a hit.
     expect([...seen.sources].sort()).toEqual(expect.arrayContaining(['l1']));
-    expect(seen.sources.has('compute')).toBe(false);
-    expect(seen.sources.has('stale')).toBe(false);
+    expect([...seen.sources].filter((x) => x === 'compute' || x === 'stale'), `sources seen: ${[...seen.sources]}`).toEqual([]);
     for (const c of [a, b]) expect(c.getPerformanceMetrics().coalescedComputes).toBe(0); // nobody waited on a lock holder
     // Refreshed at least once per TTL (no value expired), at most once per threshold period (one instance computes).
     const period = TTL_S * THRESHOLD * 1000;
@@ -60,11 +59,10 @@ describe('eager refresh', () => {
     const cache = await env.caches.make({ ttlJitter: 0 });
     let computes = 0;
     const compute = () => `v${++computes}`;
-    await cache.fetch('plain', ContentType.CONFIGURATION, compute, { ttlSeconds: 0.3 });
-    for (let i = 0; i < 20; i++) {
-      await cache.fetch('plain', ContentType.CONFIGURATION, compute);
-      await sleep(10);
-    }
+    await cache.fetch('plain', ContentType.CONFIGURATION, compute, { ttlSeconds: 2 });
+    await sleep(1200); // 60 % of its TTL
+    for (let i = 0; i < 5; i++) expect(await cache.fetch('plain', ContentType.CONFIGURATION, compute, { ttlSeconds: 2 })).toMatchObject({ source: 'l1' });
+    await sleep(50);
     expect(computes).toBe(1);
   });
 });

@@ -60,7 +60,7 @@ describe('factory timeouts', () => {
     const b = await env.caches.make();
     const compute = slow(500, 'from a');
     const first = a.fetch('waited', ContentType.AI_RESPONSE, compute);
-    await sleep(30); // A holds the lock now
+    await vi.waitFor(() => expect(compute.counter.calls).toBe(1), { interval: 2 }); // A holds the lock now
     const other = slow(10, 'from b');
     await expect(b.fetch('waited', ContentType.AI_RESPONSE, other, { hardTimeoutMs: 60 })).rejects.toBeInstanceOf(TimeoutError);
     expect(await first).toMatchObject({ value: 'from a', source: 'compute' });

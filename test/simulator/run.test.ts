@@ -27,6 +27,8 @@ beforeAll(async () => {
     storms: [{ kind: 'drop', at: 0.4, fraction: 0.5 }],
     warmPushes: [],
     requestTimeoutMs: 5_000,
+    // From the sources: test files run in parallel, and two building dist/ at once would race.
+    gatewayFromSource: true,
     outDir,
   });
 }, 120_000);

@@ -4,27 +4,37 @@ namespace teddy {
 
 uint32_t clipBlocks(uint32_t size, uint32_t blockSize) { return (size + kClipHeaderBytes + blockSize - 1) / blockSize; }
 
-bool admitOnDemand(uint32_t blocks, uint32_t budgetBlocks) { return blocks * 8 <= budgetBlocks; }
-
-uint32_t ClipPolicy::tick() {
-  clock_ += 1;  // wraps at 2^32 like the model's uint32 clock
-  if (clock_ % kAgingPeriod == 0) {
-    for (size_t i = 0; i < count_; ++i) {
-      if (slots_[i].live) slots_[i].freq = static_cast<uint16_t>(slots_[i].freq >> 1);
-    }
-  }
-  return clock_;
-}
-
 void ClipPolicy::hit(size_t slot) {
   PolicyState& s = slots_[slot];
-  if (s.freq < UINT16_MAX) s.freq = static_cast<uint16_t>(s.freq + 1);
-  s.lastUse = tick();
+  if (s.freq < UINT8_MAX) s.freq = static_cast<uint8_t>(s.freq + 1);
+  s.priority = priorityOf(s);
+  s.lastUse = ++clock_;  // wraps at 2^32 like the model's uint32 clock
 }
 
-void ClipPolicy::placed(size_t slot, uint32_t lastUse) {
-  slots_[slot].freq = 1;
-  slots_[slot].lastUse = lastUse;
+void ClipPolicy::evicting(size_t slot, uint32_t key) {
+  ghostKey_[key % kGhostEntries] = key;  // the id's first byte mod 16
+  ghostFreq_[key % kGhostEntries] = slots_[slot].freq;
+  inflation_ = slots_[slot].priority;
+  if (inflation_ < kInflationLimit) return;
+  // Renormalize: the same order, L back to 0 (a pinned clip's H may be below L: it stays lowest).
+  for (size_t i = 0; i < count_; ++i) {
+    PolicyState& s = slots_[i];
+    s.priority = s.priority > inflation_ ? s.priority - inflation_ : 0;
+  }
+  inflation_ = 0;
+}
+
+void ClipPolicy::placed(size_t slot, uint32_t lastUse, uint32_t blocks, uint32_t key) {
+  PolicyState& s = slots_[slot];
+  s.blocks = static_cast<uint8_t>(blocks);
+  s.lastUse = lastUse;
+  s.freq = 1;
+  s.priority = inflation_ + kPriorityScale / 2 / blocks;  // new to the bear: half a play
+  uint8_t& remembered = ghostFreq_[key % kGhostEntries];
+  if (remembered == 0 || ghostKey_[key % kGhostEntries] != key) return;
+  s.freq = static_cast<uint8_t>(remembered < UINT8_MAX ? remembered + 1 : UINT8_MAX);  // played before: its count back
+  remembered = 0;
+  s.priority = priorityOf(s);
 }
 
 int ClipPolicy::victim(int except) const {
@@ -37,17 +47,21 @@ int ClipPolicy::victim(int except) const {
       continue;
     }
     const PolicyState& b = slots_[best];
-    if (s.freq < b.freq || (s.freq == b.freq && s.lastUse < b.lastUse)) best = static_cast<int>(i);
+    if (s.priority < b.priority || (s.priority == b.priority && s.lastUse < b.lastUse)) best = static_cast<int>(i);
   }
   return best;
 }
 
 void ClipPolicy::rebooted() {
   clock_ = 0;
+  inflation_ = 0;
+  for (uint8_t& f : ghostFreq_) f = 0;
   for (size_t i = 0; i < count_; ++i) {
-    if (!slots_[i].live) continue;
-    slots_[i].freq = 1;
-    slots_[i].lastUse = ++clock_;
+    PolicyState& s = slots_[i];
+    if (!s.live) continue;
+    s.freq = 1;
+    s.priority = priorityOf(s);
+    s.lastUse = ++clock_;
   }
 }
 

@@ -30,6 +30,8 @@ uint32_t getU32(const uint8_t* p) {
          (static_cast<uint32_t>(p[3]) << 24);
 }
 uint32_t minU32(uint32_t a, uint32_t b) { return a < b ? a : b; }
+/** The policy's ghost remembers a clip by its id's first 4 bytes (ids are digests). */
+uint32_t ghostKey(const ClipId& id) { return getU32(id.data()); }
 
 /** Streams an index payload to flash through a small buffer, keeping its CRC. The first error sticks. */
 class IndexWriter {
@@ -189,6 +191,7 @@ Status ClipStore::makeRoom(uint32_t blocks, int self) {
   while (freeBlocks() < blocks) {
     int victim = policy_.victim(self);
     if (victim >= 0) {
+      policy_.evicting(static_cast<size_t>(victim), ghostKey(slots_[victim].id));
       ++evictions_;
     } else {
       // No stored clip may go: give up an interrupted write that is not this one.
@@ -251,6 +254,7 @@ Status ClipStore::begin(const ClipHeader& clip, bool onDemand, uint32_t& resumeA
       s = Status::NoSpace;
       break;
     }
+    policy_.evicting(static_cast<size_t>(victim), ghostKey(slots_[victim].id));
     ++evictions_;
     release(victim);
     slot = victim;
@@ -267,7 +271,7 @@ Status ClipStore::begin(const ClipHeader& clip, bool onDemand, uint32_t& resumeA
   n.state = SlotState::Pending;
   n.blocks = static_cast<uint8_t>(blocks);
   policyState_[slot].pinned = clip.pinned;
-  policy_.placed(static_cast<size_t>(slot), lastUse);
+  policy_.placed(static_cast<size_t>(slot), lastUse, blocks, ghostKey(clip.id));
   s = allocate(slot, blocks);
   if (s == Status::Ok) s = writeIndex();  // the blocks are reserved before the first byte lands
   if (s != Status::Ok) return s;
@@ -454,13 +458,6 @@ Status ClipStore::remove(const ClipId& id) {
   return writeIndex();
 }
 
-Status ClipStore::pendingBytes(const ClipId& id, uint32_t& bytes) const {
-  const int slot = find(id, SlotState::Pending);
-  if (slot < 0) return Status::NotFound;
-  bytes = slots_[slot].written;
-  return Status::Ok;
-}
-
 ClipStoreStats ClipStore::stats() const {
   ClipStoreStats s;
   s.budgetBlocks = budgetBlocks_;
@@ -597,6 +594,7 @@ Status ClipStore::loadIndex(uint32_t copy, uint32_t& seq) {
     }
     policyState_[i].pinned = pinned != 0;
     policyState_[i].live = s.state == SlotState::Stored;
+    policyState_[i].blocks = s.blocks == 0 ? 1 : s.blocks;
   }
   for (uint32_t b = 0; b < budgetBlocks_; ++b) {
     if (!r.u8(owner_[b]) || !r.u8(order_[b]) || owner_[b] > kMaxClips) return Status::Corrupt;

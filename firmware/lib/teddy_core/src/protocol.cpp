@@ -35,12 +35,12 @@ Status readBytes(Reader& r, size_t max, cbor::Bytes& out) {
   return out.size <= max ? Status::Ok : Status::Invalid;
 }
 
-template <size_t N>
-Status readExact(Reader& r, std::array<uint8_t, N>& out) {
+/** A byte string of exactly `n` bytes (a clip id, a digest). */
+Status readFixed(Reader& r, uint8_t* out, size_t n) {
   cbor::Bytes b;
   TEDDY_TRY(r.bytes(b));
-  if (b.size != N) return Status::Invalid;
-  std::memcpy(out.data(), b.data, N);
+  if (b.size != n) return Status::Invalid;
+  std::memcpy(out, b.data, n);
   return Status::Ok;
 }
 
@@ -50,7 +50,7 @@ Status readIdList(Reader& r, ClipIdList& out) {
   if (count > kMaxListedClips) return Status::Invalid;
   if (count > kMaxListedIds) return Status::TooLarge;
   out.count = static_cast<uint16_t>(count);
-  for (uint16_t i = 0; i < out.count; ++i) TEDDY_TRY(readExact(r, out.ids[i]));
+  for (uint16_t i = 0; i < out.count; ++i) TEDDY_TRY(readFixed(r, out.ids[i].data(), sizeof(ClipId)));
   return Status::Ok;
 }
 
@@ -60,13 +60,14 @@ Status readIdList(Reader& r, ClipIdList& out) {
 // protocol's deterministic order). Decoding and encoding walk the tables; this keeps
 // the codec small on the device (one loop instead of a reader and a writer per message).
 
-enum class Kind : uint8_t { U32, U16, U8, Bool, Text, Bytes, Id, Sha, IdList, Clip, ClipList };
+// Uint: an unsigned integer of 2^maxLog2 bytes (1, 2 or 4); Fixed: exactly 2^maxLog2 bytes (id, digest).
+enum class Kind : uint8_t { Uint, Bool, Text, Bytes, Fixed, IdList, Clip, ClipList };
 constexpr uint16_t kNoFlag = 0xffff;
 
 struct Field {
   uint8_t key;
   Kind kind;
-  uint8_t maxLog2;  // Text/Bytes: the byte bound, a power of two (8 bytes a field, not 12)
+  uint8_t maxLog2;  // Text/Bytes: the byte bound; Uint/Fixed: the size; a power of two (8 bytes a field, not 12)
   uint16_t at;      // offset of the value in its struct
   uint16_t flag;    // offset of its "present" bool, or kNoFlag (always present)
 };
@@ -88,52 +89,58 @@ constexpr uint32_t keys(uint32_t upTo) { return ((1u << (upTo + 1)) - 1) & ~1u; 
 
 #define TEDDY_F(T, key, kind, member, max) {key, Kind::kind, log2(max), offsetof(T, member), kNoFlag}
 #define TEDDY_OPT(T, key, kind, member, flag, max) {key, Kind::kind, log2(max), offsetof(T, member), offsetof(T, flag)}
+#define TEDDY_U(T, key, member) TEDDY_F(T, key, Uint, member, sizeof(T::member))
+#define TEDDY_OPT_U(T, key, member, flag) TEDDY_OPT(T, key, Uint, member, flag, sizeof(T::member))
+#define TEDDY_X(T, key, member) TEDDY_F(T, key, Fixed, member, sizeof(T::member))
 
 constexpr Field kClipFields[] = {
-    TEDDY_F(ClipRef, 0, Id, id, 0),          TEDDY_F(ClipRef, 1, Sha, sha256, 0),
-    TEDDY_F(ClipRef, 2, U32, size, 0),       TEDDY_F(ClipRef, 3, Text, url, kMaxUrlBytes),
-    TEDDY_F(ClipRef, 4, U32, expires, 0),    TEDDY_OPT(ClipRef, 5, Bytes, inlineBytes, hasInline, kMaxAudioBytes),
-    TEDDY_OPT(ClipRef, 6, U8, codec, hasCodec, 0), TEDDY_OPT(ClipRef, 7, U16, priority, hasPriority, 0),
+    TEDDY_X(ClipRef, 0, id),          TEDDY_X(ClipRef, 1, sha256),
+    TEDDY_U(ClipRef, 2, size),       TEDDY_F(ClipRef, 3, Text, url, kMaxUrlBytes),
+    TEDDY_U(ClipRef, 4, expires),    TEDDY_OPT(ClipRef, 5, Bytes, inlineBytes, hasInline, kMaxAudioBytes),
+    TEDDY_OPT_U(ClipRef, 6, codec, hasCodec), TEDDY_OPT_U(ClipRef, 7, priority, hasPriority),
     TEDDY_OPT(ClipRef, 8, Bool, pinned, hasPinned, 0),
 };
 constexpr Field kHelloFields[] = {
-    TEDDY_F(Hello, 1, U32, id, 0), TEDDY_F(Hello, 2, Text, fw, kMaxFwBytes), TEDDY_F(Hello, 3, U32, flashBudget, 0),
-    TEDDY_F(Hello, 4, IdList, clips, 0), TEDDY_F(Hello, 5, U32, warmSeq, 0),
+    TEDDY_U(Hello, 1, id), TEDDY_F(Hello, 2, Text, fw, kMaxFwBytes), TEDDY_U(Hello, 3, flashBudget),
+    TEDDY_F(Hello, 4, IdList, clips, 0), TEDDY_U(Hello, 5, warmSeq),
 };
 constexpr Field kWelcomeFields[] = {
-    TEDDY_F(Welcome, 1, U32, id, 0), TEDDY_F(Welcome, 2, U32, time, 0), TEDDY_F(Welcome, 3, U32, warmSeq, 0),
-    TEDDY_F(Welcome, 4, U32, maxRequestBytes, 0),
+    TEDDY_U(Welcome, 1, id), TEDDY_U(Welcome, 2, time), TEDDY_U(Welcome, 3, warmSeq),
+    TEDDY_U(Welcome, 4, maxRequestBytes),
 };
 constexpr Field kUtteranceFields[] = {
-    TEDDY_F(Utterance, 1, U32, id, 0), TEDDY_F(Utterance, 2, Bytes, audio, kMaxAudioBytes),
-    TEDDY_F(Utterance, 3, U8, format, 0), TEDDY_OPT(Utterance, 4, Text, voice, hasVoice, kMaxVoiceBytes),
+    TEDDY_U(Utterance, 1, id), TEDDY_F(Utterance, 2, Bytes, audio, kMaxAudioBytes),
+    TEDDY_U(Utterance, 3, format), TEDDY_OPT(Utterance, 4, Text, voice, hasVoice, kMaxVoiceBytes),
 };
 constexpr Field kAnswerFields[] = {
-    TEDDY_F(Answer, 1, U32, id, 0), TEDDY_F(Answer, 2, Text, reply, kMaxReplyBytes), TEDDY_F(Answer, 3, Clip, clip, 0),
-    TEDDY_F(Answer, 4, U8, source, 0),
+    TEDDY_U(Answer, 1, id), TEDDY_F(Answer, 2, Text, reply, kMaxReplyBytes), TEDDY_F(Answer, 3, Clip, clip, 0),
+    TEDDY_U(Answer, 4, source),
 };
 constexpr Field kClipGetFields[] = {
-    TEDDY_F(ClipGet, 1, U32, id, 0), TEDDY_F(ClipGet, 2, Id, clipId, 0),
-    TEDDY_OPT(ClipGet, 3, U32, maxInline, hasMaxInline, 0),
+    TEDDY_U(ClipGet, 1, id), TEDDY_X(ClipGet, 2, clipId),
+    TEDDY_OPT_U(ClipGet, 3, maxInline, hasMaxInline),
 };
-constexpr Field kClipMsgFields[] = {TEDDY_F(ClipMsg, 1, U32, id, 0), TEDDY_F(ClipMsg, 2, Clip, clip, 0)};
+constexpr Field kClipMsgFields[] = {TEDDY_U(ClipMsg, 1, id), TEDDY_F(ClipMsg, 2, Clip, clip, 0)};
 constexpr Field kWarmFields[] = {
-    TEDDY_F(Warm, 2, U32, seq, 0), TEDDY_F(Warm, 3, ClipList, clips, 0), TEDDY_F(Warm, 4, U32, totalBytes, 0),
+    TEDDY_U(Warm, 2, seq), TEDDY_F(Warm, 3, ClipList, clips, 0), TEDDY_U(Warm, 4, totalBytes),
 };
 constexpr Field kWarmAckFields[] = {
-    TEDDY_F(WarmAck, 2, U32, seq, 0), TEDDY_F(WarmAck, 3, IdList, stored, 0), TEDDY_F(WarmAck, 4, IdList, failed, 0),
-    TEDDY_F(WarmAck, 5, U32, bytesUsed, 0),
+    TEDDY_U(WarmAck, 2, seq), TEDDY_F(WarmAck, 3, IdList, stored, 0), TEDDY_F(WarmAck, 4, IdList, failed, 0),
+    TEDDY_U(WarmAck, 5, bytesUsed),
 };
 constexpr Field kStatsFields[] = {
-    TEDDY_F(Stats, 2, U32, flashHits, 0), TEDDY_F(Stats, 3, U32, flashMisses, 0), TEDDY_F(Stats, 4, U32, bytesUsed, 0),
-    TEDDY_F(Stats, 5, U32, clipCount, 0), TEDDY_F(Stats, 6, U32, evictions, 0), TEDDY_F(Stats, 7, U32, maxEraseCount, 0),
-    TEDDY_F(Stats, 8, U32, uptime, 0),
+    TEDDY_U(Stats, 2, flashHits), TEDDY_U(Stats, 3, flashMisses), TEDDY_U(Stats, 4, bytesUsed),
+    TEDDY_U(Stats, 5, clipCount), TEDDY_U(Stats, 6, evictions), TEDDY_U(Stats, 7, maxEraseCount),
+    TEDDY_U(Stats, 8, uptime),
 };
 constexpr Field kErrorFields[] = {
-    TEDDY_F(ErrorMsg, 1, U32, id, 0), TEDDY_F(ErrorMsg, 2, U8, code, 0), TEDDY_F(ErrorMsg, 3, Text, message, kMaxErrorTextBytes),
+    TEDDY_U(ErrorMsg, 1, id), TEDDY_U(ErrorMsg, 2, code), TEDDY_F(ErrorMsg, 3, Text, message, kMaxErrorTextBytes),
 };
 #undef TEDDY_F
 #undef TEDDY_OPT
+#undef TEDDY_U
+#undef TEDDY_OPT_U
+#undef TEDDY_X
 
 template <typename T, size_t N>
 constexpr Schema schema(const Field (&fields)[N], uint32_t required) {
@@ -141,6 +148,15 @@ constexpr Schema schema(const Field (&fields)[N], uint32_t required) {
 }
 
 constexpr Schema kClipSchema = schema<ClipRef>(kClipFields, keys(4) | 1u);
+// correlationId() reads the id through the union's first member.
+static_assert(offsetof(Hello, id) == 0 && offsetof(Welcome, id) == 0 && offsetof(Utterance, id) == 0 && offsetof(Answer, id) == 0 &&
+                  offsetof(ClipGet, id) == 0 && offsetof(ClipMsg, id) == 0 && offsetof(ErrorMsg, id) == 0,
+              "the correlation id is every such message's first member");
+static_assert(static_cast<int>(Status::Invalid) == static_cast<int>(Status::Malformed) + 1 &&
+                  static_cast<int>(Status::Unsupported) == static_cast<int>(Status::Malformed) + 2 &&
+                  static_cast<int>(Status::TooLarge) == static_cast<int>(Status::Malformed) + 3 &&
+                  static_cast<int>(ErrorCode::Malformed) == 1 && static_cast<int>(ErrorCode::TooLarge) == 4,
+              "errorCodeFor maps Malformed..TooLarge onto codes 1..4");
 // Indexed by MessageType code; Error (15) is the last.
 constexpr Schema kMessageSchemas[] = {
     {nullptr, 0, 0, 0},
@@ -177,14 +193,16 @@ Status readClipList(Reader& r, ClipList& out);
 Status readField(Reader& r, const Field& f, uint8_t* base) {
   uint64_t v = 0;
   switch (f.kind) {
-    case Kind::U32: TEDDY_TRY(readUint(r, kU32Max, v)); at<uint32_t>(base, f.at) = static_cast<uint32_t>(v); break;
-    case Kind::U16: TEDDY_TRY(readUint(r, 0xffff, v)); at<uint16_t>(base, f.at) = static_cast<uint16_t>(v); break;
-    case Kind::U8: TEDDY_TRY(readUint(r, 0xff, v)); at<uint8_t>(base, f.at) = static_cast<uint8_t>(v); break;
+    case Kind::Uint:
+      TEDDY_TRY(readUint(r, f.maxLog2 == 2 ? kU32Max : (1u << (8u << f.maxLog2)) - 1, v));
+      if (f.maxLog2 == 0) at<uint8_t>(base, f.at) = static_cast<uint8_t>(v);
+      else if (f.maxLog2 == 1) at<uint16_t>(base, f.at) = static_cast<uint16_t>(v);
+      else at<uint32_t>(base, f.at) = static_cast<uint32_t>(v);
+      break;
     case Kind::Bool: TEDDY_TRY(r.boolean(at<bool>(base, f.at))); break;
     case Kind::Text: TEDDY_TRY(readText(r, size_t{1} << f.maxLog2, at<cbor::Text>(base, f.at))); break;
     case Kind::Bytes: TEDDY_TRY(readBytes(r, size_t{1} << f.maxLog2, at<cbor::Bytes>(base, f.at))); break;
-    case Kind::Id: TEDDY_TRY(readExact(r, at<ClipId>(base, f.at))); break;
-    case Kind::Sha: TEDDY_TRY(readExact(r, at<Digest>(base, f.at))); break;
+    case Kind::Fixed: TEDDY_TRY(readFixed(r, base + f.at, size_t{1} << f.maxLog2)); break;
     case Kind::IdList: TEDDY_TRY(readIdList(r, at<ClipIdList>(base, f.at))); break;
     case Kind::Clip:
       TEDDY_TRY(r.map(v));
@@ -261,14 +279,13 @@ Status writeStruct(Writer& w, const Schema& s, const uint8_t* base, const Messag
 
 Status writeField(Writer& w, const Field& f, const uint8_t* base) {
   switch (f.kind) {
-    case Kind::U32: w.uint(at<uint32_t>(base, f.at)); break;
-    case Kind::U16: w.uint(at<uint16_t>(base, f.at)); break;
-    case Kind::U8: w.uint(at<uint8_t>(base, f.at)); break;
+    case Kind::Uint:
+      w.uint(f.maxLog2 == 0 ? at<uint8_t>(base, f.at) : f.maxLog2 == 1 ? at<uint16_t>(base, f.at) : at<uint32_t>(base, f.at));
+      break;
     case Kind::Bool: w.boolean(at<bool>(base, f.at)); break;
     case Kind::Text: w.text(at<cbor::Text>(base, f.at)); break;
     case Kind::Bytes: w.bytes(at<cbor::Bytes>(base, f.at)); break;
-    case Kind::Id: w.bytes(at<ClipId>(base, f.at).data(), sizeof(ClipId)); break;
-    case Kind::Sha: w.bytes(at<Digest>(base, f.at).data(), sizeof(Digest)); break;
+    case Kind::Fixed: w.bytes(base + f.at, size_t{1} << f.maxLog2); break;
     case Kind::IdList: writeIds(w, at<ClipIdList>(base, f.at)); break;
     case Kind::Clip: return writeStruct(w, kClipSchema, base + f.at, nullptr);
     case Kind::ClipList: {
@@ -361,26 +378,17 @@ Status encode(const Message& msg, uint8_t* buf, size_t capacity, size_t& written
 }
 
 uint32_t correlationId(const Message& m) {
-  switch (m.type) {
-    case MessageType::Hello: return m.hello.id;
-    case MessageType::Welcome: return m.welcome.id;
-    case MessageType::Utterance: return m.utterance.id;
-    case MessageType::Answer: return m.answer.id;
-    case MessageType::ClipGet: return m.clipGet.id;
-    case MessageType::Clip: return m.clip.id;
-    case MessageType::Error: return m.error.id;
-    default: return 0;
-  }
+  // Every message with a correlation id has it as key 1, its struct's first member.
+  const Schema* s = schemaOf(m.type);
+  return s != nullptr && s->fields[0].key == 1 ? m.hello.id : 0;
 }
 
 ErrorCode errorCodeFor(Status s) {
-  switch (s) {
-    case Status::Malformed: return ErrorCode::Malformed;
-    case Status::Invalid: return ErrorCode::Invalid;
-    case Status::Unsupported: return ErrorCode::UnknownType;
-    case Status::TooLarge: return ErrorCode::TooLarge;
-    default: return ErrorCode::Internal;
-  }
+  // Malformed, Invalid, Unsupported, TooLarge map onto codes 1..4 in order; anything else is internal.
+  const auto i = static_cast<uint8_t>(s);
+  return i >= static_cast<uint8_t>(Status::Malformed) && i <= static_cast<uint8_t>(Status::TooLarge)
+             ? static_cast<ErrorCode>(i - static_cast<uint8_t>(Status::Malformed) + 1)
+             : ErrorCode::Internal;
 }
 
 }  // namespace teddy::protocol

@@ -216,12 +216,14 @@ void Session::handleResponse(const uint8_t* payload, size_t size) {
     listener_.onError("response", s, static_cast<uint8_t>(protocol::errorCodeFor(s)));
     return;
   }
-  const MessageType t = message_.type;
-  if (t != MessageType::Welcome && t != MessageType::Answer && t != MessageType::Clip && t != MessageType::Error) {
+  // Responses only (a bit per type code): welcome, answer, clip, error.
+  constexpr uint32_t kResponses = 1u << static_cast<int>(MessageType::Welcome) | 1u << static_cast<int>(MessageType::Answer) |
+                                  1u << static_cast<int>(MessageType::Clip) | 1u << static_cast<int>(MessageType::Error);
+  if (((kResponses >> static_cast<uint8_t>(message_.type)) & 1u) == 0) {
     listener_.onError("response", Status::Unsupported, static_cast<uint8_t>(protocol::ErrorCode::UnknownType));
     return;  // not a response: it must not complete (or cancel) a request
   }
-  PendingRequest* r = requests_.find(protocol::correlationId(message_));
+  PendingRequest* r = requests_.find(id);  // decode() read it (key 1) while finding the type
   if (r == nullptr) return;  // late answer to a request we gave up on, or a duplicate (QoS 1)
   const auto type = static_cast<MessageType>(r->type);
   const bool playAfter = type == MessageType::ClipGet;
@@ -468,6 +470,7 @@ void Session::handleWarm(const uint8_t* payload, size_t size) {
     listener_.onError("warm", Status::TooLarge, static_cast<uint8_t>(protocol::ErrorCode::TooLarge));
     return;
   }
+  // Only a newer manifest replaces the buffer the one in progress is applied from.
   std::memcpy(cfg_.manifestBuffer, payload, size);
   s = protocol::decode(cfg_.manifestBuffer, size, message_);  // now viewing our own copy
   if (s != Status::Ok) return;

@@ -1,0 +1,102 @@
+/**
+ * `start --workers 2` as a user runs it (real processes, embedded Redis):
+ * one ready line naming both workers, bears served on the shared MQTT port
+ * by both workers, a client id reconnecting through the shared port closing
+ * its older connection whichever worker holds it, a SIGKILLed worker
+ * replaced, and SIGTERM stopping every process it started.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runningServerIn } from '../../infra/redis-server.js';
+import { ADMIN_TOKEN_FILE } from '../../gateway/index.js';
+import type { GatewayBeat } from '../../gateway/fleet-presence.js';
+import { connectBear, TEST_FLEET_KEY, type TestBear } from './harness.js';
+import { deriveDeviceSecret } from '../../gateway/device-secret.js';
+
+const dataDir = mkdtempSync(join(tmpdir(), 'teddy-workers-'));
+let child: ChildProcessWithoutNullStreams | undefined;
+const bears: TestBear[] = [];
+afterAll(async () => {
+  await Promise.all(bears.map((b) => b.close()));
+  if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const alive = (pid: number): boolean => existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
+
+async function until<T>(get: () => Promise<T | undefined>, what: string, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await get().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+describe('start --workers 2', () => {
+  it('serves one fleet from two processes on shared ports, replaces a dead worker, stops everything on SIGTERM', async () => {
+    child = spawn(process.execPath, [
+      '--import', 'tsx', 'gateway/cli.ts', 'start', '--workers', '2', '--ready-json', '--mqtt-port', '0', '--http-port', '0', '--mqtts-port', '0', '--https-port', '0',
+      '--data-dir', dataDir, '--fleet-key', TEST_FLEET_KEY, '--provider-latency-ms', '0', '--log-level', 'warn',
+    ], { cwd: process.cwd(), env: { ...process.env, REDIS_URL: '' } });
+    const lines: string[] = [];
+    const stderr: string[] = [];
+    child.stderr.on('data', (c: Buffer) => stderr.push(c.toString()));
+    createInterface({ input: child.stdout }).on('line', (l) => lines.push(l));
+    await until(async () => lines[0], `the ready line (stderr: ${stderr.join('').slice(-2000)})`, 60_000);
+    const ready = JSON.parse(lines[0]!) as { event: string; mqttUrl: string; httpUrl: string; pid: number; workers: number[] };
+    expect(ready).toMatchObject({ event: 'ready', pid: child.pid });
+    expect(ready.workers).toHaveLength(2);
+    expect(ready.workers.every(alive)).toBe(true);
+
+    // Bears on the one MQTT port land on both workers and are served.
+    for (let i = 0; i < 8; i++) {
+      const id = `worker-bear-${i}`;
+      const bear = await connectBear(ready.mqttUrl, id, deriveDeviceSecret(TEST_FLEET_KEY, id));
+      bears.push(bear);
+      expect(await bear.request({ type: 'hello', id: 1, fw: '1.0.0', flashBudget: 65536, clips: [], warmSeq: 0 })).toMatchObject({ type: 'welcome' });
+    }
+    const token = readFileSync(join(dataDir, ADMIN_TOKEN_FILE), 'utf8').trim();
+    const gateways = async (): Promise<GatewayBeat[]> =>
+      ((await (await fetch(`${ready.httpUrl}/admin/stats`, { headers: { authorization: `Bearer ${token}` } })).json()) as { gateways: GatewayBeat[] }).gateways;
+    const spread = await until(async () => {
+      const g = await gateways();
+      return g.length === 2 && g.every((w) => w.bears > 0) && g.reduce((n, w) => n + w.bears, 0) === 8 ? g : undefined;
+    }, 'bears on both workers');
+    expect(spread.map((g) => g.pid).sort()).toEqual([...ready.workers].sort());
+    // A warm push at whichever worker answers HTTP reaches every bear.
+    const pushed = (await (await fetch(`${ready.httpUrl}/admin/warm`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })).json()) as { pushed: number };
+    expect(pushed.pushed).toBe(8);
+
+    // The same client id again, through the shared port: its older connection closes, wherever it was.
+    const first = bears[0]!;
+    const closed = new Promise<void>((resolve) => first.client.once('close', () => resolve()));
+    bears.push(await connectBear(ready.mqttUrl, first.id, deriveDeviceSecret(TEST_FLEET_KEY, first.id)));
+    await closed;
+
+    // A worker killed outright is replaced; the fleet keeps serving.
+    const [victim] = ready.workers;
+    process.kill(victim!, 'SIGKILL');
+    const replaced = await until(async () => {
+      const pids = (await gateways()).map((g) => g.pid);
+      return pids.length === 2 && !pids.includes(victim!) ? pids : undefined;
+    }, 'a replacement worker');
+    const late = await connectBear(ready.mqttUrl, 'late-bear', deriveDeviceSecret(TEST_FLEET_KEY, 'late-bear'));
+    bears.push(late);
+    expect(await late.request({ type: 'hello', id: 1, fw: '1.0.0', flashBudget: 65536, clips: [], warmSeq: 0 })).toMatchObject({ type: 'welcome' });
+
+    const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(lines).toHaveLength(1);
+    expect([...replaced, ...ready.workers].some(alive)).toBe(false);
+    expect(await runningServerIn(join(dataDir, 'redis'))).toBeUndefined();
+    expect(existsSync(join(dataDir, 'gateway.json'))).toBe(false);
+  });
+});
