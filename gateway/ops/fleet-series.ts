@@ -8,12 +8,15 @@
  * coarse lists trimmed on every write, everything expiring 25 h after the
  * process's last write), all under one hash tag so a Redis Cluster keeps it
  * in one slot. Writes happen on the ops timer; a failed one is logged and
- * retried at the next sample, never waited for by a request. Long lists are
- * read in chunks, each well inside the connection's command timeout.
+ * retried at the next sample, never waited for by a request. A whole-fleet
+ * read (a report, on demand) goes over a short-lived copy of the connection
+ * with a longer command timeout, in chunks: a busy process must not turn a
+ * large reply into a timeout.
  */
 import type { Advice } from '../../sdk/index.js';
 import type { FleetKeys } from '../fleet-keys.js';
-import type { FleetRedis } from '../fleet-redis.js';
+import { Cluster } from 'ioredis';
+import type { FleetClient, FleetRedis } from '../fleet-redis.js';
 import type { AlertNotice } from './alert-webhook.js';
 import type { ActiveAlert } from './health-monitor.js';
 import type { Sample } from './sample.js';
@@ -21,7 +24,14 @@ import { COARSE_CAPACITY } from './time-series.js';
 
 const RETENTION_MS = 25 * 3_600_000;
 /** Samples per LRANGE when reading a whole list. */
-const READ_CHUNK = 200;
+const READ_CHUNK = 100;
+const BULK_COMMAND_TIMEOUT_MS = 10_000;
+
+/** A copy of the fleet connection for one bulk read, with a longer command timeout; the caller quits it. */
+function bulkConnection(client: FleetClient): FleetClient {
+  if (client instanceof Cluster) return client.duplicate([], { redisOptions: { ...client.options.redisOptions, commandTimeout: BULK_COMMAND_TIMEOUT_MS } });
+  return client.duplicate({ commandTimeout: BULK_COMMAND_TIMEOUT_MS, enableOfflineQueue: true });
+}
 
 export interface ProcessStatus {
   /** host:pid:start, unique per process run. */
@@ -75,14 +85,14 @@ export function createFleetSeriesStore(redis: FleetRedis, keys: FleetKeys): Flee
     }
   };
   const samples = (raw: readonly string[]): Sample[] => raw.map((x) => parse<Sample>(x)).filter((s): s is Sample => s !== undefined);
-  /** A whole list, newest first as stored, in chunks. */
-  const readList = async (key: string): Promise<string[]> => {
-    const length = await client.llen(key);
-    const chunks: Promise<string[]>[] = [];
-    for (let at = 0; at < length; at += READ_CHUNK) chunks.push(client.lrange(key, at, at + READ_CHUNK - 1));
-    return (await Promise.all(chunks)).flat();
+  /** A whole list, newest first as stored, one chunk after another. */
+  const readList = async (c: FleetClient, key: string): Promise<string[]> => {
+    const length = await c.llen(key);
+    const out: string[] = [];
+    for (let at = 0; at < length; at += READ_CHUNK) out.push(...(await c.lrange(key, at, at + READ_CHUNK - 1)));
+    return out;
   };
-  const liveIds = (): Promise<string[]> => client.zrangebyscore(k.processes, Date.now() - RETENTION_MS, '+inf');
+  const liveIds = (c: FleetClient): Promise<string[]> => c.zrangebyscore(k.processes, Date.now() - RETENTION_MS, '+inf');
 
   return {
     async publish(sample, coarse, status, fineCapacity) {
@@ -96,16 +106,23 @@ export function createFleetSeriesStore(redis: FleetRedis, keys: FleetKeys): Flee
       await tx.exec();
     },
     async readAll() {
-      const ids = await liveIds();
-      const all = await Promise.all(ids.map(async (id): Promise<ProcessSeries | undefined> => {
-        const [raw, fine, coarse] = await Promise.all([client.get(k.status(id)), readList(k.fine(id)), readList(k.coarse(id))]);
-        const status = parse<ProcessStatus>(raw);
-        return status && { status, fine: samples(fine).reverse(), coarse: samples(coarse).reverse() };
-      }));
-      return all.filter((p): p is ProcessSeries => p !== undefined);
+      if (!redis.up) throw new Error('the fleet Redis is not connected');
+      const bulk = bulkConnection(client);
+      bulk.on('error', () => undefined); // a failure surfaces as the read's rejection
+      try {
+        const ids = await liveIds(bulk);
+        const all = await Promise.all(ids.map(async (id): Promise<ProcessSeries | undefined> => {
+          const [raw, fine, coarse] = await Promise.all([bulk.get(k.status(id)), readList(bulk, k.fine(id)), readList(bulk, k.coarse(id))]);
+          const status = parse<ProcessStatus>(raw);
+          return status && { status, fine: samples(fine).reverse(), coarse: samples(coarse).reverse() };
+        }));
+        return all.filter((p): p is ProcessSeries => p !== undefined);
+      } finally {
+        await bulk.quit().catch(() => bulk.disconnect());
+      }
     },
     async readLatest() {
-      const ids = await liveIds();
+      const ids = await liveIds(client);
       const all = await Promise.all(ids.map(async (id) => {
         const [raw, newest] = await Promise.all([client.get(k.status(id)), client.lindex(k.fine(id), 0)]);
         const status = parse<ProcessStatus>(raw);

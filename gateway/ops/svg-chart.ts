@@ -9,7 +9,7 @@
 export interface ChartSeries {
   readonly name: string;
   readonly color: string;
-  /** [t ms, value]; a missing value breaks the line. */
+  /** [t ms, value]; a point without a value (no events in its step) is skipped, the line joins its neighbours. */
   readonly points: readonly (readonly [number, number | undefined])[];
 }
 
@@ -81,20 +81,11 @@ export function renderLineChart(c: LineChart): string {
   }
   let legendX = PAD.left;
   c.series.forEach((s) => {
-    let d = '';
-    let pen = false;
-    for (const [t, v] of s.points) {
-      if (v === undefined || !Number.isFinite(v)) {
-        pen = false;
-        continue;
-      }
-      d += `${pen ? 'L' : 'M'}${x(t).toFixed(1)},${y(v).toFixed(1)}`;
-      pen = true;
-    }
+    const known = s.points.filter((p): p is readonly [number, number] => p[1] !== undefined && Number.isFinite(p[1]));
+    const d = known.map(([t, v], i) => `${i === 0 ? 'M' : 'L'}${x(t).toFixed(1)},${y(v).toFixed(1)}`).join('');
+    if (known.length > 1) parts.push(`<path class="series" d="${d}" stroke="${s.color}" fill="none" stroke-width="2"/>`);
     // A lone point still shows: a dot.
-    const lone = s.points.filter((p) => p[1] !== undefined).length === 1 ? s.points.find((p) => p[1] !== undefined) : undefined;
-    if (d) parts.push(`<path class="series" d="${d}" stroke="${s.color}" fill="none" stroke-width="2"/>`);
-    if (lone) parts.push(`<circle class="series-point" cx="${x(lone[0]).toFixed(1)}" cy="${y(lone[1]!).toFixed(1)}" r="3" fill="${s.color}"/>`);
+    else if (known.length === 1) parts.push(`<circle class="series-point" cx="${x(known[0]![0]).toFixed(1)}" cy="${y(known[0]![1]).toFixed(1)}" r="3" fill="${s.color}"/>`);
     parts.push(`<rect x="${legendX}" y="${H - 16}" width="10" height="10" fill="${s.color}"/><text x="${legendX + 14}" y="${H - 7}" class="legend">${esc(s.name)}</text>`);
     legendX += 30 + s.name.length * LEGEND_CHAR_PX;
   });

@@ -66,7 +66,6 @@ describe('the fleet report', () => {
     const availability = report.slos.find((s) => s.name === 'availability')!;
     const five = availability.windows.find((w) => w.window === '5m')!;
     expect(five.valid).toBe((await messagesCounted(a)) + (await messagesCounted(b)));
-    expect(five.sli).toBe(1);
     expect(report.slos.map((s) => s.name)).toEqual(['l1HitRate', 'l2Latency', 'memory', 'missRecovery', 'availability']);
     for (const slo of report.slos) expect(slo.windows.map((w) => w.window)).toEqual(['5m', '1h', '24h']);
     expect(report.slos.find((s) => s.name === 'l1HitRate')!.windows[0]!.valid).toBeGreaterThan(0);
