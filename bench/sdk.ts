@@ -1,148 +1,304 @@
 /**
- * `npm run bench:sdk`: the SDK's hot paths against the raw building blocks,
- * in one run on one machine, so the ratios mean something:
- *   - L1 hit (`await cache.get`) vs a bare lru-cache `get`
- *   - L2 hit (L1 off) vs a bare ioredis `getBuffer` of the same record size, on the same Redis
- *   - a miss + compute (`getWithFallback`, unique keys) vs calling the compute function
- * Each op is timed alone (hrtime) into an HDR histogram; throughput is timed over a batch.
- * Prints a table; writes bench/results/sdk.json.
- * Options: --iterations N (default 200000 for L1, a tenth of it for L2 and misses).
+ * `npm run bench:sdk`: the SDK's hot paths in one run, on one machine, on the
+ * same Redis as its peers (BentoCache 1.6 and cache-manager 7, set up as
+ * their docs recommend: ./sdk-peers.ts) and next to the raw building blocks
+ * (a bare lru-cache `get`, a bare ioredis `getBuffer`, single and Cluster):
+ *
+ *   L1 hit      tight loop over a 1,000-key hot set: `peek` vs a bare synchronous
+ *               lru-cache `get`; `await cache.get` vs an awaited bare `get`; the peers' `get`
+ *   L2 hit      a second instance reading keys another one wrote (its L1 misses, L2 hits,
+ *               one read at a time), vs the peers doing the same, vs a bare `getBuffer` of
+ *               the same records, on one Redis and on a 3+3 Redis Cluster
+ *   miss        read-through with a compute on unique keys, one at a time, vs the peers
+ *   (L2 hit and miss also with 32 calls in flight, as a gateway serving many bears has them)
+ *   stampede    200 concurrent misses of one key over two instances: how many computes
+ *
+ * Each figure is the median of interleaved rounds (other work shares the machine). Prints a
+ * table; writes bench/results/sdk.json with `ratios` (ours over the reference, oriented so that
+ * meeting the goal means ≥ `min` or ≤ `max`) and `goals` beside them.
+ * Options: --quick (shorter rounds), --no-cluster.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as hdr from 'hdr-histogram-js';
-import { Redis } from 'ioredis';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Cluster, Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
+import { startRedisCluster, type RedisCluster } from '../infra/redis-cluster.js';
 import { startRedisServer } from '../infra/redis-server.js';
-import { ContentType, createCache, type MultiLayerCache } from '../sdk/index.js';
+import { ContentType, createCache, type CacheConfig, type MultiLayerCache } from '../sdk/index.js';
+import { createKeyLayout } from '../sdk/key-layout.js';
 import { formatTable } from '../simulator/summary-table.js';
+import { goalText, verdict, type Goal } from './goals.js';
+import { bentoPeer, cacheManagerPeer, type PeerCache } from './sdk-peers.js';
 
 const args = process.argv.slice(2);
-const iterArg = args.indexOf('--iterations');
-const L1_OPS = iterArg >= 0 ? Number(args[iterArg + 1]) : 200_000;
-const L2_OPS = Math.max(1000, Math.round(L1_OPS / 10));
-if (!(L1_OPS > 0)) {
-  process.stderr.write('usage: npm run bench:sdk [-- --iterations N]\n');
+const QUICK = args.includes('--quick');
+const WITH_CLUSTER = !args.includes('--no-cluster');
+const unknown = args.filter((a) => !['--quick', '--no-cluster'].includes(a));
+if (unknown.length > 0) {
+  process.stderr.write(`usage: npm run bench:sdk [-- --quick] [--no-cluster]\n(unknown: ${unknown.join(' ')})\n`);
   process.exit(2);
 }
 
-interface Row {
-  name: string;
-  ops: number;
-  opsPerSec: number;
-  p50us: number;
-  p90us: number;
-  p99us: number;
-  meanUs: number;
-}
+const ROUNDS = QUICK ? 3 : 5;
+const L1_ROUND_MS = QUICK ? 150 : 400;
+const L2_READS = QUICK ? 1000 : 3000;
+const MISSES = QUICK ? 1000 : 3000;
+const HOT_KEYS = 1000;
+/** Callers at once in the concurrent rows (many bears' lookups in flight on one gateway). */
+const CONCURRENCY = 32;
+const TYPE = ContentType.CONFIGURATION; // not encrypted: the peers do not encrypt either
+const value = { reply: 'Honey is sticky and sweet, and bears love it.', clip: 'a1b2c3d4e5f60718', n: 42 };
+const quiet = { warn: () => {}, error: () => {} };
 
-const hist = () => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: 3 });
+type Op = (i: number) => unknown;
 
-/** Times each op alone (ns) for percentiles, and the whole loop for throughput. */
-async function measure(name: string, ops: number, op: (i: number) => unknown): Promise<Row> {
-  for (let i = 0; i < Math.min(ops, 5000); i++) await op(i); // warm up the JIT
-  const h = hist();
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < ops; i++) {
-    const t0 = process.hrtime.bigint();
-    await op(i);
-    h.recordValue(Number(process.hrtime.bigint() - t0));
-  }
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  return {
-    name,
-    ops,
-    opsPerSec: ops / seconds,
-    p50us: h.getValueAtPercentile(50) / 1000,
-    p90us: h.getValueAtPercentile(90) / 1000,
-    p99us: h.getValueAtPercentile(99) / 1000,
-    meanUs: h.mean / 1000,
+/** ops/s of a tight loop (no per-op timer) running for about `ms`, after a JIT warm-up. */
+async function rate(ms: number, op: Op, isAsync: boolean): Promise<number> {
+  const batch = 10_000;
+  const run = async (n: number, from: number) => {
+    if (isAsync) for (let i = from; i < from + n; i++) await op(i);
+    else for (let i = from; i < from + n; i++) op(i);
   };
-}
-
-/** Throughput of a tight loop without per-op timers (the timers cost as much as an L1 hit). */
-async function tight(ops: number, op: (i: number) => unknown, isAsync: boolean): Promise<number> {
+  await run(batch, 0);
+  let ops = 0;
   const start = process.hrtime.bigint();
-  if (isAsync) for (let i = 0; i < ops; i++) await op(i);
-  else for (let i = 0; i < ops; i++) op(i);
+  const deadline = start + BigInt(ms * 1e6);
+  while (process.hrtime.bigint() < deadline) {
+    await run(batch, ops);
+    ops += batch;
+  }
   return ops / (Number(process.hrtime.bigint() - start) / 1e9);
 }
 
-const redis = await startRedisServer();
+/** One read at a time over `n` operations: ops/s and mean latency (µs). */
+async function sequential(n: number, op: (i: number) => Promise<unknown>): Promise<{ opsPerSec: number; meanUs: number }> {
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) await op(i);
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  return { opsPerSec: n / seconds, meanUs: (seconds * 1e6) / n };
+}
+
+/** `CONCURRENCY` callers at once over `n` operations: ops/s. */
+async function concurrent(n: number, op: (i: number) => Promise<unknown>): Promise<number> {
+  let next = 0;
+  const start = process.hrtime.bigint();
+  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+    while (next < n) await op(next++);
+  }));
+  return n / (Number(process.hrtime.bigint() - start) / 1e9);
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** Runs every variant once per round, interleaved, and keeps each one's median. */
+async function rounds<T extends string>(variants: Record<T, (round: number) => Promise<number>>): Promise<Record<T, number>> {
+  const seen = Object.fromEntries(Object.keys(variants).map((k) => [k, [] as number[]])) as unknown as Record<T, number[]>;
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const [name, run] of Object.entries(variants) as [T, (round: number) => Promise<number>][]) seen[name].push(await run(r));
+  }
+  return Object.fromEntries(Object.entries(seen).map(([k, v]) => [k, median(v as number[])])) as Record<T, number>;
+}
+
+/** Writes keys with bounded concurrency. */
+async function fill(keys: readonly string[], write: (k: string) => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < keys.length; i += 200) await Promise.all(keys.slice(i, i + 200).map(write));
+}
+
 const dataDir = join(tmpdir(), `teddy-bench-sdk-${process.pid}`);
-const quiet = { warn: () => {}, error: () => {} };
-const value = { reply: 'Honey is sticky and sweet, and bears love it.', clip: 'a1b2c3d4e5f60718', n: 42 };
-const KEYS = 1000;
-const keys = Array.from({ length: KEYS }, (_, i) => `question-${i}`);
-const rows: Row[] = [];
-const caches: MultiLayerCache[] = [];
+const redis = await startRedisServer();
+let cluster: RedisCluster | undefined;
+const toClose: { close(): Promise<unknown> }[] = [];
+const ours = async (config: Partial<CacheConfig>): Promise<MultiLayerCache> => {
+  const cache = await createCache({ l2RedisUrl: redis.url, dataDir, logger: quiet, ...config });
+  toClose.push(cache);
+  return cache;
+};
+const peer = <P extends PeerCache>(p: P): P => (toClose.push(p), p);
 
 try {
-  // --- L1 ---
-  const l1Cache = await createCache({ l2RedisUrl: redis.url, dataDir, logger: quiet });
-  caches.push(l1Cache);
+  // --- L1 hit: a 1,000-key hot set, tight loops ---
+  const hot = Array.from({ length: HOT_KEYS }, (_, i) => `question-${i}`);
+  const l1Ours = await ours({ keyPrefix: 'b1:' });
+  const l1Bento = peer(bentoPeer(redis.port, 'b1bento'));
+  const l1Cm = peer(cacheManagerPeer(redis.url, 'b1cm'));
   const bare = new LRUCache<string, object>({ max: 10_000 });
-  for (const k of keys) {
-    await l1Cache.set(k, value, ContentType.CONFIGURATION);
+  for (const k of hot) {
+    await Promise.all([l1Ours.set(k, value, TYPE), l1Bento.set(k, value), l1Cm.set(k, value)]);
     bare.set(k, value);
   }
-  rows.push(await measure('L1 hit: cache.get', L1_OPS, (i) => l1Cache.get(keys[i % KEYS]!, ContentType.CONFIGURATION)));
-  rows.push(await measure('L1 hit: cache.peek (sync)', L1_OPS, (i) => l1Cache.peek(keys[i % KEYS]!, ContentType.CONFIGURATION)));
-  rows.push(await measure('bare lru-cache get', L1_OPS, (i) => bare.get(keys[i % KEYS]!)));
-  const l1Tight = await tight(L1_OPS * 5, (i) => l1Cache.get(keys[i % KEYS]!, ContentType.CONFIGURATION), true);
-  const peekTight = await tight(L1_OPS * 5, (i) => l1Cache.peek(keys[i % KEYS]!, ContentType.CONFIGURATION), false);
-  const bareTight = await tight(L1_OPS * 5, (i) => bare.get(keys[i % KEYS]!), false);
-  const bareAwaitTight = await tight(L1_OPS * 5, (i) => bare.get(keys[i % KEYS]!), true);
+  const key = (i: number) => hot[i % HOT_KEYS]!;
+  const l1 = await rounds({
+    bareGet: () => rate(L1_ROUND_MS, (i) => bare.get(key(i)), false),
+    bareGetAwaited: () => rate(L1_ROUND_MS, (i) => bare.get(key(i)), true),
+    peek: () => rate(L1_ROUND_MS, (i) => l1Ours.peek(key(i), TYPE), false),
+    get: () => rate(L1_ROUND_MS, (i) => l1Ours.get(key(i), TYPE), true),
+    fetch: () => rate(L1_ROUND_MS, (i) => l1Ours.fetch(key(i), TYPE, () => value), true),
+    bento: () => rate(L1_ROUND_MS, (i) => l1Bento.get(key(i)), true),
+    cacheManager: () => rate(L1_ROUND_MS, (i) => l1Cm.get(key(i)), true),
+  });
+  if (l1Ours.getPerformanceMetrics().layers.l1.hits === 0) throw new Error('L1 bench did not hit L1');
 
-  // --- L2 ---
-  const l2Cache = await createCache({ l2RedisUrl: redis.url, dataDir, logger: quiet, l1Enabled: false, keyPrefix: 'l2bench:' });
-  caches.push(l2Cache);
+  // --- L2 hit: a second instance reads what a first one wrote ---
+  const keySets = new Map<string, string[]>();
+  /** The keys of one system and round, built once (not in the timed loop). */
+  const l2Keys = (system: string, round: number): string[] => {
+    const name = `${system}-r${round}`;
+    let keys = keySets.get(name);
+    if (!keys) keySets.set(name, (keys = Array.from({ length: L2_READS }, (_, i) => `${name}-k${i}`)));
+    return keys;
+  };
   const raw = new Redis(redis.url);
-  for (const k of keys) await l2Cache.set(k, value, ContentType.CONFIGURATION);
-  const [sampleKey] = await raw.keys('l2bench:configuration:*');
-  const record = (await raw.getBuffer(sampleKey!))!;
-  for (let i = 0; i < KEYS; i++) await raw.set(`bare:${i}`, record);
-  rows.push(await measure('L2 hit: cache.get (L1 off)', L2_OPS, (i) => l2Cache.get(keys[i % KEYS]!, ContentType.CONFIGURATION)));
-  rows.push(await measure('bare ioredis getBuffer', L2_OPS, (i) => raw.getBuffer(`bare:${i % KEYS}`)));
-  for (const k of keys) await l2Cache.set(k, value, ContentType.AI_RESPONSE);
-  rows.push(await measure('L2 hit, AES-GCM type (L1 off)', L2_OPS, (i) => l2Cache.get(keys[i % KEYS]!, ContentType.AI_RESPONSE)));
+  const layoutOf = (prefix: string) => createKeyLayout(prefix);
+  const writerOurs = await ours({ keyPrefix: 'b2:' });
+  const readerOurs = await ours({ keyPrefix: 'b2:' });
+  const writerBento = peer(bentoPeer(redis.port, 'b2bento'));
+  const readerBento = peer(bentoPeer(redis.port, 'b2bento'));
+  const writerCm = peer(cacheManagerPeer(redis.url, 'b2cm'));
+  const readerCm = peer(cacheManagerPeer(redis.url, 'b2cm'));
+  for (let r = 0; r < ROUNDS; r++) {
+    await fill(l2Keys('ours', r), (k) => writerOurs.set(k, value, TYPE));
+    await fill(l2Keys('bento', r), (k) => writerBento.set(k, value));
+    await fill(l2Keys('cm', r), (k) => writerCm.set(k, value));
+  }
+  const l2Latency: Record<string, number[]> = {};
+  const seq = (name: string, op: (i: number) => Promise<unknown>) => async () => {
+    const { opsPerSec, meanUs } = await sequential(L2_READS, op);
+    (l2Latency[name] ??= []).push(meanUs);
+    return opsPerSec;
+  };
+  const b2 = layoutOf('b2:');
+  const l2 = await rounds({
+    ours: (r) => seq('ours', (i) => readerOurs.get(l2Keys('ours', r)[i]!, TYPE))(),
+    bareGetBuffer: (r) => {
+      const redisKeys = l2Keys('ours', r).map((k) => b2.entry(TYPE, k).l2Key);
+      return seq('bareGetBuffer', (i) => raw.getBuffer(redisKeys[i]!))();
+    },
+    bento: (r) => seq('bento', (i) => readerBento.get(l2Keys('bento', r)[i]!))(),
+    cacheManager: (r) => seq('cacheManager', (i) => readerCm.get(l2Keys('cm', r)[i]!))(),
+  });
+  // The same, 32 reads in flight: fresh instances (empty L1s), keys written above.
+  const [conOurs, conBento, conCm] = [await ours({ keyPrefix: 'b2:' }), peer(bentoPeer(redis.port, 'b2bento')), peer(cacheManagerPeer(redis.url, 'b2cm'))];
+  const l2Concurrent = await rounds({
+    ours: (r) => concurrent(L2_READS, (i) => conOurs.get(l2Keys('ours', r)[i]!, TYPE)),
+    bareGetBuffer: (r) => {
+      const redisKeys = l2Keys('ours', r).map((k) => b2.entry(TYPE, k).l2Key);
+      return concurrent(L2_READS, (i) => raw.getBuffer(redisKeys[i]!));
+    },
+    bento: (r) => concurrent(L2_READS, (i) => conBento.get(l2Keys('bento', r)[i]!)),
+    cacheManager: (r) => concurrent(L2_READS, (i) => conCm.get(l2Keys('cm', r)[i]!)),
+  });
+  const l2Hits = readerOurs.getPerformanceMetrics().layers.l2.hits;
+  if (l2Hits < L2_READS * ROUNDS) throw new Error(`L2 bench: only ${l2Hits} L2 hits`);
 
-  // --- miss + compute ---
+  // --- miss + compute, one at a time ---
+  const missOurs = await ours({ keyPrefix: 'b3:' });
+  const missBento = peer(bentoPeer(redis.port, 'b3bento'));
+  const missCm = peer(cacheManagerPeer(redis.url, 'b3cm'));
   const compute = () => value;
-  let n = 0;
-  rows.push(await measure('miss + compute (L1+L2)', L2_OPS, () => l1Cache.getWithFallback(`miss-${n++}`, ContentType.CONFIGURATION, compute)));
-  rows.push(await measure('compute alone', L2_OPS, () => compute()));
+  const miss = await rounds({
+    ours: (r) => sequential(MISSES, (i) => missOurs.getWithFallback(`miss-r${r}-${i}`, TYPE, compute)).then((x) => x.opsPerSec),
+    bento: (r) => sequential(MISSES, (i) => missBento.getOrCompute(`miss-r${r}-${i}`, compute)).then((x) => x.opsPerSec),
+    cacheManager: (r) => sequential(MISSES, (i) => missCm.getOrCompute(`miss-r${r}-${i}`, compute)).then((x) => x.opsPerSec),
+  });
+
+  const missConcurrent = await rounds({
+    ours: (r) => concurrent(MISSES, (i) => missOurs.getWithFallback(`cmiss-r${r}-${i}`, TYPE, compute)),
+    bento: (r) => concurrent(MISSES, (i) => missBento.getOrCompute(`cmiss-r${r}-${i}`, compute)),
+    cacheManager: (r) => concurrent(MISSES, (i) => missCm.getOrCompute(`cmiss-r${r}-${i}`, compute)),
+  });
+
+  // --- 200 concurrent misses of one key over two instances ---
+  const stampede = async (a: (c: () => Promise<unknown>) => Promise<unknown>, b: (c: () => Promise<unknown>) => Promise<unknown>) => {
+    let computes = 0;
+    const slow = async () => {
+      computes += 1;
+      await sleep(50);
+      return value;
+    };
+    await Promise.all(Array.from({ length: 200 }, (_, i) => (i % 2 ? a : b)(slow)));
+    return computes;
+  };
+  const [sa, sb] = [await ours({ keyPrefix: 'b4:' }), await ours({ keyPrefix: 'b4:' })];
+  const [ba, bb] = [peer(bentoPeer(redis.port, 'b4bento')), peer(bentoPeer(redis.port, 'b4bento'))];
+  const [ca, cb] = [peer(cacheManagerPeer(redis.url, 'b4cm')), peer(cacheManagerPeer(redis.url, 'b4cm'))];
+  const computes = {
+    ours: await stampede((c) => sa.getWithFallback('stampede', TYPE, c), (c) => sb.getWithFallback('stampede', TYPE, c)),
+    bento: await stampede((c) => ba.getOrCompute('stampede', c), (c) => bb.getOrCompute('stampede', c)),
+    cacheManager: await stampede((c) => ca.getOrCompute('stampede', c), (c) => cb.getOrCompute('stampede', c)),
+  };
+
+  // --- L2 hit on a 3+3 Redis Cluster ---
+  let l2Cluster: { ours: number; bareGetBuffer: number } | undefined;
+  if (WITH_CLUSTER) {
+    cluster = await startRedisCluster();
+    const nodes = { l2RedisUrl: undefined, l2ClusterNodes: [...cluster.urls] };
+    const writer = await ours({ ...nodes, keyPrefix: 'b5:' });
+    const reader = await ours({ ...nodes, keyPrefix: 'b5:' });
+    const rawCluster = new Cluster(cluster.nodes.map((n) => ({ host: '127.0.0.1', port: Number(n.split(':')[1]) })));
+    toClose.push({ close: async () => rawCluster.disconnect() });
+    for (let r = 0; r < ROUNDS; r++) await fill(l2Keys('cluster', r), (k) => writer.set(k, value, TYPE));
+    const b5 = layoutOf('b5:');
+    await rounds({
+      ours: (r) => seq('clusterOurs', (i) => reader.get(l2Keys('cluster', r)[i]!, TYPE))(),
+      bareGetBuffer: (r) => {
+        const redisKeys = l2Keys('cluster', r).map((k) => b5.entry(TYPE, k).l2Key);
+        return seq('clusterBareGetBuffer', (i) => rawCluster.getBuffer(redisKeys[i]!))();
+      },
+    });
+    l2Cluster = { ours: median(l2Latency.clusterOurs!), bareGetBuffer: median(l2Latency.clusterBareGetBuffer!) };
+  }
   raw.disconnect();
 
-  const find = (name: string) => rows.find((r) => r.name === name)!;
-  const ratios = {
-    l1HitVsBareLru_p50: find('L1 hit: cache.get').p50us / find('bare lru-cache get').p50us,
-    l1HitVsBareLru_throughput: bareTight / l1Tight,
-    l1HitVsAwaitedBareLru_throughput: bareAwaitTight / l1Tight,
-    l1PeekVsBareLru_p50: find('L1 hit: cache.peek (sync)').p50us / find('bare lru-cache get').p50us,
-    l1PeekVsBareLru_throughput: bareTight / peekTight,
-    l2HitVsBareIoredis_p50: find('L2 hit: cache.get (L1 off)').p50us / find('bare ioredis getBuffer').p50us,
-    l2HitVsBareIoredis_p99: find('L2 hit: cache.get (L1 off)').p99us / find('bare ioredis getBuffer').p99us,
-    l2EncryptedHitVsBareIoredis_p50: find('L2 hit, AES-GCM type (L1 off)').p50us / find('bare ioredis getBuffer').p50us,
-    missOverheadUs_p50: find('miss + compute (L1+L2)').p50us - find('compute alone').p50us,
+  const latency = (name: string) => median(l2Latency[name]!);
+  const bestPeer = (x: { bento: number; cacheManager: number }) => Math.max(x.bento, x.cacheManager);
+  const ratios: Record<string, number | null> = {
+    l1PeekVsBareLruGet: l1.peek / l1.bareGet,
+    l1AwaitGetVsAwaitedBareLruGet: l1.get / l1.bareGetAwaited,
+    l1AwaitGetVsBestPeer: l1.get / bestPeer(l1),
+    l2HitVsBestPeer: l2.ours / bestPeer(l2),
+    l2HitConcurrentVsBestPeer: l2Concurrent.ours / bestPeer(l2Concurrent),
+    l2HitConcurrentVsBareGetBuffer: l2Concurrent.ours / l2Concurrent.bareGetBuffer,
+    l2HitLatencyVsBareGetBuffer: latency('ours') / latency('bareGetBuffer'),
+    l2HitLatencyVsBareClusterGetBuffer: l2Cluster ? l2Cluster.ours / l2Cluster.bareGetBuffer : null,
+    missComputeVsBestPeer: miss.ours / bestPeer(miss),
+    missComputeConcurrentVsBestPeer: missConcurrent.ours / bestPeer(missConcurrent),
+    stampedeComputesOverTwoInstances: computes.ours,
   };
-  const fmt = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+  const goals: Record<string, Goal> = {
+    l1PeekVsBareLruGet: { min: 0.5 },
+    l1AwaitGetVsAwaitedBareLruGet: { min: 0.7 },
+    l2HitVsBestPeer: { min: 1.0 },
+    l2HitConcurrentVsBestPeer: { min: 1.0 },
+    l2HitConcurrentVsBareGetBuffer: { min: 1 / 1.3 },
+    l2HitLatencyVsBareGetBuffer: { max: 1.3 },
+    l2HitLatencyVsBareClusterGetBuffer: { max: 1.3 },
+    missComputeVsBestPeer: { min: 1.0 },
+    missComputeConcurrentVsBestPeer: { min: 1.0 },
+    stampedeComputesOverTwoInstances: { max: 1 },
+  };
+
+  const fmt = (x: number) => (x >= 1e6 ? `${(x / 1e6).toFixed(2)} M` : x >= 1e3 ? `${(x / 1e3).toFixed(1)} k` : x.toFixed(1));
+  const us = (x: number) => `${x.toFixed(1)} µs`;
+  const table = [
+    ['measure', 'teddycache', 'BentoCache 1.6', 'cache-manager 7', 'bare building block'],
+    ['L1 hit, sync peek / bare get (ops/s)', fmt(l1.peek), '', '', `${fmt(l1.bareGet)} (lru-cache get)`],
+    ['L1 hit, await get (ops/s)', fmt(l1.get), fmt(l1.bento), fmt(l1.cacheManager), `${fmt(l1.bareGetAwaited)} (awaited lru-cache get)`],
+    ['L1 hit, await fetch (ops/s)', fmt(l1.fetch), '', '', ''],
+    ['L2 hit, one at a time (ops/s)', fmt(l2.ours), fmt(l2.bento), fmt(l2.cacheManager), `${fmt(l2.bareGetBuffer)} (ioredis getBuffer)`],
+    ['L2 hit, mean latency', us(latency('ours')), us(latency('bento')), us(latency('cacheManager')), us(latency('bareGetBuffer'))],
+    ...(l2Cluster ? [['L2 hit on the 3+3 cluster, mean latency', us(l2Cluster.ours), '', '', `${us(l2Cluster.bareGetBuffer)} (Cluster getBuffer)`]] : []),
+    [`L2 hit, ${CONCURRENCY} in flight (ops/s)`, fmt(l2Concurrent.ours), fmt(l2Concurrent.bento), fmt(l2Concurrent.cacheManager), `${fmt(l2Concurrent.bareGetBuffer)} (ioredis getBuffer)`],
+    ['miss + compute, one at a time (ops/s)', fmt(miss.ours), fmt(miss.bento), fmt(miss.cacheManager), ''],
+    [`miss + compute, ${CONCURRENCY} in flight (ops/s)`, fmt(missConcurrent.ours), fmt(missConcurrent.bento), fmt(missConcurrent.cacheManager), ''],
+    ['computes, 200 concurrent misses over 2 instances', String(computes.ours), String(computes.bento), String(computes.cacheManager), ''],
+  ];
   process.stdout.write(
-    `${formatTable([
-      ['operation', 'ops', 'ops/s', 'p50 µs', 'p90 µs', 'p99 µs', 'mean µs'],
-      ...rows.map((r) => [r.name, String(r.ops), fmt(r.opsPerSec), fmt(r.p50us), fmt(r.p90us), fmt(r.p99us), fmt(r.meanUs)]),
-    ])}\n\ntight loops (no per-op timer), ops/s: L1 cache.get ${fmt(l1Tight)} · L1 cache.peek ${fmt(peekTight)} · bare lru get ${fmt(bareTight)} · awaited bare lru get ${fmt(bareAwaitTight)}\n\n${formatTable([
-      ['ratio', 'value', 'goal'],
-      ['L1 hit, sync peek / bare lru-cache (p50, timed per op)', ratios.l1PeekVsBareLru_p50.toFixed(2), '≤ 2'],
-      ['L1 hit, sync peek / bare lru-cache (tight loop)', ratios.l1PeekVsBareLru_throughput.toFixed(2), '≤ 2'],
-      ['L1 hit, await get / bare lru-cache (p50, timed per op)', ratios.l1HitVsBareLru_p50.toFixed(2), '≤ 2'],
-      ['L1 hit, await get / bare lru-cache (tight loop)', ratios.l1HitVsBareLru_throughput.toFixed(2), ''],
-      ['L1 hit, await get / awaited bare lru-cache (tight loop)', ratios.l1HitVsAwaitedBareLru_throughput.toFixed(2), ''],
-      ['L2 hit / bare ioredis getBuffer (p50)', ratios.l2HitVsBareIoredis_p50.toFixed(2), '≤ 1.3'],
-      ['L2 hit / bare ioredis getBuffer (p99)', ratios.l2HitVsBareIoredis_p99.toFixed(2), ''],
-      ['L2 hit AES-GCM / bare ioredis (p50)', ratios.l2EncryptedHitVsBareIoredis_p50.toFixed(2), ''],
-      ['miss overhead over compute, p50 µs', ratios.missOverheadUs_p50.toFixed(1), ''],
+    `${formatTable(table)}\n\n${formatTable([
+      ['ratio', 'value', 'goal', ''],
+      ...Object.entries(ratios).map(([k, v]) => [k, v === null ? '-' : v.toFixed(3), goalText(goals[k]), verdict(v, goals[k])]),
     ])}\n`,
   );
   mkdirSync('bench/results', { recursive: true });
@@ -153,10 +309,12 @@ try {
         name: 'sdk',
         when: new Date().toISOString(),
         machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version },
-        iterations: { l1: L1_OPS, l2: L2_OPS },
-        rows,
-        tightLoopOpsPerSec: { l1CacheGet: l1Tight, l1CachePeek: peekTight, bareLruGet: bareTight, awaitedBareLruGet: bareAwaitTight },
+        settings: { rounds: ROUNDS, l1RoundMs: L1_ROUND_MS, l2ReadsPerRound: L2_READS, missesPerRound: MISSES, hotKeys: HOT_KEYS, concurrency: CONCURRENCY },
+        opsPerSec: { l1, l2, l2Concurrent, miss, missConcurrent },
+        l2MeanLatencyUs: Object.fromEntries(Object.keys(l2Latency).map((k) => [k, latency(k)])),
+        computes,
         ratios,
+        goals,
       },
       null,
       2,
@@ -164,6 +322,8 @@ try {
   );
   process.stderr.write('wrote bench/results/sdk.json\n');
 } finally {
-  await Promise.all(caches.map((c) => c.close()));
+  await Promise.allSettled(toClose.map((c) => c.close()));
+  await cluster?.stop();
   await redis.stop();
+  await rm(dataDir, { recursive: true, force: true });
 }

@@ -2,13 +2,14 @@
 /**
  * teddycache: the gateway's command line.
  *   start            run the gateway (embedded defaults: MQTT 1883, HTTP 8080, data dir .teddycache)
- *   device add|remove|list   manage the device registry in the data dir
+ *   device add|remove|list   manage the device registry (in the fleet's Redis); add --cert issues a client certificate
+ *   token create|revoke|list admin tokens with roles (read, admin) for the HTTP admin API
  *   warm, stats      talk to a running gateway through its admin endpoints
  *   report, health, top   the fleet's operations views (docs/operations.md), through the same endpoints
  * Results go to stdout, logs and errors to stderr; exit 0 on success, 1 on failure
  * (`health`: 1 when the fleet is unhealthy, so it serves as a probe).
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command, Option } from 'commander';
@@ -18,7 +19,9 @@ import { resolveConfig } from '../sdk/index.js';
 import { isValidDeviceId } from '../protocol/index.js';
 import type { DeviceRegistry } from './device-registry.js';
 import { DEVICE_CERT_DIR, issueDeviceCertificate } from './tls-certificates.js';
-import { withDeviceRegistry } from './registry-client.js';
+import { withDeviceRegistry, withFleetRedis } from './registry-client.js';
+import { createAdminTokens, ROLES, type AdminTokens, type Role } from './admin-tokens.js';
+import { createAuditLog, type AuditOutcome } from './audit-log.js';
 import { isWorker, runPrimary, runWorker } from './workers.js';
 import { ADMIN_TOKEN_FILE, RUNTIME_FILE, startGateway } from './index.js';
 import { commanderParser, DEFAULT_OPTIONS, integerIn, nonNegativeInteger, OPTION_SPECS, resolveOptions, type GatewayOptions } from './options.js';
@@ -40,8 +43,12 @@ function optionFor(key: keyof GatewayOptions): Option {
 /** The data dir as the SDK resolves it: the flag, else TEDDY_DATA_DIR, else .teddycache. */
 const dataDir = (given: string | undefined): string => resolveConfig({ dataDir: given }).dataDir;
 /** Runs a registry command against the fleet's Redis (or the data dir's embedded one). */
+const cliLog = () => pino({ name: 'teddycache', level: 'warn' }, pino.destination(2));
 const withRegistry = <T>(flags: { dataDir?: string; redisUrl?: string }, use: (registry: DeviceRegistry) => Promise<T>): Promise<T> =>
-  withDeviceRegistry(flags, pino({ name: 'teddycache', level: 'warn' }, pino.destination(2)), use);
+  withDeviceRegistry(flags, cliLog(), use);
+/** Runs a token command against the fleet's Redis. */
+const withTokens = <T>(flags: { dataDir?: string; redisUrl?: string }, use: (tokens: AdminTokens) => Promise<T>): Promise<T> =>
+  withFleetRedis(flags, cliLog(), ({ client, keys }) => use(createAdminTokens({ client, keys })));
 
 const program = new Command('teddycache')
   .description('The teddycache gateway: the bear\'s CBOR-over-MQTT server with device auth, L3 clip origin and warm pushes.')
@@ -116,6 +123,7 @@ device
   .action(async (id: string, flags: { secret?: string; cert?: boolean; out?: string; json?: boolean; dataDir?: string; redisUrl?: string }) => {
     if (!flags.cert) {
       const added = await withRegistry(flags, (registry) => registry.add(id, flags.secret));
+      await cliAudit(flags.dataDir, 'device.add', id);
       process.stdout.write(flags.json ? `${JSON.stringify(added)}\n` : `added ${added.id}\nsecret (shown once): ${added.secret}\n`);
       return;
     }
@@ -125,6 +133,7 @@ device
     const issued = await issueDeviceCertificate(dir, id, flags.out ?? join(dir, DEVICE_CERT_DIR));
     // A random secret nobody sees: this bear logs in with its certificate only.
     await withRegistry(flags, (registry) => registry.add(id, undefined, { certSha256: issued.sha256 }));
+    await cliAudit(flags.dataDir, 'device.add', id);
     const { certFile, keyFile, caFile } = issued;
     process.stdout.write(
       flags.json
@@ -138,7 +147,13 @@ device
   .addOption(dataDirOption())
   .addOption(redisUrlOption())
   .action(async (id: string, flags: { dataDir?: string; redisUrl?: string }) => {
-    if (!(await withRegistry(flags, (registry) => registry.remove(id)))) throw new Error(`no device ${id}`);
+    const removed = await withRegistry(flags, (registry) => registry.remove(id));
+    const valid = isValidDeviceId(id);
+    await cliAudit(flags.dataDir, 'device.remove', valid ? id : undefined, removed ? 'ok' : 'not-found');
+    if (!removed) throw new Error(valid ? `no device ${id}` : 'no such device');
+    // Its certificate files, where `device add --cert` put them by default (the registry no longer accepts it anyway).
+    const certs = join(dataDir(flags.dataDir), DEVICE_CERT_DIR);
+    await Promise.all([`${id}.pem`, `${id}-key.pem`].map((f) => rm(join(certs, f), { force: true })));
     process.stdout.write(`removed ${id}\n`);
   });
 device
@@ -152,6 +167,51 @@ device
     if (flags.json) process.stdout.write(`${JSON.stringify(devices)}\n`);
     else for (const d of devices) process.stdout.write(`${d.id}\t${d.createdAt}\n`);
   });
+
+const token = program.command('token').description('admin tokens for the HTTP admin API (Authorization: Bearer TOKEN), kept in the fleet\'s Redis');
+token
+  .command('create')
+  .description('make a token; prints it once, with its id')
+  .addOption(new Option('--role <role>', 'read: stats, health, metrics, report; admin: also devices, warm, erase').choices([...ROLES]).makeOptionMandatory())
+  .option('--json', 'print {"id","role","token"} as JSON')
+  .addOption(dataDirOption())
+  .addOption(redisUrlOption())
+  .action(async (flags: { role: Role; json?: boolean; dataDir?: string; redisUrl?: string }) => {
+    const made = await withTokens(flags, (tokens) => tokens.create(flags.role));
+    await cliAudit(flags.dataDir, 'token.create', made.id);
+    process.stdout.write(
+      flags.json
+        ? `${JSON.stringify({ id: made.id, role: made.role, token: made.token })}\n`
+        : `id: ${made.id}\nrole: ${made.role}\ntoken (shown once): ${made.token}\n`,
+    );
+  });
+token
+  .command('revoke <idOrToken>')
+  .description('revoke a token by the id printed at creation, or by the token itself')
+  .addOption(dataDirOption())
+  .addOption(redisUrlOption())
+  .action(async (idOrToken: string, flags: { dataDir?: string; redisUrl?: string }) => {
+    const id = await withTokens(flags, (tokens) => tokens.revoke(idOrToken));
+    await cliAudit(flags.dataDir, 'token.revoke', id, id ? 'ok' : 'not-found');
+    if (!id) throw new Error('no such token');
+    process.stdout.write(`revoked ${id}\n`);
+  });
+token
+  .command('list')
+  .description('list tokens (ids and roles, never the tokens)')
+  .option('--json', 'print JSON')
+  .addOption(dataDirOption())
+  .addOption(redisUrlOption())
+  .action(async (flags: { json?: boolean; dataDir?: string; redisUrl?: string }) => {
+    const tokens = await withTokens(flags, (t) => t.list());
+    if (flags.json) process.stdout.write(`${JSON.stringify(tokens)}\n`);
+    else for (const t of tokens) process.stdout.write(`${t.id}\t${t.role}\t${t.createdAt}\n`);
+  });
+
+/** Records a command run on the data dir in its audit log (who: cli). */
+async function cliAudit(given: string | undefined, action: string, target: string | undefined, outcome: AuditOutcome = 'ok'): Promise<void> {
+  await createAuditLog(dataDir(given)).record({ who: 'cli', action, target, outcome });
+}
 
 program
   .command('warm')

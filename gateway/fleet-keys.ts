@@ -10,6 +10,8 @@
 export interface FleetKeys {
   /** hash: device id -> JSON DeviceRecord (scrypt hash, createdAt). Durable: must never be evicted. */
   readonly devices: string;
+  /** hash: admin token id -> JSON {role, sha256 of the token, createdAt} (./admin-tokens.ts). Durable. */
+  readonly adminTokens: string;
   /** hash: clip id (hex) -> JSON clip metadata. */
   readonly clips: string;
   /** sorted set: clip id (hex) -> answers that named it, fleet-wide. */
@@ -43,6 +45,7 @@ export function fleetKeys(prefix: string): FleetKeys {
   const fleet = `${prefix}{fleet}:`;
   return {
     devices: `${fleet}devices`,
+    adminTokens: `${fleet}admin-tokens`,
     clips: `${fleet}clips`,
     popularity: `${fleet}popularity`,
     clipLog: `${fleet}clip-log`,

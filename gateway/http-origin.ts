@@ -1,23 +1,22 @@
 /**
- * The gateway's HTTP side: the L3 clip origin, health, metrics, and the admin
- * endpoints the CLI uses against a running gateway (warm, stats, and the
- * operations views: live, health, report).
+ * The gateway's HTTP side: the L3 clip origin, health, metrics (behind a
+ * read token with --metrics-auth), and the admin API (./admin-api.ts) the
+ * CLI uses against a running gateway.
  *
  * Clips: `GET|HEAD /clips/{sha256}?e=&s=` — signature and expiry checked
  * first (403 otherwise), then served from the blob store with what a CDN in
  * front needs: a strong ETag (the SHA-256), byte ranges, and
  * `Cache-Control: immutable` (a name never changes its bytes).
  */
-import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import { verifyClipUrl, type BlobStore } from '../sdk/index.js';
 import { ClipCodec } from '../protocol/index.js';
+import type { AdminApi, AdminReply } from './admin-api.js';
 import { parseRange } from './byte-range.js';
 import type { ClipCatalog } from './clip-catalog.js';
 import type { GatewayMetrics } from './metrics.js';
-import type { Operations } from './ops/operations.js';
 
 export interface HttpOriginOptions {
   /** Where clips are served from (the cache's L3 store); without one every clip is 404. */
@@ -27,24 +26,12 @@ export interface HttpOriginOptions {
   metrics: GatewayMetrics;
   log: Logger;
   health(): Promise<{ ok: boolean } & Record<string, unknown>>;
-  admin: {
-    token: string;
-    warm(deviceId?: string): Promise<number>;
-    /** Fleet statistics, or one bear's (undefined if it never said hello). */
-    stats(deviceId?: string): Promise<unknown>;
-    /** The operations service, once started. */
-    ops(): Operations | undefined;
-  };
+  admin: AdminApi;
+  /** /metrics needs a read (or admin) token. */
+  metricsAuth: boolean;
 }
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
-
-/** The operations views the CLI's `top`, `health` and `report` read (a health view is 200 either way: the CLI judges it). */
-const OPS_VIEWS: ReadonlyMap<string, (ops: Operations) => Promise<unknown>> = new Map<string, (ops: Operations) => Promise<unknown>>([
-  ['/admin/ops/live', (ops) => ops.live()],
-  ['/admin/ops/health', (ops) => ops.health()],
-  ['/admin/ops/report', (ops) => ops.report()],
-]);
 
 /** The request handler, served by both the HTTP and the HTTPS listener. */
 export function createHttpOrigin(o: HttpOriginOptions): RequestListener {
@@ -98,11 +85,8 @@ export function createHttpOrigin(o: HttpOriginOptions): RequestListener {
     await pipeline(opened.stream, res);
   };
 
-  const isAdmin = (req: IncomingMessage): boolean => {
-    const given = Buffer.from(/^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '');
-    const expected = Buffer.from(o.admin.token);
-    return given.length === expected.length && timingSafeEqual(given, expected);
-  };
+  const reply = (res: ServerResponse, r: AdminReply): void =>
+    r.json === undefined ? send(res, r.status, r.text ?? '') : sendJson(res, r.status, r.json);
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const target = req.url ?? '/';
@@ -113,23 +97,13 @@ export function createHttpOrigin(o: HttpOriginOptions): RequestListener {
       return sendJson(res, health.ok ? 200 : 503, health);
     }
     if (url.pathname === '/metrics') {
+      if (o.metricsAuth) {
+        const allowed = await o.admin.authorize(req, 'metrics', 'read');
+        if ('status' in allowed) return reply(res, allowed);
+      }
       return send(res, 200, await o.metrics.registry.metrics(), o.metrics.registry.contentType);
     }
-    if (url.pathname.startsWith('/admin/')) {
-      if (!isAdmin(req)) return send(res, 401, 'unauthorized\n');
-      if (url.pathname === '/admin/warm' && req.method === 'POST') {
-        return sendJson(res, 200, { pushed: await o.admin.warm(url.searchParams.get('device') ?? undefined) });
-      }
-      if (url.pathname === '/admin/stats' && req.method === 'GET') {
-        const stats = await o.admin.stats(url.searchParams.get('device') ?? undefined);
-        return stats === undefined ? send(res, 404, 'no such bear\n') : sendJson(res, 200, stats);
-      }
-      const view = OPS_VIEWS.get(url.pathname);
-      if (view && req.method === 'GET') {
-        const ops = o.admin.ops();
-        return ops ? sendJson(res, 200, await view(ops)) : send(res, 503, 'operations not started yet\n');
-      }
-    }
+    if (url.pathname.startsWith('/admin/')) return reply(res, await o.admin.handle(req, url));
     send(res, 404, 'not found\n');
   };
 

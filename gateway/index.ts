@@ -17,6 +17,9 @@ import { createAuthenticate } from './auth.js';
 import { createAuthorizers } from './authorize.js';
 import { describeSession, fleetFlashStats } from './bear-sessions.js';
 import { listen, startBroker, urlHost } from './broker.js';
+import { createAdminApi } from './admin-api.js';
+import { createAdminTokens } from './admin-tokens.js';
+import { createAuditLog } from './audit-log.js';
 import { createClipUrls } from './clip-urls.js';
 import { createConnectionLimiter } from './connection-limiter.js';
 import { createConversation } from './conversation.js';
@@ -249,16 +252,24 @@ async function start(given: Partial<GatewayOptions>, started: (() => Promise<unk
   control.on('stats-device', (body) => describeHere(String((body as { deviceId?: unknown } | null)?.deviceId)) ?? null);
 
   let operations: Operations | undefined;
-  const origin = createHttpOrigin({
-    blobStore: cache.blobStore,
-    urlKey, catalog, metrics, log,
-    health: async () => ({
-      ok: true, bears: bears.clients.size, clips: catalog.size, cache: await cache.health(),
-      fleet: { redis: fleet.redis.label, connected: fleet.redis.up, instanceId: control.instanceId },
-    }),
-    admin: {
-      token: adminToken,
+  const devices: Gateway['devices'] = {
+    add: (id, secret) => registry.add(id, secret),
+    async remove(id) {
+      const removed = await registry.remove(id);
+      bears.clients.get(id)?.close();
+      return removed;
+    },
+    list: () => registry.list(),
+  };
+  const admin = createAdminApi({
+    tokens: createAdminTokens({ client: fleet.redis.client, keys: fleet.keys, localToken: adminToken }),
+    audit: createAuditLog(dataDir),
+    log,
+    actions: {
       warm: pushWarm,
+      listDevices: devices.list,
+      addDevice: (id) => devices.add(id),
+      removeDevice: devices.remove,
       stats: async (deviceId) => {
         if (deviceId) {
           const here = describeHere(deviceId);
@@ -280,6 +291,15 @@ async function start(given: Partial<GatewayOptions>, started: (() => Promise<unk
       },
       ops: () => operations,
     },
+  });
+  const origin = createHttpOrigin({
+    blobStore: cache.blobStore,
+    urlKey, catalog, metrics, log, admin,
+    metricsAuth: o.metricsAuth,
+    health: async () => ({
+      ok: true, bears: bears.clients.size, clips: catalog.size, cache: await cache.health(),
+      fleet: { redis: fleet.redis.label, connected: fleet.redis.up, instanceId: control.instanceId },
+    }),
   });
   const http = createHttpServer(origin);
   const https = createHttpsServer(tls.options, origin);
@@ -317,15 +337,7 @@ async function start(given: Partial<GatewayOptions>, started: (() => Promise<unk
   let closing: Promise<void> | undefined;
   return {
     ...urls,
-    devices: {
-      add: (id, secret) => registry.add(id, secret),
-      async remove(id) {
-        const removed = await registry.remove(id);
-        bears.clients.get(id)?.close();
-        return removed;
-      },
-      list: () => registry.list(),
-    },
+    devices,
     pushWarm,
     instanceId: control.instanceId,
     control,

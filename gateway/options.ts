@@ -37,6 +37,8 @@ export interface GatewayOptions {
   tlsCa?: string;
   /** Serve plaintext MQTT and HTTP on a non-loopback --host too. */
   allowPlaintext: boolean;
+  /** /metrics needs a read (or admin) token. */
+  metricsAuth: boolean;
   /** Device registry, URL key, admin token, L3 blobs; default: the SDK's (TEDDY_DATA_DIR, else .teddycache). */
   dataDir?: string;
   /** Redis for the SDK's L2; default: the SDK's (REDIS_URL, else an embedded redis-server). */
@@ -109,6 +111,7 @@ export const DEFAULT_OPTIONS = {
   httpsPort: 8443,
   host: '127.0.0.1',
   allowPlaintext: false,
+  metricsAuth: false,
   urlTtlSeconds: 24 * 3600,
   providerLatencyMs: 250,
   maxRequestBytes: 64 * 1024,
@@ -200,6 +203,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'tlsCert', flag: '--tls-cert <file>', env: 'TEDDY_TLS_CERT', parse: text, help: 'server certificate, PEM (default: issued by the data dir\'s fleet CA)' },
   { key: 'tlsKey', flag: '--tls-key <file>', env: 'TEDDY_TLS_KEY', parse: text, help: 'server certificate\'s private key, PEM' },
   { key: 'tlsCa', flag: '--tls-ca <file>', env: 'TEDDY_TLS_CA', parse: text, help: 'CA of the server certificate and of device certificates, PEM (besides the data dir\'s fleet CA)' },
+  { key: 'metricsAuth', flag: '--metrics-auth', env: 'TEDDY_METRICS_AUTH', parse: flag, help: '/metrics needs a read token (Authorization: Bearer TOKEN)' },
   { key: 'allowPlaintext', flag: '--allow-plaintext', env: 'TEDDY_ALLOW_PLAINTEXT', parse: flag, help: 'also serve plaintext MQTT/HTTP on a non-loopback --host' },
   { key: 'dataDir', flag: '--data-dir <dir>', parse: text, help: 'data directory (env TEDDY_DATA_DIR, default .teddycache)' },
   { key: 'redisUrl', flag: '--redis-url <url>', parse: text, help: 'Redis for L2 and the fleet state (env REDIS_URL; default: an embedded redis-server)' },

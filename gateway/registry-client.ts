@@ -10,12 +10,12 @@
 import type { Logger } from 'pino';
 import { findEmbeddedRedis, startEmbeddedRedis } from '../infra/embedded-redis.js';
 import type { RedisServer } from '../infra/redis-server.js';
-import { resolveConfig } from '../sdk/index.js';
+import { resolveConfig, type CacheConfig } from '../sdk/index.js';
 import { publishControl } from './control-bus.js';
 import { migrateDeviceFile } from './device-file-migration.js';
 import { createDeviceRegistry, type DeviceRegistry } from './device-registry.js';
-import { fleetKeys } from './fleet-keys.js';
-import { connectFleetRedis } from './fleet-redis.js';
+import { fleetKeys, type FleetKeys } from './fleet-keys.js';
+import { connectFleetRedis, type FleetClient } from './fleet-redis.js';
 import { fleetRedisTarget } from './fleet-target.js';
 
 const CONNECT_WAIT_MS = 5000;
@@ -25,29 +25,44 @@ export interface RegistryLocation {
   redisUrl?: string;
 }
 
-/** Runs `use` against the fleet's registry and releases what it opened (or started). */
-export async function withDeviceRegistry<T>(where: RegistryLocation, log: Logger, use: (registry: DeviceRegistry) => Promise<T>): Promise<T> {
-  const config = resolveConfig({ dataDir: where.dataDir, l2RedisUrl: where.redisUrl });
+/** The fleet's Redis as a command run on the data dir sees it. */
+export interface FleetHandle {
+  readonly client: FleetClient;
+  readonly keys: FleetKeys;
+  /** The SDK configuration naming the same Redis (the embedded one's URL filled in). */
+  readonly cacheConfig: CacheConfig;
+}
+
+/** Runs `use` with the fleet's Redis (the configured one, else the data dir's embedded one) and releases what it opened (or started). */
+export async function withFleetRedis<T>(where: RegistryLocation, log: Logger, use: (fleet: FleetHandle) => Promise<T>): Promise<T> {
+  let config = resolveConfig({ dataDir: where.dataDir, l2RedisUrl: where.redisUrl });
   let brief: RedisServer | undefined;
   let target = await fleetRedisTarget(config);
   if (!target) {
     const url = (await findEmbeddedRedis(config.dataDir)) ?? (brief = await startEmbeddedRedis(config.dataDir, { supervise: false })).url;
     target = { endpoints: { mode: 'single', url, tls: false }, label: `embedded redis of ${config.dataDir}` };
+    config = { ...config, l2RedisUrl: url };
   }
   const redis = connectFleetRedis(target, log);
   try {
     if (!(await redis.ready(CONNECT_WAIT_MS))) throw new Error(`cannot reach the fleet Redis (${target.label}) within ${CONNECT_WAIT_MS / 1000} s`);
-    const keys = fleetKeys(config.keyPrefix);
-    const registry = createDeviceRegistry({
-      client: redis.client,
-      keys,
-      announce: (change) => publishControl(redis.client, keys.broadcast, { kind: 'device', from: 'cli', body: change }),
-    });
-    const migrated = await migrateDeviceFile(config.dataDir, registry);
-    if (migrated) log.warn(migrated, 'devices.json migrated into the fleet registry in Redis (file renamed, not deleted)');
-    return await use(registry);
+    return await use({ client: redis.client, keys: fleetKeys(config.keyPrefix), cacheConfig: config });
   } finally {
     await redis.close();
     await brief?.stop();
   }
+}
+
+/** Runs `use` against the fleet's registry and releases what it opened (or started). */
+export async function withDeviceRegistry<T>(where: RegistryLocation, log: Logger, use: (registry: DeviceRegistry) => Promise<T>): Promise<T> {
+  return withFleetRedis(where, log, async ({ client, keys, cacheConfig: config }) => {
+    const registry = createDeviceRegistry({
+      client,
+      keys,
+      announce: (change) => publishControl(client, keys.broadcast, { kind: 'device', from: 'cli', body: change }),
+    });
+    const migrated = await migrateDeviceFile(config.dataDir, registry);
+    if (migrated) log.warn(migrated, 'devices.json migrated into the fleet registry in Redis (file renamed, not deleted)');
+    return use(registry);
+  });
 }

@@ -19,7 +19,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { adviseCache, type Advice } from './advice.js';
-import { checkCallOptions, skipsLayers, type CacheCallOptions, type CallContext } from './call-context.js';
+import { checkCallOptions, skipsLayers, skipsOf, type CacheCallOptions, type CallContext } from './call-context.js';
 import type { CacheParts } from './cache-parts.js';
 import { coarseNow } from './coarse-clock.js';
 import { refreshInBackground, resolveMiss, type ComputeFn } from './compute.js';
@@ -163,7 +163,7 @@ export class LayeredCache implements MultiLayerCache {
       return Promise.reject(err);
     }
     // Calls that skip a layer do not share a flight with calls that do not.
-    const flightKey = skipsLayers(options) ? `${ctx.keys.l2Key}\0skip${Number(options!.skipL1)}${Number(options!.skipL2Read)}${Number(options!.skipL2Write)}` : ctx.keys.l2Key;
+    const flightKey = skipsLayers(options) ? `${ctx.keys.l2Key}\0${skipsOf(options!)}` : ctx.keys.l2Key;
     let flight = this.flights.get(flightKey) as Flight<T> | undefined;
     if (flight) {
       // Same key already being resolved in this process: wait for it instead of computing again.

@@ -60,3 +60,8 @@ export function checkCallOptions(options: CacheCallOptions): void {
 export function skipsLayers(options: CacheCallOptions | undefined): boolean {
   return options !== undefined && SKIPS.some((s) => options[s] === true);
 }
+
+/** The call's skips as a short string (part of the key of its in-process flight). */
+export function skipsOf(options: CacheCallOptions): string {
+  return SKIPS.map((s) => (options[s] === true ? '1' : '0')).join('');
+}

@@ -68,6 +68,8 @@ export interface CacheConfig {
    * was down are kept for replay when it is back (newest per key; the oldest dropped first); 0 = off.
    */
   autoRecoveryMaxItems: number;
+  /** Auto-recovery: at most this many MiB of kept records (the oldest dropped first). */
+  autoRecoveryMaxMb: number;
   /** Where the cache's few log lines go (a pino logger fits). */
   logger: CacheLogger;
 }
@@ -109,6 +111,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): CacheConfig
     lockWaitMs: 15_000,
     policies: {},
     autoRecoveryMaxItems: 10_000,
+    autoRecoveryMaxMb: 64,
     logger: stderrLogger,
   };
 }
@@ -138,6 +141,7 @@ export function resolveConfig(config: Partial<CacheConfig> = {}): CacheConfig {
   positive(c, 'breakerResetMs');
   positive(c, 'lockLeaseMs');
   positive(c, 'lockWaitMs');
+  positive(c, 'autoRecoveryMaxMb');
   if (!Number.isFinite(c.compressionThresholdBytes) || c.compressionThresholdBytes < 0) {
     throw new ConfigError('compressionThresholdBytes', 'must be a number ≥ 0');
   }

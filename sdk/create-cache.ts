@@ -79,7 +79,9 @@ export async function createCache(config: Partial<CacheConfig> = {}): Promise<Mu
           },
           onCallError: (error) => events.emit('l2-error', { error }),
         });
-        const queue = createRecoveryQueue({ maxItems: cfg.autoRecoveryMaxItems, retryMs: cfg.breakerResetMs, logger: log });
+        const queue = createRecoveryQueue({
+          maxItems: cfg.autoRecoveryMaxItems, maxBytes: cfg.autoRecoveryMaxMb * 1024 * 1024, retryMs: cfg.breakerResetMs, logger: log,
+        });
         recovery = queue;
         l2.client.on('ready', () => void queue.replay());
         l2Ready = await waitReady(l2.client, CONNECT_WAIT_MS);

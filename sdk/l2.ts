@@ -11,29 +11,35 @@
  * to the cache's caller. Commands do not queue while disconnected
  * (enableOfflineQueue: false) so a caller never waits on an outage; ioredis
  * keeps reconnecting (and, on a cluster, re-reading the slot map) in the
- * background, and the breaker's probe finds out when Redis is back.
+ * background, and the breaker's probe finds out when Redis is back. The
+ * commands of one tick leave in one write (tickBatcher, below).
  */
-import { isIP } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { createCircuitBreaker, type BreakerState, type CircuitBreaker } from './circuit-breaker.js';
 import type { CacheConfig } from './config.js';
-import { defineScripts, UNPIPELINED_SCRIPTS } from './l2-scripts.js';
+import { defineScripts } from './l2-scripts.js';
 import type { RedisEndpoints, RedisNode } from './redis-endpoints.js';
 
 export const FAILED = Symbol('L2 failed');
-const CLOSE_WAIT_MS = 1000;
 export type Failed = typeof FAILED;
+
+const CLOSE_WAIT_MS = 1000;
 
 /** A connection to L2, whichever kind: the cache only uses what both have. */
 export type RedisClient = Redis | Cluster;
+
 
 export interface L2 {
   readonly endpoints: RedisEndpoints;
   readonly client: RedisClient;
   readonly breaker: CircuitBreaker;
-  /** Runs a Redis call through the breaker; FAILED (and counted) on any error or while open. */
+  /**
+   * Runs a Redis call through the breaker; FAILED (and counted) on any error or while open.
+   * Every command issued in one tick (many bears' lookups at once) leaves in one write.
+   */
   call<T>(fn: (client: RedisClient) => Promise<T>): Promise<T | Failed>;
   /**
    * A second client for subscriptions (Redis takes a subscribed connection out of command mode),
@@ -65,20 +71,10 @@ export function connectL2(endpoints: RedisEndpoints, ca: Buffer | undefined, con
   const backoff = (times: number) => Math.min(50 * 2 ** times, 1000);
   let client: RedisClient;
   if (endpoints.mode === 'single') {
-    client = new Redis(endpoints.url, {
-      ...node,
-      enableOfflineQueue: false,
-      retryStrategy: backoff,
-      // Commands issued in the same event-loop turn (many bears' lookups at once) share one write
-      // and one round trip.
-      enableAutoPipelining: true,
-      autoPipeliningIgnoredCommands: [...UNPIPELINED_SCRIPTS],
-    });
+    client = new Redis(endpoints.url, { ...node, enableOfflineQueue: false, retryStrategy: backoff });
   } else {
     const options: ClusterOptions = {
       enableOfflineQueue: false,
-      enableAutoPipelining: true,
-      autoPipeliningIgnoredCommands: [...UNPIPELINED_SCRIPTS],
       clusterRetryStrategy: backoff,
       // Fail fast instead of retrying into a dead master or a cluster that is down: the caller is
       // answered from L1 or compute at once, and the breaker spaces out the retries.
@@ -89,11 +85,28 @@ export function connectL2(endpoints: RedisEndpoints, ca: Buffer | undefined, con
       // Connect to the names given, not the addresses they resolve to, so TLS checks the certificate against the name.
       dnsLookup: (address, callback) => callback(null, address),
     };
-    client = new Cluster(endpoints.nodes.map((n) => ({ host: n.host, port: n.port })), options);
+    const cluster = new Cluster(endpoints.nodes.map((n) => ({ host: n.host, port: n.port })), options);
+    // Connect to each master as soon as the cluster names it: ioredis opens node connections on
+    // first use, and with the offline queue off it refuses what reaches a node still connecting.
+    cluster.on('+node', (node: Redis) => {
+      if (!node.options.readOnly && node.status === 'wait') node.connect().catch(() => undefined);
+    });
+    client = cluster;
   }
   defineScripts(client);
 
   const extra: RedisClient[] = [];
+  const batch = tickBatcher(client);
+  // Shared continuations (a then-chain, not an async function: one promise and hop fewer per call).
+  const succeeded = <T>(result: T): T => {
+    breaker.success();
+    return result;
+  };
+  const failed = (err: unknown): Failed => {
+    breaker.failure();
+    events.onCallError?.(err as Error);
+    return FAILED;
+  };
   const lastLog = { tls: 0, connection: 0 };
   const report = (err: Error, kind: 'tls' | 'connection'): boolean => {
     // A down Redis emits an error per reconnect attempt; one log line per 10 s (of each kind, so
@@ -124,17 +137,16 @@ export function connectL2(endpoints: RedisEndpoints, ca: Buffer | undefined, con
     endpoints,
     client,
     breaker,
-    async call(fn) {
-      if (!breaker.allow()) return FAILED;
+    call<T>(fn: (c: RedisClient) => Promise<T>): Promise<T | Failed> {
+      if (!breaker.allow()) return Promise.resolve(FAILED);
+      batch();
+      let pending: Promise<T>;
       try {
-        const result = await fn(client);
-        breaker.success();
-        return result;
+        pending = fn(client);
       } catch (err) {
-        breaker.failure();
-        events.onCallError?.(err as Error);
-        return FAILED;
+        pending = Promise.reject(err);
       }
+      return pending.then(succeeded, failed);
     },
     subscriber() {
       // No auto-pipelining: ioredis 5.11 then re-subscribes only one channel per node after a
@@ -150,6 +162,35 @@ export function connectL2(endpoints: RedisEndpoints, ca: Buffer | undefined, con
     async close() {
       await Promise.all([client, ...extra].map(closeClient));
     },
+  };
+}
+
+/**
+ * Holds this tick's commands back and writes them together once the tick's work is done: the
+ * sockets are corked at the first call of a tick and uncorked from process.nextTick, so every
+ * command issued meanwhile (by all the callers resumed in the same turn) leaves in one writev,
+ * in call order. Why not ioredis's auto-pipelining: it flushes at the next event-loop turn
+ * (setImmediate), which a lone lookup waits for (≈ 5 µs of a 20 µs round trip here), builds a
+ * Pipeline per batch (half the throughput of this at 64 concurrent GETs, measured), and on a
+ * cluster groups a script whose key count is an argument by the wrong slot.
+ */
+function tickBatcher(client: RedisClient): () => void {
+  let corked: Socket[] = [];
+  const release = () => {
+    for (const stream of corked) stream.uncork();
+    corked = [];
+  };
+  const hold = (node: Redis) => {
+    if (!node.stream?.writable) return;
+    node.stream.cork();
+    corked.push(node.stream);
+  };
+  return () => {
+    if (corked.length > 0) return;
+    // A cluster's commands go to its masters (reads included: scaleReads is 'master').
+    if (client instanceof Cluster) for (const node of client.nodes('master')) hold(node);
+    else hold(client);
+    if (corked.length > 0) process.nextTick(release);
   };
 }
 

@@ -73,7 +73,8 @@ export async function store(parts: CacheParts, ctx: CallContext, value: unknown,
       l2.call((c) => Promise.all([writeRecord(c, keys, record, keepMs, token, message), tags?.length ? tagEntry(parts, c, keys.l2Key, tags, keepMs) : undefined])),
     ).then((r) => r !== FAILED);
   };
-  const written = change(parts, keys.l2Key, () => write(''), lockToken ? { first: () => write(lockToken), unlock: () => void unlock(parts, keys, lockToken) } : undefined);
+  const locked = lockToken ? { first: () => write(lockToken), unlock: () => void unlock(parts, keys, lockToken) } : undefined;
+  const written = change(parts, keys.l2Key, () => write(''), record.length, locked);
   if (awaitL2) await written;
   return blob;
 }
@@ -99,18 +100,19 @@ async function change(
   parts: CacheParts,
   id: string,
   run: () => Promise<boolean>,
+  bytes: number,
   locked?: { readonly first: () => Promise<boolean>; readonly unlock: () => void },
 ): Promise<void> {
   const { recovery } = parts;
   if (recovery && recovery.size > 0) {
-    recovery.keep(id, run);
+    recovery.keep(id, run, bytes);
     locked?.unlock();
     await recovery.replay();
     return;
   }
   if (await (locked?.first ?? run)()) return;
   parts.metrics.layerErrors.l2 += 1;
-  recovery?.keep(id, run);
+  recovery?.keep(id, run, bytes);
 }
 
 function unlock(parts: CacheParts, keys: EntryKeys, token: string): Promise<unknown> {
@@ -172,7 +174,7 @@ export async function remove(parts: CacheParts, ctx: CallContext): Promise<void>
   if (!options?.skipL1) l1?.delete(ctx.type, ctx.key);
   if (l2 && ctx.policy.l2 && !options?.skipL2Write) {
     const message = options?.skipBusNotify ? '' : bus!.encode([l2Key]);
-    await change(parts, l2Key, () => ctx.trace.layer('l2', () => l2.call((c) => removeRecords(c, channel, [l2Key], message))).then((r) => r !== FAILED));
+    await change(parts, l2Key, () => ctx.trace.layer('l2', () => l2.call((c) => removeRecords(c, channel, [l2Key], message))).then((r) => r !== FAILED), 0);
   }
   if (l3 && ctx.policy.l3) await l3.delete(l2Key);
 }
@@ -189,7 +191,7 @@ export async function invalidateTag(parts: CacheParts, tag: string): Promise<num
   const replay = async () => (await removeTagged(parts, tag)) !== FAILED;
   if (parts.recovery && parts.recovery.size > 0) {
     // Behind the changes already kept, in order; how many keys it named is then not known.
-    await change(parts, id, replay);
+    await change(parts, id, replay, 0);
     return 0;
   }
   const removed = await removeTagged(parts, tag);

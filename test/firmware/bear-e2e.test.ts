@@ -1,15 +1,19 @@
 /**
- * End to end: the host build of the bear's firmware (`teddy-bear`: the real
- * session, codec and flash clip store over libmosquitto and libcurl) against
- * the real gateway, Redis and HTTP origin. A warm push arrives and is stored
- * and verified; with the gateway gone a play is served from flash; a new
- * gateway on the same port and data dir gets the bear back and answers it;
- * after a reboot the bear still plays its clips from the flash file.
+ * End to end, over TLS: the host build of the bear's firmware (`teddy-bear`:
+ * the real session, codec and flash clip store over libmosquitto and libcurl)
+ * against the real gateway, Redis and HTTPS origin, on the gateway's mqtts://
+ * listener with the data dir's fleet CA (`--ca`); a bear on TLS gets https://
+ * clip URLs. A warm push arrives and is stored and verified; with the gateway
+ * gone a play is served from flash; a new gateway on the same ports and data
+ * dir (same CA) gets the bear back and answers it; after a reboot the bear
+ * still plays its clips from the flash file. A bear with a client certificate
+ * from `device add --cert` logs in by it (mutual TLS), its secret unused.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type Gateway } from '../../gateway/index.js';
 import { startRedis, type RedisHandle } from '../helpers/redis.js';
@@ -22,8 +26,9 @@ describe('teddy-bear against the real gateway', () => {
   let gateway: Gateway | undefined;
   let bear: Bear | undefined;
 
-  const start = (ports: { mqttPort: number; httpPort: number }) =>
-    startGateway({ ...ports, mqttsPort: 0, httpsPort: 0, dataDir, redisUrl: redis.url, providerLatencyMs: 0, logLevel: 'silent' });
+  type Ports = { mqttPort: number; httpPort: number; mqttsPort: number; httpsPort: number };
+  const start = (ports: Ports) => startGateway({ ...ports, dataDir, redisUrl: redis.url, providerLatencyMs: 0, logLevel: 'silent' });
+  const portOf = (url: string) => Number(new URL(url).port);
 
   beforeAll(async () => {
     ensureBinary();
@@ -62,15 +67,18 @@ describe('teddy-bear against the real gateway', () => {
     expect(await lonely.terminate()).toBe(0);
   });
 
-  it('stores a warm push, plays from flash without network, and survives a gateway restart', async () => {
-    gateway = await start({ mqttPort: 0, httpPort: 0 });
-    const mqttPort = Number(new URL(gateway.mqttUrl).port);
-    const httpPort = Number(new URL(gateway.httpUrl).port);
+  it('over TLS: stores a warm push, plays from flash without network, and survives a gateway restart', async () => {
+    gateway = await start({ mqttPort: 0, httpPort: 0, mqttsPort: 0, httpsPort: 0 });
+    const ports: Ports = {
+      mqttPort: portOf(gateway.mqttUrl), httpPort: portOf(gateway.httpUrl), mqttsPort: portOf(gateway.mqttsUrl), httpsPort: portOf(gateway.httpsUrl),
+    };
     const { secret } = await gateway.devices.add('bear-e2e');
     const flash = join(work, 'flash.bin');
-    bear = new Bear(['--gateway', `mqtt://127.0.0.1:${mqttPort}`, '--device', 'bear-e2e', '--secret', secret, '--flash', flash, '--budget', '1MB']);
+    const bearArgs = ['--gateway', `mqtts://127.0.0.1:${ports.mqttsPort}`, '--ca', gateway.caFile, '--device', 'bear-e2e',
+      '--secret', secret, '--flash', flash, '--budget', '1MB'];
+    bear = new Bear(bearArgs);
 
-    // Hello, then the warm push: every clip downloaded, SHA-256 verified by the store's commit.
+    // Hello, then the warm push: every clip downloaded over HTTPS, SHA-256 verified by the store's commit.
     await bear.next((e) => e.event === 'ready', 'ready');
     const warm = await bear.next((e) => e.event === 'warm', 'warm');
     const stored = warm.stored as string[];
@@ -99,8 +107,8 @@ describe('teddy-bear against the real gateway', () => {
     expect(offline).toMatchObject({ event: 'play', clip: stored[0], from: 'flash' });
     expect(offline.bytes).toBeGreaterThan(0);
 
-    // A new gateway on the same port and data dir: the bear reconnects by itself (backoff) and is answered.
-    gateway = await start({ mqttPort, httpPort });
+    // A new gateway on the same ports and data dir (the same CA): the bear reconnects by itself (backoff) and is answered.
+    gateway = await start(ports);
     await bear.next((e) => e.event === 'ready', 'ready after the restart', 45_000);
     bear.send('say tell me a story');
     const again = await bear.next((e) => e.event === 'answer', 'answer after the restart');
@@ -109,11 +117,28 @@ describe('teddy-bear against the real gateway', () => {
     expect(await bear.quit()).toBe(0);
 
     // The bear reboots: its flash file still holds the verified clips and tells the gateway so.
-    bear = new Bear(['--gateway', `mqtt://127.0.0.1:${mqttPort}`, '--device', 'bear-e2e', '--secret', secret, '--flash', flash, '--budget', '1MB']);
+    bear = new Bear(bearArgs);
     await bear.next((e) => e.event === 'ready', 'ready after the reboot');
     bear.send(`play ${stored[1] ?? stored[0]}`);
     expect(await bear.next((e) => e.event === 'play', 'play after the reboot')).toMatchObject({ from: 'flash' });
     expect(await bear.quit()).toBe(0);
     bear = undefined;
+  }, 120_000);
+
+  it('mutual TLS: a bear with the certificate `device add --cert` issued is let in without its secret', async () => {
+    gateway = await start({ mqttPort: 0, httpPort: 0, mqttsPort: 0, httpsPort: 0 });
+    const run = promisify(execFile);
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'gateway/cli.ts', 'device', 'add', 'bear-mtls', '--cert', '--json',
+      '--data-dir', dataDir, '--redis-url', redis.url]);
+    const issued = JSON.parse(stdout) as { certFile: string; keyFile: string; caFile: string };
+    bear = new Bear(['--gateway', gateway.mqttsUrl, '--ca', issued.caFile, '--cert', issued.certFile, '--key', issued.keyFile,
+      '--device', 'bear-mtls', '--secret', 'not-its-secret', '--flash', join(work, 'mtls.flash'), '--budget', '256KB']);
+    await bear.next((e) => e.event === 'ready', 'ready over mutual TLS');
+    bear.send('say hello teddy');
+    expect(typeof (await bear.next((e) => e.event === 'answer', 'answer over mutual TLS')).reply).toBe('string');
+    expect(await bear.quit()).toBe(0);
+    bear = undefined;
+    await gateway.close();
+    gateway = undefined;
   }, 120_000);
 });

@@ -85,6 +85,18 @@ describe('the fleet report', () => {
     expect(report.config.slos.l2Latency.thresholdMs).toBe(50);
   });
 
+  it('is served to a read token (health and live too), not without one', async () => {
+    const { stdout: made } = await run(process.execPath, ['--import', 'tsx', 'gateway/cli.ts', 'token', 'create', '--role', 'read', '--json', '--data-dir', a.dataDir, '--redis-url', fleet.redis!.url]);
+    const { token } = JSON.parse(made) as { token: string };
+    for (const view of ['report', 'health', 'live']) {
+      const url = `${a.gateway.httpUrl}/admin/ops/${view}`;
+      expect((await fetch(url)).status, view).toBe(401);
+      const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+      expect(res.status, view).toBe(200);
+      await res.json();
+    }
+  });
+
   it('renders offline in headless Chromium with every chart drawn', { timeout: 60_000 }, async () => {
     const profile = mkdtempSync(join(tmpdir(), 'teddy-chromium-'));
     const context = await chromium.launchPersistentContext(profile, {

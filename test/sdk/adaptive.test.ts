@@ -69,3 +69,14 @@ describe('adaptive caching: computeFn(ctx)', () => {
     await expect(cache.fetch('bad-tags', T, (ctx) => ctx.setTags(['' as string]))).rejects.toThrow(/setTags/);
   });
 });
+
+describe('adaptive caching: a destructured context', () => {
+  it('works as the object does', async () => {
+    const cache = await env.caches.make({ asyncWriteEnabled: false });
+    await cache.fetch('destructured', T, ({ setTags, stale }) => {
+      setTags(['loose']);
+      return stale ?? 'first';
+    });
+    expect(await cache.invalidateTag('loose')).toBe(1);
+  });
+});

@@ -45,4 +45,16 @@ describe('auto-recovery', () => {
     expect(await b.get('k2', T)).toBe('k2');
     expect(await b.get('k3', T)).toBe('k3');
   });
+
+  it('keeps at most autoRecoveryMaxMb of records, dropping the oldest', async () => {
+    const a = await env.caches.make({ breakerFailureThreshold: 2, autoRecoveryMaxMb: 1 / 1024, keyPrefix: 'bytes:' }); // 1 KiB
+    await env.redis.kill();
+    for (const k of ['b1', 'b2', 'b3']) await a.set(k, k.repeat(200), T); // ~400 B records
+    expect((await a.health()).l2.pendingChanges).toBe(2);
+    await env.redis.restart();
+    await vi.waitFor(async () => expect((await a.health()).l2.pendingChanges).toBe(0), { timeout: 10_000, interval: 50 });
+    const b = await env.caches.make({ keyPrefix: 'bytes:' });
+    expect(await b.get('b1', T)).toBeUndefined();
+    expect(await b.get('b3', T)).toBe('b3'.repeat(200));
+  });
 });

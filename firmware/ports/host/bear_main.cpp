@@ -41,7 +41,7 @@ const char* kUsage =
     "                  [--budget SIZE] [--ca FILE] [--cert FILE --key FILE]\n"
     "\n"
     "Runs the bear's firmware on this host against a teddycache gateway.\n"
-    "  --gateway URL    a gateway's MQTT address: mqtt://HOST:PORT, or mqtts://HOST:PORT over TLS;\n"
+    "  --gateway URL    a gateway's MQTT address: mqtt://HOST[:PORT], or mqtts://HOST[:PORT] over TLS;\n"
     "                   repeat it for fail-over (tried in turn when a connection fails or is lost)\n"
     "  --device ID      device id: 1-64 of [A-Za-z0-9_-]\n"
     "  --secret SECRET  the device secret (from `teddycache device add`)\n"
@@ -122,12 +122,10 @@ Args parseArgs(int argc, char** argv) {
   }
   if (a.gateways.empty() || a.gateways.size() > kMaxGateways) usage("--gateway is required (1 to 8 of them)");
   for (const std::string& g : a.gateways) {
-    const bool tls = g.rfind("mqtts://", 0) == 0;
-    const std::string hostPort = g.substr(g.find("://") == std::string::npos ? 0 : g.find("://") + 3);
-    const size_t colon = hostPort.rfind(':');
-    const int port = colon == std::string::npos ? 0 : std::atoi(hostPort.c_str() + colon + 1);
-    if ((!tls && g.rfind("mqtt://", 0) != 0) || colon == 0 || colon == std::string::npos || port <= 0 || port > 65535)
-      usage("--gateway must look like mqtt://HOST:PORT or mqtts://HOST:PORT");
+    std::string host;
+    int port = 0;
+    bool tls = false;
+    if (!host::parseMqttUrl(g, host, port, tls)) usage("--gateway must look like mqtt://HOST:PORT or mqtts://HOST:PORT");
     if (tls && a.tls.ca.empty()) usage("an mqtts:// --gateway needs --ca FILE");
   }
   if (a.tls.cert.empty() != a.tls.key.empty()) usage("--cert and --key go together");

@@ -14,21 +14,20 @@ namespace {
 constexpr int kKeepAliveSeconds = 60;  // docs/protocol.md, "Connection"
 constexpr int kPollMs = 20;            // the client's task waits on its socket this long, outside the lock
 
-/** mqtt://HOST:PORT or mqtts://HOST:PORT (default ports 1883 and 8883). */
-bool parseUrl(const char* url, std::string& host, int& port, bool& tls) {
-  const std::string u(url);
-  const size_t sep = u.find("://");
+}  // namespace
+
+bool parseMqttUrl(const std::string& url, std::string& host, int& port, bool& tls) {
+  const size_t sep = url.find("://");
   if (sep == std::string::npos) return false;
-  const std::string scheme = u.substr(0, sep);
+  const std::string scheme = url.substr(0, sep);
   if (scheme != "mqtt" && scheme != "mqtts") return false;
   tls = scheme == "mqtts";
-  const std::string rest = u.substr(sep + 3);
+  const std::string rest = url.substr(sep + 3);
   const size_t colon = rest.rfind(':');
   host = rest.substr(0, colon);
   port = colon == std::string::npos ? (tls ? 8883 : 1883) : std::atoi(rest.c_str() + colon + 1);
   return !host.empty() && port > 0 && port <= 65535;
 }
-}  // namespace
 
 MosquittoClient::MosquittoClient(MqttBridge& bridge, std::string deviceId, std::string secret, TlsFiles tls)
     : bridge_(bridge), deviceId_(std::move(deviceId)), secret_(std::move(secret)), tls_(std::move(tls)) {
@@ -52,7 +51,7 @@ bool MosquittoClient::connect(const char* url) {
   std::string host;
   int port = 0;
   bool tls = false;
-  if (!parseUrl(url, host, port, tls)) {
+  if (!parseMqttUrl(url, host, port, tls)) {
     std::fprintf(stderr, "teddy-bear: not an mqtt:// or mqtts:// URL: %s\n", url);
     return false;
   }

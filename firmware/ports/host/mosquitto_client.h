@@ -25,6 +25,9 @@ struct mosquitto_message;
 
 namespace teddy::host {
 
+/** mqtt://HOST[:PORT] or mqtts://HOST[:PORT] (default ports 1883 and 8883); false if it is neither. */
+bool parseMqttUrl(const std::string& url, std::string& host, int& port, bool& tls);
+
 struct TlsFiles {
   std::string ca;    // PEM CA bundle that signs the gateways' certificates
   std::string cert;  // client certificate for mutual TLS (optional)
