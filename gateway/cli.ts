@@ -42,12 +42,17 @@ function optionFor(key: keyof GatewayOptions): Option {
 
 /** The data dir as the SDK resolves it: the flag, else TEDDY_DATA_DIR, else .teddycache. */
 const dataDir = (given: string | undefined): string => resolveConfig({ dataDir: given }).dataDir;
+interface RegistryFlags {
+  dataDir?: string;
+  redisUrl?: string;
+  redisClusterNodes?: string[];
+}
 /** Runs a registry command against the fleet's Redis (or the data dir's embedded one). */
 const cliLog = () => pino({ name: 'teddycache', level: 'warn' }, pino.destination(2));
-const withRegistry = <T>(flags: { dataDir?: string; redisUrl?: string }, use: (registry: DeviceRegistry) => Promise<T>): Promise<T> =>
+const withRegistry = <T>(flags: RegistryFlags, use: (registry: DeviceRegistry) => Promise<T>): Promise<T> =>
   withDeviceRegistry(flags, cliLog(), use);
 /** Runs a token command against the fleet's Redis. */
-const withTokens = <T>(flags: { dataDir?: string; redisUrl?: string }, use: (tokens: AdminTokens) => Promise<T>): Promise<T> =>
+const withTokens = <T>(flags: RegistryFlags, use: (tokens: AdminTokens) => Promise<T>): Promise<T> =>
   withFleetRedis(flags, cliLog(), ({ client, keys }) => use(createAdminTokens({ client, keys })));
 
 const program = new Command('teddycache')
@@ -109,6 +114,7 @@ start
 
 const dataDirOption = () => optionFor('dataDir');
 const redisUrlOption = () => optionFor('redisUrl');
+const redisClusterOption = () => optionFor('redisClusterNodes');
 
 const device = program.command('device').description('manage the device registry (secrets are stored as scrypt hashes)');
 device
@@ -120,7 +126,8 @@ device
   .option('--json', 'print {"id","secret"} (with --cert: {"id","certFile","keyFile","caFile"}) as JSON')
   .addOption(dataDirOption())
   .addOption(redisUrlOption())
-  .action(async (id: string, flags: { secret?: string; cert?: boolean; out?: string; json?: boolean; dataDir?: string; redisUrl?: string }) => {
+  .addOption(redisClusterOption())
+  .action(async (id: string, flags: { secret?: string; cert?: boolean; out?: string; json?: boolean } & RegistryFlags) => {
     if (!flags.cert) {
       const added = await withRegistry(flags, (registry) => registry.add(id, flags.secret));
       await cliAudit(flags.dataDir, 'device.add', id);
@@ -146,7 +153,8 @@ device
   .description('remove a bear from the registry (and disconnect it from every gateway)')
   .addOption(dataDirOption())
   .addOption(redisUrlOption())
-  .action(async (id: string, flags: { dataDir?: string; redisUrl?: string }) => {
+  .addOption(redisClusterOption())
+  .action(async (id: string, flags: RegistryFlags) => {
     const removed = await withRegistry(flags, (registry) => registry.remove(id));
     const valid = isValidDeviceId(id);
     await cliAudit(flags.dataDir, 'device.remove', valid ? id : undefined, removed ? 'ok' : 'not-found');
@@ -162,7 +170,8 @@ device
   .option('--json', 'print JSON')
   .addOption(dataDirOption())
   .addOption(redisUrlOption())
-  .action(async (flags: { json?: boolean; dataDir?: string; redisUrl?: string }) => {
+  .addOption(redisClusterOption())
+  .action(async (flags: { json?: boolean } & RegistryFlags) => {
     const devices = await withRegistry(flags, (registry) => registry.list());
     if (flags.json) process.stdout.write(`${JSON.stringify(devices)}\n`);
     else for (const d of devices) process.stdout.write(`${d.id}\t${d.createdAt}\n`);

@@ -18,6 +18,8 @@ export interface GatewayBeat {
   readonly mqttUrl: string;
   readonly httpUrl: string;
   readonly bears: number;
+  /** Requests and events this process has handled since it started. */
+  readonly requests: number;
   readonly startedAt: number;
   readonly beatAt: number;
 }
@@ -36,7 +38,7 @@ export interface PresenceOptions {
   keys: FleetKeys;
   instanceId: string;
   log: Logger;
-  describe(): { mqttUrl: string; httpUrl: string; bears: number };
+  describe(): { mqttUrl: string; httpUrl: string; bears: number; requests: number };
 }
 
 export function startFleetPresence({ redis, keys, instanceId, log, describe }: PresenceOptions): FleetPresence {

@@ -49,7 +49,7 @@ export interface FleetStateOptions {
   dataDir: string;
   log: Logger;
   /** What this gateway tells the others about itself (presence). */
-  describe(): { mqttUrl: string; httpUrl: string; bears: number };
+  describe(): { mqttUrl: string; httpUrl: string; bears: number; requests: number };
   /** Closes a local connection of the bear if it began before `before`. */
   closeLocal(deviceId: string, before: number): boolean;
   /** A device was removed (anywhere): disconnect it here. */

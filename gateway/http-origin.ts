@@ -24,6 +24,8 @@ export interface HttpOriginOptions {
   urlKey: string;
   catalog: ClipCatalog;
   metrics: GatewayMetrics;
+  /** The exposition text of /metrics when it is not just this process's registry (workers: the whole gateway's). */
+  metricsText?: () => Promise<string>;
   log: Logger;
   health(): Promise<{ ok: boolean } & Record<string, unknown>>;
   admin: AdminApi;
@@ -101,7 +103,7 @@ export function createHttpOrigin(o: HttpOriginOptions): RequestListener {
         const allowed = await o.admin.authorize(req, 'metrics', 'read');
         if ('status' in allowed) return reply(res, allowed);
       }
-      return send(res, 200, await o.metrics.registry.metrics(), o.metrics.registry.contentType);
+      return send(res, 200, await (o.metricsText?.() ?? o.metrics.registry.metrics()), o.metrics.registry.contentType);
     }
     if (url.pathname.startsWith('/admin/')) return reply(res, await o.admin.handle(req, url));
     send(res, 404, 'not found\n');

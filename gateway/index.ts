@@ -6,6 +6,7 @@
  * close(). Without a Redis configured it starts the data dir's embedded one
  * (persisted: it holds the device registry).
  */
+import cluster from 'node:cluster';
 import { mkdir, rm, readFile } from 'node:fs/promises';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -39,6 +40,7 @@ import { STARTER_LINES } from './providers/phrasebook.js';
 import { createRateLimiter } from './rate-limit.js';
 import { createRequestHandler } from './request-handler.js';
 import { createVoiceClips } from './voice-clips.js';
+import { workerMetricsText } from './worker-metrics.js';
 import { createWarmPush } from './warm-push.js';
 import { loadOpsConfig } from './ops/ops-config.js';
 import { startOperations, type Operations } from './ops/operations.js';
@@ -131,13 +133,15 @@ async function start(given: Partial<GatewayOptions>, started: (() => Promise<unk
   let broker: Awaited<ReturnType<typeof startBroker>> | undefined;
   /** When each connected bear's current connection began (for takeovers across processes). */
   const connectedAt = new Map<string, number>();
+  /** Bear messages this process handled (for the fleet's per-process load). */
+  let handled = 0;
   const fleet = await startFleetState({
     target: (await fleetRedisTarget(cacheConfig))!,
     prefix: cacheConfig.keyPrefix,
     urlKey,
     dataDir,
     log,
-    describe: () => ({ mqttUrl, httpUrl, bears: broker?.clients.size ?? 0 }),
+    describe: () => ({ mqttUrl, httpUrl, bears: broker?.clients.size ?? 0, requests: handled }),
     closeLocal(deviceId, before) {
       const client = broker?.clients.get(deviceId);
       if (!client || (connectedAt.get(deviceId) ?? Infinity) >= before) return false;
@@ -192,6 +196,7 @@ async function start(given: Partial<GatewayOptions>, started: (() => Promise<unk
     authorizers: createAuthorizers({ log, onDenied: (action) => metrics.aclDenials.inc({ action }) }),
     log,
     onBearMessage: (deviceId, channel, payload) => {
+      handled++;
       // The handler answers every failure itself; reaching either catch is a bug there, logged, and the
       // broker goes on serving (a throw here would unwind into Aedes's event emitter).
       const bug = (err: unknown): void => log.error({ deviceId, err }, 'request handler failed');
@@ -296,6 +301,7 @@ async function start(given: Partial<GatewayOptions>, started: (() => Promise<unk
     blobStore: cache.blobStore,
     urlKey, catalog, metrics, log, admin,
     metricsAuth: o.metricsAuth,
+    metricsText: cluster.isWorker ? workerMetricsText(metrics.registry) : undefined,
     health: async () => ({
       ok: true, bears: bears.clients.size, clips: catalog.size, cache: await cache.health(),
       fleet: { redis: fleet.redis.label, connected: fleet.redis.up, instanceId: control.instanceId },

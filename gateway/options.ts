@@ -247,7 +247,18 @@ export function resolveOptions(given: Partial<GatewayOptions> = {}, env: NodeJS.
   return { ...DEFAULT_OPTIONS, ...fromEnv, ...definedFields(given) } as GatewayOptions;
 }
 
+/**
+ * How long a compute lock held by a gateway that died (SIGKILL, a lost machine) keeps the other
+ * gateways waiting before one of them computes. The SDK renews a live holder's lock every half
+ * lease, so a short lease costs nothing while the holder lives; it must stay well under the
+ * policies' hard timeouts (8 s for a transcription), or a request resent after a failover would
+ * time out waiting for a dead process.
+ */
+export const GATEWAY_LOCK_LEASE_MS = 2000;
+
 /** The SDK's configuration for this gateway's cache: its flags, then the SDK's own environment and defaults. */
 export function cacheConfigFor(o: GatewayOptions, logger: Logger): CacheConfig {
-  return resolveConfig({ l2RedisUrl: o.redisUrl, l2ClusterNodes: o.redisClusterNodes, dataDir: o.dataDir, logger });
+  return resolveConfig({
+    l2RedisUrl: o.redisUrl, l2ClusterNodes: o.redisClusterNodes, dataDir: o.dataDir, logger, lockLeaseMs: GATEWAY_LOCK_LEASE_MS,
+  });
 }

@@ -1,7 +1,8 @@
 /**
  * The device registry for a process that is not a gateway: the CLI's
  * `device add|remove|list`, which work whether or not a gateway is running.
- * It uses the fleet's configured Redis (--redis-url, REDIS_URL), else the
+ * It uses the fleet's configured Redis (--redis-url, REDIS_URL, or a cluster: --redis-cluster-nodes,
+ * REDIS_CLUSTER_NODES), else the
  * data dir's embedded one — the running one if a gateway (or another CLI)
  * has it up, else started for the command and stopped after. Changes are
  * announced on the control channel like a gateway's, so running gateways
@@ -23,6 +24,7 @@ const CONNECT_WAIT_MS = 5000;
 export interface RegistryLocation {
   dataDir?: string;
   redisUrl?: string;
+  redisClusterNodes?: string[];
 }
 
 /** The fleet's Redis as a command run on the data dir sees it. */
@@ -35,7 +37,7 @@ export interface FleetHandle {
 
 /** Runs `use` with the fleet's Redis (the configured one, else the data dir's embedded one) and releases what it opened (or started). */
 export async function withFleetRedis<T>(where: RegistryLocation, log: Logger, use: (fleet: FleetHandle) => Promise<T>): Promise<T> {
-  let config = resolveConfig({ dataDir: where.dataDir, l2RedisUrl: where.redisUrl });
+  let config = resolveConfig({ dataDir: where.dataDir, l2RedisUrl: where.redisUrl, l2ClusterNodes: where.redisClusterNodes });
   let brief: RedisServer | undefined;
   let target = await fleetRedisTarget(config);
   if (!target) {

@@ -24,6 +24,7 @@ import { startEmbeddedRedis } from '../infra/embedded-redis.js';
 import { freePort } from '../infra/free-port.js';
 import type { RedisServer } from '../infra/redis-server.js';
 import { namesRedis } from './fleet-target.js';
+import { aggregateWorkerMetrics } from './worker-metrics.js';
 import { ADMIN_TOKEN_FILE, removeIfOurs, RUNTIME_FILE, startGateway } from './index.js';
 import { cacheConfigFor, resolveOptions, type GatewayOptions } from './options.js';
 import { loadServerTls } from './server-tls.js';
@@ -90,6 +91,7 @@ export async function runPrimary({ given, count, logger, onReady }: PrimaryOptio
     httpsPort: o.httpsPort || (await freePort()),
   };
   env[OVERRIDES_ENV] = JSON.stringify(overrides);
+  aggregateWorkerMetrics();
 
   let stopping = false;
   const runtimeFile = join(config.dataDir, RUNTIME_FILE);

@@ -19,10 +19,12 @@ export function parseDuration(v: string): number {
   return ms;
 }
 
-/** "drop@50%", "drop:20%@50%", "restart@70%". */
+/** "drop@50%", "drop:20%@50%", "restart@70%", "kill-gateway@30%", "kill-redis-master@60%". */
 export function parseStorm(v: string, previous: StormSpec[] = []): StormSpec[] {
-  const m = /^(drop|restart)(?::(\d+(?:\.\d+)?)%)?@(\d+(?:\.\d+)?)%$/.exec(v.trim());
-  if (!m) throw new InvalidArgumentError('must look like drop@50%, drop:20%@50% or restart@70%');
+  const m = /^(drop|restart|kill-gateway|kill-redis-master)(?::(\d+(?:\.\d+)?)%)?@(\d+(?:\.\d+)?)%$/.exec(v.trim());
+  if (!m || (m[2] !== undefined && m[1] !== 'drop')) {
+    throw new InvalidArgumentError('must look like drop@50%, drop:20%@50%, restart@70%, kill-gateway@30% or kill-redis-master@60%');
+  }
   const at = Number(m[3]) / 100;
   const fraction = m[2] === undefined ? 1 : Number(m[2]) / 100;
   if (at > 1 || fraction > 1) throw new InvalidArgumentError('percentages must be at most 100%');

@@ -63,12 +63,15 @@ async function main(argv: string[]): Promise<number> {
     .option('--gateway-url <url>', 'MQTT URL of a running gateway (default: start one as a child process)')
     .option('--fleet-key <key>', 'fleet key of that gateway (device secrets are derived from it)', process.env.TEDDY_FLEET_KEY)
     .option('--redis-url <url>', 'L2 Redis for the gateway the simulator starts (default: the SDK starts its own)')
+    .option('--gateways <n>', 'gateway processes on separate ports sharing one Redis (or --redis-cluster); bears spread over them and fail over', positiveInt, 1)
+    .option('--workers <n>', 'worker processes per gateway (its --workers: shared ports, one fleet)', positiveInt, 1)
+    .option('--redis-cluster', 'run the gateways on a local Redis Cluster (3 masters + 3 replicas) the simulator starts')
     .option('--provider-latency-ms <ms>', 'simulated AI provider latency of the gateway the simulator starts', nonNegativeInt)
     .option('--gateway-node-flags <flags>', 'Node.js flags for the gateway child instead of npm start\'s, e.g. "--max-semi-space-size=1"')
     .option('--gateway-from-source', 'run the gateway child with tsx from the TypeScript sources instead of compiled as npm start does')
     .option('--flash-kb <kb>', 'flash clip budget per bear, KiB', positiveInt, DEFAULT_LAUNCH.flashBudgetBytes / 1024)
     .option('--connect-rate <n>', 'new connections per second while the fleet comes online', positiveInt, DEFAULT_LAUNCH.connectRatePerS)
-    .addOption(new Option('--storm <spec>', 'reconnect storm: drop[:P%]@T% (connections break) or restart@T% (gateway restarts); repeatable (default: drop:20%@50%)').argParser(parseStorm))
+    .addOption(new Option('--storm <spec>', 'storm: drop[:P%]@T% (connections break), restart@T% (gateways restart), kill-gateway@T% (SIGKILL one gateway process or worker), kill-redis-master@T% (SIGKILL a cluster master); repeatable (default: drop:20%@50%)').argParser(parseStorm))
     .option('--no-storms', 'no reconnect storms')
     .addOption(new Option('--warm-push <at>', 'push warm manifests to every bear at T% of the run; repeatable (default: 40%)').argParser(parsePercentList))
     .addOption(new Option('--request-timeout <time>', 'per-attempt request timeout').argParser(parseDuration).default(DEFAULT_LAUNCH.requestTimeoutMs, '10s'))
@@ -87,6 +90,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const opts = program.opts<{
     bears: number; duration: number; skew: number; seed: number; meanSilence: number; meanThink: number; gatewayUrl?: string; fleetKey?: string; redisUrl?: string;
+    gateways: number; workers: number; redisCluster?: boolean;
     providerLatencyMs?: number; gatewayNodeFlags?: string; gatewayFromSource?: boolean; flashKb: number; connectRate: number; storm?: StormSpec[]; storms: boolean; warmPush?: number[];
     requestTimeout: number; baselines: boolean; cdnEdge: boolean; tls?: boolean; out: string; quiet?: boolean;
   }>();
@@ -104,6 +108,9 @@ async function main(argv: string[]): Promise<number> {
       gatewayUrl: opts.gatewayUrl,
       fleetKey: opts.fleetKey,
       redisUrl: opts.redisUrl,
+      gateways: opts.gateways,
+      workers: opts.workers,
+      redisCluster: opts.redisCluster ?? false,
       providerLatencyMs: opts.providerLatencyMs,
       gatewayNodeFlags: opts.gatewayNodeFlags?.split(/\s+/).filter(Boolean),
       gatewayFromSource: opts.gatewayFromSource,

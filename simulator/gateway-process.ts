@@ -6,7 +6,11 @@
  * an operator runs, in its own process: its CPU and RSS are sampled
  * from /proc without the simulator's thousands of MQTT clients mixed in.
  * A restart (for a reconnect storm) stops it with SIGTERM and starts it again
- * on the same ports and data directory.
+ * on the same ports and data directory. A kill (a crash the simulator causes)
+ * SIGKILLs one process that serves bears: the gateway itself, which is then
+ * started again on the same ports after a pause, or, with `--workers`, one of
+ * its workers, which its primary replaces. CPU and RSS are sampled per
+ * serving process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
@@ -14,6 +18,7 @@ import { createInterface } from 'node:readline';
 import { compiledCliArgs, REPO_ROOT } from '../infra/production-launch.js';
 import { combineGatewayCounters, NO_GATEWAY_COUNTERS, scrapeGatewayMetrics, type GatewayCounters } from './gateway-metrics.js';
 
+const SCRAPE_EVERY_TICKS = 3;
 /** Linux reports CPU times in /proc/<pid>/stat in clock ticks; USER_HZ is 100 on every mainstream arch. */
 const CLOCK_TICKS_PER_S = 100;
 
@@ -21,6 +26,10 @@ export interface GatewayProcessOptions {
   dataDir: string;
   fleetKey: string;
   redisUrl?: string;
+  /** Redis Cluster nodes (`host:port`) instead of `redisUrl`. */
+  redisClusterNodes?: readonly string[];
+  /** Environment for the gateway (added to the simulator's): shared keys of a fleet of gateways. */
+  env?: Record<string, string>;
   providerLatencyMs?: number;
   /** Extra CLI arguments for `start`. */
   extraArgs?: string[];
@@ -59,6 +68,17 @@ export interface GatewayProcess {
   readonly restarts: number;
   /** Times the gateway exited without being asked to (a crash), seconds since start. */
   readonly crashes: { t: number; code: number | null; signal: string | null }[];
+  /** Processes the simulator SIGKILLed (kill storms), seconds since start. */
+  readonly kills: { t: number; pid: number; role: ServingRole }[];
+  /** Every process that served bears (the gateway, or its workers), with its samples. */
+  readonly processes: ReadonlyMap<number, ServingProcess>;
+  /** The processes serving bears now: the gateway, or its workers. */
+  servingPids(): number[];
+  /**
+   * SIGKILLs the `n`-th serving process (modulo their number): a worker, which the primary
+   * replaces, or the gateway itself, started again on the same ports `reviveAfterMs` later.
+   */
+  kill(n: number, reviveAfterMs: number): Promise<{ pid: number; role: ServingRole }>;
   /**
    * The gateway's Prometheus counters since it was first started, summed over
    * restarts; undefined if its metrics endpoint does not answer.
@@ -71,6 +91,15 @@ export interface GatewayProcess {
   stop(): Promise<void>;
 }
 
+export type ServingRole = 'gateway' | 'worker';
+
+export interface ServingProcess {
+  readonly pid: number;
+  readonly role: ServingRole;
+  readonly samples: ResourceSample[];
+  peakRssMB: number;
+}
+
 interface Ready {
   event: 'ready';
   mqttUrl: string;
@@ -79,12 +108,15 @@ interface Ready {
   httpsUrl: string;
   caFile: string;
   pid: number;
+  /** With --workers: the worker pids. */
+  workers?: number[];
 }
 
 export async function startGatewayProcess(o: GatewayProcessOptions): Promise<GatewayProcess> {
   const log: WriteStream | undefined = o.logFile ? createWriteStream(o.logFile) : undefined;
   const baseArgs = ['--data-dir', o.dataDir, '--fleet-key', o.fleetKey];
   if (o.redisUrl) baseArgs.push('--redis-url', o.redisUrl);
+  if (o.redisClusterNodes?.length) baseArgs.push('--redis-cluster-nodes', o.redisClusterNodes.join(','));
   if (o.providerLatencyMs !== undefined) baseArgs.push('--provider-latency-ms', String(o.providerLatencyMs));
   baseArgs.push(...(o.extraArgs ?? []));
 
@@ -102,8 +134,40 @@ export async function startGatewayProcess(o: GatewayProcessOptions): Promise<Gat
   let restarts = 0;
   const started = Date.now();
   let last = { at: Date.now(), ticks: cpuTicks(ready.pid) ?? 0, pid: ready.pid };
+  const processes = new Map<number, ServingProcess & { lastTicks: number; lastAt: number }>();
+  const servingPids = (): number[] => (ready.workers ? childWorkers(ready.pid) : [ready.pid]);
+  const sampleServing = (now: number): void => {
+    for (const pid of servingPids()) {
+      const ticks = cpuTicks(pid);
+      const status = procStatus(pid);
+      if (ticks === undefined || !status) continue;
+      let p = processes.get(pid);
+      if (!p) {
+        p = { pid, role: ready.workers ? 'worker' : 'gateway', samples: [], peakRssMB: 0, lastTicks: ticks, lastAt: now };
+        processes.set(pid, p);
+        continue;
+      }
+      p.samples.push({ t: (now - started) / 1000, cpuPct: (100 * (ticks - p.lastTicks)) / CLOCK_TICKS_PER_S / ((now - p.lastAt) / 1000), rssMB: status.rssMB });
+      p.peakRssMB = Math.max(p.peakRssMB, status.hwmMB);
+      p.lastTicks = ticks;
+      p.lastAt = now;
+    }
+  };
+  // Counters are scraped every few seconds too, so a killed incarnation's are not all lost.
+  let lastScrape: GatewayCounters | undefined;
+  let scraping = false;
+  let ticksSinceScrape = 0;
   const sampler = setInterval(() => {
     const now = Date.now();
+    sampleServing(now);
+    if (++ticksSinceScrape >= SCRAPE_EVERY_TICKS && !scraping) {
+      ticksSinceScrape = 0;
+      scraping = true;
+      void scrapeGatewayMetrics(ready.httpUrl).then((c) => {
+        if (c) lastScrape = c;
+        scraping = false;
+      });
+    }
     const ticks = cpuTicks(ready.pid);
     const status = procStatus(ready.pid);
     if (ticks === undefined || !status) return;
@@ -116,6 +180,7 @@ export async function startGatewayProcess(o: GatewayProcessOptions): Promise<Gat
 
   let stopped = false;
   const crashes: GatewayProcess['crashes'] = [];
+  const kills: GatewayProcess['kills'] = [];
   // An exit nobody asked for is a crash.
   let stopping = false;
   const watch = (c: ChildProcess): void => {
@@ -129,8 +194,10 @@ export async function startGatewayProcess(o: GatewayProcessOptions): Promise<Gat
   const stopChild = async (): Promise<void> => {
     const status = procStatus(ready.pid);
     if (status) peakRssMB = Math.max(peakRssMB, status.hwmMB);
-    const last = child.exitCode === null ? await scrapeGatewayMetrics(ready.httpUrl) : undefined;
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const last = await scrapeGatewayMetrics(ready.httpUrl);
     carried = carried && last ? combineGatewayCounters(carried, last, 1) : undefined;
+    lastScrape = undefined;
     stopping = true;
     await terminate(child);
   };
@@ -162,8 +229,37 @@ export async function startGatewayProcess(o: GatewayProcessOptions): Promise<Gat
     get restarts() {
       return restarts;
     },
+    kills,
+    processes,
+    servingPids,
+    async kill(n, reviveAfterMs) {
+      const pids = servingPids();
+      const pid = pids[n % pids.length]!;
+      const role: ServingRole = ready.workers ? 'worker' : 'gateway';
+      kills.push({ t: (Date.now() - started) / 1000, pid, role });
+      if (role === 'worker') {
+        process.kill(pid, 'SIGKILL');
+        return { pid, role };
+      }
+      // The gateway itself: its counters since the last scrape die with it.
+      carried = carried && lastScrape ? combineGatewayCounters(carried, lastScrape, 1) : undefined;
+      lastScrape = undefined;
+      stopping = true;
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGKILL');
+      await exited;
+      await new Promise((r) => setTimeout(r, reviveAfterMs));
+      if (!stopped) {
+        ({ child, ready } = await launch([...ports, ...baseArgs], o, log));
+        stopping = false;
+        watch(child);
+        restarts++;
+      }
+      return { pid, role };
+    },
     async counters() {
       const now = await scrapeGatewayMetrics(ready.httpUrl);
+      if (now) lastScrape = now;
       return carried && now ? combineGatewayCounters(carried, now, 1) : undefined;
     },
     async pushWarm() {
@@ -193,7 +289,11 @@ function cliArgs(args: string[], o: GatewayProcessOptions): string[] {
 
 async function launch(args: string[], o: GatewayProcessOptions, log: WriteStream | undefined): Promise<{ child: ChildProcess; ready: Ready }> {
   const timeoutMs = o.readyTimeoutMs ?? 60_000;
-  const child = spawn(process.execPath, cliArgs(['start', ...args, '--ready-json'], o), { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, cliArgs(['start', ...args, '--ready-json'], o), {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...o.env },
+  });
   let stderrTail = '';
   child.stderr!.on('data', (chunk: Buffer) => {
     log?.write(chunk);
@@ -239,6 +339,26 @@ async function terminate(child: ChildProcess, graceMs = 10_000): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
   await exited;
   clearTimeout(timer);
+}
+
+/** The gateway workers of a `--workers` primary: its node children (not its embedded redis-server). */
+function childWorkers(primary: number): number[] {
+  try {
+    return readFileSync(`/proc/${primary}/task/${primary}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number)
+      .filter((pid) => {
+        try {
+          return !readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('redis-server');
+        } catch {
+          return false; // gone meanwhile
+        }
+      });
+  } catch {
+    return [];
+  }
 }
 
 /** utime + stime of a process, in clock ticks; undefined if it is gone. */

@@ -18,9 +18,43 @@ const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(2)} MB`;
 const ms = (x: number | undefined): string => (x === undefined ? '–' : `${x.toFixed(1)} ms`);
 const escapeHtml = (s: string): string => s.replace(/[&<>"]/g, (ch) => `&#${ch.charCodeAt(0)};`);
 
+/** Every process that served bears: its load. */
+function processesSection(report: Report): string {
+  const ps = report.gateway.processes;
+  if (ps.length === 0) return '';
+  const head = '<tr><th>gateway</th><th>pid</th><th>role</th><th>CPU mean / max (% of a core)</th><th>peak RSS</th><th>most bears</th><th>requests handled</th><th>killed</th></tr>';
+  const row = (p: Report['gateway']['processes'][number]): string =>
+    `<tr><td>${p.gateway}</td><td>${p.pid}</td><td>${p.role}</td><td>${p.meanCpuPct.toFixed(0)} / ${p.maxCpuPct.toFixed(0)}</td><td>${p.peakRssMB.toFixed(1)} MB</td><td>${p.maxBears}</td><td>${p.requests}</td><td>${p.killed ? 'yes' : ''}</td></tr>`;
+  return `<h2>Gateway processes (${report.config.gateways} gateway${report.config.gateways === 1 ? '' : 's'} × ${report.config.workers} worker${report.config.workers === 1 ? '' : 's'}, fleet state: ${report.config.store})</h2><table>${head}${ps.map(row).join('')}</table>`;
+}
+
+/** Kills during the run and what the bears saw around each. */
+function failoversSection(report: Report): string {
+  const f = report.failovers;
+  const q = report.requests;
+  const windowCells = (w: Report['failovers']['gatewayKills'][number] | Report['failovers']['redisKills'][number]): string =>
+    `<td>${w.t.toFixed(1)} s</td><td>${w.bearsDisconnected}</td><td>${w.movedGateway}</td><td>${w.backP50S.toFixed(2)} / ${w.backMaxS.toFixed(2)} s</td>` +
+    `<td>${w.before.answers} / ${w.before.errors} / ${w.before.timeouts} · ${w.before.meanLatencyMs.toFixed(0)} ms</td>` +
+    `<td>${w.after.answers} / ${w.after.errors} / ${w.after.timeouts} · ${w.after.meanLatencyMs.toFixed(0)} ms</td>`;
+  const head = (what: string): string =>
+    `<tr><th>${what}</th><th>at</th><th>bears cut off</th><th>came back elsewhere</th><th>back after p50 / max</th><th>10 s before: answers / errors / timeouts · mean latency</th><th>10 s after</th></tr>`;
+  const kills = f.gatewayKills.map((k) => `<tr><td>gateway ${k.gateway} ${k.role} ${k.pid}</td>${windowCells(k)}</tr>`).join('');
+  const masters = f.redisKills.map((k) => `<tr><td>Redis master ${escapeHtml(k.node)}</td>${windowCells(k)}</tr>`).join('');
+  return `<h2>Failovers</h2>
+${kills || masters ? `<table>${head('killed')}${kills}${masters}</table>` : '<p>No process was killed in this run.</p>'}
+<table>${rows([
+    ['outages bears recovered from (drops included)', `${f.outages.count}, ${f.outages.movedGateway} onto another gateway; back after p50 ${f.outages.p50S.toFixed(2)} s, p95 ${f.outages.p95S.toFixed(2)} s, max ${f.outages.maxS.toFixed(2)} s`],
+    ['bears offline at the end', String(f.bearsOfflineAtEnd)],
+    ['requests resent after a reconnect (same id)', String(q.resent)],
+    ['answered after a retry or resend', String(q.answeredAfterRetry)],
+    ['duplicate answers (bear kept the first)', String(q.duplicateAnswers)],
+  ])}</table>`;
+}
+
+const rows = (cells: [string, string][]): string => cells.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('');
+
 export function renderHtmlReport(report: Report): string {
   const { layers: l, latency: lat, gateway: g, provider: p, flashPolicies: f, requests: q } = report;
-  const rows = (cells: [string, string][]): string => cells.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('');
   const latencyRow = (name: string, s: Report['latency']['answer'] | undefined): string =>
     s ? `<tr><th>${name}</th><td>${s.count}</td><td>${ms(s.p50Ms)}</td><td>${ms(s.p90Ms)}</td><td>${ms(s.p99Ms)}</td><td>${ms(s.p999Ms)}</td><td>${ms(s.maxMs)}</td></tr>` : '';
   // JSON inside <script>: "</" must not close the element.
@@ -75,6 +109,8 @@ ${report.gatewayCache ? `<h2>Gateway cache layers (all lookups, as the SDK count
 ${latencyRow('answer (utterance → answer)', lat.answer)}${latencyRow('play (utterance → audio ready)', lat.play)}
 ${latencyRow('no cache (idle gateway, new text each time)', lat.noCache)}${latencyRow('cached (idle gateway, same text each time)', lat.cachedIdle)}${latencyRow('transport floor (bare broker echo)', lat.transportFloor)}
 ${latencyRow('connect (→ welcome)', lat.connect)}</table>
+${processesSection(report)}
+${failoversSection(report)}
 <div class="grid">
 ${CHART_IDS.map((id) => `<div class="chart"><canvas id="${id}"></canvas></div>`).join('\n')}
 </div>

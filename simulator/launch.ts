@@ -4,14 +4,13 @@
  * report.html, stop what was started.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deriveDeviceSecret } from '../gateway/device-secret.js';
 import { PROMPTS, promptAudio } from '../gateway/providers/phrasebook.js';
 import { UtteranceFormat } from '../protocol/index.js';
 import { buildCompiled } from '../infra/production-launch.js';
-import { startGatewayProcess, type GatewayProcess } from './gateway-process.js';
+import { startGatewayFleet, type GatewayFleet } from './gateway-fleet.js';
 import { renderHtmlReport } from './html-report.js';
 import { buildReport, type Report } from './report.js';
 import { runSimulation, type Progress } from './simulation.js';
@@ -27,6 +26,12 @@ export interface LaunchOptions {
   /** Required with gatewayUrl: the fleet key the gateway was started with. */
   fleetKey?: string;
   redisUrl?: string;
+  /** Gateway processes on separate ports sharing one Redis (or cluster); default 1. */
+  gateways?: number;
+  /** `--workers` of each gateway; default 1. */
+  workers?: number;
+  /** Run the gateways on a local Redis Cluster (3 masters + 3 replicas) the simulator starts. */
+  redisCluster?: boolean;
   providerLatencyMs?: number;
   /** Node.js flags for the gateway child instead of package.json's start flags (memory tuning experiments). */
   gatewayNodeFlags?: string[];
@@ -48,6 +53,8 @@ export interface LaunchOptions {
   outDir: string;
   onProgress?: (p: Progress) => void;
   onNotice?: (message: string) => void;
+  /** Called with the gateways the simulator started, once they listen and once the run is over (before they stop). */
+  onGateways?: (gateways: GatewayFleet, phase: 'started' | 'finished') => Promise<void>;
 }
 
 export const DEFAULT_LAUNCH = {
@@ -65,6 +72,9 @@ export const DEFAULT_LAUNCH = {
   cdnEdge: true,
 } satisfies Partial<LaunchOptions>;
 
+/** A SIGKILLed gateway process (kill-gateway storm) is started again this much later. */
+const REVIVE_AFTER_MS = 3000;
+
 export interface LaunchResult {
   report: Report;
   jsonPath: string;
@@ -81,19 +91,20 @@ export async function launchSimulation(o: LaunchOptions): Promise<LaunchResult> 
     notices.push(m);
     o.onNotice?.(m);
   };
-  let gateway: GatewayProcess | undefined;
-  let dataDir: string | undefined;
+  let gateways: GatewayFleet | undefined;
   if (!o.gatewayUrl) {
-    dataDir = mkdtempSync(join(tmpdir(), 'teddy-sim-gateway-'));
     const form = o.gatewayFromSource ? 'source' : 'production';
     if (form === 'production') buildCompiled();
-    gateway = await startGatewayProcess({
-      dataDir, fleetKey, redisUrl: o.redisUrl, providerLatencyMs: o.providerLatencyMs, form, nodeFlags: o.gatewayNodeFlags,
-      logFile: join(o.outDir, 'gateway.log'),
+    gateways = await startGatewayFleet({
+      gateways: o.gateways ?? 1, workers: o.workers ?? 1, redisCluster: o.redisCluster ?? false, form,
+      fleetKey, redisUrl: o.redisUrl, providerLatencyMs: o.providerLatencyMs, nodeFlags: o.gatewayNodeFlags,
+      logFile: (i) => join(o.outDir, i === 0 ? 'gateway.log' : `gateway-${i}.log`),
+      reviveAfterMs: REVIVE_AFTER_MS,
     });
   }
   const audio = new Map<number, Uint8Array>();
   try {
+    if (gateways) await o.onGateways?.(gateways, 'started');
     const result = await runSimulation({
       traffic: {
         ...DEFAULT_TRAFFIC, bears: o.bears, durationMs: o.durationMs, seed: o.seed, phrases: PROMPTS.length,
@@ -101,7 +112,7 @@ export async function launchSimulation(o: LaunchOptions): Promise<LaunchResult> 
         meanSilenceMs: o.meanSilenceMs ?? DEFAULT_TRAFFIC.meanSilenceMs,
         meanThinkMs: o.meanThinkMs ?? DEFAULT_TRAFFIC.meanThinkMs,
       },
-      gateway: gateway ? { process: gateway } : { mqttUrl: o.gatewayUrl! },
+      gateway: gateways ? { fleet: gateways } : { mqttUrl: o.gatewayUrl! },
       secretFor: (id) => deriveDeviceSecret(fleetKey, id),
       audioFor: (rank) => {
         const cached = audio.get(rank);
@@ -117,19 +128,21 @@ export async function launchSimulation(o: LaunchOptions): Promise<LaunchResult> 
       maxAttempts: 3,
       cdnEdge: o.cdnEdge,
       baselines: o.baselines,
-      tls: o.tls && gateway ? { ca: readFileSync(gateway.caFile) } : undefined,
+      // Each gateway's data dir has its own CA: the bears trust them all.
+      tls: o.tls && gateways ? { ca: Buffer.concat(gateways.gateways.map((g) => readFileSync(g.caFile))) } : undefined,
       onProgress: o.onProgress,
       onNotice: notice,
     });
-    await gateway?.stop();
+    // Loads and kills are read before the gateways go.
     const report = buildReport(result, notices);
+    if (gateways) await o.onGateways?.(gateways, 'finished');
+    await gateways?.stop();
     const jsonPath = join(o.outDir, 'report.json');
     const htmlPath = join(o.outDir, 'report.html');
     writeFileSync(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
     writeFileSync(htmlPath, renderHtmlReport(report));
     return { report, jsonPath, htmlPath };
   } finally {
-    await gateway?.stop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    await gateways?.stop();
   }
 }

@@ -4,11 +4,12 @@
  * provider calls and their modelled price, and a timeline. `checkReport`
  * verifies the accounting adds up; the CLI exits non-zero when it does not.
  */
+import type { GatewayFleet, ProcessLoad } from './gateway-fleet.js';
 import type { GatewayCounters } from './gateway-metrics.js';
 import type { GatewayProcess, ResourceSample } from './gateway-process.js';
 import { summarizeLatency, type LatencySummary } from '../sdk/index.js';
 import { percentileCurve } from './histograms.js';
-import type { Bucket, Counters } from './run-metrics.js';
+import type { Bucket, Counters, Outage } from './run-metrics.js';
 import type { FlashPolicyComparison, SimulationResult } from './simulation.js';
 import type { TlsCost } from './tls-cost.js';
 
@@ -34,6 +35,8 @@ export interface Report {
   config: {
     bears: number; durationS: number; seed: number; skew: number; phrases: number;
     flashBudgetBytes: number; connectRatePerS: number; cdnEdge: boolean; gateway: 'child' | 'external';
+    /** Gateway processes (separate ports), their workers each, and where their fleet state lives. */
+    gateways: number; workers: number; store: 'embedded' | 'redis' | 'cluster' | 'external';
     /** Bears on MQTTS + HTTPS (--tls) or plaintext. */
     transport: 'tls' | 'plaintext';
   };
@@ -43,6 +46,12 @@ export interface Report {
   requests: {
     utterances: number; offline: number; sent: number; answered: number; errors: number;
     timeouts: number; unfinished: number; retries: number; malformedFromGateway: number;
+    /** Sent again, same correlation id, after the bear came back from a lost connection. */
+    resent: number;
+    /** Answered after a retry or a resend: in flight when something failed, and still answered. */
+    answeredAfterRetry: number;
+    /** Second answers to a request sent twice (the bear used the first). */
+    duplicateAnswers: number;
   };
   /** Hit rate per layer. flash: plays served from the bear's flash; l1/l2/miss: share of answers by the layer that answered; l3: clip downloads the L3 origin (or its CDN edge) served. */
   layers: { flash: LayerRate; l1: LayerRate; l2: LayerRate; l3: LayerRate; miss: LayerRate; other: LayerRate };
@@ -57,9 +66,19 @@ export interface Report {
     transportFloor?: LatencySummary;
     curves: { answer: [number, number][]; play: [number, number][]; noCache: [number, number][]; transportFloor: [number, number][] };
   };
+  /** The first (or only) gateway process; `processes` has every process that served bears. */
   gateway: {
     pid?: number; restarts: number; crashes: GatewayProcess['crashes']; peakRssMB?: number; meanCpuPct?: number; maxCpuPct?: number;
     samples: ResourceSample[];
+    processes: ProcessLoad[];
+  };
+  /** Gateway processes and Redis masters killed during the run, and what the bears saw. */
+  failovers: {
+    gatewayKills: (FailoverWindow & { gateway: number; pid: number; role: string })[];
+    redisKills: (FailoverWindow & { node: string })[];
+    /** Outages the bears recovered from over the whole run (drops included): time without a connection. */
+    outages: { count: number; movedGateway: number; p50S: number; p95S: number; maxS: number };
+    bearsOfflineAtEnd: number;
   };
   connections: { connected: number; connects: number; failures: number; drops: number; connectRatePerS: number };
   bytes: {
@@ -86,6 +105,30 @@ export interface Report {
   };
   notices: string[];
 }
+
+/** What the bears saw around one kill (seconds from the start of the run). */
+export interface FailoverWindow {
+  t: number;
+  /** Bears that lost their connection within OUTAGE_WINDOW_S of it, and how long until each was back. */
+  bearsDisconnected: number;
+  movedGateway: number;
+  backP50S: number;
+  backMaxS: number;
+  /** Answers, errors and timeouts in the WINDOW_S before and after it; mean answer latency. */
+  before: WindowCounts;
+  after: WindowCounts;
+}
+
+export interface WindowCounts {
+  answers: number;
+  errors: number;
+  timeouts: number;
+  meanLatencyMs: number;
+}
+
+/** Outages starting this soon after a kill are the kill's. */
+const OUTAGE_WINDOW_S = 3;
+const WINDOW_S = 10;
 
 export interface TimelineBucket {
   t: number; requests: number; answers: number; l1: number; l2: number; miss: number; flash: number; plays: number;
@@ -119,12 +162,15 @@ export function buildReport(r: SimulationResult, notices: string[] = []): Report
       bears: o.traffic.bears, durationS: o.traffic.durationMs / 1000, seed: o.traffic.seed, skew: o.traffic.skew,
       phrases: o.traffic.phrases, flashBudgetBytes: o.flashBudgetBytes, connectRatePerS: o.connectRatePerS,
       cdnEdge: o.cdnEdge, gateway: r.gatewayProcess ? 'child' : 'external', transport: o.tls ? 'tls' : 'plaintext',
+      gateways: r.gatewayFleet?.gateways.length ?? 1, workers: r.gatewayFleet?.workers ?? 1,
+      store: r.gatewayFleet?.store ?? 'external',
     },
     tlsCost: r.tlsCost,
     phases: { connectS: r.phases.connectMs / 1000, trafficS: r.phases.trafficMs / 1000, drainS: r.phases.drainMs / 1000 },
     requests: {
       utterances: c.utterances, offline: c.offline, sent: c.utterances - c.offline, answered, errors: c.errors,
       timeouts: c.timeouts, unfinished: r.unfinished, retries: c.retries, malformedFromGateway: c.malformedFromGateway,
+      resent: c.resent, answeredAfterRetry: c.answeredAfterRetry, duplicateAnswers: c.duplicateAnswers,
     },
     layers: {
       flash: rate(c.audio.flash, plays),
@@ -150,7 +196,8 @@ export function buildReport(r: SimulationResult, notices: string[] = []): Report
         transportFloor: r.baselines ? percentileCurve(r.baselines.transportFloor) : [],
       },
     },
-    gateway: gatewaySection(r.gatewayProcess, cpu),
+    gateway: gatewaySection(r.gatewayProcess, cpu, r.gatewayFleet),
+    failovers: failoverSection(r),
     connections: {
       connected: r.connected, connects: c.connects, failures: c.connectFailures, drops: c.drops,
       connectRatePerS: ratio(r.connected, r.phases.connectMs / 1000),
@@ -199,13 +246,61 @@ function gatewayCacheRates(g: GatewayCounters): Record<string, LayerRate> {
   }));
 }
 
-function gatewaySection(g: GatewayProcess | undefined, cpu: number[]): Report['gateway'] {
-  if (!g) return { restarts: 0, crashes: [], samples: [] };
+function gatewaySection(g: GatewayProcess | undefined, cpu: number[], fleet: GatewayFleet | undefined): Report['gateway'] {
+  if (!g) return { restarts: 0, crashes: [], samples: [], processes: [] };
   return {
-    pid: g.pid, restarts: g.restarts, crashes: g.crashes, peakRssMB: g.peakRssMB,
+    pid: g.pid, restarts: g.restarts, crashes: fleet ? fleet.gateways.flatMap((x) => x.crashes) : g.crashes, peakRssMB: g.peakRssMB,
     meanCpuPct: cpu.length ? cpu.reduce((a, b) => a + b, 0) / cpu.length : 0,
     maxCpuPct: cpu.length ? Math.max(...cpu) : 0,
     samples: g.samples,
+    processes: fleet?.processLoad() ?? [],
+  };
+}
+
+function failoverSection(r: SimulationResult): Report['failovers'] {
+  const start = r.metrics.startedAt;
+  const s = (at: number): number => (at - start) / 1000;
+  const window = (at: number): FailoverWindow => {
+    const lost = r.metrics.outages.filter((o) => o.lostAt >= at && o.lostAt <= at + OUTAGE_WINDOW_S * 1000);
+    const back = lost.map((o) => (o.backAt - o.lostAt) / 1000).sort((a, b) => a - b);
+    return {
+      t: s(at),
+      bearsDisconnected: lost.length,
+      movedGateway: lost.filter((o) => o.from !== o.to).length,
+      backP50S: quantile(back, 0.5),
+      backMaxS: back.at(-1) ?? 0,
+      before: windowCounts(r.metrics.timeline, r.metrics.bucketMs, s(at) - WINDOW_S, s(at)),
+      after: windowCounts(r.metrics.timeline, r.metrics.bucketMs, s(at), s(at) + WINDOW_S),
+    };
+  };
+  const all = r.metrics.outages.map((o: Outage) => (o.backAt - o.lostAt) / 1000).sort((a, b) => a - b);
+  return {
+    gatewayKills: (r.gatewayFleet?.kills ?? []).map((k) => ({ ...window(k.at), gateway: k.gateway, pid: k.pid, role: k.role })),
+    redisKills: (r.gatewayFleet?.redisKills ?? []).map((k) => ({ ...window(k.at), node: k.node })),
+    outages: {
+      count: all.length,
+      movedGateway: r.metrics.outages.filter((o) => o.from !== o.to).length,
+      p50S: quantile(all, 0.5), p95S: quantile(all, 0.95), maxS: all.at(-1) ?? 0,
+    },
+    bearsOfflineAtEnd: r.offlineAtEnd,
+  };
+}
+
+function quantile(sorted: number[], q: number): number {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! : 0;
+}
+
+/** Counts of the timeline buckets that start within [fromS, toS). */
+function windowCounts(timeline: Bucket[], bucketMs: number, fromS: number, toS: number): WindowCounts {
+  const inside = timeline.filter((b) => b.t >= fromS - bucketMs / 1000 / 2 && b.t < toS);
+  const answers = inside.reduce((n, b) => n + sum(b.answers), 0);
+  const latency = inside.reduce((n, b) => n + b.latencySumMs, 0);
+  const counted = inside.reduce((n, b) => n + b.latencyCount, 0);
+  return {
+    answers,
+    errors: inside.reduce((n, b) => n + b.errors, 0),
+    timeouts: inside.reduce((n, b) => n + b.timeouts, 0),
+    meanLatencyMs: ratio(latency, counted),
   };
 }
 

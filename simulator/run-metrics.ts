@@ -24,6 +24,12 @@ export interface Counters {
   malformedFromGateway: number;
   /** Requests abandoned after the last retry. */
   timeouts: number;
+  /** Requests sent again, same correlation id, after the bear came back from a lost connection. */
+  resent: number;
+  /** Requests answered after a retry or a resend (in flight when something failed, yet answered). */
+  answeredAfterRetry: number;
+  /** Second answers to a request sent twice: the bear plays the first only. */
+  duplicateAnswers: number;
   audio: Record<AudioSource, number>;
   connects: number;
   connectFailures: number;
@@ -48,8 +54,19 @@ export interface Bucket extends Counters {
   latencyCount: number;
 }
 
+/** A bear without a connection: from losing an established one to the next welcome. */
+export interface Outage {
+  lostAt: number;
+  backAt: number;
+  /** Indices of the gateway URL it was on and came back on. */
+  from: number;
+  to: number;
+}
+
 export interface RunMetrics {
   counters: Counters;
+  /** Every outage a bear recovered from, in the order they ended. */
+  outages: Outage[];
   /** utterance sent -> answer received */
   answerLatency: Histogram;
   /** utterance sent -> audio ready to play (flash, inline or downloaded) */
@@ -63,6 +80,7 @@ export interface RunMetrics {
   add(field: NumericCounter, n?: number): void;
   answer(layer: AnswerLayer, latencyMs: number): void;
   audio(source: AudioSource, playLatencyMs: number): void;
+  outage(o: Outage): void;
 }
 
 export type NumericCounter = Exclude<keyof Counters, 'answers' | 'audio'>;
@@ -71,7 +89,7 @@ export function emptyCounters(): Counters {
   return {
     utterances: 0, offline: 0, retries: 0,
     answers: { l1: 0, l2: 0, provider: 0, other: 0 },
-    errors: 0, malformedFromGateway: 0, timeouts: 0,
+    errors: 0, malformedFromGateway: 0, timeouts: 0, resent: 0, answeredAfterRetry: 0, duplicateAnswers: 0,
     audio: { flash: 0, inline: 0, origin: 0, edge: 0, failed: 0 },
     connects: 0, connectFailures: 0, drops: 0,
     warmManifests: 0, warmClipsStored: 0, warmClipsFailed: 0,
@@ -90,8 +108,11 @@ export function createRunMetrics(bucketMs: number, now = Date.now): RunMetrics {
   };
   const answerLatency = createLatencyHistogram();
   const playLatency = createLatencyHistogram();
+  const outages: Outage[] = [];
   return {
     counters,
+    outages,
+    outage: (o) => void outages.push(o),
     answerLatency,
     playLatency,
     connectLatency: createLatencyHistogram(),

@@ -12,6 +12,7 @@ import { measureTlsCost, type TlsCost } from './tls-cost.js';
 import { measureProviderPath, startTransportFloor, type ProviderPathBaseline, type TransportFloor } from './baselines.js';
 import { createClipFetcher } from './clip-fetcher.js';
 import { combineGatewayCounters, type GatewayCounters } from './gateway-metrics.js';
+import type { GatewayFleet } from './gateway-fleet.js';
 import type { GatewayProcess } from './gateway-process.js';
 import { beladyHits, lruHits } from './offline-policies.js';
 import { BLOCK_BYTES } from '../protocol/index.js';
@@ -24,8 +25,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface SimulationOptions {
   traffic: TrafficConfig;
-  /** The gateway: a child process the simulator owns (restarts possible), or just an MQTT URL. */
-  gateway: { process: GatewayProcess } | { mqttUrl: string };
+  /** The gateways: child processes the simulator owns (restarts and kills possible), or just an MQTT URL. */
+  gateway: { fleet: GatewayFleet } | { mqttUrl: string };
   secretFor: (deviceId: string) => string;
   /** Utterance audio for a phrasebook rank, and its format code. */
   audioFor: (rank: number) => Uint8Array;
@@ -71,6 +72,8 @@ export interface SimulationResult {
   metrics: RunMetrics;
   phases: { connectMs: number; trafficMs: number; drainMs: number; /** from the start of the run's timeline */ trafficStartMs: number };
   connected: number;
+  /** Bears without a connection when the traffic had drained (still in an outage). */
+  offlineAtEnd: number;
   /** Requests still unanswered when the run ended. */
   unfinished: number;
   flashPolicies: FlashPolicyComparison;
@@ -81,7 +84,9 @@ export interface SimulationResult {
   tlsCost?: TlsCost;
   /** The gateway's own counters during the fleet's run (connect to drain), when it is a child with a metrics endpoint. */
   gatewayCounters?: GatewayCounters;
+  /** The first (or only) gateway process, when the simulator started the gateways. */
   gatewayProcess?: GatewayProcess;
+  gatewayFleet?: GatewayFleet;
   fleetEvents: FleetEvent[];
 }
 
@@ -95,9 +100,10 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
   const metrics = createRunMetrics(bucketMsFor(o.traffic.durationMs));
   const ca = o.tls?.ca;
   const fetcher = createClipFetcher({ metrics, edge: o.cdnEdge, concurrency: 32, timeoutMs: o.requestTimeoutMs, ca });
-  const gatewayProcess = 'process' in o.gateway ? o.gateway.process : undefined;
-  const mqttUrl = (): string =>
-    gatewayProcess ? (ca ? gatewayProcess.mqttsUrl : gatewayProcess.mqttUrl) : (o.gateway as { mqttUrl: string }).mqttUrl;
+  const fleet = 'fleet' in o.gateway ? o.gateway.fleet : undefined;
+  const gatewayProcess = fleet?.gateways[0];
+  const gatewayUrls = (): string[] => (fleet ? fleet.urls(ca ? 'mqtts' : 'mqtt') : [(o.gateway as { mqttUrl: string }).mqttUrl]);
+  const mqttUrl = (): string => gatewayUrls()[0]!;
   const progress = (phase: Progress['phase'], done: number): void =>
     o.onProgress?.({
       phase,
@@ -114,6 +120,9 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
       id,
       secret: o.secretFor(id),
       mqttUrl,
+      // Spread over the gateways, as a load balancer or DNS would; each bear fails over on its own.
+      gatewayUrls,
+      firstGateway: i % gatewayUrls().length,
       flashBudget: o.flashBudgetBytes,
       fw: 'sim-1.0',
       audioFor: o.audioFor,
@@ -128,7 +137,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
     });
   });
 
-  const countersAtStart = await gatewayProcess?.counters();
+  const countersAtStart = await fleet?.counters();
 
   // Connect phase, paced: at most `connectRatePerS` new handshakes a second and at most
   // MAX_HANDSHAKES_IN_FLIGHT waiting for their welcome, so a slow gateway slows the ramp down
@@ -163,7 +172,8 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
 
   // Traffic phase: one scheduler loop over the merged, time-ordered trace.
   const due = trace.bears.flatMap((utterances, bear) => utterances.map((u) => ({ at: u.atMs, bear, rank: u.rank }))).sort((a, b) => a.at - b.at);
-  const fleet = [...trace.fleet];
+  const fleetQueue = [...trace.fleet];
+  let killsOfRedis = 0;
   const background: Promise<unknown>[] = [];
   const trafficStart = Date.now();
   let next = 0;
@@ -173,7 +183,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
       const u = due[next++]!;
       bears[u.bear]!.say(u.rank);
     }
-    while (fleet.length > 0 && fleet[0]!.atMs <= now) background.push(fleetEvent(fleet.shift()!));
+    while (fleetQueue.length > 0 && fleetQueue[0]!.atMs <= now) background.push(fleetEvent(fleetQueue.shift()!));
     if (Date.now() - lastReport > 1000) {
       lastReport = Date.now();
       progress('traffic', now / o.traffic.durationMs);
@@ -190,6 +200,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
     await sleep(250);
   }
   await Promise.allSettled(background);
+  const offlineAtEnd = bears.filter((b) => !b.online).length;
   // Closing stops every retry timer, so what is still pending now can no longer time out:
   // each request ends counted exactly once (answered, error, timeout or unfinished).
   for (let i = 0; i < bears.length; i += 500) await Promise.all(bears.slice(i, i + 500).map((b) => b.close()));
@@ -198,7 +209,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
   progress('drain', 1);
 
   await floor?.stop();
-  const countersAtEnd = await gatewayProcess?.counters();
+  const countersAtEnd = await fleet?.counters();
   const gatewayCounters = countersAtStart && countersAtEnd ? combineGatewayCounters(countersAtEnd, countersAtStart, -1) : undefined;
 
   const providerPath = o.baselines
@@ -219,21 +230,28 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
     metrics,
     phases: { connectMs, trafficMs, drainMs, trafficStartMs: trafficStart - metrics.startedAt },
     connected,
+    offlineAtEnd,
     unfinished,
     flashPolicies: compareFlashPolicies(bears),
     playedBytes: bears.reduce((n, b) => n + b.plays.reduce((m, p) => m + p.size, 0), 0),
     baselines: floor && providerPath ? { transportFloor: floor.latency, ...providerPath } : undefined,
     gatewayCounters,
     gatewayProcess,
+    gatewayFleet: fleet,
     tlsCost,
     fleetEvents: trace.fleet,
   };
 
   async function fleetEvent(e: FleetEvent): Promise<void> {
     if (e.kind === 'drop') for (const i of e.bears) bears[i]!.drop();
-    else if (!gatewayProcess) o.onNotice?.(`skipped ${e.kind} at ${e.atMs} ms: the gateway is not a child of the simulator`);
-    else if (e.kind === 'restart') await gatewayProcess.restart().catch((err: Error) => o.onNotice?.(`gateway restart failed: ${err.message}`));
-    else await gatewayProcess.pushWarm().catch((err: Error) => o.onNotice?.(`warm push failed: ${err.message}`));
+    else if (!fleet) o.onNotice?.(`skipped ${e.kind} at ${e.atMs} ms: the gateway is not a child of the simulator`);
+    else if (e.kind === 'restart') await fleet.restart().catch((err: Error) => o.onNotice?.(`gateway restart failed: ${err.message}`));
+    else if (e.kind === 'kill-gateway') {
+      await fleet.kill(e.n).catch((err: Error) => o.onNotice?.(`gateway kill failed: ${err.message}`));
+    } else if (e.kind === 'kill-redis-master') {
+      const killed = await fleet.killRedisMaster(killsOfRedis++).catch((err: Error) => void o.onNotice?.(`Redis master kill failed: ${err.message}`));
+      if (killed === undefined && fleet.store !== 'cluster') o.onNotice?.(`skipped kill-redis-master at ${e.atMs} ms: the gateways are not on a Redis Cluster (--redis-cluster)`);
+    } else await fleet.pushWarm().catch((err: Error) => o.onNotice?.(`warm push failed: ${err.message}`));
   }
 }
 

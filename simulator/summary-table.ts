@@ -35,6 +35,7 @@ export function summaryTable(r: Report): string {
     ['bears connected', `${r.connections.connected}/${r.config.bears} at ${r.connections.connectRatePerS.toFixed(0)}/s`],
     ['utterances sent / answered', `${r.requests.sent} / ${r.requests.answered}`],
     ['errors / timeouts / unfinished', `${r.requests.errors} / ${r.requests.timeouts} / ${r.requests.unfinished}`],
+    ['resent after reconnect / answered after retry / duplicates', `${r.requests.resent} / ${r.requests.answeredAfterRetry} / ${r.requests.duplicateAnswers}`],
     ['gateway restarts / crashes', `${g.restarts} / ${g.crashes.length}`],
     ['gateway peak RSS (MB)', g.peakRssMB === undefined ? '-' : g.peakRssMB.toFixed(1)],
     ['gateway CPU mean / max (%)', g.meanCpuPct === undefined ? '-' : `${g.meanCpuPct.toFixed(0)} / ${g.maxCpuPct!.toFixed(0)}`],
@@ -52,5 +53,23 @@ export function summaryTable(r: Report): string {
       : []),
     ['flash: firmware / demand-only / Belady / LRU', [r.flashPolicies.rates.firmware, r.flashPolicies.rates.firmwareDemandOnly, r.flashPolicies.rates.belady, r.flashPolicies.rates.lru].map(pct).join(' / ')],
   ]);
-  return [layers, latency, facts].join('\n\n');
+  const tables = [layers, latency, facts];
+  if (g.processes.length > 1) {
+    tables.push(formatTable([
+      ['gateway process', 'role', 'CPU mean/max %', 'peak RSS MB', 'most bears', 'requests', 'killed'],
+      ...g.processes.map((p) => [`${p.gateway}:${p.pid}`, p.role, `${p.meanCpuPct.toFixed(0)}/${p.maxCpuPct.toFixed(0)}`, p.peakRssMB.toFixed(1), String(p.maxBears), String(p.requests), p.killed ? 'yes' : '']),
+    ]));
+  }
+  const f = r.failovers;
+  const kills = [
+    ...f.gatewayKills.map((k) => ({ what: `gateway ${k.gateway} ${k.role} ${k.pid}`, w: k })),
+    ...f.redisKills.map((k) => ({ what: `Redis master ${k.node}`, w: k })),
+  ];
+  if (kills.length > 0) {
+    tables.push(formatTable([
+      ['killed', 'at s', 'bears cut off', 'moved', 'back p50/max s', 'answers/errors/timeouts 10 s after'],
+      ...kills.map(({ what, w }) => [what, w.t.toFixed(1), String(w.bearsDisconnected), String(w.movedGateway), `${w.backP50S.toFixed(2)}/${w.backMaxS.toFixed(2)}`, `${w.after.answers}/${w.after.errors}/${w.after.timeouts}`]),
+    ]));
+  }
+  return tables.join('\n\n');
 }

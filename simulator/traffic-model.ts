@@ -39,8 +39,11 @@ export interface TrafficConfig {
 }
 
 export interface StormSpec {
-  /** drop: the bears' connections break (Wi-Fi); restart: the gateway process restarts. */
-  kind: 'drop' | 'restart';
+  /**
+   * drop: the bears' connections break (Wi-Fi); restart: the gateway process restarts;
+   * kill-gateway: one gateway process is SIGKILLed; kill-redis-master: a Redis Cluster master is.
+   */
+  kind: 'drop' | 'restart' | 'kill-gateway' | 'kill-redis-master';
   /** Fraction of the traffic phase (0..1) at which it happens. */
   at: number;
   /** For drop: the fraction of bears whose connection breaks. */
@@ -57,6 +60,9 @@ export interface Utterance {
 export type FleetEvent =
   | { atMs: number; kind: 'drop'; bears: number[] }
   | { atMs: number; kind: 'restart' }
+  /** The n-th kill of the run (which process it hits rotates with n). */
+  | { atMs: number; kind: 'kill-gateway'; n: number }
+  | { atMs: number; kind: 'kill-redis-master' }
   | { atMs: number; kind: 'warmPush' };
 
 export interface Trace {
@@ -117,10 +123,15 @@ function bearUtterances(rng: Rng, config: TrafficConfig, pickRank: (rng: Rng) =>
 
 function fleetEvents(rng: Rng, config: TrafficConfig): FleetEvent[] {
   const events: FleetEvent[] = [];
+  let kills = 0;
   for (const storm of config.storms) {
     const atMs = Math.round(storm.at * config.durationMs);
-    if (storm.kind === 'restart') {
-      events.push({ atMs, kind: 'restart' });
+    if (storm.kind === 'restart' || storm.kind === 'kill-redis-master') {
+      events.push({ atMs, kind: storm.kind });
+      continue;
+    }
+    if (storm.kind === 'kill-gateway') {
+      events.push({ atMs, kind: 'kill-gateway', n: kills++ });
       continue;
     }
     const bears = Array.from({ length: config.bears }, (_, i) => i).filter(() => rng.next() < storm.fraction);

@@ -10,6 +10,12 @@
  * inline bytes or a download of the signed URL, and is then offered to flash
  * (on-demand admission). A lost connection reconnects with full-jitter
  * backoff, so a storm spreads out the way real bears spread it.
+ *
+ * Several gateways: like the firmware, a bear holds a list of gateway URLs,
+ * starts on one (`firstGateway`), and when a connection attempt fails moves to
+ * the next. Requests a lost connection left unanswered are sent again with
+ * the same correlation id once the bear is back, on whichever gateway, and
+ * the first answer completes them (a second one is counted as a duplicate).
  */
 import type { Socket } from 'node:net';
 import mqtt from 'mqtt';
@@ -35,6 +41,10 @@ export interface BearOptions {
   secret: string;
   /** The gateway's current MQTT URL (it can move when the gateway restarts). */
   mqttUrl: () => string;
+  /** Several gateways' URLs instead (the bear fails over between them); `mqttUrl` is then unused. */
+  gatewayUrls?: () => readonly string[];
+  /** Index into gatewayUrls to start on (spreads a fleet over the gateways). */
+  firstGateway?: number;
   flashBudget: number;
   fw: string;
   /** The utterance audio for a phrasebook rank, and its format code. */
@@ -64,6 +74,8 @@ export interface VirtualBear {
   close(): Promise<void>;
   /** Requests still waiting for an answer. */
   readonly pending: number;
+  /** The gateway URL it is connected to (or trying), an index into gatewayUrls. */
+  readonly gateway: number;
 }
 
 interface Pending {
@@ -71,6 +83,10 @@ interface Pending {
   sentAt: number;
   attempt: number;
   timer: NodeJS.Timeout;
+  /** Set when the connection it was sent on was lost: it is sent again once the bear is back. */
+  unsentSince: number;
+  /** It was sent again after a reconnect. */
+  resent: boolean;
 }
 
 const RECONNECT_BASE_MS = 500;
@@ -101,6 +117,12 @@ export function createVirtualBear(o: BearOptions): VirtualBear {
   let warmChain = Promise.resolve();
   let helloId = 0;
   let onWelcome: ((ok: boolean) => void) | undefined;
+  const urls = (): readonly string[] => o.gatewayUrls?.() ?? [o.mqttUrl()];
+  let gateway = o.firstGateway ?? 0;
+  /** When the last established connection was lost, and on which gateway (an outage in progress). */
+  let lostAt: { at: number; gateway: number } | undefined;
+  /** Correlation ids answered already: a second answer (after a resend) is a duplicate. */
+  const answered = new Set<number>();
 
   const newId = (): number => {
     const id = nextId;
@@ -129,7 +151,9 @@ export function createVirtualBear(o: BearOptions): VirtualBear {
   const lost = (): void => {
     const c = client;
     client = undefined;
+    if (online) lostAt = { at: Date.now(), gateway };
     online = false;
+    for (const p of pending.values()) p.unsentSince ||= Date.now();
     onWelcome?.(false);
     if (c) {
       c.removeAllListeners();
@@ -142,7 +166,9 @@ export function createVirtualBear(o: BearOptions): VirtualBear {
   const connect = (): Promise<boolean> => {
     if (closed) return Promise.resolve(false);
     const started = Date.now();
-    const c = mqtt.connect(o.mqttUrl(), {
+    const all = urls();
+    gateway %= all.length;
+    const c = mqtt.connect(all[gateway]!, {
       clientId: o.id,
       username: o.id,
       password: o.secret,
@@ -166,8 +192,13 @@ export function createVirtualBear(o: BearOptions): VirtualBear {
           reconnectAttempt = 0;
           o.metrics.add('connects');
           o.metrics.connectLatency.recordValue(Math.max(1, (Date.now() - started) * 1000));
+          if (lostAt) o.metrics.outage({ lostAt: lostAt.at, backAt: Date.now(), from: lostAt.gateway, to: gateway });
+          lostAt = undefined;
+          resendPending();
         } else {
           o.metrics.add('connectFailures');
+          // Like the firmware: a gateway that does not take the bear is left for the next one.
+          gateway = (gateway + 1) % urls().length;
           if (client === c) lost();
         }
         resolve(ok);
@@ -213,21 +244,31 @@ export function createVirtualBear(o: BearOptions): VirtualBear {
   const retry = (id: number): void => {
     const p = pending.get(id);
     if (!p) return;
-    pending.delete(id);
     clearTimeout(p.timer);
     if (p.attempt + 1 >= o.maxAttempts || closed) {
+      pending.delete(id);
       o.metrics.add('timeouts');
       return;
     }
     o.metrics.add('retries');
-    const next: Pending = { ...p, attempt: p.attempt + 1 };
-    // A fresh correlation id: a late answer to the abandoned one is ignored.
-    const newRequestId = newId();
-    pending.set(newRequestId, next);
-    next.timer = setTimeout(() => {
-      if (!online) next.timer = setTimeout(() => retry(newRequestId), o.requestTimeoutMs);
-      else send(newRequestId, next);
-    }, jitter(RETRY_BASE_MS, RETRY_CAP_MS, p.attempt));
+    p.attempt++;
+    // The same correlation id, as the firmware does: whichever attempt is answered first completes it.
+    p.timer = setTimeout(() => {
+      if (!online) p.timer = setTimeout(() => retry(id), o.requestTimeoutMs);
+      else send(id, p);
+    }, jitter(RETRY_BASE_MS, RETRY_CAP_MS, p.attempt - 1));
+  };
+
+  /** Back after a lost connection: what was in flight goes out again at once, same ids. */
+  const resendPending = (): void => {
+    for (const [id, p] of pending) {
+      if (!p.unsentSince) continue;
+      clearTimeout(p.timer);
+      p.unsentSince = 0;
+      p.resent = true;
+      o.metrics.add('resent');
+      send(id, p);
+    }
   };
 
   const onError = (id: number, code: number): void => {
@@ -241,9 +282,15 @@ export function createVirtualBear(o: BearOptions): VirtualBear {
 
   const onAnswer = (answer: Answer): void => {
     const p = pending.get(answer.id);
-    if (!p) return; // late answer to an abandoned request
+    if (!p) {
+      // A second answer to a request sent twice (a resend after failover, or a retry).
+      if (answered.has(answer.id)) o.metrics.add('duplicateAnswers');
+      return;
+    }
     clearTimeout(p.timer);
     pending.delete(answer.id);
+    answered.add(answer.id);
+    if (p.attempt > 0 || p.resent) o.metrics.add('answeredAfterRetry');
     const latency = Date.now() - p.sentAt;
     o.metrics.answer(LAYER_BY_SOURCE.get(answer.source) ?? 'other', latency);
     const { clip } = answer;
@@ -291,12 +338,15 @@ export function createVirtualBear(o: BearOptions): VirtualBear {
     get pending() {
       return pending.size;
     },
+    get gateway() {
+      return gateway;
+    },
     connect,
     say(rank) {
       o.metrics.add('utterances');
       if (!online) return o.metrics.add('offline');
       const id = newId();
-      const p: Pending = { rank, sentAt: Date.now(), attempt: 0, timer: undefined as unknown as NodeJS.Timeout };
+      const p: Pending = { rank, sentAt: Date.now(), attempt: 0, timer: undefined as unknown as NodeJS.Timeout, unsentSince: 0, resent: false };
       pending.set(id, p);
       send(id, p);
     },

@@ -58,15 +58,18 @@ async function start(dataDir: string, ...extra: string[]): Promise<Started> {
 
 const closed = (client: { once(e: 'close', l: () => void): unknown }): Promise<void> => new Promise((resolve) => client.once('close', () => resolve()));
 
+/** The first test's data dir and a bear it enrolled, for the restart test. */
+let shared: { dataDir: string; online: string } | undefined;
+
 describe('device commands on the embedded Redis', () => {
-  it('work with no gateway, against a running one, and across restarts', async () => {
+  it('work with no gateway and against a running one', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'teddy-registry-cli-'));
     dirs.push(dataDir);
     const added = JSON.parse((await cli('device', 'add', 'offline-bear', '--json', '--data-dir', dataDir)).stdout) as { secret: string };
     // The CLI's brief Redis is gone again.
     expect(await runningServerIn(join(dataDir, 'redis'))).toBeUndefined();
 
-    let gateway = await start(dataDir);
+    const gateway = await start(dataDir);
     const bear = await connectBear(gateway.ready.mqttUrl, 'offline-bear', added.secret);
     // While it runs, the CLI uses the gateway's Redis, and a removal reaches the connected bear.
     const online = JSON.parse((await cli('device', 'add', 'online-bear', '--json', '--data-dir', dataDir)).stdout) as { secret: string };
@@ -79,17 +82,22 @@ describe('device commands on the embedded Redis', () => {
 
     expect(await gateway.stop()).toBe(0);
     expect(await runningServerIn(join(dataDir, 'redis'))).toBeUndefined();
-    gateway = await start(dataDir);
-    await (await connectBear(gateway.ready.mqttUrl, 'online-bear', online.secret)).close();
+    shared = { dataDir, online: online.secret };
+  }, 90_000);
+
+  it('keep the registry across a graceful restart and a SIGKILL of the gateway', async () => {
+    const { dataDir, online } = shared!;
+    let gateway = await start(dataDir);
+    await (await connectBear(gateway.ready.mqttUrl, 'online-bear', online)).close();
     // SIGKILL: the registry is on disk (append-only file) and the orphaned Redis is taken over.
     gateway.child.kill('SIGKILL');
     await new Promise((r) => gateway.child.once('exit', r));
     gateway = await start(dataDir);
-    await (await connectBear(gateway.ready.mqttUrl, 'online-bear', online.secret)).close();
+    await (await connectBear(gateway.ready.mqttUrl, 'online-bear', online)).close();
     expect(await gateway.stop()).toBe(0);
-  });
+  }, 90_000);
 
-  it('migrate an old devices.json on the first start and rename it', async () => {
+  it('migrate an old devices.json on the first start and rename it', { timeout: 60_000 }, async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'teddy-registry-migrate-'));
     dirs.push(dataDir);
     // A registry file as gateways before the move to Redis wrote it (scrypt N=2^14, r=8, p=1).

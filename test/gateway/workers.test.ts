@@ -70,6 +70,11 @@ describe('start --workers 2', () => {
       return g.length === 2 && g.every((w) => w.bears > 0) && g.reduce((n, w) => n + w.bears, 0) === 8 ? g : undefined;
     }, 'bears on both workers');
     expect(spread.map((g) => g.pid).sort()).toEqual([...ready.workers].sort());
+    // /metrics, whichever worker answers it, is the whole gateway's.
+    for (let i = 0; i < 4; i++) {
+      const text = await (await fetch(`${ready.httpUrl}/metrics`)).text();
+      expect(Number(/^teddy_gateway_connected_bears (\d+)/m.exec(text)?.[1])).toBe(8);
+    }
     // A warm push at whichever worker answers HTTP reaches every bear.
     const pushed = (await (await fetch(`${ready.httpUrl}/admin/warm`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })).json()) as { pushed: number };
     expect(pushed.pushed).toBe(8);

@@ -16,13 +16,20 @@ describe('simulator CLI', () => {
     expect(parseStorm('restart@70%', parseStorm('drop@10%'))).toEqual([{ kind: 'drop', at: 0.1, fraction: 1 }, { kind: 'restart', at: 0.7, fraction: 1 }]);
     expect(() => parseStorm('drop@150%')).toThrow(/100%/);
     expect(() => parseStorm('flood@5%')).toThrow();
+    expect(parseStorm('kill-redis-master@60%', parseStorm('kill-gateway@30%'))).toEqual([
+      { kind: 'kill-gateway', at: 0.3, fraction: 1 }, { kind: 'kill-redis-master', at: 0.6, fraction: 1 },
+    ]);
+    // A share of bears only means something for drops.
+    expect(() => parseStorm('kill-gateway:50%@30%')).toThrow(/kill-gateway@30%/);
     expect(parsePercentList('40%')).toEqual([0.4]);
   });
 
   it('--help exits 0 and documents the options', () => {
     const run = cli('--help');
     expect(run.status).toBe(0);
-    for (const option of ['--bears', '--duration', '--skew', '--seed', '--gateway-url', '--out', '--storm']) expect(run.stdout).toContain(option);
+    for (const option of ['--bears', '--duration', '--skew', '--seed', '--gateway-url', '--out', '--storm', '--gateways', '--workers', '--redis-cluster', 'kill-gateway@T%', 'kill-redis-master@T%']) {
+      expect(run.stdout).toContain(option);
+    }
   });
 
   it('bad arguments exit 2 with the reason on stderr', () => {
