@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import { isValidDeviceId } from '../protocol/index.js';
 import { grants, type AdminTokens, type Role } from './admin-tokens.js';
 import type { AuditLog, AuditOutcome } from './audit-log.js';
+import type { EraseReport } from './erase.js';
 import type { Operations } from './ops/operations.js';
 
 export interface AdminReply {
@@ -29,6 +30,7 @@ export interface AdminActions {
   ops(): Operations | undefined;
   addDevice(id: string): Promise<{ id: string; secret: string }>;
   removeDevice(id: string): Promise<boolean>;
+  erase(id: string): Promise<EraseReport>;
 }
 
 export interface AdminApiOptions {
@@ -79,6 +81,15 @@ export function createAdminApi(o: AdminApiOptions) {
     {
       method: 'DELETE', path: /^\/admin\/devices\/([^/]+)$/, action: 'device.remove', role: 'admin',
       run: async (d) => ((await o.actions.removeDevice(d!)) ? ok({ removed: d }) : notFound('no such device\n')),
+    },
+    {
+      method: 'POST', path: /^\/admin\/devices\/([^/]+)\/erase$/, action: 'device.erase', role: 'admin',
+      async run(d) {
+        const report = await o.actions.erase(d!);
+        if (report.found) return ok(report);
+        // Nothing of it anywhere: erased before (this data dir's audit log says so), or never known.
+        return (await o.audit.happened('device.erase', d!)) ? ok({ ...report, alreadyErased: true }) : { status: 404, json: report };
+      },
     },
   ];
 

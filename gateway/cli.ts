@@ -4,6 +4,7 @@
  *   start            run the gateway (embedded defaults: MQTT 1883, HTTP 8080, data dir .teddycache)
  *   device add|remove|list   manage the device registry (in the fleet's Redis); add --cert issues a client certificate
  *   token create|revoke|list admin tokens with roles (read, admin) for the HTTP admin API
+ *   erase ID         erase everything derived from a bear's input (every layer, every gateway)
  *   warm, stats      talk to a running gateway through its admin endpoints
  *   report, health, top   the fleet's operations views (docs/operations.md), through the same endpoints
  * Results go to stdout, logs and errors to stderr; exit 0 on success, 1 on failure
@@ -15,12 +16,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Command, Option } from 'commander';
 import { pino } from 'pino';
 import { readSecret } from '../infra/data-dir-secret.js';
-import { resolveConfig } from '../sdk/index.js';
+import { createCache, resolveConfig } from '../sdk/index.js';
 import { isValidDeviceId } from '../protocol/index.js';
-import type { DeviceRegistry } from './device-registry.js';
 import { DEVICE_CERT_DIR, issueDeviceCertificate } from './tls-certificates.js';
 import { withDeviceRegistry, withFleetRedis } from './registry-client.js';
 import { createAdminTokens, ROLES, type AdminTokens, type Role } from './admin-tokens.js';
+import { createBearStore } from './bear-sessions-sync.js';
+import { publishControl } from './control-bus.js';
+import { createDeviceRegistry, type DeviceRegistry } from './device-registry.js';
+import { createEraser, describeErasure, InvalidDeviceIdError } from './erase.js';
+import { createTextCipher } from './fleet-text-cipher.js';
 import { createAuditLog, type AuditOutcome } from './audit-log.js';
 import { isWorker, runPrimary, runWorker } from './workers.js';
 import { ADMIN_TOKEN_FILE, RUNTIME_FILE, startGateway } from './index.js';
@@ -215,6 +220,42 @@ token
     const tokens = await withTokens(flags, (t) => t.list());
     if (flags.json) process.stdout.write(`${JSON.stringify(tokens)}\n`);
     else for (const t of tokens) process.stdout.write(`${t.id}\t${t.role}\t${t.createdAt}\n`);
+  });
+
+program
+  .command('erase <deviceId>')
+  .description('erase everything derived from a bear\'s input, from every layer and gateway (COPPA, GDPR-K); prints what it removed per layer')
+  .option('--json', 'print the report as JSON')
+  .addOption(dataDirOption())
+  .addOption(redisUrlOption())
+  .action(async (deviceId: string, flags: { json?: boolean; dataDir?: string; redisUrl?: string }) => {
+    const dir = dataDir(flags.dataDir);
+    if (!isValidDeviceId(deviceId)) {
+      await cliAudit(flags.dataDir, 'device.erase', undefined, 'invalid');
+      throw new InvalidDeviceIdError();
+    }
+    const log = cliLog();
+    const report = await withFleetRedis(flags, log, async ({ client, keys, cacheConfig }) => {
+      const cache = await createCache({ ...cacheConfig, logger: log });
+      try {
+        const announce = (kind: string, body: unknown) => publishControl(client, keys.broadcast, { kind, from: 'cli', body });
+        const urlKey = process.env.TEDDY_URL_KEY || (await readSecret(dir, 'url-key'));
+        return await createEraser({
+          cache, client, keys, dataDir: dir, log,
+          registry: createDeviceRegistry({ client, keys, announce: (change) => announce('device', change) }),
+          store: createBearStore(client, keys, log),
+          cipher: urlKey ? createTextCipher(urlKey) : undefined,
+          forgetEverywhere: (id, clips) => announce('erase', { deviceId: id, clips }),
+        }).erase(deviceId);
+      } finally {
+        await cache.close();
+      }
+    });
+    const erasedBefore = !report.found && (await createAuditLog(dir).happened('device.erase', deviceId));
+    await cliAudit(flags.dataDir, 'device.erase', deviceId, report.found || erasedBefore ? 'ok' : 'not-found');
+    process.stdout.write(flags.json ? `${JSON.stringify({ ...report, ...(erasedBefore ? { alreadyErased: true } : {}) })}\n` : `${describeErasure(report)}\n`);
+    if (!report.found && !erasedBefore) throw new Error(`nothing of ${deviceId} was found anywhere: no such device`);
+    if (erasedBefore && !flags.json) process.stdout.write('(erased before: nothing left)\n');
   });
 
 /** Records a command run on the data dir in its audit log (who: cli). */

@@ -21,7 +21,10 @@ import { listen, startBroker, urlHost } from './broker.js';
 import { createAdminApi } from './admin-api.js';
 import { createAdminTokens } from './admin-tokens.js';
 import { createAuditLog } from './audit-log.js';
+import { createBearStore } from './bear-sessions-sync.js';
 import { createClipUrls } from './clip-urls.js';
+import { createEraser, type EraseReport } from './erase.js';
+import { createTextCipher } from './fleet-text-cipher.js';
 import { createConnectionLimiter } from './connection-limiter.js';
 import { createConversation } from './conversation.js';
 import { loadOrCreateSecret } from '../infra/data-dir-secret.js';
@@ -72,6 +75,8 @@ export interface Gateway {
    * the fleet it is connected; returns how many were pushed.
    */
   pushWarm(deviceId?: string): Promise<number>;
+  /** Erases everything derived from this bear's input, fleet-wide (./erase.ts); the caller audits it. */
+  erase(deviceId: string): Promise<EraseReport>;
   /** This process's id in the fleet. */
   readonly instanceId: string;
   /** Control messages to and from the other gateway processes (add a handler per kind). */
@@ -257,6 +262,27 @@ async function start(given: Partial<GatewayOptions>, started: (() => Promise<unk
   control.on('stats-device', (body) => describeHere(String((body as { deviceId?: unknown } | null)?.deviceId)) ?? null);
 
   let operations: Operations | undefined;
+  /** What this process holds of an erased bear (./erase.ts), dropped. */
+  const forgetHere = (deviceId: string, clipIds: readonly string[]): void => {
+    sessions.erase(deviceId);
+    for (const id of clipIds) catalog.erase(id);
+    rateLimiter.forget(deviceId);
+    bears.clients.get(deviceId)?.close();
+  };
+  control.on('erase', (body) => {
+    const { deviceId, clips } = (body ?? {}) as { deviceId?: unknown; clips?: unknown };
+    if (typeof deviceId !== 'string' || !Array.isArray(clips)) return;
+    forgetHere(deviceId, clips.filter((c): c is string => typeof c === 'string'));
+  });
+  const eraser = createEraser({
+    cache, client: fleet.redis.client, keys: fleet.keys, registry, store: createBearStore(fleet.redis.client, fleet.keys, log),
+    cipher: createTextCipher(urlKey), dataDir, log,
+    async forgetEverywhere(deviceId, clips) {
+      forgetHere(deviceId, clips);
+      await control.broadcast('erase', { deviceId, clips });
+    },
+  });
+
   const devices: Gateway['devices'] = {
     add: (id, secret) => registry.add(id, secret),
     async remove(id) {
@@ -275,6 +301,7 @@ async function start(given: Partial<GatewayOptions>, started: (() => Promise<unk
       listDevices: devices.list,
       addDevice: (id) => devices.add(id),
       removeDevice: devices.remove,
+      erase: eraser.erase,
       stats: async (deviceId) => {
         if (deviceId) {
           const here = describeHere(deviceId);
@@ -345,6 +372,7 @@ async function start(given: Partial<GatewayOptions>, started: (() => Promise<unk
     ...urls,
     devices,
     pushWarm,
+    erase: eraser.erase,
     instanceId: control.instanceId,
     control,
     close() {

@@ -80,7 +80,7 @@ export function createRequestHandler(o: RequestHandlerOptions) {
    * A reply the provider supplied (a miss: always the promise) is timed for the miss-recovery SLO.
    */
   const utterance = (deviceId: string, m: Utterance, started: number): void | Promise<void> => {
-    const answered = o.conversation.answer(m, pickVoice(m.voice));
+    const answered = o.conversation.answer(deviceId, m, pickVoice(m.voice));
     if (answered instanceof Promise) {
       return answered.then((reply) => {
         sendAnswer(deviceId, m.id, reply);
@@ -96,7 +96,7 @@ export function createRequestHandler(o: RequestHandlerOptions) {
     const wantsInline = m.maxInline !== undefined && known.size <= Math.min(m.maxInline, o.maxRequestBytes);
     if (!wantsInline) return respond(deviceId, { type: 'clip', id: m.id, clip: o.clipUrls.ref(deviceId, known) });
     // Inline bytes come through the SDK: they may have left every layer since, and are then re-synthesized.
-    const { clip, bytes } = await o.voiceClips.clip(known.text, known.voice, known.starter);
+    const { clip, bytes } = await o.voiceClips.clip(known.text, known.voice, known.starter, deviceId);
     respond(deviceId, { type: 'clip', id: m.id, clip: o.clipUrls.ref(deviceId, clip, { inline: bytes }) });
   };
 
