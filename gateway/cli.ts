@@ -19,6 +19,7 @@ import { DEVICE_CERT_DIR, issueDeviceCertificate } from './tls-certificates.js';
 import { withDeviceRegistry, withFleetRedis } from './registry-client.js';
 import { createAdminTokens, ROLES, type AdminTokens, type Role } from './admin-tokens.js';
 import { createAuditLog, type AuditOutcome } from './audit-log.js';
+import { exitWhenClosed } from './process-exit.js';
 import { isWorker, runPrimary, runWorker } from './workers.js';
 import { ADMIN_TOKEN_FILE, RUNTIME_FILE, startGateway } from './index.js';
 import { commanderParser, DEFAULT_OPTIONS, OPTION_SPECS, resolveOptions, type GatewayOptions } from './options.js';
@@ -79,19 +80,7 @@ start
       });
     }
     const gateway = await startGateway({ ...options, logger });
-    let stopping = false;
-    const stop = (signal: string): void => {
-      if (stopping) return;
-      stopping = true;
-      logger.info({ signal }, 'shutting down');
-      gateway.close().then(
-        () => process.exit(0),
-        (err: unknown) => {
-          logger.error({ err }, 'shutdown failed');
-          process.exit(1);
-        },
-      );
-    };
+    const stop = exitWhenClosed(() => gateway.close(), logger, 'shutting down');
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
     if (readyJson) {
