@@ -10,8 +10,8 @@ import { readFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DeviceRecord, FleetDeviceRegistry } from './device-registry.js';
 
-export const REGISTRY_FILE = 'devices.json';
-export const MIGRATED_SUFFIX = '.migrated';
+const REGISTRY_FILE = 'devices.json';
+const MIGRATED_SUFFIX = '.migrated';
 
 export interface Migration {
   readonly file: string;

@@ -116,7 +116,8 @@ export function connectFleetRedis(target: FleetRedisTarget, log: Logger): FleetR
     },
     async close() {
       closing = true;
-      await Promise.all([client, subscriber].map((c) => c.quit().catch(() => c.disconnect())));
+      // QUIT waits for a connection that may never come back (an offline queue holds it): only when up.
+      await Promise.all([client, subscriber].map((c) => (c.status === 'ready' ? c.quit().catch(() => c.disconnect()) : c.disconnect())));
     },
   };
 }

@@ -67,6 +67,18 @@ describe('the fleet state Redis away', () => {
   });
 });
 
+describe('a gateway whose Redis is gone', () => {
+  it('still shuts down, promptly', async () => {
+    const own = await startTestGateway();
+    await own.connectFleetBear('closing-bear');
+    await own.redis!.kill();
+    const started = Date.now();
+    await own.stop();
+    // Bounded by the test timeout; nothing waits for a Redis that is not coming back.
+    expect(Date.now() - started).toBeLessThan(20_000);
+  });
+});
+
 async function until(check: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
