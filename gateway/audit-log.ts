@@ -8,7 +8,7 @@
  * not interleave within a line); past `maxBytes` the file is renamed to
  * audit.log.1 (older ones shift up to `keep`) and a new one begins.
  */
-import { appendFile, rename, rm, stat } from 'node:fs/promises';
+import { appendFile, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export const AUDIT_FILE = 'audit.log';
@@ -29,6 +29,8 @@ export interface AuditEntry {
 
 export interface AuditLog {
   record(entry: AuditEntry): Promise<void>;
+  /** Whether this log (rotated files included) has a successful `action` on `target`. */
+  happened(action: string, target: string): Promise<boolean>;
 }
 
 export interface AuditLogOptions {
@@ -57,6 +59,13 @@ export function createAuditLog(dataDir: string, { maxBytes = 10 * 1024 * 1024, k
       });
       queue = run.catch(() => undefined);
       return run;
+    },
+    async happened(action, target) {
+      const needle = `"action":${JSON.stringify(action)},"target":${JSON.stringify(target)},"outcome":"ok"`;
+      for (const file of [path, ...Array.from({ length: keep }, (_, i) => `${path}.${i + 1}`)]) {
+        if ((await readFile(file, 'utf8').catch(() => '')).includes(needle)) return true;
+      }
+      return false;
     },
   };
 }

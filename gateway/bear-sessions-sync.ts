@@ -34,6 +34,8 @@ export function createBearStore(client: FleetClient, keys: FleetKeys, log: Logge
         return undefined;
       }
     },
+    // Two keys of one slot (the bear's hash tag): one command.
+    erase: (deviceId) => client.del(keys.bear(deviceId), keys.history(deviceId)),
   };
 }
 

@@ -40,6 +40,8 @@ export interface BearSessions {
   get(deviceId: string): BearSession | undefined;
   recordPlay(deviceId: string, clipIdHex: string): void;
   all(): Iterable<BearSession>;
+  /** Forgets the bear here, unwritten changes included; true if this process held it (an erasure: ./erase.ts). */
+  erase(deviceId: string): boolean;
   readonly size: number;
 }
 
@@ -53,6 +55,8 @@ export interface StoredBear {
 export interface BearStore {
   /** The bear's stored state; undefined if it has none or Redis cannot say (the gateway goes on with what it holds). */
   load(deviceId: string): Promise<StoredBear | undefined>;
+  /** Deletes the bear's stored state (warm sequence, plan, history, where it is connected); resolves to the keys deleted. */
+  erase(deviceId: string): Promise<number>;
 }
 
 /** One bear's changes not yet written to the fleet's Redis. */
@@ -151,6 +155,11 @@ export function createBearSessions(store?: BearStore): FleetBearSessions {
       plays.set(clipIdHex, (plays.get(clipIdHex) ?? 0) + 1);
     },
     all: () => sessions.values(),
+    erase(deviceId) {
+      unwritten.delete(deviceId);
+      writtenSeq.delete(deviceId);
+      return sessions.delete(deviceId);
+    },
     get size() {
       return sessions.size;
     },

@@ -39,6 +39,8 @@ export interface ClipCatalog {
   bySha256(sha256: string): ClipInfo | undefined;
   countPlay(clip: ClipInfo): void;
   all(): Iterable<ClipInfo>;
+  /** Forgets a clip here, pending writes included (an erasure: ./erase.ts removes it from Redis). */
+  erase(clipIdHex: string): boolean;
   readonly size: number;
 }
 
@@ -108,6 +110,15 @@ export function createClipCatalog(maxClips = 50_000): FleetClipCatalog {
       unwritten.set(clip.clipIdHex, (unwritten.get(clip.clipIdHex) ?? 0) + 1);
     },
     all: () => byId.values(),
+    erase(clipIdHex) {
+      const clip = byId.get(clipIdHex);
+      if (!clip) return false;
+      byId.delete(clipIdHex);
+      bySha.delete(clip.sha256);
+      newClips.delete(clipIdHex);
+      unwritten.delete(clipIdHex);
+      return true;
+    },
     get size() {
       return byId.size;
     },

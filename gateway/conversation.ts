@@ -8,7 +8,8 @@
  * Each step first asks this process's L1 synchronously and only fetches
  * (asynchronously, through L2, L3 and the provider) what is not there, so a
  * repeated question is answered without a promise: `answer` returns the
- * Reply itself then, and a Promise of it otherwise.
+ * Reply itself then, and a Promise of it otherwise. Every step names the
+ * bear as the SDK's subject: what its words produced can be erased with it.
  */
 import { sha256Hex, type CacheIntegrationService, type CacheSource } from '../sdk/index.js';
 import { AnswerSource, UtteranceFormat, type Utterance } from '../protocol/index.js';
@@ -41,27 +42,28 @@ const ANSWER_SOURCE: Record<CacheSource, number> = {
 const utf8 = new TextDecoder();
 
 export function createConversation({ service, provider, voiceClips }: ConversationOptions) {
-  const withClip = (reply: string, voice: string, source: number): Reply | Promise<Reply> => {
-    const clip = voiceClips.peek(reply, voice);
+  const withClip = (subject: string, reply: string, voice: string, source: number): Reply | Promise<Reply> => {
+    const clip = voiceClips.peek(reply, voice, subject);
     if (clip) return { reply, clip, source };
-    return voiceClips.clip(reply, voice).then(({ clip: fetched }) => ({ reply, clip: fetched, source }));
+    return voiceClips.clip(reply, voice, false, subject).then(({ clip: fetched }) => ({ reply, clip: fetched, source }));
   };
 
-  const withReply = (transcript: string, voice: string): Reply | Promise<Reply> => {
-    const step = service.aiResponseStep(transcript);
+  const withReply = (subject: string, transcript: string, voice: string): Reply | Promise<Reply> => {
+    const step = service.aiResponseStep(transcript, { subject });
     const reply = step.peek();
-    if (reply !== undefined) return withClip(reply, voice, AnswerSource.l1);
-    return step.fetch(() => provider.respond(transcript)).then(({ value, source }) => withClip(value, voice, ANSWER_SOURCE[source]));
+    if (reply !== undefined) return withClip(subject, reply, voice, AnswerSource.l1);
+    return step.fetch(() => provider.respond(transcript)).then(({ value, source }) => withClip(subject, value, voice, ANSWER_SOURCE[source]));
   };
 
   return {
-    answer(u: Utterance, voice: string): Reply | Promise<Reply> {
+    /** `deviceId`: the bear that asked (the SDK's subject). */
+    answer(deviceId: string, u: Utterance, voice: string): Reply | Promise<Reply> {
       // Typed text needs no speech recognition.
-      if (u.format === UtteranceFormat.text) return withReply(utf8.decode(u.audio), voice);
-      const step = service.transcriptionStep(sha256Hex(u.audio));
+      if (u.format === UtteranceFormat.text) return withReply(deviceId, utf8.decode(u.audio), voice);
+      const step = service.transcriptionStep(sha256Hex(u.audio), { subject: deviceId });
       const transcript = step.peek();
-      if (transcript !== undefined) return withReply(transcript, voice);
-      return step.fetch(() => provider.transcribe(u.audio, u.format)).then(({ value }) => withReply(value, voice));
+      if (transcript !== undefined) return withReply(deviceId, transcript, voice);
+      return step.fetch(() => provider.transcribe(u.audio, u.format)).then(({ value }) => withReply(deviceId, value, voice));
     },
   };
 }

@@ -21,7 +21,10 @@ import { listen, startBroker, urlHost } from './broker.js';
 import { createAdminApi } from './admin-api.js';
 import { createAdminTokens } from './admin-tokens.js';
 import { createAuditLog } from './audit-log.js';
+import { createBearStore } from './bear-sessions-sync.js';
 import { createClipUrls } from './clip-urls.js';
+import { createEraser, type EraseReport } from './erase.js';
+import { createTextCipher } from './fleet-text-cipher.js';
 import { createConnectionLimiter } from './connection-limiter.js';
 import { createConversation } from './conversation.js';
 import { loadOrCreateSecret } from '../infra/data-dir-secret.js';
@@ -42,6 +45,8 @@ import { createRequestHandler } from './request-handler.js';
 import { createVoiceClips } from './voice-clips.js';
 import { workerMetricsText } from './worker-metrics.js';
 import { createWarmPush } from './warm-push.js';
+import { loadOpsConfig } from './ops/ops-config.js';
+import { startOperations, type Operations } from './ops/operations.js';
 import { isLoopback, loadServerTls } from './server-tls.js';
 import { secureTlsListener } from './tls-listener.js';
 
@@ -70,6 +75,8 @@ export interface Gateway {
    * the fleet it is connected; returns how many were pushed.
    */
   pushWarm(deviceId?: string): Promise<number>;
+  /** Erases everything derived from this bear's input, fleet-wide (./erase.ts); the caller audits it. */
+  erase(deviceId: string): Promise<EraseReport>;
   /** This process's id in the fleet. */
   readonly instanceId: string;
   /** Control messages to and from the other gateway processes (add a handler per kind). */
@@ -98,6 +105,8 @@ export async function startGateway(given: Partial<GatewayOptions> = {}): Promise
 async function start(given: Partial<GatewayOptions>, started: (() => Promise<unknown>)[]): Promise<Gateway> {
   const o = resolveOptions(given);
   const log = o.logger ?? pino({ name: 'teddy-gateway', level: o.logLevel });
+  // A bad SLO or rule configuration is refused before anything starts.
+  const opsConfig = await loadOpsConfig(o.sloConfig, given.sloConfig !== undefined ? '--slo-config' : 'TEDDY_SLO_CONFIG');
   const { dataDir } = cacheConfigFor(o, log);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const urlKey = o.urlKey ?? (await loadOrCreateSecret(dataDir, 'url-key'));
@@ -120,12 +129,8 @@ async function start(given: Partial<GatewayOptions>, started: (() => Promise<unk
   if (!o.cache) started.push(() => cache.close());
 
   let connectedBears = (): number => 0;
-  const metrics = createGatewayMetrics({
-    connectedBears: () => connectedBears(),
-    cacheLayers: () =>
-      Object.entries(cache.getPerformanceMetrics().layers).map(([layer, m]) => ({ layer, hits: m.hits, misses: m.misses })),
-  });
-  const provider = instrumentProvider(o.provider ?? createDemoProvider({ latencyMs: o.providerLatencyMs, log }), metrics.providerCalls);
+  const metrics = createGatewayMetrics({ connectedBears: () => connectedBears(), cache: () => cache.getPerformanceMetrics() });
+  const provider = instrumentProvider(o.provider ?? createDemoProvider({ latencyMs: o.providerLatencyMs, log }), metrics);
   let httpUrl = '';
   let httpsUrl = '';
   let overTls = (_deviceId: string): boolean => false;
@@ -256,6 +261,28 @@ async function start(given: Partial<GatewayOptions>, started: (() => Promise<unk
   };
   control.on('stats-device', (body) => describeHere(String((body as { deviceId?: unknown } | null)?.deviceId)) ?? null);
 
+  let operations: Operations | undefined;
+  /** What this process holds of an erased bear (./erase.ts), dropped. */
+  const forgetHere = (deviceId: string, clipIds: readonly string[]): void => {
+    sessions.erase(deviceId);
+    for (const id of clipIds) catalog.erase(id);
+    rateLimiter.forget(deviceId);
+    bears.clients.get(deviceId)?.close();
+  };
+  control.on('erase', (body) => {
+    const { deviceId, clips } = (body ?? {}) as { deviceId?: unknown; clips?: unknown };
+    if (typeof deviceId !== 'string' || !Array.isArray(clips)) return;
+    forgetHere(deviceId, clips.filter((c): c is string => typeof c === 'string'));
+  });
+  const eraser = createEraser({
+    cache, client: fleet.redis.client, keys: fleet.keys, registry, store: createBearStore(fleet.redis.client, fleet.keys, log),
+    cipher: createTextCipher(urlKey), dataDir, log,
+    async forgetEverywhere(deviceId, clips) {
+      forgetHere(deviceId, clips);
+      await control.broadcast('erase', { deviceId, clips });
+    },
+  });
+
   const devices: Gateway['devices'] = {
     add: (id, secret) => registry.add(id, secret),
     async remove(id) {
@@ -274,6 +301,7 @@ async function start(given: Partial<GatewayOptions>, started: (() => Promise<unk
       listDevices: devices.list,
       addDevice: (id) => devices.add(id),
       removeDevice: devices.remove,
+      erase: eraser.erase,
       stats: async (deviceId) => {
         if (deviceId) {
           const here = describeHere(deviceId);
@@ -293,6 +321,7 @@ async function start(given: Partial<GatewayOptions>, started: (() => Promise<unk
           gateways: await presence.live(),
         };
       },
+      ops: () => operations,
     },
   });
   const origin = createHttpOrigin({
@@ -324,6 +353,14 @@ async function start(given: Partial<GatewayOptions>, started: (() => Promise<unk
   const mqttWsUrl = `ws://${plaintextHost}:${httpPort}${MQTT_WEBSOCKET_PATH}`;
   const mqttWssUrl = `wss://${urlHost(o.host)}:${httpsPort}${MQTT_WEBSOCKET_PATH}`;
   const urls = { mqttUrl, httpUrl, mqttWsUrl, mqttsUrl: bears.tlsUrl, httpsUrl, mqttWssUrl, caFile: tls.caFile };
+  const ops = await startOperations({
+    cache, metrics, log, config: opsConfig, intervalMs: o.opsIntervalMs, alertWebhook: o.alertWebhook,
+    fleetRedis: fleet.redis, fleetKeys: fleet.keys,
+    l1MaxBytes: cacheConfig.l1Enabled ? cacheConfig.l1MaxSizeMb * 1024 * 1024 : 0, l2Configured: cacheConfig.l2Enabled,
+    connectedBears: () => bears.clients.size, httpUrl: () => httpUrl,
+  });
+  started.push(() => ops.close());
+  operations = ops;
 
   const runtimeFile = join(dataDir, RUNTIME_FILE);
   if (o.writeRuntimeFile !== false) await writeFileAtomic(runtimeFile, `${JSON.stringify({ pid: process.pid, ...urls })}\n`);
@@ -335,10 +372,12 @@ async function start(given: Partial<GatewayOptions>, started: (() => Promise<unk
     ...urls,
     devices,
     pushWarm,
+    erase: eraser.erase,
     instanceId: control.instanceId,
     control,
     close() {
       closing ??= (async () => {
+        await ops.close();
         await bears.close();
         await closeHttp();
         await fleet.close();

@@ -147,10 +147,18 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       }
     },
     async stop() {
+      process.off('exit', killLeft);
       await Promise.all(servers.map((s) => s.stop()));
       await rm(dir, { recursive: true, force: true });
     },
   };
+  // Six servers outlive a parent that exits without stop() (an uncaught error, process.exit):
+  // they are killed on the way out. (A SIGKILLed parent cannot do this; the suite's leftover
+  // check catches those.)
+  const killLeft = () => {
+    for (const s of servers) if (s.pid !== undefined) process.kill(s.pid, 'SIGKILL');
+  };
+  process.once('exit', killLeft);
 
   try {
     for (let i = 0; i < masters * (1 + replicas); i++) {

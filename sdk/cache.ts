@@ -37,6 +37,7 @@ import { readL1, readL2, readL3 } from './read-path.js';
 import { describeEndpoints } from './redact-url.js';
 import { awaitFlight } from './timeouts.js';
 import { NO_TRACE, startTrace } from './tracing.js';
+import { eraseSubject, noteUse, type SubjectErasure } from './subject-index.js';
 import { invalidateTag, remove, store } from './write-path.js';
 
 export type { CacheCallOptions } from './call-context.js';
@@ -82,7 +83,7 @@ export interface MultiLayerCache {
    * L1 only, synchronous: the value if this process holds it fresh, else undefined (no lower
    * layer is asked). For hot paths that can fall back to `get` themselves.
    */
-  peek<T = unknown>(key: string, contentType: ContentType): T | undefined;
+  peek<T = unknown>(key: string, contentType: ContentType, options?: Pick<CacheCallOptions, 'subject'>): T | undefined;
   set(key: string, value: unknown, contentType: ContentType, options?: CacheCallOptions): Promise<void>;
   /** Removes it from every layer and every instance's L1 (`skipL1`, `skipL2Write`, `skipBusNotify` apply). */
   delete(key: string, contentType: ContentType, options?: CacheCallOptions): Promise<void>;
@@ -91,6 +92,11 @@ export interface MultiLayerCache {
   fetch<T>(key: string, contentType: ContentType, computeFn: ComputeFn<T>, options?: CacheCallOptions): Promise<FetchResult<T>>;
   /** Drops every value set with this tag, in every instance; resolves to how many L2 keys it named. */
   invalidateTag(tag: string): Promise<number>;
+  /**
+   * Removes every value written or read with `{ subject }` that no other subject used, from every
+   * layer and every instance's L1 (sdk/subject-index.ts); says what it removed per layer.
+   */
+  eraseSubject(subjectId: string): Promise<SubjectErasure>;
   /** A view whose keys and tags are scoped to `name`; its `clear()` removes its entries everywhere. */
   namespace(name: string): CacheNamespace;
   warmCache(entries: readonly WarmEntry[], onProgress?: (done: number, total: number) => void): Promise<WarmResult>;
@@ -139,9 +145,12 @@ export class LayeredCache implements MultiLayerCache {
     return this.getSlow(key, contentType, options) as Promise<T | undefined>;
   }
 
-  peek<T = unknown>(key: string, contentType: ContentType): T | undefined {
+  peek<T = unknown>(key: string, contentType: ContentType, options?: Pick<CacheCallOptions, 'subject'>): T | undefined {
     const hit = this.fastHit(key, contentType);
-    if (hit !== undefined) return hit.value as T;
+    if (hit !== undefined) {
+      if (options?.subject) noteUse(this.parts, contentType, key, options.subject);
+      return hit.value as T;
+    }
     this.context(key, contentType, undefined, undefined, undefined); // throws the caller's mistake, if it is one
     return undefined;
   }
@@ -178,6 +187,8 @@ export class LayeredCache implements MultiLayerCache {
       flight = started;
     }
     const answer = awaitFlight(this.parts, ctx, flight);
+    const subject = options?.subject;
+    if (subject) answer.then((r) => r.source !== 'compute' && noteUse(this.parts, contentType, ctx.key, subject, ctx.keys.l2Key), () => undefined);
     if (ctx.trace !== NO_TRACE) answer.then((r) => ctx.trace.end(r.source), (err: unknown) => ctx.trace.end(undefined, err));
     return answer;
   }
@@ -202,6 +213,11 @@ export class LayeredCache implements MultiLayerCache {
     } finally {
       ctx.trace.end(undefined);
     }
+  }
+
+  async eraseSubject(subjectId: string): Promise<SubjectErasure> {
+    this.assertOpen();
+    return eraseSubject(this.parts, subjectId);
   }
 
   async invalidateTag(tag: string): Promise<number> {

@@ -16,6 +16,11 @@ export interface CacheCallOptions {
   readonly ttlSeconds?: number;
   /** Tags for invalidateTag. */
   readonly tags?: readonly string[];
+  /**
+   * Whose input this value comes from (a bear's device id): the value is indexed under it, so
+   * `eraseSubject` can remove it (sdk/subject-index.ts). Reads that hit record the subject too.
+   */
+  readonly subject?: string;
   /** Overrides any policy field for this call. */
   readonly policy?: Partial<CachePolicy>;
   /** Overrides the policy's soft timeout (ms): with a stale value at hand, wait at most this long for a compute. */

@@ -5,7 +5,9 @@
  * (`fetchX`, resolves to the value and the layer that answered), for callers
  * that report where an answer came from (the gateway does), and a step form
  * (`xStep`, the key derived once with a synchronous L1 `peek` and a `fetch`)
- * for hot paths that answer from L1 without a promise.
+ * for hot paths that answer from L1 without a promise. Every call takes an
+ * optional last `{ subject }`: whose input the value comes from (a bear's
+ * device id), for `eraseSubject` (./subject-index.ts).
  */
 import type { MultiLayerCache } from './cache.js';
 import type { ComputeFn } from './compute-context.js';
@@ -34,31 +36,36 @@ export interface CacheStep<T> {
   fetch(computeFn: ComputeFn<T>): Promise<FetchResult<T>>;
 }
 
+/** Whose input a call's value derives from (optional on every call). */
+export interface SubjectOptions {
+  readonly subject?: string;
+}
+
 export interface CacheIntegrationService {
   /**
    * The transcription of one recording. `audioHash` names it; when it is empty the SHA-256 of
    * `audioData` is used instead, so callers without a hash can pass the bytes.
    */
-  cacheAudioTranscription<T = string>(audioHash: string, computeFn: ComputeFn<T>, audioData?: Uint8Array): Promise<T>;
-  fetchAudioTranscription<T = string>(audioHash: string, computeFn: ComputeFn<T>, audioData?: Uint8Array): Promise<FetchResult<T>>;
+  cacheAudioTranscription<T = string>(audioHash: string, computeFn: ComputeFn<T>, audioData?: Uint8Array, options?: SubjectOptions): Promise<T>;
+  fetchAudioTranscription<T = string>(audioHash: string, computeFn: ComputeFn<T>, audioData?: Uint8Array, options?: SubjectOptions): Promise<FetchResult<T>>;
   /** The AI's answer to a context (a prompt string or a JSON-able conversation state). */
-  cacheAiResponse<T = string>(context: unknown, computeFn: ComputeFn<T>): Promise<T>;
-  fetchAiResponse<T = string>(context: unknown, computeFn: ComputeFn<T>): Promise<FetchResult<T>>;
+  cacheAiResponse<T = string>(context: unknown, computeFn: ComputeFn<T>, options?: SubjectOptions): Promise<T>;
+  fetchAiResponse<T = string>(context: unknown, computeFn: ComputeFn<T>, options?: SubjectOptions): Promise<FetchResult<T>>;
   /**
    * The emotion analysis of one recording, named like a transcription (`audioHash`, else the
    * SHA-256 of `audioData`): similar audio patterns hashed alike share one analysis.
    */
-  cacheEmotionAnalysis<T = unknown>(audioHash: string, computeFn: ComputeFn<T>, audioData?: Uint8Array): Promise<T>;
-  fetchEmotionAnalysis<T = unknown>(audioHash: string, computeFn: ComputeFn<T>, audioData?: Uint8Array): Promise<FetchResult<T>>;
+  cacheEmotionAnalysis<T = unknown>(audioHash: string, computeFn: ComputeFn<T>, audioData?: Uint8Array, options?: SubjectOptions): Promise<T>;
+  fetchEmotionAnalysis<T = unknown>(audioHash: string, computeFn: ComputeFn<T>, audioData?: Uint8Array, options?: SubjectOptions): Promise<FetchResult<T>>;
   /** Synthesized speech for a line in a voice; audio bytes also land in L3. */
-  cacheVoiceSynthesis<T = Uint8Array>(text: string, voice: string, computeFn: ComputeFn<T>): Promise<T>;
+  cacheVoiceSynthesis<T = Uint8Array>(text: string, voice: string, computeFn: ComputeFn<T>, options?: SubjectOptions): Promise<T>;
   /** cacheVoiceSynthesis for audio, with the clip's names and the layer that answered. */
-  voiceClip(text: string, voice: string, synthesize: ComputeFn<Uint8Array>): Promise<VoiceClip>;
+  voiceClip(text: string, voice: string, synthesize: ComputeFn<Uint8Array>, options?: SubjectOptions): Promise<VoiceClip>;
   /** The steps, for callers that try L1 synchronously first (fetchAudioTranscription etc. in two halves). */
-  transcriptionStep(audioHash: string): CacheStep<string>;
-  aiResponseStep(context: unknown): CacheStep<string>;
+  transcriptionStep(audioHash: string, options?: SubjectOptions): CacheStep<string>;
+  aiResponseStep(context: unknown, options?: SubjectOptions): CacheStep<string>;
   /** The voice step's key (hex) also names the clip: its first 2 × CLIP_ID_BYTES hex digits are the clip id. */
-  voiceSynthesisStep(text: string, voice: string): CacheStep<Uint8Array>;
+  voiceSynthesisStep(text: string, voice: string, options?: SubjectOptions): CacheStep<Uint8Array>;
 }
 
 export function createCacheIntegrationService(cache: MultiLayerCache): CacheIntegrationService {
@@ -69,36 +76,37 @@ export function createCacheIntegrationService(cache: MultiLayerCache): CacheInte
     return name;
   };
   const value = async <T>(result: Promise<FetchResult<T>>): Promise<T> => (await result).value;
-  const step = <T>(key: string, type: ContentType): CacheStep<T> => ({
-    key,
-    peek: () => cache.peek<T>(key, type),
-    fetch: (computeFn) => cache.fetch(key, type, computeFn),
-  });
+  // Without a subject the calls stay option-free: the cache's L1 fast path.
+  const opts = (options: SubjectOptions | undefined) => (options?.subject ? { subject: options.subject } : undefined);
+  const step = <T>(key: string, type: ContentType, options: SubjectOptions | undefined): CacheStep<T> => {
+    const o = opts(options);
+    return { key, peek: () => cache.peek<T>(key, type, o), fetch: (computeFn) => cache.fetch(key, type, computeFn, o) };
+  };
   const service: CacheIntegrationService = {
-    cacheAudioTranscription: (audioHash, computeFn, audioData) => value(service.fetchAudioTranscription(audioHash, computeFn, audioData)),
-    async fetchAudioTranscription(audioHash, computeFn, audioData) {
-      return cache.fetch(transcriptionKey(audioName('cacheAudioTranscription', audioHash, audioData)), ContentType.AUDIO_TRANSCRIPTION, computeFn);
+    cacheAudioTranscription: (audioHash, computeFn, audioData, options) => value(service.fetchAudioTranscription(audioHash, computeFn, audioData, options)),
+    async fetchAudioTranscription(audioHash, computeFn, audioData, options) {
+      return cache.fetch(transcriptionKey(audioName('cacheAudioTranscription', audioHash, audioData)), ContentType.AUDIO_TRANSCRIPTION, computeFn, opts(options));
     },
-    cacheAiResponse: (context, computeFn) => value(service.fetchAiResponse(context, computeFn)),
-    fetchAiResponse(context, computeFn) {
-      return cache.fetch(aiResponseKey(context), ContentType.AI_RESPONSE, computeFn);
+    cacheAiResponse: (context, computeFn, options) => value(service.fetchAiResponse(context, computeFn, options)),
+    fetchAiResponse(context, computeFn, options) {
+      return cache.fetch(aiResponseKey(context), ContentType.AI_RESPONSE, computeFn, opts(options));
     },
-    cacheEmotionAnalysis: (audioHash, computeFn, audioData) => value(service.fetchEmotionAnalysis(audioHash, computeFn, audioData)),
-    async fetchEmotionAnalysis(audioHash, computeFn, audioData) {
-      return cache.fetch(emotionAnalysisKey(audioName('cacheEmotionAnalysis', audioHash, audioData)), ContentType.EMOTION_ANALYSIS, computeFn);
+    cacheEmotionAnalysis: (audioHash, computeFn, audioData, options) => value(service.fetchEmotionAnalysis(audioHash, computeFn, audioData, options)),
+    async fetchEmotionAnalysis(audioHash, computeFn, audioData, options) {
+      return cache.fetch(emotionAnalysisKey(audioName('cacheEmotionAnalysis', audioHash, audioData)), ContentType.EMOTION_ANALYSIS, computeFn, opts(options));
     },
-    cacheVoiceSynthesis(text, voice, computeFn) {
-      return cache.getWithFallback(voiceSynthesisKey(text, voice), ContentType.VOICE_SYNTHESIS, computeFn);
+    cacheVoiceSynthesis(text, voice, computeFn, options) {
+      return cache.getWithFallback(voiceSynthesisKey(text, voice), ContentType.VOICE_SYNTHESIS, computeFn, opts(options));
     },
-    async voiceClip(text, voice, synthesize) {
+    async voiceClip(text, voice, synthesize, options) {
       // One digest gives both names (the contract: the key is its hex, the clip id its first bytes).
       const digest = voiceSynthesisDigest(text, voice);
-      const { value: bytes, source, blob } = await cache.fetch(Buffer.from(digest).toString('hex'), ContentType.VOICE_SYNTHESIS, synthesize);
+      const { value: bytes, source, blob } = await cache.fetch(Buffer.from(digest).toString('hex'), ContentType.VOICE_SYNTHESIS, synthesize, opts(options));
       return { bytes, source, sha256: blob?.sha256 ?? sha256Hex(bytes), clipId: digest.subarray(0, CLIP_ID_BYTES) };
     },
-    transcriptionStep: (audioHash) => step(transcriptionKey(audioHash), ContentType.AUDIO_TRANSCRIPTION),
-    aiResponseStep: (context) => step(aiResponseKey(context), ContentType.AI_RESPONSE),
-    voiceSynthesisStep: (text, voice) => step(voiceSynthesisKey(text, voice), ContentType.VOICE_SYNTHESIS),
+    transcriptionStep: (audioHash, options) => step(transcriptionKey(audioHash), ContentType.AUDIO_TRANSCRIPTION, options),
+    aiResponseStep: (context, options) => step(aiResponseKey(context), ContentType.AI_RESPONSE, options),
+    voiceSynthesisStep: (text, voice, options) => step(voiceSynthesisKey(text, voice), ContentType.VOICE_SYNTHESIS, options),
   };
   return service;
 }

@@ -18,6 +18,7 @@ import type { L1Entry } from './l1.js';
 import { FAILED, type RedisClient } from './l2.js';
 import { releaseLock, removeRecords, writeRecord } from './l2-scripts.js';
 import type { BlobRef } from './l3/blob-store.js';
+import { checkSubject, indexSubject, markNoted } from './subject-index.js';
 import { encodeValue, packRecord } from './value-codec.js';
 
 export interface StoreOptions {
@@ -43,6 +44,10 @@ export async function store(parts: CacheParts, ctx: CallContext, value: unknown,
   const given = decisions?.tags ?? options?.tags;
   if (given && !given.every((t) => typeof t === 'string' && t !== '')) throw new InvalidKeyError('tags must be non-empty strings');
   const tags = ctx.namespace ? ctx.namespace.tagsFor(given) : given;
+  if (options?.subject !== undefined) {
+    checkSubject(options.subject);
+    markNoted(parts, ctx.type, ctx.key, options.subject);
+  }
   const ttlMs = ttlSeconds * 1000 * (1 - config.ttlJitter * Math.random());
   const expiresAt = Math.round(Date.now() + ttlMs);
   const body = encodeValue(value);
@@ -70,7 +75,11 @@ export async function store(parts: CacheParts, ctx: CallContext, value: unknown,
     const keepMs = Math.ceil(staleUntil - Date.now());
     if (keepMs <= 0) return Promise.resolve(true); // expired while kept: nothing left to write
     return ctx.trace.layer('l2', () =>
-      l2.call((c) => Promise.all([writeRecord(c, keys, record, keepMs, token, message), tags?.length ? tagEntry(parts, c, keys.l2Key, tags, keepMs) : undefined])),
+      l2.call((c) => Promise.all([
+        writeRecord(c, keys, record, keepMs, token, message),
+        tags?.length ? tagEntry(parts, c, keys.l2Key, tags, keepMs) : undefined,
+        options?.subject ? indexSubject(parts, c, options.subject, keys.l2Key, keepMs) : undefined,
+      ])),
     ).then((r) => r !== FAILED);
   };
   const locked = lockToken ? { first: () => write(lockToken), unlock: () => void unlock(parts, keys, lockToken) } : undefined;

@@ -244,10 +244,16 @@ extern "C" void app_main() {
   static Session session(cfg, bridge, http, flash, random, logger);
 
   esp_task_wdt_add(nullptr);
+  uint32_t dropped = 0;
   for (;;) {
     session.tick(static_cast<uint32_t>(esp_timer_get_time() / 1000));
     bridge.deliver(session);
     esp_task_wdt_reset();
+    if (bridge.inboxDropped() + bridge.outboxDropped() != dropped) {
+      dropped = bridge.inboxDropped() + bridge.outboxDropped();
+      ESP_LOGW(kTag, "MQTT queues full: %u messages and %u commands dropped so far (retries recover them)",
+               unsigned(bridge.inboxDropped()), unsigned(bridge.outboxDropped()));
+    }
     ulTaskNotifyTake(pdTRUE, pdMS_TO_TICKS(20));  // until the bridge has something, or the next tick
   }
 }

@@ -78,9 +78,12 @@ Status EspHttpClient::fetchRange() {
   std::snprintf(range, sizeof range, "bytes=%u-%u", static_cast<unsigned>(offset_),
                 static_cast<unsigned>(offset_ + length_ - 1));
   esp_http_client_set_header(client_, "Range", range);
-  // Opens the connection only if it is not open already (keep-alive across chunks).
+  // Opens the connection only if it is not open already (keep-alive across chunks). Each step is
+  // bounded by kTimeoutMs; the watchdog is fed between them, so only a step that hangs resets the bear.
   if (esp_http_client_open(client_, 0) != ESP_OK) return Status::IoError;
+  esp_task_wdt_reset();
   if (esp_http_client_fetch_headers(client_) < 0) return Status::IoError;
+  esp_task_wdt_reset();
   const int code = esp_http_client_get_status_code(client_);
   if (code == 403 || code == 404) {
     int ignored = 0;
@@ -94,6 +97,7 @@ Status EspHttpClient::fetchRange() {
     if (n < 0) return Status::IoError;
     if (n == 0) break;
     received_ += static_cast<size_t>(n);
+    esp_task_wdt_reset();
   }
   // The whole body must have been read for the connection to carry the next range; a 200 to offset 0
   // for a clip longer than one chunk would keep streaming: not a range server.

@@ -300,7 +300,8 @@ int main(int argc, char** argv) {
         session.publishStats();
         host::JsonLine("stats").num("flashHits", s.flashHits).num("flashMisses", s.flashMisses).num("bytesUsed", s.bytesUsed)
             .num("clipCount", s.clipCount).num("evictions", s.evictions).num("maxEraseCount", s.maxEraseCount)
-            .num("uptime", s.uptime).print();
+            .num("uptime", s.uptime).num("inboxDropped", bridge.inboxDropped()).num("outboxDropped", bridge.outboxDropped())
+            .print();
       } else if (cmd.rfind("say ", 0) == 0) {
         const Status s = session.say(cmd.data() + 4, cmd.size() - 4);
         if (s != Status::Ok) printer.onError("say", s, 0);

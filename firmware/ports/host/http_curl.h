@@ -10,8 +10,8 @@
 #include <cstdint>
 #include <string>
 
-#include "mosquitto_client.h"
 #include "teddy/http_client.h"
+#include "tls_files.h"
 
 namespace teddy::host {
 

@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "mqtt_bridge.h"
+#include "tls_files.h"
 
 struct mosquitto;
 struct mosquitto_message;
@@ -27,12 +28,6 @@ namespace teddy::host {
 
 /** mqtt://HOST[:PORT] or mqtts://HOST[:PORT] (default ports 1883 and 8883); false if it is neither. */
 bool parseMqttUrl(const std::string& url, std::string& host, int& port, bool& tls);
-
-struct TlsFiles {
-  std::string ca;    // PEM CA bundle that signs the gateways' certificates
-  std::string cert;  // client certificate for mutual TLS (optional)
-  std::string key;
-};
 
 class MosquittoClient final : public MqttClientApi {
  public:
