@@ -10,7 +10,7 @@ import { readFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DeviceRecord, FleetDeviceRegistry } from './device-registry.js';
 
-const REGISTRY_FILE = 'devices.json';
+export const REGISTRY_FILE = 'devices.json';
 const MIGRATED_SUFFIX = '.migrated';
 
 export interface Migration {

@@ -22,7 +22,7 @@ import { connectFleetRedis, type FleetRedis, type FleetRedisTarget } from './fle
 import { withFleetScripts } from './fleet-scripts.js';
 import { createTextCipher } from './fleet-text-cipher.js';
 
-const WRITE_BEHIND_MS = 1000;
+export const WRITE_BEHIND_MS = 1000;
 const CONNECT_WAIT_MS = 5000;
 const MAX_CLIPS = 50_000;
 
