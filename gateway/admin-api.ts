@@ -1,7 +1,8 @@
 /**
  * The admin API under `/admin/`, behind `Authorization: Bearer TOKEN`
  * (./admin-tokens.ts): each route names the role it needs — `read` for
- * stats, `admin` for devices, warm pushes and erase. No token or a bad one
+ * stats and the operations views (live, health, report), `admin` for
+ * devices, warm pushes and erase. No token or a bad one
  * is 401, a token without the role 403. Every request, allowed or not, is
  * one line in the audit log (./audit-log.ts) with the token id, the action,
  * the device id it was about (only a valid device id) and the outcome.
@@ -12,6 +13,7 @@ import { isValidDeviceId } from '../protocol/index.js';
 import { grants, type AdminTokens, type Role } from './admin-tokens.js';
 import type { AuditLog, AuditOutcome } from './audit-log.js';
 import type { EraseReport } from './erase.js';
+import type { Operations } from './ops/operations.js';
 
 export interface AdminReply {
   readonly status: number;
@@ -24,6 +26,8 @@ export interface AdminActions {
   /** Fleet statistics, or one bear's (undefined if it never said hello). */
   stats(deviceId?: string): Promise<unknown>;
   listDevices(): Promise<{ id: string; createdAt: string }[]>;
+  /** The operations service (time series, alerts, report), once started. */
+  ops(): Operations | undefined;
   addDevice(id: string): Promise<{ id: string; secret: string }>;
   removeDevice(id: string): Promise<boolean>;
   erase(id: string): Promise<EraseReport>;
@@ -52,6 +56,10 @@ const ok = (json: unknown): AdminReply => ({ status: 200, json });
 const notFound = (text: string): AdminReply => ({ status: 404, text });
 
 export function createAdminApi(o: AdminApiOptions) {
+  const opsView = async (view: (ops: Operations) => Promise<unknown>): Promise<AdminReply> => {
+    const ops = o.actions.ops();
+    return ops ? ok(await view(ops)) : { status: 503, text: 'operations not started yet\n' };
+  };
   const routes: Route[] = [
     {
       method: 'GET', path: /^\/admin\/stats$/, action: 'stats', role: 'read',
@@ -64,6 +72,10 @@ export function createAdminApi(o: AdminApiOptions) {
       method: 'POST', path: /^\/admin\/warm$/, action: 'warm', role: 'admin',
       run: async (_d, q) => ok({ pushed: await o.actions.warm(q.get('device') ?? undefined) }),
     },
+    // The operations views `top`, `health` and `report` read (health is 200 either way: the CLI judges it).
+    { method: 'GET', path: /^\/admin\/ops\/live$/, action: 'ops.live', role: 'read', run: () => opsView((ops) => ops.live()) },
+    { method: 'GET', path: /^\/admin\/ops\/health$/, action: 'ops.health', role: 'read', run: () => opsView((ops) => ops.health()) },
+    { method: 'GET', path: /^\/admin\/ops\/report$/, action: 'ops.report', role: 'read', run: () => opsView((ops) => ops.report()) },
     { method: 'GET', path: /^\/admin\/devices$/, action: 'device.list', role: 'admin', run: async () => ok(await o.actions.listDevices()) },
     { method: 'POST', path: /^\/admin\/devices\/([^/]+)$/, action: 'device.add', role: 'admin', run: async (d) => ok(await o.actions.addDevice(d!)) },
     {

@@ -6,10 +6,13 @@
  *   token create|revoke|list admin tokens with roles (read, admin) for the HTTP admin API
  *   erase ID         erase everything derived from a bear's input (every layer, every gateway)
  *   warm, stats      talk to a running gateway through its admin endpoints
- * Results go to stdout, logs and errors to stderr; exit 0 on success, 1 on failure.
+ *   report, health, top   the fleet's operations views (docs/operations.md), through the same endpoints
+ * Results go to stdout, logs and errors to stderr; exit 0 on success, 1 on failure
+ * (`health`: 1 when the fleet is unhealthy, so it serves as a probe).
  */
-import { readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Command, Option } from 'commander';
 import { pino } from 'pino';
 import { readSecret } from '../infra/data-dir-secret.js';
@@ -24,9 +27,14 @@ import { createDeviceRegistry, type DeviceRegistry } from './device-registry.js'
 import { createEraser, describeErasure, InvalidDeviceIdError } from './erase.js';
 import { createTextCipher } from './fleet-text-cipher.js';
 import { createAuditLog, type AuditOutcome } from './audit-log.js';
+import { exitWhenClosed } from './process-exit.js';
 import { isWorker, runPrimary, runWorker } from './workers.js';
 import { ADMIN_TOKEN_FILE, RUNTIME_FILE, startGateway } from './index.js';
-import { commanderParser, DEFAULT_OPTIONS, OPTION_SPECS, resolveOptions, type GatewayOptions } from './options.js';
+import { commanderParser, DEFAULT_OPTIONS, integerIn, nonNegativeInteger, OPTION_SPECS, resolveOptions, type GatewayOptions } from './options.js';
+import type { HealthView, LiveView } from './ops/operations.js';
+import type { OpsReport } from './ops/ops-report.js';
+import { renderReportHtml } from './ops/report-html.js';
+import { renderTop } from './ops/top-view.js';
 
 /** A start flag from the options table, with its environment variable and default in the help. */
 function optionFor(key: keyof GatewayOptions): Option {
@@ -84,19 +92,7 @@ start
       });
     }
     const gateway = await startGateway({ ...options, logger });
-    let stopping = false;
-    const stop = (signal: string): void => {
-      if (stopping) return;
-      stopping = true;
-      logger.info({ signal }, 'shutting down');
-      gateway.close().then(
-        () => process.exit(0),
-        (err: unknown) => {
-          logger.error({ err }, 'shutdown failed');
-          process.exit(1);
-        },
-      );
-    };
+    const stop = exitWhenClosed(() => gateway.close(), logger, 'shutting down');
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
     if (readyJson) {
@@ -273,6 +269,91 @@ program
   .addOption(dataDirOption())
   .action(async (flags: { device?: string; dataDir?: string }) => {
     process.stdout.write(`${JSON.stringify(await admin(dataDir(flags.dataDir), 'GET', '/admin/stats', flags.device), null, 2)}\n`);
+  });
+
+program
+  .command('report')
+  .description('write the fleet\'s operations report (SLOs, alerts, recommendations, trends, capacity, cost, charts) as self-contained HTML and JSON')
+  .option('--out <dir>', 'directory for report.html and report.json', 'reports')
+  .addOption(dataDirOption())
+  .action(async (flags: { out: string; dataDir?: string }) => {
+    const report = (await admin(dataDir(flags.dataDir), 'GET', '/admin/ops/report')) as OpsReport;
+    const out = resolve(flags.out);
+    await mkdir(out, { recursive: true });
+    await writeFile(join(out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+    await writeFile(join(out, 'report.html'), renderReportHtml(report));
+    process.stdout.write(`${join(out, 'report.html')}\n${join(out, 'report.json')}\n`);
+  });
+
+const SEVERITIES = ['warning', 'critical'] as const;
+program
+  .command('health')
+  .description('print the fleet\'s health and firing alerts; exit 1 when unhealthy (a critical alert fires), for use as a probe')
+  .option('--json', 'print the health view as JSON')
+  .addOption(new Option('--fail-on <severity>', 'lowest alert severity that makes the exit code 1').choices(SEVERITIES).default('critical'))
+  .addOption(dataDirOption())
+  .action(async (flags: { json?: boolean; failOn: (typeof SEVERITIES)[number]; dataDir?: string }) => {
+    const h = (await admin(dataDir(flags.dataDir), 'GET', '/admin/ops/health')) as HealthView;
+    const failing = h.firing.some((a) => flags.failOn === 'warning' || a.severity === 'critical');
+    if (flags.json) process.stdout.write(`${JSON.stringify(h, null, 2)}\n`);
+    else {
+      const lines = [
+        `${failing ? 'UNHEALTHY' : 'healthy'}: ${h.status} — ${h.fleet.live} live process${h.fleet.live === 1 ? '' : 'es'}, ${h.fleet.bears} bears; cache ${h.cache.status}, L2 ${h.cache.l2.enabled ? `${h.cache.l2.connected ? 'connected' : 'disconnected'}, breaker ${h.cache.l2.breaker}` : 'off'}`,
+        ...(h.fleet.notice ? [h.fleet.notice] : []),
+        h.firing.length === 0 ? 'no alerts firing' : `${h.firing.length} alert${h.firing.length === 1 ? '' : 's'} firing:`,
+        ...h.firing.map((a) => `  ${a.severity.toUpperCase()} ${a.alert}${a.labels.slo ? ` (${a.labels.slo})` : ''} since ${new Date(a.since).toISOString()}: ${a.summary} [${a.instance}]`),
+        ...h.slos.filter((s) => s.window === '5m' && s.compliant === false).map((s) => `  SLO not met over 5 min: ${s.target} (${((s.sli ?? 0) * 100).toFixed(2)} %)`),
+      ];
+      process.stdout.write(`${lines.join('\n')}\n`);
+    }
+    if (failing) process.exitCode = 1;
+  });
+
+program
+  .command('top')
+  .description('live view of the running gateway and its fleet (bears, messages/s, hit rate per layer, latency, memory, alerts), refreshed every second; q quits')
+  .addOption(new Option('--interval-ms <n>', 'refresh period').argParser(commanderParser(integerIn(100, 60_000))).default(1000))
+  .addOption(new Option('--iterations <n>', 'stop after this many frames (0 = until q or Ctrl-C)').argParser(commanderParser(nonNegativeInteger)).default(0))
+  .addOption(dataDirOption())
+  .action(async (flags: { intervalMs: number; iterations: number; dataDir?: string }) => {
+    const dir = dataDir(flags.dataDir);
+    const tty = process.stdout.isTTY === true;
+    let stop = false;
+    const restore = (): void => {
+      if (process.stdin.isTTY) process.stdin.setRawMode(false);
+      process.stdin.pause();
+      if (tty) process.stdout.write('\x1b[?25h\x1b[?1049l');
+    };
+    if (process.stdin.isTTY) {
+      process.stdin.setRawMode(true);
+      process.stdin.on('data', (key: Buffer) => {
+        if (key[0] === 0x71 || key[0] === 0x51 || key[0] === 0x03) stop = true; // q, Q, Ctrl-C
+      });
+    }
+    process.once('SIGINT', () => (stop = true));
+    process.once('SIGTERM', () => (stop = true));
+    if (tty) process.stdout.write('\x1b[?1049h\x1b[?25l');
+    let previous: LiveView | undefined;
+    let first = true;
+    try {
+      for (let frame = 1; !stop && (flags.iterations === 0 || frame <= flags.iterations); frame++) {
+        let lines: string[];
+        try {
+          const live = (await admin(dir, 'GET', '/admin/ops/live')) as LiveView;
+          lines = renderTop(previous, live);
+          previous = live;
+        } catch (err) {
+          // The first frame must reach a gateway; later, a restart or a blip is shown and retried.
+          if (first) throw err;
+          lines = [`teddycache top — ${new Date().toISOString()}`, '', `gateway unreachable: ${(err as Error).message}; retrying`];
+        }
+        first = false;
+        process.stdout.write(`${tty ? '\x1b[H\x1b[2J' : ''}${lines.join('\n')}\n`);
+        for (let waited = 0; waited < flags.intervalMs && !stop; waited += 50) await sleep(Math.min(50, flags.intervalMs - waited));
+      }
+    } finally {
+      restore();
+    }
   });
 
 /** Calls a running gateway's admin endpoint (for one bear if `device`), found through the data dir. */

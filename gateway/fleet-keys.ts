@@ -28,6 +28,17 @@ export interface FleetKeys {
   bear(deviceId: string): string;
   /** hash: clip id (hex) -> answers this bear got with it. */
   history(deviceId: string): string;
+  /**
+   * The operations time series (gateway/ops/fleet-series.ts), under their own `{ops}` tag (one
+   * slot, apart from the fleet state's): the processes by last write, each one's fine and coarse
+   * sample lists and its status (alerts, advice, limits).
+   */
+  readonly ops: {
+    readonly processes: string;
+    fine(processId: string): string;
+    coarse(processId: string): string;
+    status(processId: string): string;
+  };
 }
 
 export function fleetKeys(prefix: string): FleetKeys {
@@ -43,5 +54,11 @@ export function fleetKeys(prefix: string): FleetKeys {
     instance: (instanceId) => `${fleet}control:${instanceId}`,
     bear: (deviceId) => `${prefix}bear:{${deviceId}}`,
     history: (deviceId) => `${prefix}bear:{${deviceId}}:history`,
+    ops: {
+      processes: `${prefix}{ops}:v1:processes`,
+      fine: (id) => `${prefix}{ops}:v1:fine:${id}`,
+      coarse: (id) => `${prefix}{ops}:v1:coarse:${id}`,
+      status: (id) => `${prefix}{ops}:v1:status:${id}`,
+    },
   };
 }

@@ -45,6 +45,8 @@ import { createRequestHandler } from './request-handler.js';
 import { createVoiceClips } from './voice-clips.js';
 import { workerMetricsText } from './worker-metrics.js';
 import { createWarmPush } from './warm-push.js';
+import { loadOpsConfig } from './ops/ops-config.js';
+import { startOperations, type Operations } from './ops/operations.js';
 import { isLoopback, loadServerTls } from './server-tls.js';
 import { secureTlsListener } from './tls-listener.js';
 
@@ -103,6 +105,8 @@ export async function startGateway(given: Partial<GatewayOptions> = {}): Promise
 async function start(given: Partial<GatewayOptions>, started: (() => Promise<unknown>)[]): Promise<Gateway> {
   const o = resolveOptions(given);
   const log = o.logger ?? pino({ name: 'teddy-gateway', level: o.logLevel });
+  // A bad SLO or rule configuration is refused before anything starts.
+  const opsConfig = await loadOpsConfig(o.sloConfig, given.sloConfig !== undefined ? '--slo-config' : 'TEDDY_SLO_CONFIG');
   const { dataDir } = cacheConfigFor(o, log);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const urlKey = o.urlKey ?? (await loadOrCreateSecret(dataDir, 'url-key'));
@@ -125,12 +129,8 @@ async function start(given: Partial<GatewayOptions>, started: (() => Promise<unk
   if (!o.cache) started.push(() => cache.close());
 
   let connectedBears = (): number => 0;
-  const metrics = createGatewayMetrics({
-    connectedBears: () => connectedBears(),
-    cacheLayers: () =>
-      Object.entries(cache.getPerformanceMetrics().layers).map(([layer, m]) => ({ layer, hits: m.hits, misses: m.misses })),
-  });
-  const provider = instrumentProvider(o.provider ?? createDemoProvider({ latencyMs: o.providerLatencyMs, log }), metrics.providerCalls);
+  const metrics = createGatewayMetrics({ connectedBears: () => connectedBears(), cache: () => cache.getPerformanceMetrics() });
+  const provider = instrumentProvider(o.provider ?? createDemoProvider({ latencyMs: o.providerLatencyMs, log }), metrics);
   let httpUrl = '';
   let httpsUrl = '';
   let overTls = (_deviceId: string): boolean => false;
@@ -261,6 +261,7 @@ async function start(given: Partial<GatewayOptions>, started: (() => Promise<unk
   };
   control.on('stats-device', (body) => describeHere(String((body as { deviceId?: unknown } | null)?.deviceId)) ?? null);
 
+  let operations: Operations | undefined;
   /** What this process holds of an erased bear (./erase.ts), dropped. */
   const forgetHere = (deviceId: string, clipIds: readonly string[]): void => {
     sessions.erase(deviceId);
@@ -320,6 +321,7 @@ async function start(given: Partial<GatewayOptions>, started: (() => Promise<unk
           gateways: await presence.live(),
         };
       },
+      ops: () => operations,
     },
   });
   const origin = createHttpOrigin({
@@ -351,6 +353,14 @@ async function start(given: Partial<GatewayOptions>, started: (() => Promise<unk
   const mqttWsUrl = `ws://${plaintextHost}:${httpPort}${MQTT_WEBSOCKET_PATH}`;
   const mqttWssUrl = `wss://${urlHost(o.host)}:${httpsPort}${MQTT_WEBSOCKET_PATH}`;
   const urls = { mqttUrl, httpUrl, mqttWsUrl, mqttsUrl: bears.tlsUrl, httpsUrl, mqttWssUrl, caFile: tls.caFile };
+  const ops = await startOperations({
+    cache, metrics, log, config: opsConfig, intervalMs: o.opsIntervalMs, alertWebhook: o.alertWebhook,
+    fleetRedis: fleet.redis, fleetKeys: fleet.keys,
+    l1MaxBytes: cacheConfig.l1Enabled ? cacheConfig.l1MaxSizeMb * 1024 * 1024 : 0, l2Configured: cacheConfig.l2Enabled,
+    connectedBears: () => bears.clients.size, httpUrl: () => httpUrl,
+  });
+  started.push(() => ops.close());
+  operations = ops;
 
   const runtimeFile = join(dataDir, RUNTIME_FILE);
   if (o.writeRuntimeFile !== false) await writeFileAtomic(runtimeFile, `${JSON.stringify({ pid: process.pid, ...urls })}\n`);
@@ -367,6 +377,7 @@ async function start(given: Partial<GatewayOptions>, started: (() => Promise<unk
     control,
     close() {
       closing ??= (async () => {
+        await ops.close();
         await bears.close();
         await closeHttp();
         await fleet.close();

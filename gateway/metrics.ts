@@ -1,29 +1,60 @@
 /**
  * Prometheus metrics of one gateway (its own prom-client registry, so two
- * gateways in one process — tests, benchmarks — do not collide).
- * Cache hit counters are read from the SDK's own metrics at scrape time; the
- * gateway keeps no second count of them. The request path's counts and
- * durations are plain numbers (./request-stats.ts), likewise read when scraped.
+ * gateways in one process — tests, benchmarks — do not collide), named by
+ * Prometheus conventions so `promtool check metrics` has nothing to say:
+ * counters end in `_total`, units are in the names (seconds, bytes), one
+ * `teddy_` prefix per name.
+ *
+ * Counters the SDK keeps (cache hits, misses, errors per layer) are read at
+ * scrape time into collect-time counters: the gateway keeps no second count,
+ * and they are still real counters (they only grow, and `rate()` works). The
+ * request path's counts and durations are plain numbers (./request-stats.ts),
+ * likewise read when scraped.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type MetricObjectWithValues, type MetricType, type MetricValueWithName } from 'prom-client';
-import { DURATION_BUCKETS, RequestStats } from './request-stats.js';
-
-export interface LayerCounts {
-  readonly layer: string;
-  readonly hits: number;
-  readonly misses: number;
-}
+import type { PerformanceMetrics } from '../sdk/index.js';
+import { DURATION_BUCKETS, RequestStats, type DurationCounts } from './request-stats.js';
 
 export interface MetricsSources {
   connectedBears(): number;
-  cacheLayers(): LayerCounts[];
+  /** The SDK's metrics snapshot (counters since the cache started). */
+  cache(): PerformanceMetrics;
 }
+
+/**
+ * prom-client's default metrics include three gauges named `…_total` (active handles, requests,
+ * resources counted with unref'd ones), which Prometheus reserves for counters; the same
+ * numbers without the suffix stay.
+ */
+const MISNAMED_DEFAULT_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+const PROCESS_PREFIX = 'teddy_gateway_';
 
 export type GatewayMetrics = ReturnType<typeof createGatewayMetrics>;
 
+/** A counter whose value lives elsewhere and only grows: set from `read()` at each scrape. */
+export function collectedCounter<L extends string>(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: readonly L[],
+  read: () => Iterable<readonly [Partial<Record<L, string>>, number]>,
+): Counter<L> {
+  return new Counter<L>({
+    name,
+    help,
+    labelNames,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [labels, value] of read()) this.inc(labels, value);
+    },
+  });
+}
+
 export function createGatewayMetrics(sources: MetricsSources) {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'teddy_gateway_process_' });
+  collectDefaultMetrics({ register: registry, prefix: PROCESS_PREFIX });
+  for (const name of MISNAMED_DEFAULT_GAUGES) registry.removeSingleMetric(PROCESS_PREFIX + name);
   const registers = [registry];
 
   new Gauge({
@@ -34,22 +65,45 @@ export function createGatewayMetrics(sources: MetricsSources) {
       this.set(sources.connectedBears());
     },
   });
-  const layerGauge = (name: string, help: string, pick: (l: LayerCounts) => number) =>
-    new Gauge({
-      name,
-      help,
-      labelNames: ['layer'],
-      registers,
-      collect() {
-        for (const l of sources.cacheLayers()) this.set({ layer: l.layer }, pick(l));
-      },
-    });
-  // Gauges mirroring the SDK's monotonically growing counters (prom-client counters cannot be set).
-  layerGauge('teddy_cache_hits', 'Cache hits per layer, as counted by the SDK since start.', (l) => l.hits);
-  layerGauge('teddy_cache_misses', 'Cache misses per layer, as counted by the SDK since start.', (l) => l.misses);
-  layerGauge('teddy_cache_hit_ratio', 'hits / (hits + misses) per layer since start.', (l) =>
-    l.hits + l.misses === 0 ? 0 : l.hits / (l.hits + l.misses),
-  );
+
+  // One SDK snapshot per scrape, shared by the cache families below: a scrape collects every
+  // family synchronously, so the snapshot is dropped once the current job is done.
+  let snapshot: PerformanceMetrics | undefined;
+  const cache = (): PerformanceMetrics => {
+    if (snapshot === undefined) queueMicrotask(() => (snapshot = undefined));
+    return (snapshot ??= sources.cache());
+  };
+  const perLayer = (pick: (l: PerformanceMetrics['layers']['l1']) => number) => () =>
+    Object.entries(cache().layers).map(([layer, m]) => [{ layer }, pick(m)] as const);
+  collectedCounter(registry, 'teddy_cache_hits_total', 'Cache hits per layer, as counted by the SDK.', ['layer'], perLayer((l) => l.hits));
+  collectedCounter(registry, 'teddy_cache_misses_total', 'Cache misses per layer, as counted by the SDK.', ['layer'], perLayer((l) => l.misses));
+  collectedCounter(registry, 'teddy_cache_errors_total', 'Failed cache operations per layer (L2: Redis errors, timeouts, calls refused by the open breaker).', ['layer'], perLayer((l) => l.errors));
+  new Gauge({
+    name: 'teddy_cache_l1_bytes',
+    help: 'Encoded bytes of the values held in L1.',
+    registers,
+    collect() {
+      this.set(cache().l1Bytes);
+    },
+  });
+  new Gauge({
+    name: 'teddy_cache_l1_entries',
+    help: 'Entries held in L1.',
+    registers,
+    collect() {
+      this.set(cache().l1Entries);
+    },
+  });
+  new Gauge({
+    name: 'teddy_cache_l2_breaker_state',
+    help: 'The L2 circuit breaker: 1 for the state it is in (closed, open, half-open), 0 for the others.',
+    labelNames: ['state'],
+    registers,
+    collect() {
+      const state = cache().breakerState;
+      for (const s of ['closed', 'open', 'half-open']) this.set({ state: s }, s === state ? 1 : 0);
+    },
+  });
 
   // The request path records into plain numbers (./request-stats.ts); these read them at scrape time.
   const stats = new RequestStats();
@@ -73,22 +127,39 @@ export function createGatewayMetrics(sources: MetricsSources) {
       for (const [source, n] of stats.answers) this.inc({ source: String(source) }, n);
     },
   });
-  new ScrapedHistogram(stats, {
+  new ScrapedHistogram(() => [...stats.durations].map(([type, d]) => [{ type }, d] as const), {
     name: 'teddy_gateway_request_duration_seconds',
     help: 'Time from a request arriving to its response being handed to the bear\'s connection, by message type.',
+    labelNames: ['type'],
+    registers,
+  });
+  new ScrapedHistogram(() => [[{}, stats.missAnswers] as const], {
+    name: 'teddy_gateway_miss_answer_duration_seconds',
+    help: 'Time from an utterance arriving to its answer, for the utterances the cache missed (the provider supplied the reply).',
+    labelNames: [],
     registers,
   });
 
   return {
     registry,
+    /** The request path's plain counts (the ops time series reads them too). */
+    stats: stats as Readonly<RequestStats>,
     /** One request or event handled, by type and outcome (ok or an error code name). */
     countRequest: (type: string, outcome: string): void => stats.countRequest(type, outcome),
     observeRequestSeconds: (type: string, seconds: number): void => stats.observeSeconds(type, seconds),
     /** One answer, by the AnswerSource of its AI response. */
     countAnswer: (source: number): void => stats.countAnswer(source),
+    /** An utterance the cache missed, answered this long after it arrived. */
+    observeMissAnswerSeconds: (seconds: number): void => stats.observeMissAnswer(seconds),
     providerCalls: new Counter({
       name: 'teddy_gateway_provider_calls_total',
       help: 'Calls into the AI provider (cache misses), by operation.',
+      labelNames: ['op'],
+      registers,
+    }),
+    providerErrors: new Counter({
+      name: 'teddy_gateway_provider_errors_total',
+      help: 'Provider calls that failed, by operation.',
       labelNames: ['op'],
       registers,
     }),
@@ -125,36 +196,38 @@ export function createGatewayMetrics(sources: MetricsSources) {
 }
 
 /**
- * A Prometheus histogram read from RequestStats when scraped: prom-client's Histogram can only
- * be fed one observation at a time (hashing its labels each time), so this one answers `get`.
+ * A Prometheus histogram read from plain counts (RequestStats) when scraped: prom-client's
+ * Histogram can only be fed one observation at a time (hashing its labels each time), so this
+ * one answers `get` from `read()`: each label set with its counts per DURATION_BUCKETS bucket.
  */
-class ScrapedHistogram extends Histogram<'type'> {
+class ScrapedHistogram<L extends string> extends Histogram<L> {
   constructor(
-    private readonly stats: RequestStats,
-    private readonly config: { name: string; help: string; registers: Registry[] },
+    private readonly read: () => Iterable<readonly [Partial<Record<L, string>>, DurationCounts]>,
+    private readonly config: { name: string; help: string; labelNames: readonly L[]; registers: Registry[] },
   ) {
-    super({ ...config, labelNames: ['type'], buckets: [...DURATION_BUCKETS] });
+    super({ ...config, buckets: [...DURATION_BUCKETS] });
   }
 
-  override async get(): Promise<MetricObjectWithValues<MetricValueWithName<'type' | 'le'>>> {
+  override async get(): Promise<MetricObjectWithValues<MetricValueWithName<L | 'le'>>> {
     const { name, help } = this.config;
-    const values: MetricValueWithName<'type' | 'le'>[] = [];
-    for (const [type, d] of this.stats.durations) {
+    const values: MetricValueWithName<L | 'le'>[] = [];
+    for (const [labels, d] of this.read()) {
       let cumulative = 0;
       DURATION_BUCKETS.forEach((le, i) => {
         cumulative += d.buckets[i]!;
-        values.push({ labels: { le, type }, value: cumulative, metricName: `${name}_bucket` });
+        values.push({ labels: { le, ...labels } as MetricValueWithName<L | 'le'>['labels'], value: cumulative, metricName: `${name}_bucket` });
       });
-      values.push({ labels: { le: '+Inf', type }, value: d.count, metricName: `${name}_bucket` });
-      values.push({ labels: { type }, value: d.sum, metricName: `${name}_sum` });
-      values.push({ labels: { type }, value: d.count, metricName: `${name}_count` });
+      values.push({ labels: { le: '+Inf', ...labels } as MetricValueWithName<L | 'le'>['labels'], value: d.count, metricName: `${name}_bucket` });
+      const own = labels as MetricValueWithName<L | 'le'>['labels'];
+      values.push({ labels: own, value: d.sum, metricName: `${name}_sum` });
+      values.push({ labels: own, value: d.count, metricName: `${name}_count` });
     }
     // prom-client declares MetricType as an enum its runtime does not export; the value is the string.
     return { name, help, type: 'histogram' as unknown as MetricType, values, aggregator: 'sum', collect: () => undefined };
   }
 
   // The registry prefers this to `get` when printing the text format.
-  getForPromString(): Promise<MetricObjectWithValues<MetricValueWithName<'type' | 'le'>>> {
+  getForPromString(): Promise<MetricObjectWithValues<MetricValueWithName<L | 'le'>>> {
     return this.get();
   }
 }

@@ -84,6 +84,12 @@ export interface GatewayOptions {
   logger?: Logger;
   /** Announce this process in `{dataDir}/gateway.json` for the CLI (default true; workers leave it to their primary). */
   writeRuntimeFile?: boolean;
+  /** JSON file of SLO targets, health rules, provider price and webhook delivery (gateway/ops/ops-config.ts). */
+  sloConfig?: string;
+  /** URL that gets a JSON POST for every alert that fires or resolves. */
+  alertWebhook?: string;
+  /** How often each process samples its time series and evaluates the health rules, ms. */
+  opsIntervalMs: number;
 }
 
 /** Parses one option value from text (a flag or an environment variable); throws with what it expected. */
@@ -119,6 +125,7 @@ export const DEFAULT_OPTIONS = {
   defaultVoice: 'teddy',
   logLevel: 'info',
   workers: 1,
+  opsIntervalMs: 5000,
 } satisfies Partial<GatewayOptions>;
 
 // --- value parsers (each names what it accepts) ---
@@ -216,6 +223,9 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'rateLimitBurst', flag: '--rate-burst <n>', env: 'TEDDY_RATE_BURST', parse: positiveInteger, help: 'requests a bear may send at once' },
   { key: 'defaultVoice', flag: '--default-voice <name>', env: 'TEDDY_DEFAULT_VOICE', parse: text, help: 'voice for a bear naming none or an unknown one' },
   { key: 'logLevel', flag: '--log-level <level>', env: 'TEDDY_LOG_LEVEL', parse: logLevel, help: 'log level' },
+  { key: 'sloConfig', flag: '--slo-config <file>', env: 'TEDDY_SLO_CONFIG', parse: text, help: 'JSON file of SLO targets, health rules and provider price (docs/operations.md)' },
+  { key: 'alertWebhook', flag: '--alert-webhook <url>', env: 'TEDDY_ALERT_WEBHOOK', parse: url, help: 'POST every alert that fires or resolves to this URL as JSON' },
+  { key: 'opsIntervalMs', flag: '--ops-interval-ms <n>', env: 'TEDDY_OPS_INTERVAL_MS', parse: integerIn(100, 600_000), help: 'how often the time series is sampled and the health rules evaluated, ms' },
   { key: 'workers', flag: '--workers <n>', env: 'TEDDY_WORKERS', parse: workerCount, help: 'gateway processes sharing the ports (node:cluster), or "auto" = one per available core' },
 ];
 

@@ -9,6 +9,7 @@
  */
 import type { Logger } from 'pino';
 import {
+  AnswerSource,
   decodeMessage,
   encodeMessage,
   fitUtf8,
@@ -74,10 +75,18 @@ export function createRequestHandler(o: RequestHandlerOptions) {
     o.send(deviceId, 'res', answers.encode(deviceId, id, reply, clip, source));
   };
 
-  /** Synchronous when every step is in L1 (a repeated question); a promise when one had to wait. */
-  const utterance = (deviceId: string, m: Utterance): void | Promise<void> => {
+  /**
+   * Synchronous when every step is in L1 (a repeated question); a promise when one had to wait.
+   * A reply the provider supplied (a miss: always the promise) is timed for the miss-recovery SLO.
+   */
+  const utterance = (deviceId: string, m: Utterance, started: number): void | Promise<void> => {
     const answered = o.conversation.answer(deviceId, m, pickVoice(m.voice));
-    if (answered instanceof Promise) return answered.then((reply) => sendAnswer(deviceId, m.id, reply));
+    if (answered instanceof Promise) {
+      return answered.then((reply) => {
+        sendAnswer(deviceId, m.id, reply);
+        if (reply.source === AnswerSource.provider) o.metrics.observeMissAnswerSeconds((performance.now() - started) / 1000);
+      });
+    }
     sendAnswer(deviceId, m.id, answered);
   };
 
@@ -100,8 +109,8 @@ export function createRequestHandler(o: RequestHandlerOptions) {
     o.log.info({ deviceId, seq: m.seq, stored: m.stored.length, failed: m.failed.length, bytesUsed: m.bytesUsed }, 'warm ack');
   };
 
-  const dispatch = (deviceId: string, m: Message, id: number): void | Promise<void> => {
-    if (m.type === 'utterance') return utterance(deviceId, m);
+  const dispatch = (deviceId: string, m: Message, id: number, started: number): void | Promise<void> => {
+    if (m.type === 'utterance') return utterance(deviceId, m, started);
     if (m.type === 'hello') return hello(deviceId, m);
     if (m.type === 'clipGet') return clipGet(deviceId, m);
     throw refusal.notARequest(m.type, id);
@@ -132,7 +141,7 @@ export function createRequestHandler(o: RequestHandlerOptions) {
       type = m.type;
       id = 'id' in m ? m.id : 0;
       if (!allowed) throw refusal.rateLimited(id);
-      const waiting = dispatch(deviceId, m, id);
+      const waiting = dispatch(deviceId, m, id, started);
       if (waiting === undefined) return succeeded(type, started);
       return waiting.then(
         () => succeeded(type, started),

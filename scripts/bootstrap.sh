@@ -19,10 +19,14 @@ cd "$(dirname "$0")/.."
 #   gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf   ESP32-C3 footprint build
 #   libnewlib-dev           newlib headers for the syntax-only ESP-IDF check (scripts/esp32-check.sh)
 #   espeak-ng               real speech in the demo provider (optional at run time)
-#   chromium                headless screenshot of the simulator's HTML report
+#   chromium                headless screenshot of the simulator's HTML report and the ops report
 #   openssl                 the gateway's fleet CA, server and device certificates (TLS, mTLS)
+#   prometheus              promtool (metric names, alerting rules and their unit tests) and a real
+#                           Prometheus scraping a gateway in the ops tests
+#   tmux                    drives the live `top` view in its test
 PKGS=(openssl redis-server mosquitto mosquitto-clients cmake g++ pkg-config libmosquitto-dev libmbedtls-dev libcurl4-openssl-dev
-      doctest-dev nlohmann-json3-dev clang libclang-rt-14-dev gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf libnewlib-dev espeak-ng chromium)
+      doctest-dev nlohmann-json3-dev clang libclang-rt-14-dev gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf libnewlib-dev espeak-ng chromium
+      prometheus tmux)
 
 if [[ "${TEDDY_SKIP_APT:-}" != 1 ]] && command -v dpkg-query >/dev/null; then
   missing=()
@@ -36,7 +40,7 @@ if [[ "${TEDDY_SKIP_APT:-}" != 1 ]] && command -v dpkg-query >/dev/null; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
   # Debian starts these as services on install; the project runs its own instances on free ports.
-  for svc in redis-server mosquitto; do
+  for svc in redis-server mosquitto prometheus; do
     command -v systemctl >/dev/null && systemctl is-active --quiet "$svc" 2>/dev/null && systemctl stop "$svc" || true
   done
 fi

@@ -16,6 +16,7 @@ export type { SubjectErasure } from './subject-index.js';
 export { aiResponseKey, CLIP_ID_BYTES, clipIdFor, emotionAnalysisKey, sha256Hex, transcriptionKey, voiceSynthesisDigest, voiceSynthesisKey } from './keys.js';
 export type { LayerMetrics, PerformanceMetrics } from './metrics.js';
 export { createLatencyHistogram, recordMicros, summarizeLatency, type Histogram, type LatencySummary } from './latency.js';
+export { combineLatencyBuckets, countAtOrBelow, emptyLatencyBuckets, LATENCY_BUCKET_BOUNDS_MS, latencyBucketIndex, latencyQuantile } from './latency-buckets.js';
 export { adviseCache, type Advice } from './advice.js';
 export { redactUrl } from './redact-url.js';
 export { redisEndpoints, type RedisEndpoints, type RedisNode } from './redis-endpoints.js';

@@ -77,7 +77,7 @@ export function createCacheIntegrationService(cache: MultiLayerCache): CacheInte
   };
   const value = async <T>(result: Promise<FetchResult<T>>): Promise<T> => (await result).value;
   // Without a subject the calls stay option-free: the cache's L1 fast path.
-  const opts = (options: SubjectOptions | undefined) => (options?.subject ? { subject: options.subject } : undefined);
+  const opts = (options: SubjectOptions | undefined): SubjectOptions | undefined => (options?.subject ? options : undefined);
   const step = <T>(key: string, type: ContentType, options: SubjectOptions | undefined): CacheStep<T> => new Step<T>(cache, key, type, opts(options));
   const service: CacheIntegrationService = {
     cacheAudioTranscription: (audioHash, computeFn, audioData, options) => value(service.fetchAudioTranscription(audioHash, computeFn, audioData, options)),
@@ -114,7 +114,7 @@ class Step<T> implements CacheStep<T> {
     private readonly cache: MultiLayerCache,
     readonly key: string,
     private readonly type: ContentType,
-    private readonly options: { subject: string } | undefined,
+    private readonly options: SubjectOptions | undefined,
   ) {}
 
   peek(): T | undefined {

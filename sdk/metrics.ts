@@ -6,6 +6,7 @@
  */
 import type { BreakerState } from './circuit-breaker.js';
 import { createLatencyHistogram, recordMicros, summarizeLatency, type Histogram, type LatencySummary } from './latency.js';
+import { emptyLatencyBuckets, latencyBucketIndex } from './latency-buckets.js';
 
 export type Layer = 'l1' | 'l2' | 'l3' | 'compute';
 const LAYERS: readonly Layer[] = ['l1', 'l2', 'l3', 'compute'];
@@ -17,6 +18,8 @@ export interface LayerMetrics {
   misses: number;
   errors: number;
   latency: LatencySummary;
+  /** The same timed calls in the fixed buckets of ./latency-buckets.ts (counts since start). */
+  latencyBuckets: readonly number[];
 }
 
 export interface PerformanceMetrics {
@@ -64,11 +67,15 @@ export class CacheMetrics {
   private readonly latency: Record<Layer, Histogram> = {
     l1: createLatencyHistogram(), l2: createLatencyHistogram(), l3: createLatencyHistogram(), compute: createLatencyHistogram(),
   };
+  private readonly buckets: Record<Layer, number[]> = {
+    l1: emptyLatencyBuckets(), l2: emptyLatencyBuckets(), l3: emptyLatencyBuckets(), compute: emptyLatencyBuckets(),
+  };
   private readonly total = createLatencyHistogram();
 
   record(layer: Layer, micros: number): void {
     recordMicros(this.latency[layer], micros);
     recordMicros(this.total, micros);
+    this.buckets[layer][latencyBucketIndex(micros / 1000)]! += 1;
   }
 
   snapshot(extra: { l1Bytes: number; l1Entries: number; breakerState: BreakerState }): PerformanceMetrics {
@@ -79,6 +86,7 @@ export class CacheMetrics {
         misses: this.layerMisses[layer],
         errors: this.layerErrors[layer],
         latency: summarizeLatency(this.latency[layer]),
+        latencyBuckets: [...this.buckets[layer]],
       };
     }
     const requests = this.l1Hits + this.lookups;

@@ -11,7 +11,7 @@ export interface GatewayCounters {
   providerCalls: Record<string, number>;
   /** teddy_gateway_answers_total by source. */
   answers: Record<string, number>;
-  /** teddy_cache_hits / teddy_cache_misses by layer. */
+  /** teddy_cache_hits_total / teddy_cache_misses_total by layer. */
   cacheHits: Record<string, number>;
   cacheMisses: Record<string, number>;
 }
@@ -24,8 +24,8 @@ export function parseGatewayMetrics(text: string): GatewayCounters {
   const families: Record<string, [Record<string, number>, string]> = {
     teddy_gateway_provider_calls_total: [out.providerCalls, 'op'],
     teddy_gateway_answers_total: [out.answers, 'source'],
-    teddy_cache_hits: [out.cacheHits, 'layer'],
-    teddy_cache_misses: [out.cacheMisses, 'layer'],
+    teddy_cache_hits_total: [out.cacheHits, 'layer'],
+    teddy_cache_misses_total: [out.cacheMisses, 'layer'],
   };
   for (const line of text.split('\n')) {
     const m = SERIES.exec(line);

@@ -142,7 +142,9 @@ describe('utterance -> answer', () => {
     expect(metrics).toMatch(/teddy_gateway_connected_bears 1/);
     expect(metrics).toMatch(/teddy_gateway_requests_total\{type="utterance",outcome="ok"\} \d+/);
     expect(metrics).toMatch(/teddy_gateway_request_duration_seconds_bucket\{le="[^"]+",type="utterance"\}/);
-    expect(metrics).toMatch(/teddy_cache_hits\{layer="l1"\} [1-9]/);
+    expect(metrics).toMatch(/^teddy_gateway_miss_answer_duration_seconds_count [1-9]/m);
+    expect(metrics).toMatch(/teddy_cache_hits_total\{layer="l1"\} [1-9]/);
+    expect(metrics).toMatch(/teddy_cache_l2_breaker_state\{state="closed"\} 1/);
     expect(metrics).toMatch(/teddy_gateway_provider_calls_total\{op="respond"\} [1-9]/);
   });
 

@@ -5,6 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createGatewayMetrics } from '../../gateway/metrics.js';
+import { CacheMetrics } from '../../sdk/metrics.js';
+
+const noCache = () => new CacheMetrics().snapshot({ l1Bytes: 0, l1Entries: 0, breakerState: 'closed' });
 
 const sample = (text: string, line: string): number => {
   const found = text.split('\n').find((l) => l.startsWith(`${line} `));
@@ -14,7 +17,7 @@ const sample = (text: string, line: string): number => {
 
 describe('request metrics', () => {
   it('exports counts and a cumulative duration histogram at scrape time', async () => {
-    const m = createGatewayMetrics({ connectedBears: () => 0, cacheLayers: () => [] });
+    const m = createGatewayMetrics({ connectedBears: () => 0, cache: noCache });
     for (const s of [0.0001, 0.002, 0.002, 0.3, 9]) m.observeRequestSeconds('utterance', s);
     m.observeRequestSeconds('hello', 0.01);
     for (let i = 0; i < 3; i++) m.countRequest('utterance', 'ok');
