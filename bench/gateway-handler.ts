@@ -37,7 +37,7 @@ if (!Number.isInteger(REQUESTS) || REQUESTS <= 0) {
 const log = pino({ level: 'silent' });
 const dataDir = mkdtempSync(join(tmpdir(), 'teddy-bench-handler-'));
 const cache = await createCache({ l2Enabled: false, dataDir, logger: log });
-const metrics = createGatewayMetrics({ connectedBears: () => 1, cacheLayers: () => [] });
+const metrics = createGatewayMetrics({ connectedBears: () => 1, cache: () => cache.getPerformanceMetrics() });
 const provider = createDemoProvider({ latencyMs: 0, log, useEspeak: false });
 const catalog = createClipCatalog();
 const sessions = createBearSessions();
