@@ -6,6 +6,12 @@
  *       (compiled, package.json's start flags; infra/production-launch.ts);
  *   (b) bare Aedes echo (bench/aedes-echo.mjs, plain node): the broker alone;
  *   (c) Mosquitto + an echo client, when mosquitto is installed;
+ *   (d) the gateway with `--workers 2` (two processes on shared ports, one
+ *       fleet): throughput and server CPU per request against (a);
+ *   (e) one gateway of a fleet of three on one Redis (the other two idle):
+ *       what being part of a fleet adds to a request it handles — nothing is
+ *       sent to the others per request, so its CPU per request should match (a);
+ *   (d) and (e) as ratios to (a) (docs/scale-out.md);
  * measured in alternating rounds with the server CPU each one uses per request;
  * then the same N connected idle bears against a fresh gateway child and a
  * fresh bare Aedes, and each one's RSS (Aedes also under the gateway's flags,
@@ -23,6 +29,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { deriveDeviceSecret } from '../gateway/device-secret.js';
 import { PROMPTS, promptAudio } from '../gateway/providers/phrasebook.js';
 import { freePort } from '../infra/free-port.js';
+import { startRedisServer } from '../infra/redis-server.js';
 import { buildCompiled, compiledCliArgs, productionNodeFlags } from '../infra/production-launch.js';
 import { encodeMessage, UtteranceFormat } from '../protocol/index.js';
 import { procStatus } from '../simulator/gateway-process.js';
@@ -97,8 +104,8 @@ interface Server {
   stop(): Promise<void>;
 }
 
-async function startGateway(): Promise<Server> {
-  const gateway = await startReadyChild<{ mqttUrl: string; httpUrl: string; pid: number }>(
+async function startGateway(workers = 1, redisUrl?: string): Promise<Server> {
+  const gateway = await startReadyChild<{ mqttUrl: string; httpUrl: string; pid: number; workers?: number[] }>(
     process.execPath,
     compiledCliArgs(
       [
@@ -106,11 +113,15 @@ async function startGateway(): Promise<Server> {
         '--fleet-key', fleetKey, '--provider-latency-ms', '0',
         // Closed-loop clients send as fast as answers come back: lift the per-bear rate limit.
         '--rate-limit', '1000000', '--rate-burst', '1000000', '--log-level', 'warn',
+        ...(workers > 1 ? ['--workers', String(workers)] : []),
+        ...(redisUrl ? ['--redis-url', redisUrl] : []),
       ],
       GATEWAY_FLAGS,
     ),
   );
-  return { mqttUrl: gateway.ready.mqttUrl, httpUrl: gateway.ready.httpUrl, pids: [gateway.ready.pid], stop: () => gateway.stop() };
+  // With workers, the primary (which hands connections over) and every worker are charged.
+  const pids = [gateway.ready.pid, ...(gateway.ready.workers ?? [])];
+  return { mqttUrl: gateway.ready.mqttUrl, httpUrl: gateway.ready.httpUrl, pids, stop: () => gateway.stop() };
 }
 
 async function startAedesEcho(nodeFlags: readonly string[] = []): Promise<Server> {
@@ -158,12 +169,23 @@ async function benchRequests(): Promise<Record<string, LoadResult>> {
   try {
     const gateway = await startGateway();
     servers.push(gateway);
+    const twoWorkers = await startGateway(2);
+    servers.push(twoWorkers);
+    // A fleet of three gateway processes on one Redis; load goes to the first only.
+    const redis = await startRedisServer();
+    servers.push({ mqttUrl: '', pids: [], stop: () => redis.stop() });
+    const fleet = [];
+    for (let i = 0; i < 3; i++) fleet.push(await startGateway(1, redis.url));
+    servers.push(...fleet);
+    const inFleet = fleet[0]!;
     const aedes = await startAedesEcho();
     servers.push(aedes);
     const mosquitto = await startMosquittoEcho();
     if (mosquitto) servers.push(mosquitto);
     const targets: LoadTarget[] = [
       { name: 'gateway', mqttUrl: gateway.mqttUrl, clients: bears, expectType: 'answer', pids: gateway.pids },
+      { name: 'gateway2Workers', mqttUrl: twoWorkers.mqttUrl, clients: bears, expectType: 'answer', pids: twoWorkers.pids },
+      { name: 'gatewayInFleetOf3', mqttUrl: inFleet.mqttUrl, clients: bears, expectType: 'answer', pids: inFleet.pids },
       { name: 'aedesEcho', mqttUrl: aedes.mqttUrl, clients: bears, expectType: 'utterance', pids: aedes.pids },
     ];
     if (mosquitto) {
@@ -171,7 +193,8 @@ async function benchRequests(): Promise<Record<string, LoadResult>> {
     }
     return await runRequestLoad(targets, { payloads: PAYLOADS, warmupMs: WARMUP_MS, rounds: ROUNDS, roundMs: DURATION_MS / ROUNDS });
   } finally {
-    for (const server of servers) await server.stop();
+    // Gateways before the Redis they share.
+    for (const server of servers.reverse()) await server.stop();
   }
 }
 
@@ -231,6 +254,8 @@ try {
   buildCompiled();
   const requests = await benchRequests();
   const gateway = requests.gateway!;
+  const twoWorkers = requests.gateway2Workers!;
+  const inFleet = requests.gatewayInFleetOf3!;
   const aedes = requests.aedesEcho!;
   const mosquitto = requests.mosquittoEcho;
   const idleGateway = await benchIdle(`gateway (node ${GATEWAY_FLAGS.join(' ')})`, await startGateway());
@@ -249,6 +274,8 @@ try {
     `\n${formatTable([
       ['target', 'requests', 'req/s', 'p50 ms', 'p99 ms', 'x Aedes req/s', 'CPU µs/req', 'x Aedes CPU', 'wrong'],
       row('gateway (cached utterance)', gateway),
+      row('gateway, --workers 2', twoWorkers),
+      row('gateway, 1 of a fleet of 3', inFleet),
       row('bare Aedes echo', aedes),
       row('Mosquitto + echo client', mosquitto),
     ])}\n\n${formatTable([
@@ -259,7 +286,17 @@ try {
       ]),
     ])}\n`,
   );
+  process.stdout.write(
+    `\n${formatTable([
+      ['vs one gateway process (same run)', 'throughput', 'server CPU per request', 'p50 latency'],
+      ['--workers 2', ...[twoWorkers.reqPerS / gateway.reqPerS, twoWorkers.serverCpuUsPerRequest / gateway.serverCpuUsPerRequest, twoWorkers.latency.p50Ms / gateway.latency.p50Ms].map((x) => x.toFixed(2))],
+      ['1 of a fleet of 3 on one Redis', ...[inFleet.reqPerS / gateway.reqPerS, inFleet.serverCpuUsPerRequest / gateway.serverCpuUsPerRequest, inFleet.latency.p50Ms / gateway.latency.p50Ms].map((x) => x.toFixed(2))],
+    ])}\n`,
+  );
   if (gateway.wrong > 0) throw new Error(`${gateway.wrong} gateway responses were not answers`);
+  for (const [name, r] of [['the 2-worker gateway', twoWorkers], ['the fleet gateway', inFleet]] as const) {
+    if (r.wrong > 0) throw new Error(`${r.wrong} responses of ${name} were not answers`);
+  }
 
   mkdirSync('bench/results', { recursive: true });
   const result = {
@@ -268,7 +305,7 @@ try {
       quick: args.quick, clients: CLIENTS, durationMs: DURATION_MS, rounds: ROUNDS, warmupMs: WARMUP_MS,
       requestBytes: PAYLOADS.map((p) => p.length), gatewayNodeFlags: GATEWAY_FLAGS,
     },
-    targets: { gateway, aedesEcho: aedes, mosquittoEcho: mosquitto ?? null },
+    targets: { gateway, gateway2Workers: twoWorkers, gatewayInFleetOf3: inFleet, aedesEcho: aedes, mosquittoEcho: mosquitto ?? null },
     idle,
     ratios: {
       gatewayVsAedesThroughput: gateway.reqPerS / aedes.reqPerS,
@@ -278,6 +315,12 @@ try {
       gatewayVsMosquittoThroughput: mosquitto ? gateway.reqPerS / mosquitto.reqPerS : null,
       idleRssVsAedes: idleGateway.rssMB / idleAedes.rssMB,
       idleRssVsAedesSameFlags: idleGateway.rssMB / idleAedesFlags.rssMB,
+      // --workers 2 against one process, same clients, same run (this machine has 2 cores, shared with the load generator).
+      workers2VsWorkers1Throughput: twoWorkers.reqPerS / gateway.reqPerS,
+      workers2VsWorkers1CpuPerRequest: twoWorkers.serverCpuUsPerRequest / gateway.serverCpuUsPerRequest,
+      // One process of a fleet of three (the others idle on the same Redis) against a lone one: what the fleet adds per request.
+      fleetOf3VsAloneCpuPerRequest: inFleet.serverCpuUsPerRequest / gateway.serverCpuUsPerRequest,
+      fleetOf3VsAloneThroughput: inFleet.reqPerS / gateway.reqPerS,
     },
     goals: GOALS,
   };

@@ -27,6 +27,7 @@ import { createDeviceRegistry, type DeviceRegistry } from './device-registry.js'
 import { createEraser, describeErasure, InvalidDeviceIdError } from './erase.js';
 import { createTextCipher } from './fleet-text-cipher.js';
 import { createAuditLog, type AuditOutcome } from './audit-log.js';
+import { exitWhenClosed } from './process-exit.js';
 import { isWorker, runPrimary, runWorker } from './workers.js';
 import { ADMIN_TOKEN_FILE, RUNTIME_FILE, startGateway } from './index.js';
 import { commanderParser, DEFAULT_OPTIONS, integerIn, nonNegativeInteger, OPTION_SPECS, resolveOptions, type GatewayOptions } from './options.js';
@@ -91,19 +92,7 @@ start
       });
     }
     const gateway = await startGateway({ ...options, logger });
-    let stopping = false;
-    const stop = (signal: string): void => {
-      if (stopping) return;
-      stopping = true;
-      logger.info({ signal }, 'shutting down');
-      gateway.close().then(
-        () => process.exit(0),
-        (err: unknown) => {
-          logger.error({ err }, 'shutdown failed');
-          process.exit(1);
-        },
-      );
-    };
+    const stop = exitWhenClosed(() => gateway.close(), logger, 'shutting down');
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
     if (readyJson) {

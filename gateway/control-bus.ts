@@ -55,7 +55,7 @@ export async function publishControl(client: FleetRedis['client'], channel: stri
   await client.publish(channel, JSON.stringify(envelope));
 }
 
-export async function startControlBus(redis: FleetRedis, keys: FleetKeys, log: Logger, instanceId = randomUUID()): Promise<ControlBus> {
+export function startControlBus(redis: FleetRedis, keys: FleetKeys, log: Logger, instanceId = randomUUID()): ControlBus {
   const own = keys.instance(instanceId);
   const handlers = new Map<string, ControlHandler>();
   const waiting = new Map<string, (reply: ControlReply) => void>();
@@ -85,7 +85,8 @@ export async function startControlBus(redis: FleetRedis, keys: FleetKeys, log: L
   };
 
   redis.subscriber.on('message', receive);
-  await redis.subscriber.subscribe(keys.broadcast, own);
+  // Queued until Redis is reachable (a gateway starts, and serves, without it); re-sent after reconnects.
+  redis.subscriber.subscribe(keys.broadcast, own).catch((err: Error) => log.error({ err: err.message }, 'control channel not subscribed'));
 
   return {
     instanceId,
@@ -118,7 +119,8 @@ export async function startControlBus(redis: FleetRedis, keys: FleetKeys, log: L
     },
     async close() {
       redis.subscriber.off('message', receive);
-      await redis.subscriber.unsubscribe(keys.broadcast, own).catch(() => undefined);
+      // While Redis is away the unsubscribe would wait for it; the connection's close drops it anyway.
+      if (redis.subscriber.status === 'ready') await redis.subscriber.unsubscribe(keys.broadcast, own).catch(() => undefined);
     },
   };
 }

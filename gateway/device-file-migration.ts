@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { DeviceRecord, FleetDeviceRegistry } from './device-registry.js';
 
 export const REGISTRY_FILE = 'devices.json';
-export const MIGRATED_SUFFIX = '.migrated';
+const MIGRATED_SUFFIX = '.migrated';
 
 export interface Migration {
   readonly file: string;

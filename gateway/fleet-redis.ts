@@ -31,8 +31,6 @@ export interface FleetRedis {
   readonly up: boolean;
   /** Resolves true once the command connection is up, false after `timeoutMs`. */
   ready(timeoutMs: number): Promise<boolean>;
-  /** Called after the pub/sub connection came back from an outage: messages may have been missed. */
-  onResubscribed(listener: () => void): void;
   close(): Promise<void>;
 }
 
@@ -95,12 +93,6 @@ export function connectFleetRedis(target: FleetRedisTarget, log: Logger): FleetR
     if (up) down();
   });
   subscriber.on('error', () => undefined);
-  const resubscribed: (() => void)[] = [];
-  let subscriberWasUp = false;
-  subscriber.on('ready', () => {
-    if (subscriberWasUp) for (const l of resubscribed) l();
-    subscriberWasUp = true;
-  });
 
   return {
     client,
@@ -122,10 +114,10 @@ export function connectFleetRedis(target: FleetRedisTarget, log: Logger): FleetR
         client.on('ready', onReady);
       });
     },
-    onResubscribed: (listener) => void resubscribed.push(listener),
     async close() {
       closing = true;
-      await Promise.all([client, subscriber].map((c) => c.quit().catch(() => c.disconnect())));
+      // QUIT waits for a connection that may never come back (an offline queue holds it): only when up.
+      await Promise.all([client, subscriber].map((c) => (c.status === 'ready' ? c.quit().catch(() => c.disconnect()) : c.disconnect())));
     },
   };
 }

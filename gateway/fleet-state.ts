@@ -35,8 +35,7 @@ export interface FleetState {
   readonly control: ControlBus;
   readonly presence: FleetPresence;
   readonly takeover: Takeover;
-  /** Writes what is pending now (also run every WRITE_BEHIND_MS). */
-  sync(): Promise<void>;
+  /** Writes the last batch, then leaves the fleet. */
   close(): Promise<void>;
 }
 
@@ -61,7 +60,7 @@ export async function startFleetState(o: FleetStateOptions): Promise<FleetState>
   const redis = connectFleetRedis(o.target, o.log);
   const client = withFleetScripts(redis.client);
   const reachable = await redis.ready(CONNECT_WAIT_MS);
-  const control = await startControlBus(redis, keys, o.log);
+  const control = startControlBus(redis, keys, o.log);
   const registry = createDeviceRegistry({ client, keys, announce: (change) => control.broadcast('device', change) });
   control.on('device', (body) => {
     const change = body as Partial<DeviceChange>;
@@ -102,7 +101,7 @@ export async function startFleetState(o: FleetStateOptions): Promise<FleetState>
     await catalogSync.read();
   };
 
-  // One batch at a time: the loop's and any asked for (sync()) queue behind each other.
+  // One batch at a time: the loop's and the last one (close) queue behind each other.
   let queue: Promise<void> = Promise.resolve();
   const enqueue = (): Promise<void> => {
     const run = queue.then(sync);
@@ -121,7 +120,6 @@ export async function startFleetState(o: FleetStateOptions): Promise<FleetState>
 
   return {
     redis, keys, registry, catalog, sessions, control, presence, takeover,
-    sync: enqueue,
     async close() {
       closed = true;
       clearTimeout(timer);

@@ -27,6 +27,7 @@ import { namesRedis } from './fleet-target.js';
 import { aggregateWorkerMetrics } from './worker-metrics.js';
 import { ADMIN_TOKEN_FILE, removeIfOurs, RUNTIME_FILE, startGateway } from './index.js';
 import { cacheConfigFor, resolveOptions, type GatewayOptions } from './options.js';
+import { exitWhenClosed } from './process-exit.js';
 import { loadServerTls } from './server-tls.js';
 
 /** What the primary fixes for every worker, as JSON in this environment variable (internal). */
@@ -162,21 +163,14 @@ export async function runPrimary({ given, count, logger, onReady }: PrimaryOptio
     );
   }
 
+  const exit = exitWhenClosed(async () => {
+    await stopWorkers();
+    await redis?.stop();
+    await removeIfOurs(runtimeFile);
+  }, logger, 'shutting down the gateway workers');
   const stop = (signal: string): void => {
-    if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down the gateway workers');
-    (async () => {
-      await stopWorkers();
-      await redis?.stop();
-      await removeIfOurs(runtimeFile);
-    })().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    exit(signal);
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
@@ -186,19 +180,7 @@ export async function runPrimary({ given, count, logger, onReady }: PrimaryOptio
 export async function runWorker(given: Partial<GatewayOptions>, logger: Logger): Promise<void> {
   const overrides = JSON.parse(process.env[OVERRIDES_ENV] ?? '{}') as Partial<GatewayOptions>;
   const gateway = await startGateway({ ...given, ...overrides, logger, writeRuntimeFile: false });
-  let stopping = false;
-  const stop = (why: string): void => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ why }, 'gateway worker shutting down');
-    gateway.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
+  const stop = exitWhenClosed(() => gateway.close(), logger, 'gateway worker shutting down');
   process.on('SIGTERM', () => stop('SIGTERM'));
   // Ctrl-C reaches every process of the group; the primary stops the workers in order.
   process.on('SIGINT', () => undefined);

@@ -22,7 +22,7 @@ const PORT_FILE = 'embedded.json';
 /** How long a start waits for another process's embedded server (a CLI command's) to stop. */
 const HANDOVER_WAIT_MS = 3000;
 
-export const PERSISTENCE_ARGS = ['--appendonly', 'yes', '--appendfsync', 'everysec'] as const;
+const PERSISTENCE_ARGS = ['--appendonly', 'yes', '--appendfsync', 'everysec'] as const;
 
 export interface EmbeddedRedisOptions {
   /** Restart it when it dies (a gateway); a brief CLI server is not supervised. */

@@ -126,6 +126,8 @@ export class LayeredCache implements MultiLayerCache {
   /** The L1 fast path in use: plain, or observed while a `hit` listener exists. */
   private fastHit: FastHit = this.plainHit;
   private l1Tick = 0;
+  /** The subject last recorded per L1 entry (by its prebuilt hit result), for `peek` with a subject. */
+  private readonly notedSubject = new WeakMap<object, string>();
   private closed = false;
 
   constructor(parts: CacheParts) {
@@ -148,7 +150,12 @@ export class LayeredCache implements MultiLayerCache {
   peek<T = unknown>(key: string, contentType: ContentType, options?: Pick<CacheCallOptions, 'subject'>): T | undefined {
     const hit = this.fastHit(key, contentType);
     if (hit !== undefined) {
-      if (options?.subject) noteUse(this.parts, contentType, key, options.subject);
+      // The entry's prebuilt hit result names it: a repeat by the same subject costs one WeakMap lookup.
+      const subject = options?.subject;
+      if (subject && this.notedSubject.get(hit) !== subject) {
+        this.notedSubject.set(hit, subject);
+        noteUse(this.parts, contentType, key, subject);
+      }
       return hit.value as T;
     }
     this.context(key, contentType, undefined, undefined, undefined); // throws the caller's mistake, if it is one

@@ -77,7 +77,7 @@ export function createCacheIntegrationService(cache: MultiLayerCache): CacheInte
   };
   const value = async <T>(result: Promise<FetchResult<T>>): Promise<T> => (await result).value;
   // Without a subject the calls stay option-free: the cache's L1 fast path.
-  const opts = (options: SubjectOptions | undefined) => (options?.subject ? { subject: options.subject } : undefined);
+  const opts = (options: SubjectOptions | undefined): SubjectOptions | undefined => (options?.subject ? options : undefined);
   const step = <T>(key: string, type: ContentType, options: SubjectOptions | undefined): CacheStep<T> => {
     const o = opts(options);
     return { key, peek: () => cache.peek<T>(key, type, o), fetch: (computeFn) => cache.fetch(key, type, computeFn, o) };

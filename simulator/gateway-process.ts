@@ -68,8 +68,6 @@ export interface GatewayProcess {
   readonly restarts: number;
   /** Times the gateway exited without being asked to (a crash), seconds since start. */
   readonly crashes: { t: number; code: number | null; signal: string | null }[];
-  /** Processes the simulator SIGKILLed (kill storms), seconds since start. */
-  readonly kills: { t: number; pid: number; role: ServingRole }[];
   /** Every process that served bears (the gateway, or its workers), with its samples. */
   readonly processes: ReadonlyMap<number, ServingProcess>;
   /** The processes serving bears now: the gateway, or its workers. */
@@ -180,7 +178,6 @@ export async function startGatewayProcess(o: GatewayProcessOptions): Promise<Gat
 
   let stopped = false;
   const crashes: GatewayProcess['crashes'] = [];
-  const kills: GatewayProcess['kills'] = [];
   // An exit nobody asked for is a crash.
   let stopping = false;
   const watch = (c: ChildProcess): void => {
@@ -229,14 +226,12 @@ export async function startGatewayProcess(o: GatewayProcessOptions): Promise<Gat
     get restarts() {
       return restarts;
     },
-    kills,
     processes,
     servingPids,
     async kill(n, reviveAfterMs) {
       const pids = servingPids();
       const pid = pids[n % pids.length]!;
       const role: ServingRole = ready.workers ? 'worker' : 'gateway';
-      kills.push({ t: (Date.now() - started) / 1000, pid, role });
       if (role === 'worker') {
         process.kill(pid, 'SIGKILL');
         return { pid, role };

@@ -24,7 +24,10 @@ beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'teddy-cli-'));
   redis = await startRedis();
 });
+// A test that fails half-way leaves its gateway running: stopped here (before its Redis).
+const children: ChildProcessWithoutNullStreams[] = [];
 afterAll(async () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   await redis?.stop();
   rmSync(dataDir, { recursive: true, force: true });
 });
@@ -34,6 +37,7 @@ function startChild(...extra: string[]): { child: ChildProcessWithoutNullStreams
     cwd: process.cwd(),
     stdio: ['pipe', 'pipe', 'pipe'],
   });
+  children.push(child);
   const stderr: string[] = [];
   child.stderr.on('data', (c: Buffer) => stderr.push(c.toString()));
   const ready = new Promise<{ event: string; mqttUrl: string; httpUrl: string; mqttsUrl: string; httpsUrl: string; caFile: string; pid: number }>((resolve, reject) => {

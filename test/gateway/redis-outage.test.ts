@@ -1,11 +1,13 @@
 /**
  * Redis dies mid-run: bears keep getting answers (from L1, or computed), the
- * gateway does not crash, and it recovers when Redis is back.
+ * gateway does not crash, says it lost the fleet state Redis and keeps
+ * retrying, lets bears it has verified reconnect, and recovers when Redis is
+ * back.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROMPTS } from '../../gateway/providers/phrasebook.js';
 import { AnswerSource, type Answer } from '../../protocol/index.js';
-import { startTestGateway, textUtterance, type TestBear, type TestGateway } from './harness.js';
+import { connectBear, startTestGateway, textUtterance, type TestBear, type TestGateway } from './harness.js';
 
 let t: TestGateway;
 let bear: TestBear;
@@ -36,3 +38,51 @@ describe('Redis killed mid-run', () => {
     for (const p of PROMPTS.slice(6, 9)) expect(await bear.request(textUtterance(++id, p), 15_000)).toMatchObject({ type: 'answer' });
   });
 });
+
+describe('the fleet state Redis away', () => {
+  it('says so and keeps retrying; bears it verified reconnect, others wait; fleet work resumes when it is back', async () => {
+    const own = await startTestGateway();
+    try {
+      const seen = await own.gateway.devices.add('seen-before-outage');
+      const unseen = await own.gateway.devices.add('unseen-before-outage');
+      await (await connectBear(own.gateway.mqttUrl, seen.id, seen.secret)).close();
+      await own.redis!.kill();
+      await until(() => own.logs.some((l) => l.includes('cannot reach the fleet state Redis')), 'the outage logged');
+      const health = (await (await fetch(`${own.gateway.httpUrl}/healthz`)).json()) as { fleet: { connected: boolean } };
+      expect(health.fleet.connected).toBe(false);
+      // Verified before: connects and is served from what the gateway holds.
+      const again = await connectBear(own.gateway.mqttUrl, seen.id, seen.secret);
+      expect(await again.request(textUtterance(1, PROMPTS[0]!), 15_000)).toMatchObject({ type: 'answer' });
+      await again.close();
+      // Never seen by this gateway: refused until Redis is back.
+      await expect(connectBear(own.gateway.mqttUrl, unseen.id, unseen.secret)).rejects.toThrow(/Not authorized/);
+      await own.redis!.restart();
+      await until(() => own.logs.some((l) => l.includes('fleet state Redis reachable again')), 'the recovery logged', 10_000);
+      // This test's Redis keeps nothing across a restart (the embedded one does): enrol again, connect.
+      const later = await own.gateway.devices.add('enrolled-after-outage');
+      await (await connectBear(own.gateway.mqttUrl, later.id, later.secret)).close();
+    } finally {
+      await own.stop();
+    }
+  });
+});
+
+describe('a gateway whose Redis is gone', () => {
+  it('still shuts down, promptly', async () => {
+    const own = await startTestGateway();
+    await own.connectFleetBear('closing-bear');
+    await own.redis!.kill();
+    const started = Date.now();
+    await own.stop();
+    // Bounded by the test timeout; nothing waits for a Redis that is not coming back.
+    expect(Date.now() - started).toBeLessThan(20_000);
+  });
+});
+
+async function until(check: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
