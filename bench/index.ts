@@ -23,6 +23,7 @@ const BENCHES: { name: string; script: string; args: string[] }[] = [
   { name: 'gateway', script: 'bench/gateway.ts', args: ['--quick'] },
   { name: 'simulator', script: 'bench/simulator.ts', args: [] },
   { name: 'flash', script: 'bench/flash-policy.ts', args: [] },
+  { name: 'ops', script: 'bench/ops.ts', args: [] },
 ];
 
 // --summary: only the table, from the result files already there.

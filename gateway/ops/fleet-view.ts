@@ -23,9 +23,16 @@ export function fleetTimeline(processes: readonly ProcessSeries[], start: number
     for (const s of samplesSince(p.fine, p.coarse, start)) {
       // Buckets are (b·step, (b+1)·step]: a sample ending on a bucket's end belongs to it.
       const b = Math.ceil(s.t / stepMs) - 1;
-      own.set(b, [...(own.get(b) ?? []), s]);
+      const list = own.get(b);
+      if (list) list.push(s);
+      else own.set(b, [s]);
     }
-    for (const [b, samples] of own) buckets.set(b, [...(buckets.get(b) ?? []), mergeOverTime(samples)!]);
+    for (const [b, samples] of own) {
+      const merged = mergeOverTime(samples)!;
+      const list = buckets.get(b);
+      if (list) list.push(merged);
+      else buckets.set(b, [merged]);
+    }
   }
   return [...buckets.entries()].sort(([a], [b]) => a - b).map(([b, samples]) => ({ ...mergeAcrossFleet(samples)!, t: (b + 1) * stepMs }));
 }

@@ -17,12 +17,12 @@ import { collectedCounter, type GatewayMetrics } from '../metrics.js';
 import { createAlertWebhook, type AlertWebhook } from './alert-webhook.js';
 import { createFleetSeriesStore, isLive, type ProcessSeries, type ProcessStatus } from './fleet-series.js';
 import { createHealthMonitor, type ActiveAlert } from './health-monitor.js';
-import { evaluateRules } from './health-rules.js';
+import { evaluateSeries } from './evaluation.js';
 import { SLO_NAMES, type OpsConfig, type SloName } from './ops-config.js';
 import { buildReport, type OpsReport } from './ops-report.js';
 import { createReader, type Reading } from './reading.js';
-import { emptySample, mergeOverTime, sampleBetween, type GoodValid, type Sample } from './sample.js';
-import { evaluateSlos, type SloStatus } from './slo.js';
+import { sampleBetween, type GoodValid, type Sample } from './sample.js';
+import type { SloStatus } from './slo.js';
 import { fineCapacity, TimeSeries } from './time-series.js';
 
 export interface OperationsOptions {
@@ -120,15 +120,6 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
   const fineMax = fineCapacity(o.intervalMs);
   const totals = Object.fromEntries(SLO_NAMES.map((n) => [n, { good: 0, valid: 0 }])) as Record<SloName, GoodValid>;
   let localSlos: SloStatus[] = [];
-  /** This process's windows as of `now`, each merged once per evaluation however many rules ask. */
-  const windowsAt = (now: number) => {
-    const merged = new Map<number, Sample>();
-    return (ms: number): Sample => {
-      let w = merged.get(ms);
-      if (!w) merged.set(ms, (w = mergeOverTime(series.since(now - ms)) ?? emptySample(now, ms)));
-      return w;
-    };
-  };
 
   // Prometheus: the SLOs' events as the health monitor counts them, so alerts.yml computes the same burn rates.
   collectedCounter(metrics.registry, 'teddy_slo_events_total', 'Events each SLO judges (messages, lookups, L2 reads, misses answered, seconds of memory), as sampled.', ['slo'],
@@ -206,11 +197,9 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
       }
       const coarse = series.add(sample);
       const now = reading.at;
-      const window = windowsAt(now);
-      localSlos = evaluateSlos(config.slos, window);
-      monitor.evaluate(evaluateRules({
-        config, window, samples: (ms) => series.since(now - ms), latest: series.latest, slos: localSlos,
-      }), now);
+      const evaluated = evaluateSeries(series, config, now);
+      localSlos = evaluated.slos;
+      monitor.evaluate(evaluated.conditions, now);
       publish(store.publish(sample, coarse, status(now), fineMax));
     } catch (err) {
       log.error({ err }, 'ops: sampling failed');
