@@ -55,6 +55,13 @@ export function createClipUrls({ origin, overTls, urlKey, ttlSeconds }: ClipUrlO
       const { ref } = current(deviceId, clip, nowSec);
       return extra.inline === undefined && extra.priority === undefined && extra.pinned === undefined ? ref : { ...ref, ...extra };
     },
+    /**
+     * What makes the refs this bear gets now differ from another bear's (its origin, by transport, and
+     * the expiry hour): two bears with the same variant get byte-identical refs for the same clips.
+     */
+    variant(deviceId: string, nowSec = Math.floor(Date.now() / 1000)): string {
+      return `${overTls(deviceId) ? 'tls' : 'plain'}:${Math.ceil((nowSec + ttlSeconds) / HOUR) * HOUR}`;
+    },
     /** The plain ref's CBOR (a clip map), for encodeFromValues. */
     encodedRef(deviceId: string, clip: ClipInfo, nowSec = Math.floor(Date.now() / 1000)): Buffer {
       return current(deviceId, clip, nowSec).encoded;

@@ -2,6 +2,11 @@
  * Building and publishing warm manifests: the planner's choice for a bear,
  * numbered (./warm-planner.ts), as a `warm` message with signed clip URLs on
  * the bear's `warm` topic.
+ *
+ * Bears with the same plan, sequence number and URL variant get the same
+ * bytes, so a manifest is encoded once per such group and the one buffer is
+ * written to each of them: a warm push to a whole fleet holds a few distinct
+ * manifests in memory, not one per bear.
  */
 import { encodeMessage } from '../protocol/index.js';
 import type { Logger } from 'pino';
@@ -26,7 +31,24 @@ export interface WarmPlan {
   clips: PlannedClip[];
 }
 
+/** Distinct manifests kept encoded; past this the memo starts over. */
+const MAX_ENCODED = 256;
+
 export function createWarmPush({ catalog, clipUrls, metrics, log, send }: WarmPushOptions) {
+  const encoded = new Map<string, { payload: Buffer; clips: number; totalBytes: number }>();
+  const encode = (session: BearSession, plan: WarmPlan) => {
+    // The session's plan signature names what the plan lists and pins, in order (sequencePlan).
+    const key = `${clipUrls.variant(session.deviceId)}|${plan.seq}|${session.planSignature}`;
+    let made = encoded.get(key);
+    if (made === undefined) {
+      const clips = plan.clips.map((p) => clipUrls.ref(session.deviceId, p.clip, { priority: p.priority, pinned: p.pinned }));
+      const totalBytes = clips.reduce((sum, c) => sum + c.size, 0);
+      if (encoded.size >= MAX_ENCODED) encoded.clear();
+      made = { payload: encodeMessage({ type: 'warm', seq: plan.seq, clips, totalBytes }), clips: clips.length, totalBytes };
+      encoded.set(key, made);
+    }
+    return made;
+  };
   return {
     plan(session: BearSession): WarmPlan {
       const clips = planWarm(catalog.all(), session.history, session.flashBudget);
@@ -34,11 +56,10 @@ export function createWarmPush({ catalog, clipUrls, metrics, log, send }: WarmPu
     },
 
     async send(session: BearSession, plan: WarmPlan): Promise<void> {
-      const clips = plan.clips.map((p) => clipUrls.ref(session.deviceId, p.clip, { priority: p.priority, pinned: p.pinned }));
-      const totalBytes = clips.reduce((sum, c) => sum + c.size, 0);
-      if (!send(session.deviceId, 'warm', encodeMessage({ type: 'warm', seq: plan.seq, clips, totalBytes }))) return;
+      const { payload, clips, totalBytes } = encode(session, plan);
+      if (!send(session.deviceId, 'warm', payload)) return;
       metrics.warmPushes.inc();
-      log.info({ deviceId: session.deviceId, seq: plan.seq, clips: clips.length, totalBytes, budget: session.flashBudget }, 'warm manifest pushed');
+      log.info({ deviceId: session.deviceId, seq: plan.seq, clips, totalBytes, budget: session.flashBudget }, 'warm manifest pushed');
     },
   };
 }

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { createBearSessions } from '../../gateway/bear-sessions.js';
 import { createClipCatalog, type NewClip } from '../../gateway/clip-catalog.js';
+import { pino } from 'pino';
+import { createClipUrls } from '../../gateway/clip-urls.js';
+import { createGatewayMetrics } from '../../gateway/metrics.js';
+import { createWarmPush } from '../../gateway/warm-push.js';
 import { planWarm, sequencePlan } from '../../gateway/warm-planner.js';
+import { decodeMessage, type Warm } from '../../protocol/index.js';
+import { CacheMetrics } from '../../sdk/metrics.js';
+
+const noCacheMetrics = () => new CacheMetrics().snapshot({ l1Bytes: 0, l1Entries: 0, breakerState: 'closed' });
 
 const clip = (n: number, size: number, starter = false): NewClip => ({
   clipId: Uint8Array.from([0, 0, 0, 0, 0, 0, 0, n]),
@@ -91,5 +99,36 @@ describe('clip catalog', () => {
     expect(catalog.get('0000000000000003')).toBeDefined();
     expect(catalog.get('0000000000000000')?.starter).toBe(true);
     expect(catalog.bySha256(clip(1, 100).sha256)).toBeUndefined();
+  });
+});
+
+describe('warm push', () => {
+  it('encodes one manifest per distinct plan and URL variant, and writes those same bytes to each bear', async () => {
+    const catalog = createClipCatalog();
+    for (const n of [1, 2, 3]) catalog.countPlay(catalog.record(clip(n, 1000, n === 1)));
+    const sessions = createBearSessions();
+    const sent = new Map<string, Buffer>();
+    const clipUrls = createClipUrls({ origin: (tls) => (tls ? 'https://cdn' : 'http://cdn'), overTls: (id) => id.startsWith('tls-'), urlKey: 'k', ttlSeconds: 3600 });
+    const warmPush = createWarmPush({
+      catalog, clipUrls, metrics: createGatewayMetrics({ connectedBears: () => 0, cache: noCacheMetrics }), log: pino({ level: 'silent' }),
+      send: (deviceId, _channel, payload) => (sent.set(deviceId, payload), true),
+    });
+    for (const id of ['a', 'b', 'tls-c', 'tls-d']) {
+      const session = await sessions.hello(id, '1.0', 1 << 20, [], 0);
+      await warmPush.send(session, warmPush.plan(session));
+    }
+    expect(sent.get('a')).toBe(sent.get('b')); // the same buffer, not a copy
+    expect(sent.get('tls-c')).toBe(sent.get('tls-d'));
+    expect(sent.get('a')).not.toBe(sent.get('tls-c'));
+    const plain = decodeMessage(sent.get('a')!) as Warm;
+    const tls = decodeMessage(sent.get('tls-c')!) as Warm;
+    expect(plain.clips.map((c) => c.url.slice(0, 11))).toEqual(['http://cdn/', 'http://cdn/', 'http://cdn/']);
+    expect(tls.clips.map((c) => c.url.slice(0, 12))).toEqual(['https://cdn/', 'https://cdn/', 'https://cdn/']);
+    // A bear whose own plays reorder its plan gets its own manifest.
+    const e = await sessions.hello('e', '1.0', 1 << 20, [], 0);
+    for (let i = 0; i < 5; i++) sessions.recordPlay('e', catalog.get('0000000000000003')!.clipIdHex);
+    await warmPush.send(e, warmPush.plan(e));
+    expect(sent.get('e')).not.toBe(sent.get('a'));
+    expect(Buffer.from((decodeMessage(sent.get('e')!) as Warm).clips[1]!.clipId).toString('hex')).toBe('0000000000000003');
   });
 });
