@@ -56,10 +56,19 @@ export function createRequestHandler(o: RequestHandlerOptions) {
     o.send(deviceId, 'res', encodeMessage(message));
   };
 
+  /**
+   * A clip id as the catalog's own hex string when it knows the clip: ten thousand bears holding the
+   * same clips then share one string per clip instead of keeping a copy each.
+   */
+  const clipIdHex = (id: Uint8Array): string => {
+    const hex = Buffer.from(id).toString('hex');
+    return o.catalog.get(hex)?.clipIdHex ?? hex;
+  };
+
   const pickVoice = (voice: string | undefined): string => (voice && o.voices.includes(voice) ? voice : o.voices[0]!);
 
   const hello = async (deviceId: string, m: Hello): Promise<void> => {
-    const held = m.clips.map((id) => Buffer.from(id).toString('hex'));
+    const held = m.clips.map(clipIdHex);
     const session = await o.sessions.hello(deviceId, m.fw, m.flashBudget, held, m.warmSeq);
     const plan = o.warmPush.plan(session);
     respond(deviceId, {
@@ -103,8 +112,8 @@ export function createRequestHandler(o: RequestHandlerOptions) {
   const warmAck = (deviceId: string, m: WarmAck): void => {
     const session = o.sessions.get(deviceId);
     if (!session) return void o.log.info({ deviceId }, 'warmAck before hello dropped');
-    for (const id of m.stored) session.held.add(Buffer.from(id).toString('hex'));
-    for (const id of m.failed) session.held.delete(Buffer.from(id).toString('hex'));
+    for (const id of m.stored) session.held.add(clipIdHex(id));
+    for (const id of m.failed) session.held.delete(clipIdHex(id));
     session.appliedSeq = Math.max(session.appliedSeq, m.seq);
     o.log.info({ deviceId, seq: m.seq, stored: m.stored.length, failed: m.failed.length, bytesUsed: m.bytesUsed }, 'warm ack');
   };
