@@ -39,18 +39,28 @@ export function createBearStore(client: FleetClient, keys: FleetKeys, log: Logge
   };
 }
 
+/**
+ * Bears written per round trip. A fleet-wide warm push changes every bear at once: ten thousand
+ * script calls in flight would hold ten thousand commands (and their arguments) in memory at once.
+ */
+const WRITE_CHUNK = 256;
+
 /** Writes the sessions' changes; those that fail are put back for the next batch. Resolves to how many failed. */
 export async function writeBearChanges(client: FleetClient & FleetScripts, keys: FleetKeys, sessions: FleetBearSessions): Promise<number> {
   const changes = sessions.takeChanges();
-  const results = await Promise.allSettled(
-    changes.map((c) =>
-      client.teddyRecordBear(
-        keys.history(c.deviceId), keys.bear(c.deviceId), MAX_HISTORY, BEAR_TTL_MS, c.planSeq, c.planSignature,
-        ...[...c.plays].flat(),
+  const failed: typeof changes = [];
+  for (let at = 0; at < changes.length; at += WRITE_CHUNK) {
+    const chunk = changes.slice(at, at + WRITE_CHUNK);
+    const results = await Promise.allSettled(
+      chunk.map((c) =>
+        client.teddyRecordBear(
+          keys.history(c.deviceId), keys.bear(c.deviceId), MAX_HISTORY, BEAR_TTL_MS, c.planSeq, c.planSignature,
+          ...[...c.plays].flat(),
+        ),
       ),
-    ),
-  );
-  const failed = changes.filter((_, i) => results[i]!.status === 'rejected');
+    );
+    failed.push(...chunk.filter((_, i) => results[i]!.status === 'rejected'));
+  }
   sessions.restore(failed);
   return failed.length;
 }
