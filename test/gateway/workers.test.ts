@@ -21,9 +21,19 @@ import { deriveDeviceSecret } from '../../gateway/device-secret.js';
 const dataDir = mkdtempSync(join(tmpdir(), 'teddy-workers-'));
 let child: ChildProcessWithoutNullStreams | undefined;
 const bears: TestBear[] = [];
+const workerPids: number[] = [];
 afterAll(async () => {
   await Promise.all(bears.map((b) => b.close()));
-  if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  // After a failed assertion the gateway is still up: stop it the way a user would, then make sure
+  // nothing it started (workers, embedded Redis) outlives the test.
+  if (child && child.exitCode === null && child.signalCode === null) {
+    const exited = new Promise((resolve) => child!.once('exit', resolve));
+    child.kill('SIGTERM');
+    await Promise.race([exited, sleep(10_000)]);
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+  const redisPid = await runningServerIn(join(dataDir, 'redis'));
+  for (const pid of [...workerPids, ...(redisPid ? [redisPid] : [])]) if (alive(pid)) process.kill(pid, 'SIGKILL');
   rmSync(dataDir, { recursive: true, force: true });
 });
 
@@ -53,6 +63,7 @@ describe('start --workers 2', () => {
     const ready = JSON.parse(lines[0]!) as { event: string; mqttUrl: string; httpUrl: string; pid: number; workers: number[] };
     expect(ready).toMatchObject({ event: 'ready', pid: child.pid });
     expect(ready.workers).toHaveLength(2);
+    workerPids.push(...ready.workers);
     expect(ready.workers.every(alive)).toBe(true);
 
     // Bears on the one MQTT port land on both workers and are served.
@@ -92,6 +103,7 @@ describe('start --workers 2', () => {
       const pids = (await gateways()).map((g) => g.pid);
       return pids.length === 2 && !pids.includes(victim!) ? pids : undefined;
     }, 'a replacement worker');
+    workerPids.push(...replaced);
     const late = await connectBear(ready.mqttUrl, 'late-bear', deriveDeviceSecret(TEST_FLEET_KEY, 'late-bear'));
     bears.push(late);
     expect(await late.request({ type: 'hello', id: 1, fw: '1.0.0', flashBudget: 65536, clips: [], warmSeq: 0 })).toMatchObject({ type: 'welcome' });
