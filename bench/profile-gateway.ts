@@ -10,10 +10,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { deriveDeviceSecret } from '../gateway/device-secret.js';
 import { PROMPTS, promptAudio } from '../gateway/providers/phrasebook.js';
+import { buildCompiled, COMPILED_CLI, productionNodeFlags } from '../infra/production-launch.js';
 import { encodeMessage, UtteranceFormat } from '../protocol/index.js';
 import { formatTable } from '../simulator/summary-table.js';
 import { startReadyChild } from './ready-child.js';
@@ -24,7 +24,7 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '8' },
     clients: { type: 'string', default: '32' },
     top: { type: 'string', default: '30' },
-    'node-flags': { type: 'string', default: '--max-semi-space-size=1' },
+    'node-flags': { type: 'string' }, // default: npm start's
   },
 });
 const seconds = Number(args.seconds);
@@ -42,14 +42,13 @@ interface Profile {
   timeDeltas: number[];
 }
 
-const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
-if (build.status !== 0) process.exit(1);
+buildCompiled();
 
 const profDir = mkdtempSync(join(tmpdir(), 'teddy-prof-'));
 const dataDir = mkdtempSync(join(tmpdir(), 'teddy-prof-gw-'));
 const fleetKey = randomBytes(32).toString('hex');
 const gateway = await startReadyChild<{ mqttUrl: string; pid: number }>(process.execPath, [
-  '--cpu-prof', '--cpu-prof-dir', profDir, ...args['node-flags']!.split(' ').filter(Boolean), 'dist/gateway/cli.js', 'start', '--ready-json',
+  '--cpu-prof', '--cpu-prof-dir', profDir, ...(args['node-flags']?.split(' ').filter(Boolean) ?? productionNodeFlags()), COMPILED_CLI, 'start', '--ready-json',
   '--mqtt-port', '0', '--http-port', '0', '--mqtts-port', '0', '--https-port', '0', '--data-dir', dataDir, '--fleet-key', fleetKey, '--provider-latency-ms', '0',
   '--rate-limit', '1000000', '--rate-burst', '1000000', '--log-level', 'warn',
 ]);

@@ -30,6 +30,12 @@ export interface CacheParts {
   readonly recovery: RecoveryQueue | undefined;
   /** L2 keys this instance is eagerly refreshing in the background. */
   readonly refreshing: Set<string>;
+  /**
+   * Compute locks this instance holds while their compute runs (L2 lock key → token): close()
+   * releases those still held, so a background refresh cut short does not make the other
+   * instances wait out the lease.
+   */
+  readonly heldLocks: Map<string, string>;
   /** Bumped when the invalidation bus had a gap: L2 reads sent before it must not fill L1. */
   readonly coherence: { epoch: number };
 }

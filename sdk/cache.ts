@@ -22,7 +22,7 @@ import { adviseCache, type Advice } from './advice.js';
 import { checkCallOptions, skipsLayers, skipsOf, type CacheCallOptions, type CallContext } from './call-context.js';
 import type { CacheParts } from './cache-parts.js';
 import { coarseNow } from './coarse-clock.js';
-import { refreshInBackground, resolveMiss, type ComputeFn } from './compute.js';
+import { refreshInBackground, releaseComputeLock, resolveMiss, type ComputeFn } from './compute.js';
 import { ContentType, policyFor, type CachePolicy } from './content-types.js';
 import { CacheError, InvalidKeyError, InvalidOptionError, UnknownContentTypeError } from './errors.js';
 import { isCacheEventName, type CacheEventListener, type CacheEventName } from './events.js';
@@ -326,6 +326,8 @@ export class LayeredCache implements MultiLayerCache {
     const { bus, l2, embeddedRedis, l1, recovery } = this.parts;
     l1?.clear(); // the fast path finds nothing from now on, and the slow path says closed
     await Promise.allSettled([...this.flights.values()].map((f) => f.result));
+    // What still holds a lock now is a background refresh: its write would find L2 closed.
+    await Promise.allSettled([...this.parts.heldLocks].map(([lockKey, token]) => releaseComputeLock(this.parts, lockKey, token)));
     recovery?.close();
     await bus?.close();
     await l2?.close();

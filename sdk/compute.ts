@@ -144,7 +144,7 @@ async function compute<T>(
     stopRenewing?.();
     metrics.computeErrors += 1;
     metrics.layerErrors.compute += 1;
-    if (lockToken) void release(parts, ctx, lockToken);
+    if (lockToken) void releaseComputeLock(parts, ctx.keys.lockKey, lockToken);
     if (stale && !background) {
       metrics.staleServed += 1;
       if (events.has('stale')) events.emit('stale', { key: ctx.key, contentType: ctx.type, reason: 'compute-failed' });
@@ -160,28 +160,39 @@ async function compute<T>(
     return { value, source: 'compute', blob };
   } catch (err) {
     // A value that cannot be cached (too large, not serializable) must not keep others waiting on the lock.
-    if (lockToken) void release(parts, ctx, lockToken);
+    if (lockToken) void releaseComputeLock(parts, ctx.keys.lockKey, lockToken);
     throw err;
   }
 }
 
-function release(parts: CacheParts, ctx: CallContext, token: string): Promise<unknown> {
-  return parts.l2!.call((c) => releaseLock(c, ctx.keys.lockKey, token));
+/** Gives a compute lock back (a no-op in Redis if it is no longer this token's). */
+export function releaseComputeLock(parts: CacheParts, lockKey: string, token: string): Promise<unknown> {
+  if (parts.heldLocks.get(lockKey) === token) parts.heldLocks.delete(lockKey);
+  return parts.l2!.call((c) => releaseLock(c, lockKey, token));
 }
 
-/** Renews the lock every half lease while the compute runs; returns the function that stops it. */
+/**
+ * Renews the lock every half lease while the compute runs, and notes it as held (close() gives
+ * back what is still held); returns the function that stops both — from then on the lock goes
+ * with the value's write, or with release().
+ */
 function keepLock(parts: CacheParts, ctx: CallContext, token: string): () => void {
+  const { lockKey } = ctx.keys;
   const leaseMs = parts.config.lockLeaseMs;
+  parts.heldLocks.set(lockKey, token);
   let timer: NodeJS.Timeout;
   const arm = () => {
     timer = setTimeout(() => {
-      void parts.l2!.call((c) => renewLock(c, ctx.keys.lockKey, token, leaseMs));
+      void parts.l2!.call((c) => renewLock(c, lockKey, token, leaseMs));
       arm();
     }, leaseMs / 2);
     timer.unref();
   };
   arm();
-  return () => clearTimeout(timer);
+  return () => {
+    clearTimeout(timer);
+    if (parts.heldLocks.get(lockKey) === token) parts.heldLocks.delete(lockKey);
+  };
 }
 
 /**

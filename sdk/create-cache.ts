@@ -109,7 +109,7 @@ export async function createCache(config: Partial<CacheConfig> = {}): Promise<Mu
     const l1 = cfg.l1Enabled ? createL1(cfg.l1MaxSizeMb * 1024 * 1024, () => (metrics.evictions += 1)) : undefined;
 
     cache = new LayeredCache({
-      config: cfg, layout, l1, l2, bus, l3, keyring, embeddedRedis, metrics, events, recovery, refreshing: new Set(), coherence: { epoch: 0 },
+      config: cfg, layout, l1, l2, bus, l3, keyring, embeddedRedis, metrics, events, recovery, refreshing: new Set(), heldLocks: new Map(), coherence: { epoch: 0 },
     });
     return cache;
   } catch (err) {

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveDeviceSecret } from '../../gateway/device-secret.js';
+import { productionNodeFlags } from '../../infra/production-launch.js';
 import { procStatus, startGatewayProcess, type GatewayProcess } from '../../simulator/gateway-process.js';
 import { startRedis, type RedisHandle } from '../helpers/redis.js';
 import { connectBear, startTestGateway, textUtterance, type TestBear } from './harness.js';
@@ -31,9 +32,9 @@ beforeAll(async () => {
   redis = await startRedis();
   gateway = await startGatewayProcess({
     dataDir, fleetKey, redisUrl: redis.url, providerLatencyMs: 0, logFile: join(dataDir, 'gateway.log'),
-    // As `npm start` runs it: with V8's default 16 MB semi-spaces, any burst of 200 new sockets
+    // Under npm start's V8 flags: with V8's default 16 MB semi-spaces, any burst of 200 new sockets
     // (attackers or bears) grows the young generation by several MB whatever the guard does.
-    nodeFlags: ['--max-semi-space-size=1'],
+    nodeFlags: productionNodeFlags(),
   });
   bear = await connectBear(gateway.mqttUrl, 'calm-bear', deriveDeviceSecret(fleetKey, 'calm-bear'));
   await bearAnswered();

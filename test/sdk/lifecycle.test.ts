@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { ContentType, createCacheIntegrationService } from '../../sdk/index.js';
 import { useRedisCaches } from '../helpers/cache.js';
@@ -16,6 +17,27 @@ describe('lifecycle and integration service', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(sockets()).toBe(before);
     await expect(cache.get('x', ContentType.CONFIGURATION)).rejects.toThrow(/closed/);
+  });
+
+  it('close() gives back the compute lock of a background refresh still running: the others need not wait out its lease', async () => {
+    const policies = { [ContentType.AI_RESPONSE]: { ttlSeconds: 0.6, eagerRefreshThreshold: 0.1, softTimeoutMs: 5000 } }; // b waits for a holder, not serving stale
+    const a = await env.caches.make({ ttlJitter: 0, policies });
+    const b = await env.caches.make({ ttlJitter: 0, policies });
+    await a.fetch('held', ContentType.AI_RESPONSE, async () => 'v1');
+    await sleep(150); // past the refresh threshold
+    let finish!: (v: string) => void;
+    const refreshing = new Promise<void>((started) => {
+      void a.fetch('held', ContentType.AI_RESPONSE, () => (started(), new Promise<string>((r) => (finish = r))));
+    });
+    await refreshing; // a holds the lock, computing in the background
+    await a.close();
+    await sleep(700); // the value has expired: b must take the lock
+    const t0 = Date.now();
+    const r = await b.fetch('held', ContentType.AI_RESPONSE, async () => 'v2');
+    expect(r).toMatchObject({ value: 'v2', source: 'compute' });
+    expect(Date.now() - t0).toBeLessThan(3000); // the lease is 10 s
+    expect(b.getPerformanceMetrics().coalescedComputes).toBe(0);
+    finish('late');
   });
 
   it('the integration service computes each step once per distinct input', async () => {
