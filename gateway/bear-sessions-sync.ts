@@ -9,6 +9,7 @@
 import type { Logger } from 'pino';
 import { MAX_HISTORY, type BearStore, type FleetBearSessions, type StoredBear } from './bear-sessions.js';
 import type { FleetKeys } from './fleet-keys.js';
+import { inChunks } from './fleet-write-queue.js';
 import type { FleetClient } from './fleet-redis.js';
 import type { FleetScripts } from './fleet-scripts.js';
 
@@ -40,27 +41,15 @@ export function createBearStore(client: FleetClient, keys: FleetKeys, log: Logge
 }
 
 /**
- * Bears written per round trip. A fleet-wide warm push changes every bear at once: ten thousand
- * script calls in flight would hold ten thousand commands (and their arguments) in memory at once.
+ * Writes the sessions' changes (a chunk of bears per round trip: a fleet-wide warm push changes
+ * every bear at once); those that fail are put back for the next batch. Resolves to how many failed.
  */
-const WRITE_CHUNK = 256;
-
-/** Writes the sessions' changes; those that fail are put back for the next batch. Resolves to how many failed. */
 export async function writeBearChanges(client: FleetClient & FleetScripts, keys: FleetKeys, sessions: FleetBearSessions): Promise<number> {
   const changes = sessions.takeChanges();
-  const failed: typeof changes = [];
-  for (let at = 0; at < changes.length; at += WRITE_CHUNK) {
-    const chunk = changes.slice(at, at + WRITE_CHUNK);
-    const results = await Promise.allSettled(
-      chunk.map((c) =>
-        client.teddyRecordBear(
-          keys.history(c.deviceId), keys.bear(c.deviceId), MAX_HISTORY, BEAR_TTL_MS, c.planSeq, c.planSignature,
-          ...[...c.plays].flat(),
-        ),
-      ),
-    );
-    failed.push(...chunk.filter((_, i) => results[i]!.status === 'rejected'));
-  }
+  const results = await inChunks(changes, (c) =>
+    client.teddyRecordBear(keys.history(c.deviceId), keys.bear(c.deviceId), MAX_HISTORY, BEAR_TTL_MS, c.planSeq, c.planSignature, ...[...c.plays].flat()),
+  );
+  const failed = changes.filter((_, i) => results[i]!.status === 'rejected');
   sessions.restore(failed);
   return failed.length;
 }

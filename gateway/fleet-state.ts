@@ -124,6 +124,7 @@ export async function startFleetState(o: FleetStateOptions): Promise<FleetState>
       closed = true;
       clearTimeout(timer);
       await enqueue().catch((err: Error) => o.log.warn({ err: err.message }, 'last fleet state batch not written'));
+      await takeover.drained(); // the claims of the bears that just disconnected are released
       await presence.close();
       await control.close();
       await redis.close();

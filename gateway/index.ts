@@ -257,7 +257,10 @@ async function start(given: Partial<GatewayOptions>, started: (() => Promise<unk
     }
     const here = await pushWarmHere();
     const live = (await presence.live()).map((g) => g.instanceId);
-    return here + pushedBy(await control.request('all', 'warm', {}, live, CONTROL_REPLY_MS).catch(() => []));
+    const pushed = here + pushedBy(await control.request('all', 'warm', {}, live, CONTROL_REPLY_MS).catch(() => []));
+    // One line per fleet-wide push; each bear's manifest and ack are debug lines (10,000 of each).
+    log.info({ pushed, here, gateways: live.length }, 'warm push');
+    return pushed;
   };
   const describeHere = (deviceId: string) => {
     const session = sessions.get(deviceId);

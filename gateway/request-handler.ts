@@ -115,7 +115,7 @@ export function createRequestHandler(o: RequestHandlerOptions) {
     for (const id of m.stored) session.held.add(clipIdHex(id));
     for (const id of m.failed) session.held.delete(clipIdHex(id));
     session.appliedSeq = Math.max(session.appliedSeq, m.seq);
-    o.log.info({ deviceId, seq: m.seq, stored: m.stored.length, failed: m.failed.length, bytesUsed: m.bytesUsed }, 'warm ack');
+    o.log.debug({ deviceId, seq: m.seq, stored: m.stored.length, failed: m.failed.length, bytesUsed: m.bytesUsed }, 'warm ack');
   };
 
   const dispatch = (deviceId: string, m: Message, id: number, started: number): void | Promise<void> => {

@@ -59,7 +59,7 @@ export function createWarmPush({ catalog, clipUrls, metrics, log, send }: WarmPu
       const { payload, clips, totalBytes } = encode(session, plan);
       if (!send(session.deviceId, 'warm', payload)) return;
       metrics.warmPushes.inc();
-      log.info({ deviceId: session.deviceId, seq: plan.seq, clips, totalBytes, budget: session.flashBudget }, 'warm manifest pushed');
+      log.debug({ deviceId: session.deviceId, seq: plan.seq, clips, totalBytes, budget: session.flashBudget }, 'warm manifest pushed');
     },
   };
 }
