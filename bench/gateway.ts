@@ -30,7 +30,7 @@ import { deriveDeviceSecret } from '../gateway/device-secret.js';
 import { PROMPTS, promptAudio } from '../gateway/providers/phrasebook.js';
 import { freePort } from '../infra/free-port.js';
 import { startRedisServer } from '../infra/redis-server.js';
-import { buildCompiled, compiledCliArgs, productionNodeFlags } from '../infra/production-launch.js';
+import { buildCompiled, compiledCliArgs, productionEnv, productionEnvVars, productionNodeFlags } from '../infra/production-launch.js';
 import { encodeMessage, UtteranceFormat } from '../protocol/index.js';
 import { procStatus } from '../simulator/gateway-process.js';
 import { formatTable } from '../simulator/summary-table.js';
@@ -118,6 +118,8 @@ async function startGateway(workers = 1, redisUrl?: string): Promise<Server> {
       ],
       GATEWAY_FLAGS,
     ),
+    60_000,
+    productionEnv(),
   );
   // With workers, the primary (which hands connections over) and every worker are charged.
   const pids = [gateway.ready.pid, ...(gateway.ready.workers ?? [])];
@@ -125,7 +127,9 @@ async function startGateway(workers = 1, redisUrl?: string): Promise<Server> {
 }
 
 async function startAedesEcho(nodeFlags: readonly string[] = []): Promise<Server> {
-  const echo = await startReadyChild<{ mqttUrl: string; pid: number }>(process.execPath, [...nodeFlags, 'bench/aedes-echo.mjs']);
+  // Under the gateway's flags, under its environment too.
+  const env = nodeFlags.length > 0 ? productionEnv() : process.env;
+  const echo = await startReadyChild<{ mqttUrl: string; pid: number }>(process.execPath, [...nodeFlags, 'bench/aedes-echo.mjs'], 60_000, env);
   return { mqttUrl: echo.ready.mqttUrl, pids: [echo.ready.pid], stop: () => echo.stop() };
 }
 
@@ -303,7 +307,7 @@ try {
     generatedAt: new Date().toISOString(),
     config: {
       quick: args.quick, clients: CLIENTS, durationMs: DURATION_MS, rounds: ROUNDS, warmupMs: WARMUP_MS,
-      requestBytes: PAYLOADS.map((p) => p.length), gatewayNodeFlags: GATEWAY_FLAGS,
+      requestBytes: PAYLOADS.map((p) => p.length), gatewayNodeFlags: GATEWAY_FLAGS, gatewayEnv: productionEnvVars(),
     },
     targets: { gateway, gateway2Workers: twoWorkers, gatewayInFleetOf3: inFleet, aedesEcho: aedes, mosquittoEcho: mosquitto ?? null },
     idle,

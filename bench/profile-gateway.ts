@@ -13,7 +13,7 @@ import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { deriveDeviceSecret } from '../gateway/device-secret.js';
 import { PROMPTS, promptAudio } from '../gateway/providers/phrasebook.js';
-import { buildCompiled, COMPILED_CLI, productionNodeFlags } from '../infra/production-launch.js';
+import { buildCompiled, COMPILED_CLI, productionEnv, productionNodeFlags } from '../infra/production-launch.js';
 import { encodeMessage, UtteranceFormat } from '../protocol/index.js';
 import { formatTable } from '../simulator/summary-table.js';
 import { startReadyChild } from './ready-child.js';
@@ -51,7 +51,7 @@ const gateway = await startReadyChild<{ mqttUrl: string; pid: number }>(process.
   '--cpu-prof', '--cpu-prof-dir', profDir, ...(args['node-flags']?.split(' ').filter(Boolean) ?? productionNodeFlags()), COMPILED_CLI, 'start', '--ready-json',
   '--mqtt-port', '0', '--http-port', '0', '--mqtts-port', '0', '--https-port', '0', '--data-dir', dataDir, '--fleet-key', fleetKey, '--provider-latency-ms', '0',
   '--rate-limit', '1000000', '--rate-burst', '1000000', '--log-level', 'warn',
-]);
+], 60_000, productionEnv());
 try {
   const payloads = PROMPTS.slice(0, 8).map((p, i) => encodeMessage({ type: 'utterance', id: i + 1, audio: promptAudio(p), format: UtteranceFormat.mulaw8k }));
   const bears = Array.from({ length: clients }, (_, i) => ({ id: `prof-${i}`, password: deriveDeviceSecret(fleetKey, `prof-${i}`) }));

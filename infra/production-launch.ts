@@ -1,9 +1,10 @@
 /**
  * How `npm start` (and so `./teddy start`) runs the gateway: compiled
- * JavaScript (`npm run build`, tsc into dist/) under the V8 flags written in
- * package.json's `start` script. Tools that start a gateway child to measure
- * it (the simulator, the benchmarks) launch it exactly so, reading the flags
- * from that one place; tsx (`npm run start:dev`) is for development.
+ * JavaScript (`npm run build`, tsc into dist/) under the environment and V8
+ * flags written in package.json's `start` script. Tools that start a gateway
+ * child to measure it (the simulator, the benchmarks) launch it exactly so,
+ * reading both from that one place; tsx (`npm run start:dev`) is for
+ * development.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -12,13 +13,32 @@ import { fileURLToPath } from 'node:url';
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const COMPILED_CLI = 'dist/gateway/cli.js';
 
-/** The node flags of package.json's `start` script (`node <flags> dist/gateway/cli.js start`). */
-export function productionNodeFlags(): string[] {
+/** package.json's `start` script, `[NAME=value ...] node [flags] dist/gateway/cli.js start`, in parts. */
+function startScript(): { env: Record<string, string>; nodeFlags: string[] } {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
   const words = pkg.scripts.start.trim().split(/\s+/);
+  const node = words.indexOf('node');
   const cli = words.indexOf(COMPILED_CLI);
-  if (words[0] !== 'node' || cli < 0) throw new Error(`package.json's start script is not "node [flags] ${COMPILED_CLI} start": ${pkg.scripts.start}`);
-  return words.slice(1, cli);
+  const assignments = words.slice(0, Math.max(node, 0)).map((w) => /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(w));
+  if (node < 0 || cli < node || assignments.some((m) => !m)) {
+    throw new Error(`package.json's start script is not "[NAME=value ...] node [flags] ${COMPILED_CLI} start": ${pkg.scripts.start}`);
+  }
+  return { env: Object.fromEntries(assignments.map((m) => [m![1]!, m![2]!])), nodeFlags: words.slice(node + 1, cli) };
+}
+
+/** The node flags of package.json's `start` script. */
+export function productionNodeFlags(): string[] {
+  return startScript().nodeFlags;
+}
+
+/** The variables package.json's `start` script sets (MALLOC_ARENA_MAX). */
+export function productionEnvVars(): Record<string, string> {
+  return startScript().env;
+}
+
+/** The environment `npm start` runs the gateway in: `base` with the start script's variables. */
+export function productionEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return { ...base, ...productionEnvVars() };
 }
 
 /** Compiles dist/ (incremental); throws with tsc's output if it fails. */

@@ -15,7 +15,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { compiledCliArgs, REPO_ROOT } from '../infra/production-launch.js';
+import { compiledCliArgs, productionEnv, REPO_ROOT } from '../infra/production-launch.js';
 import { combineGatewayCounters, NO_GATEWAY_COUNTERS, scrapeGatewayMetrics, type GatewayCounters } from './gateway-metrics.js';
 
 const SCRAPE_EVERY_TICKS = 3;
@@ -287,7 +287,7 @@ async function launch(args: string[], o: GatewayProcessOptions, log: WriteStream
   const child = spawn(process.execPath, cliArgs(['start', ...args, '--ready-json'], o), {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...o.env },
+    env: { ...(o.form === 'production' ? productionEnv() : process.env), ...o.env },
   });
   let stderrTail = '';
   child.stderr!.on('data', (chunk: Buffer) => {
