@@ -73,6 +73,8 @@ const IDLE = positive(args.idle, args.quick ? 2000 : 10_000, 'idle');
 const WARMUP_MS = args.quick ? 1000 : 2000;
 const ROUNDS = 4;
 const GATEWAY_FLAGS = args['gateway-node-flags'] === undefined ? productionNodeFlags() : args['gateway-node-flags'].split(/\s+/).filter(Boolean);
+/** How the gateway is launched, as a command line: the start script's variables, node, its flags. */
+const LAUNCH = [...Object.entries(productionEnvVars()).map(([k, v]) => `${k}=${v}`), 'node', ...GATEWAY_FLAGS].join(' ');
 const note = (m: string): void => void process.stderr.write(`bench:gateway: ${m}\n`);
 
 /** The goals each ratio is held to (issue 11): bench/index.ts prints them beside the figures. */
@@ -254,7 +256,7 @@ async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
 }
 
 try {
-  note(`gateway as npm start runs it: node ${GATEWAY_FLAGS.join(' ')} dist/gateway/cli.js (building dist/ first)`);
+  note(`gateway as npm start runs it: ${LAUNCH} dist/gateway/cli.js (building dist/ first)`);
   buildCompiled();
   const requests = await benchRequests();
   const gateway = requests.gateway!;
@@ -262,9 +264,9 @@ try {
   const inFleet = requests.gatewayInFleetOf3!;
   const aedes = requests.aedesEcho!;
   const mosquitto = requests.mosquittoEcho;
-  const idleGateway = await benchIdle(`gateway (node ${GATEWAY_FLAGS.join(' ')})`, await startGateway());
+  const idleGateway = await benchIdle(`gateway (${LAUNCH})`, await startGateway());
   const idleAedes = await benchIdle('bare Aedes (plain node)', await startAedesEcho());
-  const idleAedesFlags = await benchIdle(`bare Aedes (node ${GATEWAY_FLAGS.join(' ')})`, await startAedesEcho(GATEWAY_FLAGS));
+  const idleAedesFlags = await benchIdle(`bare Aedes (${LAUNCH})`, await startAedesEcho(GATEWAY_FLAGS));
   const idle = [idleGateway, idleAedes, idleAedesFlags];
 
   const row = (name: string, r: LoadResult | undefined): string[] =>
