@@ -66,7 +66,8 @@ describe('the alert webhook', () => {
     h.send(notice('A'));
     h.send(notice('B'));
     h.send(notice('A', 'resolved'));
-    await until(() => got.length === 3);
+    // The receiver has the third notice before the sender has its response: wait for both.
+    await until(() => got.length === 3 && counts.sent === 3);
     expect(got.map((n) => `${n.alert}:${n.state}`)).toEqual(['A:firing', 'B:firing', 'A:resolved']);
     expect(counts).toEqual({ sent: 3, dropped: {} });
   });
