@@ -84,17 +84,28 @@ export function createRequestHandler(o: RequestHandlerOptions) {
     o.send(deviceId, 'res', answers.encode(deviceId, id, reply, clip, source));
   };
 
+  /** Utterances waiting on a slower layer than L1, by bear and correlation id. */
+  const waiting = new Set<string>();
+  const waitingKey = (deviceId: string, id: number): string => `${deviceId}\0${id}`;
+
   /**
    * Synchronous when every step is in L1 (a repeated question); a promise when one had to wait.
    * A reply the provider supplied (a miss: always the promise) is timed for the miss-recovery SLO.
    */
   const utterance = (deviceId: string, m: Utterance, started: number): void | Promise<void> => {
+    // The same request again while its first copy waits (a bear that reconnected resends what it
+    // has no answer for): that answer goes to the bear's current connection, so this copy is dropped.
+    if (waiting.size > 0 && waiting.has(waitingKey(deviceId, m.id))) return void o.log.debug({ deviceId, id: m.id }, 'resent request already in flight');
     const answered = o.conversation.answer(deviceId, m, pickVoice(m.voice));
     if (answered instanceof Promise) {
-      return answered.then((reply) => {
-        sendAnswer(deviceId, m.id, reply);
-        if (reply.source === AnswerSource.provider) o.metrics.observeMissAnswerSeconds((performance.now() - started) / 1000);
-      });
+      const key = waitingKey(deviceId, m.id);
+      waiting.add(key);
+      return answered
+        .then((reply) => {
+          sendAnswer(deviceId, m.id, reply);
+          if (reply.source === AnswerSource.provider) o.metrics.observeMissAnswerSeconds((performance.now() - started) / 1000);
+        })
+        .finally(() => waiting.delete(key));
     }
     sendAnswer(deviceId, m.id, answered);
   };
