@@ -21,9 +21,8 @@ export interface LayerCounts {
 /** Outcomes of a bear message that are the gateway's fault (the rest are the bear's, or fine). */
 export const SERVER_ERROR_OUTCOMES: ReadonlySet<string> = new Set(['internal', 'upstream']);
 
-export interface Reading {
-  /** When it was taken, ms since the epoch. */
-  readonly at: number;
+/** The counters a reading totals and a sample (./sample.ts) holds the deltas of. */
+export interface Counters {
   /** Bear messages handled (requests and events), and those the gateway failed. */
   readonly requests: number;
   readonly serverErrors: number;
@@ -39,6 +38,11 @@ export interface Reading {
   readonly latency: { readonly l2: readonly number[]; readonly missAnswer: readonly number[]; readonly answer: readonly number[] };
   /** CPU time used (user + system), ms. */
   readonly cpuMs: number;
+}
+
+export interface Reading extends Counters {
+  /** When it was taken, ms since the epoch. */
+  readonly at: number;
   readonly bears: number;
   readonly rssBytes: number;
   readonly heapUsedBytes: number;

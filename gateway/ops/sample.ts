@@ -9,28 +9,18 @@
  */
 import { combineLatencyBuckets, countAtOrBelow, emptyLatencyBuckets } from '../../sdk/index.js';
 import type { SloName, SloTargets } from './ops-config.js';
-import { LAYERS, type Layer, type LayerCounts, type Reading } from './reading.js';
+import { LAYERS, type Counters, type Layer, type LayerCounts, type Reading } from './reading.js';
 
 export interface GoodValid {
   readonly good: number;
   readonly valid: number;
 }
 
-export interface Sample {
+/** The counters are the interval's deltas (./reading.ts says what each counts). */
+export interface Sample extends Counters {
   /** End of the interval, ms since the epoch, and its length. */
   readonly t: number;
   readonly dtMs: number;
-  readonly requests: number;
-  readonly serverErrors: number;
-  readonly layers: Readonly<Record<Layer, LayerCounts>>;
-  readonly lookups: number;
-  readonly computes: number;
-  readonly staleServed: number;
-  readonly evictions: number;
-  readonly providerCalls: Readonly<Record<string, number>>;
-  readonly providerErrors: number;
-  readonly latency: { readonly l2: readonly number[]; readonly missAnswer: readonly number[]; readonly answer: readonly number[] };
-  readonly cpuMs: number;
   readonly sli: Readonly<Record<SloName, GoodValid>>;
   // Gauges.
   readonly bears: number;
