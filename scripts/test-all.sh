@@ -25,7 +25,7 @@ leftovers() {
     cwd=$(readlink "$dir/cwd" 2>/dev/null) || continue
     (( $(started_at "$pid" || echo 0) >= suite_start )) || continue
     if [[ $cwd == "$run_tmp" || $cwd == "$run_tmp"/* || $cwd == "$root"/* ]] ||
-       tr '\0' '\n' <"$dir/environ" 2>/dev/null | grep -qx "TEDDY_TEST_RUN=$TEDDY_TEST_RUN"; then
+       { tr '\0' '\n' <"$dir/environ"; } 2>/dev/null | grep -qx "TEDDY_TEST_RUN=$TEDDY_TEST_RUN"; then
       echo "$pid"
     fi
   done
