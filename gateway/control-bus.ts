@@ -34,7 +34,10 @@ export interface ControlBus {
   send(instanceId: string, kind: string, body: unknown): Promise<void>;
   /**
    * Asks one gateway (its channel) or every other one (the broadcast channel) and collects the
-   * replies until every instance in `expect` has answered or `timeoutMs` passed.
+   * replies until every instance in `expect` has answered or `timeoutMs` passed. Redis pub/sub
+   * delivers at most once, so halfway through the request is sent again to each instance that has
+   * not answered (on its own channel, same reply id; one reply per instance counts): request
+   * handlers must be idempotent.
    */
   request(target: { instance: string } | 'all', kind: string, body: unknown, expect: readonly string[], timeoutMs: number): Promise<ControlReply[]>;
   close(): Promise<void>;
@@ -97,11 +100,13 @@ export function startControlBus(redis: FleetRedis, keys: FleetKeys, log: Logger,
       const rid = randomUUID();
       const replies: ControlReply[] = [];
       const pending = new Set(expect.filter((i) => i !== instanceId));
+      const envelope: Envelope = { kind, from: instanceId, body, rid };
+      let again: NodeJS.Timeout | undefined;
       const done = new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, timeoutMs);
         waiting.set(rid, (reply) => {
+          if (!pending.delete(reply.from)) return; // not asked, or a second reply to the resend
           replies.push(reply);
-          pending.delete(reply.from);
           if (pending.size === 0) {
             clearTimeout(timer);
             resolve();
@@ -110,10 +115,16 @@ export function startControlBus(redis: FleetRedis, keys: FleetKeys, log: Logger,
       });
       try {
         if (pending.size === 0 && target === 'all') return replies;
-        await publish(target === 'all' ? keys.broadcast : keys.instance(target.instance), { kind, from: instanceId, body, rid });
+        await publish(target === 'all' ? keys.broadcast : keys.instance(target.instance), envelope);
+        again = setTimeout(() => {
+          for (const instance of pending) {
+            publish(keys.instance(instance), envelope).catch((err: Error) => log.debug({ kind, instance, err: err.message }, 'control request not resent'));
+          }
+        }, timeoutMs / 2);
         await done;
         return replies;
       } finally {
+        clearTimeout(again);
         waiting.delete(rid);
       }
     },
