@@ -45,7 +45,7 @@ export function createWriteQueue<T>(write: (item: T) => Promise<unknown>): Write
   return {
     push(item) {
       queued.push(item);
-      // Started on the next tick: a tick's pushes leave together.
+      // Started once the current synchronous work is done (a microtask): pushes made together leave together.
       draining ??= Promise.resolve().then(drain);
     },
     drained: () => draining ?? Promise.resolve(),
