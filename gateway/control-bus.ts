@@ -12,6 +12,7 @@
  * registered by kind, so other parts of the gateway (erase) add theirs.
  */
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { FleetKeys } from './fleet-keys.js';
 import type { FleetRedis } from './fleet-redis.js';
@@ -40,6 +41,8 @@ export interface ControlBus {
    * handlers must be idempotent.
    */
   request(target: { instance: string } | 'all', kind: string, body: unknown, expect: readonly string[], timeoutMs: number): Promise<ControlReply[]>;
+  /** Resolves once this gateway has heard itself on its own channel (or it closed). */
+  subscribed(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -52,6 +55,11 @@ export interface Envelope {
 }
 
 const REPLY = 'reply';
+/** A message a bus sends itself to check it hears its own channel. */
+const PROBE = 'probe';
+const PROBE_MS = 2000;
+const SUBSCRIBE_RETRY_MS = 100;
+const SUBSCRIBE_RETRY_MAX_MS = 5000;
 
 /** Publishes one control message on a channel; for senders that are not gateways (the CLI), too. */
 export async function publishControl(client: FleetRedis['client'], channel: string, envelope: Envelope): Promise<void> {
@@ -74,6 +82,7 @@ export function startControlBus(redis: FleetRedis, keys: FleetKeys, log: Logger,
     } catch (err) {
       return void log.warn({ channel, err: (err as Error).message, bytes: text.length }, 'control message dropped: not a control envelope');
     }
+    if (m.kind === PROBE && m.from === instanceId) return void heard();
     if (m.from === instanceId) return;
     if (m.kind === REPLY) return void (m.rid && waiting.get(m.rid)?.({ from: m.from, body: m.body }));
     const handler = handlers.get(m.kind);
@@ -89,7 +98,45 @@ export function startControlBus(redis: FleetRedis, keys: FleetKeys, log: Logger,
 
   redis.subscriber.on('message', receive);
   // Queued until Redis is reachable (a gateway starts, and serves, without it); re-sent after reconnects.
-  redis.subscriber.subscribe(keys.broadcast, own).catch((err: Error) => log.error({ err: err.message }, 'control channel not subscribed'));
+  // ioredis re-subscribes after a reconnect only what was subscribed: a SUBSCRIBE that failed (its
+  // connection dropped before the reply, as on a loaded machine) is tried again until it holds.
+  let closed = false;
+  const subscribe = async (): Promise<void> => {
+    for (let pause = SUBSCRIBE_RETRY_MS; !closed; pause = Math.min(pause * 2, SUBSCRIBE_RETRY_MAX_MS)) {
+      try {
+        await redis.subscriber.subscribe(keys.broadcast, own);
+        return;
+      } catch (err) {
+        if (closed) return;
+        log.warn({ err: (err as Error).message, retryInMs: pause }, 'control channels not subscribed; retrying');
+        await sleep(pause);
+      }
+    }
+  };
+
+  // The bus checks that it hears its own channel: a probe to itself every PROBE_MS. A subscriber
+  // seen holding no subscription under load (PUBSUB NUMSUB 0 after SUBSCRIBE had succeeded) would
+  // otherwise be deaf to every control message for good; a probe not heard by the next one
+  // subscribes again (SUBSCRIBE is idempotent).
+  let hearsOwn!: () => void;
+  const subscribed = new Promise<void>((resolve) => (hearsOwn = resolve));
+  let probeOut = false;
+  const heard = (): void => {
+    probeOut = false;
+    hearsOwn();
+  };
+  const probe = (): void => {
+    if (closed || redis.subscriber.status !== 'ready') return;
+    if (probeOut) {
+      log.warn({ channel: own }, 'control channel probe not heard; subscribing again');
+      void subscribe();
+    }
+    probeOut = true;
+    publish(own, { kind: PROBE, from: instanceId }).catch(() => (probeOut = false));
+  };
+  void subscribe().then(probe);
+  const prober = setInterval(probe, PROBE_MS);
+  prober.unref();
 
   return {
     instanceId,
@@ -128,7 +175,11 @@ export function startControlBus(redis: FleetRedis, keys: FleetKeys, log: Logger,
         waiting.delete(rid);
       }
     },
+    subscribed: () => subscribed,
     async close() {
+      closed = true;
+      clearInterval(prober);
+      hearsOwn();
       redis.subscriber.off('message', receive);
       // While Redis is away the unsubscribe would wait for it; the connection's close drops it anyway.
       if (redis.subscriber.status === 'ready') await redis.subscriber.unsubscribe(keys.broadcast, own).catch(() => undefined);

@@ -1,8 +1,10 @@
 /**
  * Control requests between gateway processes over a real Redis. Pub/sub delivers at most once:
  * a request that never reached a gateway is sent again, halfway through the wait, to that
- * gateway's own channel, and its one reply counts once.
+ * gateway's own channel, and its one reply counts once. A bus that stopped hearing its channels
+ * finds out by the probe it sends itself, and subscribes again.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startControlBus, type ControlBus } from '../../gateway/control-bus.js';
@@ -28,11 +30,12 @@ async function bus(keys: ReturnType<typeof fleetKeys>): Promise<{ bus: ControlBu
   opened.push(r);
   expect(await r.ready(5000)).toBe(true);
   const b = startControlBus(r, keys, log);
-  // Its subscriptions are in place once Redis counts a subscriber on its own channel.
-  for (const own = keys.instance(b.instanceId); ; await new Promise((resolve) => setTimeout(resolve, 20))) {
-    const [, count] = (await r.client.call('PUBSUB', 'NUMSUB', own)) as [string, number];
-    if (Number(count) > 0) break;
-  }
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    b.subscribed(),
+    new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('control bus not subscribed within 10 s')), 10_000))),
+  ]);
+  clearTimeout(timer);
   return { bus: b, redis: r };
 }
 
@@ -59,7 +62,18 @@ describe('control requests', () => {
     let calls = 0;
     b.bus.on('ping', () => ({ n: ++calls }));
     expect(await a.bus.request('all', 'ping', {}, [b.bus.instanceId], 2000)).toHaveLength(1);
-    await new Promise((resolve) => setTimeout(resolve, 1200)); // past the resend it would have had
+    await sleep(1200); // past the resend it would have had
     expect(calls).toBe(1);
+  });
+
+  it('a bus that lost its subscriptions notices by its own probe and hears its channels again', async () => {
+    const keys = fleetKeys(testPrefix());
+    const a = await bus(keys);
+    const b = await bus(keys);
+    a.bus.on('ping', () => 'pong');
+    await a.redis.subscriber.unsubscribe(); // deaf to everything, as a subscriber seen holding nothing
+    expect(await b.bus.request({ instance: a.bus.instanceId }, 'ping', {}, [a.bus.instanceId], 500)).toEqual([]);
+    await sleep(4500); // one probe goes unheard, the next one subscribes again
+    expect(await b.bus.request('all', 'ping', {}, [a.bus.instanceId], 2000)).toEqual([{ from: a.bus.instanceId, body: 'pong' }]);
   });
 });
