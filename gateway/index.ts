@@ -11,7 +11,7 @@ import { mkdir, rm, readFile } from 'node:fs/promises';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { join } from 'node:path';
-import { setImmediate } from 'node:timers/promises';
+import { setImmediate, setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { createCache, createCacheIntegrationService } from '../sdk/index.js';
 import { writeFileAtomic } from '../infra/atomic-file.js';
@@ -91,6 +91,9 @@ export interface Gateway {
  * (the test suite's two cores) took over 2 s to answer a warm push.
  */
 const CONTROL_REPLY_MS = 5000;
+
+/** How long start waits for the control bus to hear itself before it says ready anyway. */
+const CONTROL_READY_WAIT_MS = 5000;
 
 /** Bears a fleet-wide warm push writes to between two turns of the event loop. */
 const WARM_PUSH_CHUNK = 256;
@@ -376,6 +379,11 @@ async function start(given: Partial<GatewayOptions>, started: (() => Promise<unk
   });
   started.push(() => ops.close());
   operations = ops;
+
+  // Ready means reachable by the other gateways too: wait (bounded: a gateway starts, and serves,
+  // without its Redis) until the control bus hears itself.
+  const hears = await Promise.race([control.subscribed().then(() => true), sleep(CONTROL_READY_WAIT_MS, false, { ref: false })]);
+  if (!hears) log.warn({ waitedMs: CONTROL_READY_WAIT_MS }, 'control channels not heard yet (fleet Redis away?): other gateways cannot reach this one until they are');
 
   const runtimeFile = join(dataDir, RUNTIME_FILE);
   if (o.writeRuntimeFile !== false) await writeFileAtomic(runtimeFile, `${JSON.stringify({ pid: process.pid, ...urls })}\n`);
