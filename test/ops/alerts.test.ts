@@ -55,10 +55,11 @@ async function receiver(hang = false): Promise<{ url: string; notices: AlertNoti
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/alerts`, notices };
 }
 
-async function until(check: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
+/** `what` may be a function: a message built when the wait fails (say, with the logs by then). */
+async function until(check: () => boolean | Promise<boolean>, ms: number, what: string | (() => string)): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what} not within ${ms} ms`);
+    if (Date.now() > deadline) throw new Error(`${typeof what === 'string' ? what : what()} not within ${ms} ms`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -113,7 +114,8 @@ describe('alerts', () => {
       const a = await bear.request(textUtterance(++answered, 'what do bears eat'));
       expect(a.type).toBe('answer');
       return (await dropped()) >= 1;
-    }, 20_000, `a dropped alert counted (logs: ${t.logs.filter((l) => /alert|webhook|ops/.test(l)).join('').slice(0, 3000)})`);
+      // The issue's bound for an alert to fire is 30 s; the drop follows its one 200 ms attempt.
+    }, 40_000, () => `a dropped alert counted (logs: ${t!.logs.filter((l) => /alert|webhook|ops/.test(l)).join('').slice(0, 3000)})`);
     expect(answered).toBeGreaterThan(0);
     expect(t.logs.join('')).toMatch(/"alert":"TeddyMemoryNearLimit".*alert firing/);
     expect(t.logs.join('')).toMatch(/alert webhook failed; notice dropped/);
