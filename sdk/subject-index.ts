@@ -34,9 +34,11 @@ import { removeRecords } from './l2-scripts.js';
 /** Values one subject's index holds at most. */
 export const MAX_ENTRIES = 10_000;
 /**
- * (value, subject) pairs this process remembers having recorded. A pair costs ~170 bytes here; at
- * 100,000 the 10,000-bear simulator run filled it and it held 17 MB of the gateway's RSS. A pair
- * forgotten and hit again is recorded again: a few idempotent commands in the background.
+ * (value, subject) pairs this process remembers having recorded. A pair costs ~170 bytes here (its
+ * string and lru-cache's per-entry slots, estimated), so 100,000 could hold ~17 MB; the 10,000-bear
+ * simulator run's peak RSS did not move measurably between the two bounds. A pair forgotten and hit
+ * again is recorded again: a few idempotent commands in the background. (`peek` keeps its own
+ * per-entry memory in front of this: ./cache.ts.)
  */
 const NOTED = 20_000;
 /** The owner of a value written without a subject. */
