@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { chromium } from 'playwright-core';
+import { withOfflinePage } from '../helpers/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OpsReport } from '../../gateway/ops/ops-report.js';
 import { CHART_IDS } from '../../gateway/ops/report-html.js';
@@ -98,15 +98,7 @@ describe('the fleet report', () => {
   });
 
   it('renders offline in headless Chromium with every chart drawn', { timeout: 60_000 }, async () => {
-    const profile = mkdtempSync(join(tmpdir(), 'teddy-chromium-'));
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1280, height: 1400 },
-      offline: true,
-    });
-    try {
-      const page = await context.newPage();
+    await withOfflinePage(async (page) => {
       const errors: string[] = [];
       const requests: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
@@ -126,9 +118,6 @@ describe('the fleet report', () => {
       }
       mkdirSync('reports', { recursive: true });
       await page.screenshot({ path: 'reports/ops-report.png', fullPage: true });
-    } finally {
-      await context.close();
-      rmSync(profile, { recursive: true, force: true });
-    }
+    });
   });
 });

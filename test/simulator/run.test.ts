@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { withOfflinePage } from '../helpers/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHART_IDS } from '../../simulator/html-report.js';
 import { DEFAULT_LAUNCH, launchSimulation, type LaunchResult } from '../../simulator/launch.js';
@@ -77,15 +77,7 @@ describe('a small real simulation run', () => {
   });
 
   it('renders the HTML report offline with every chart drawn', async () => {
-    const profile = mkdtempSync(join(tmpdir(), 'teddy-chromium-'));
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1280, height: 1400 },
-      offline: true,
-    });
-    try {
-      const page = await context.newPage();
+    await withOfflinePage(async (page) => {
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
       await page.goto(`file://${run.htmlPath}`);
@@ -103,9 +95,6 @@ describe('a small real simulation run', () => {
       mkdirSync('reports', { recursive: true });
       await page.screenshot({ path: 'reports/simulator-report.png', fullPage: true });
       expect(existsSync('reports/simulator-report.png')).toBe(true);
-    } finally {
-      await context.close();
-      rmSync(profile, { recursive: true, force: true });
-    }
+    });
   });
 });
