@@ -39,11 +39,15 @@ async function bus(keys: ReturnType<typeof fleetKeys>): Promise<{ bus: ControlBu
   return { bus: b, redis: r };
 }
 
+/** Two gateways' buses on one fleet (keys of their own, so tests do not hear each other). */
+async function twoGateways() {
+  const keys = fleetKeys(testPrefix());
+  return { keys, a: await bus(keys), b: await bus(keys) };
+}
+
 describe('control requests', () => {
   it('reach a gateway that missed the broadcast, and count its reply once', async () => {
-    const keys = fleetKeys(testPrefix());
-    const a = await bus(keys);
-    const b = await bus(keys);
+    const { keys, a, b } = await twoGateways();
     let calls = 0;
     b.bus.on('ping', () => ({ n: ++calls }));
     // b stops hearing the broadcast channel: the broadcast is lost for it, as a dropped delivery would be.
@@ -56,9 +60,7 @@ describe('control requests', () => {
   });
 
   it('a gateway that answered the first time is not asked again', async () => {
-    const keys = fleetKeys(testPrefix());
-    const a = await bus(keys);
-    const b = await bus(keys);
+    const { a, b } = await twoGateways();
     let calls = 0;
     b.bus.on('ping', () => ({ n: ++calls }));
     expect(await a.bus.request('all', 'ping', {}, [b.bus.instanceId], 2000)).toHaveLength(1);
@@ -67,9 +69,7 @@ describe('control requests', () => {
   });
 
   it('a bus that lost its subscriptions notices by its own probe and hears its channels again', async () => {
-    const keys = fleetKeys(testPrefix());
-    const a = await bus(keys);
-    const b = await bus(keys);
+    const { a, b } = await twoGateways();
     a.bus.on('ping', () => 'pong');
     await a.redis.subscriber.unsubscribe(); // deaf to everything, as a subscriber seen holding nothing
     expect(await b.bus.request({ instance: a.bus.instanceId }, 'ping', {}, [a.bus.instanceId], 500)).toEqual([]);
