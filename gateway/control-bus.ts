@@ -12,7 +12,6 @@
  * registered by kind, so other parts of the gateway (erase) add theirs.
  */
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { FleetKeys } from './fleet-keys.js';
 import type { FleetRedis } from './fleet-redis.js';
@@ -59,8 +58,6 @@ const REPLY = 'reply';
 const PROBE = 'probe';
 const PROBE_MS = 2000;
 const FIRST_PROBE_MS = 250;
-const SUBSCRIBE_RETRY_MS = 100;
-const SUBSCRIBE_RETRY_MAX_MS = 5000;
 
 /** Publishes one control message on a channel; for senders that are not gateways (the CLI), too. */
 export async function publishControl(client: FleetRedis['client'], channel: string, envelope: Envelope): Promise<void> {
@@ -99,26 +96,19 @@ export function startControlBus(redis: FleetRedis, keys: FleetKeys, log: Logger,
 
   redis.subscriber.on('message', receive);
   // Queued until Redis is reachable (a gateway starts, and serves, without it); re-sent after reconnects.
-  // ioredis re-subscribes after a reconnect only what was subscribed: a SUBSCRIBE that failed (its
-  // connection dropped before the reply, as on a loaded machine) is tried again until it holds.
+  // ioredis re-subscribes after a reconnect only what was subscribed; a SUBSCRIBE that failed is
+  // tried again by the probe below.
   let closed = false;
-  const subscribe = async (): Promise<void> => {
-    for (let pause = SUBSCRIBE_RETRY_MS; !closed; pause = Math.min(pause * 2, SUBSCRIBE_RETRY_MAX_MS)) {
-      try {
-        await redis.subscriber.subscribe(keys.broadcast, own);
-        return;
-      } catch (err) {
-        if (closed) return;
-        log.warn({ err: (err as Error).message, retryInMs: pause }, 'control channels not subscribed; retrying');
-        await sleep(pause);
-      }
-    }
-  };
+  const subscribe = (): Promise<void> =>
+    redis.subscriber.subscribe(keys.broadcast, own).then(
+      () => undefined,
+      (err: Error) => log.warn({ err: err.message }, 'control channels not subscribed; the next probe tries again'),
+    );
 
   // The bus checks that it hears its own channel: a probe to itself every PROBE_MS. A subscriber
-  // seen holding no subscription under load (PUBSUB NUMSUB 0 after SUBSCRIBE had succeeded) would
-  // otherwise be deaf to every control message for good; a probe not heard by the next one
-  // subscribes again (SUBSCRIBE is idempotent).
+  // seen holding no subscription under load (PUBSUB NUMSUB 0 after SUBSCRIBE had succeeded), or
+  // whose SUBSCRIBE failed, would otherwise be deaf to every control message for good; a probe not
+  // heard by the next one subscribes again (SUBSCRIBE is idempotent).
   let hearsOwn!: () => void;
   const subscribed = new Promise<void>((resolve) => (hearsOwn = resolve));
   let probeOut = false;
