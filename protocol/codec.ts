@@ -175,7 +175,7 @@ function fromWire(map: Map<unknown, unknown>, fields: readonly FieldSpec[], wher
     }
     const problem = problemWith(v, field.type);
     // The field's path is only spelled out for an error or a nested clip.
-    if (problem !== undefined) throw new ProtocolError(ErrorCode.invalid, `${where}.${field.name} ${problem}, got ${describe(v)}`);
+    if (problem !== undefined) throw invalidField(`${where}.${field.name}`, problem, v);
     if (field.type.kind === 'clip') out[field.name] = fromWire(v as Map<unknown, unknown>, CLIP_FIELDS, `${where}.${field.name}`);
     else if (field.type.kind === 'clipList') out[field.name] = (v as Map<unknown, unknown>[]).map((c, i) => fromWire(c, CLIP_FIELDS, `${where}.${field.name}[${i}]`));
     else out[field.name] = v;
@@ -186,7 +186,11 @@ function fromWire(map: Map<unknown, unknown>, fields: readonly FieldSpec[], wher
 /** Throws ProtocolError(invalid) unless `v` has the field's kind and bounds. */
 function check(v: unknown, type: FieldKind, where: string): void {
   const problem = problemWith(v, type);
-  if (problem !== undefined) throw new ProtocolError(ErrorCode.invalid, `${where} ${problem}, got ${describe(v)}`);
+  if (problem !== undefined) throw invalidField(where, problem, v);
+}
+
+function invalidField(where: string, problem: string, v: unknown): ProtocolError {
+  return new ProtocolError(ErrorCode.invalid, `${where} ${problem}, got ${describe(v)}`);
 }
 
 /**
