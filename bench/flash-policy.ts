@@ -12,9 +12,16 @@
  * night the gateway's planner, gateway/warm-planner.ts, sends a manifest
  * ranked by fleet popularity and the bear's own history so far).
  *
+ * A third run of the firmware's policy gets an oracle's admission: a miss is
+ * stored only if the clip will be played again (eviction unchanged). No
+ * device can know that; it shows how much of the gap to Belady is knowing
+ * *whether* a clip returns (admission) and how much is knowing *when*
+ * (eviction order, which only an offline policy has).
+ *
  * Prints a table, writes bench/results/flash-policy.json with `ratios`
- * (firmware ÷ Belady and ÷ the best other policy, worst cell; warm ÷
- * demand-only Belady, mean and worst).
+ * (firmware ÷ Belady and ÷ the best other policy, worst cell; the oracle's
+ * admission ÷ Belady, worst and best cell; warm ÷ demand-only Belady, mean
+ * and worst).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { planWarm } from '../gateway/warm-planner.js';
@@ -33,6 +40,21 @@ const YARDSTICKS = Object.keys(OFFLINE_POLICIES) as PolicyName[];
 function demandOnly(week: BedtimeWeek, budgetBytes: number): number {
   const flash = createFlashModel(budgetBytes);
   for (const p of week.plays) if (!flash.play(p.id)) flash.admitOnDemand(p.id, p.size);
+  return flash.stats().hits;
+}
+
+/** demandOnly, storing a missed clip only if the trace plays it again later. */
+function oracleAdmission(week: BedtimeWeek, budgetBytes: number): number {
+  const playedAgain = new Array<boolean>(week.plays.length);
+  const seen = new Set<string>();
+  for (let i = week.plays.length - 1; i >= 0; i--) {
+    playedAgain[i] = seen.has(week.plays[i]!.id);
+    seen.add(week.plays[i]!.id);
+  }
+  const flash = createFlashModel(budgetBytes);
+  week.plays.forEach((p, i) => {
+    if (!flash.play(p.id) && playedAgain[i]) flash.admitOnDemand(p.id, p.size);
+  });
   return flash.stats().hits;
 }
 
@@ -61,9 +83,10 @@ interface Cell {
   skew: number;
   budgetBytes: number;
   plays: number;
-  hitRate: Record<PolicyName | 'firmware' | 'firmwareWarm', number>;
+  hitRate: Record<PolicyName | 'firmware' | 'firmwareOracleAdmission' | 'firmwareWarm', number>;
   firmwareVsBelady: number;
   firmwareVsBestOther: number;
+  oracleAdmissionVsBelady: number;
   bestOther: PolicyName;
   warmVsBeladyDemand: number;
 }
@@ -80,6 +103,7 @@ for (const skew of SKEWS) {
       plays += week.plays.length;
       for (const name of YARDSTICKS) hits[name] = (hits[name] ?? 0) + OFFLINE_POLICIES[name](week.plays, blocks, FIRMWARE_LIMITS);
       hits.firmware = (hits.firmware ?? 0) + demandOnly(week, budgetBytes);
+      hits.firmwareOracleAdmission = (hits.firmwareOracleAdmission ?? 0) + oracleAdmission(week, budgetBytes);
       hits.firmwareWarm = (hits.firmwareWarm ?? 0) + withWarmPushes(week, budgetBytes);
     }
     const hitRate = Object.fromEntries(Object.entries(hits).map(([k, v]) => [k, v / plays])) as Cell['hitRate'];
@@ -89,18 +113,20 @@ for (const skew of SKEWS) {
       skew, budgetBytes, plays, hitRate, bestOther,
       firmwareVsBelady: hitRate.firmware / hitRate.belady,
       firmwareVsBestOther: hitRate.firmware / hitRate[bestOther],
+      oracleAdmissionVsBelady: hitRate.firmwareOracleAdmission / hitRate.belady,
       warmVsBeladyDemand: hitRate.firmwareWarm / hitRate.belady,
     });
   }
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
-const rows = [['skew', 'budget', 'plays', 'Belady', 'LRU', 'SIEVE', 'S3-FIFO', 'W-TinyLFU', 'firmware', 'fw/Belady', 'fw/best other', 'fw + warm', 'warm/Belady']];
+const rows = [['skew', 'budget', 'plays', 'Belady', 'LRU', 'SIEVE', 'S3-FIFO', 'W-TinyLFU', 'firmware', 'fw/Belady', 'fw/best other', 'fw, oracle admits', 'fw + warm', 'warm/Belady']];
 for (const c of cells) {
   rows.push([
     c.skew.toFixed(1), `${c.budgetBytes / 1024} KiB`, String(c.plays),
     ...YARDSTICKS.map((n) => pct(c.hitRate[n])), pct(c.hitRate.firmware),
     c.firmwareVsBelady.toFixed(3), `${c.firmwareVsBestOther.toFixed(3)} (${c.bestOther})`,
+    `${pct(c.hitRate.firmwareOracleAdmission)} (${c.oracleAdmissionVsBelady.toFixed(3)})`,
     pct(c.hitRate.firmwareWarm), c.warmVsBeladyDemand.toFixed(3),
   ]);
 }
@@ -112,6 +138,8 @@ const ratios = {
   firmwareVsBeladyMin: min((c) => c.firmwareVsBelady),
   firmwareVsBeladyMean: mean((c) => c.firmwareVsBelady),
   firmwareVsBestOtherMin: min((c) => c.firmwareVsBestOther),
+  oracleAdmissionVsBeladyMin: min((c) => c.oracleAdmissionVsBelady),
+  oracleAdmissionVsBeladyMax: Math.max(...cells.map((c) => c.oracleAdmissionVsBelady)),
   warmVsBeladyDemandMin: min((c) => c.warmVsBeladyDemand),
   warmVsBeladyDemandMean: mean((c) => c.warmVsBeladyDemand),
 };
