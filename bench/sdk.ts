@@ -8,7 +8,12 @@
  *               lru-cache `get`; `await cache.get` vs an awaited bare `get`; the peers' `get`
  *   L2 hit      a second instance reading keys another one wrote (its L1 misses, L2 hits,
  *               one read at a time), vs the peers doing the same, vs a bare `getBuffer` of
- *               the same records, on one Redis and on a 3+3 Redis Cluster
+ *               the same records, on one Redis and on a 3+3 Redis Cluster, and vs a bare
+ *               node-redis GET of them (the client cache-manager's @keyv/redis uses: the
+ *               difference between the two bare clients is not the cache's). cache-manager's
+ *               `get` does not copy an L2 hit into its L1 (ours and BentoCache's do, so the
+ *               next read is a memory hit); the rows "without L1 fill" read with
+ *               `{ skipL1: true }`, which does the same work as its `get`, to compare like with like
  *   miss        read-through with a compute on unique keys, one at a time, vs the peers
  *   (L2 hit and miss also with 32 calls in flight, as a gateway serving many bears has them)
  *   stampede    200 concurrent misses of one key over two instances: how many computes
@@ -23,6 +28,7 @@ import { rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createClient, RESP_TYPES } from '@redis/client';
 import { Cluster, Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import { startRedisCluster, type RedisCluster } from '../infra/redis-cluster.js';
@@ -52,6 +58,8 @@ const CONCURRENCY = 32;
 const TYPE = ContentType.CONFIGURATION; // not encrypted: the peers do not encrypt either
 const value = { reply: 'Honey is sticky and sweet, and bears love it.', clip: 'a1b2c3d4e5f60718', n: 42 };
 const quiet = { warn: () => {}, error: () => {} };
+/** An L2 read that neither reads nor fills L1: what cache-manager's `get` does on an L2 hit. */
+const NO_FILL = { skipL1: true } as const;
 
 type Op = (i: number) => unknown;
 
@@ -151,6 +159,9 @@ try {
     return keys;
   };
   const raw = new Redis(redis.url);
+  const rawNodeRedis = createClient({ url: redis.url }).withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer });
+  await rawNodeRedis.connect();
+  toClose.push({ close: () => rawNodeRedis.quit() });
   const layoutOf = (prefix: string) => createKeyLayout(prefix);
   const writerOurs = await ours({ keyPrefix: 'b2:' });
   const readerOurs = await ours({ keyPrefix: 'b2:' });
@@ -172,9 +183,14 @@ try {
   const b2 = layoutOf('b2:');
   const l2 = await rounds({
     ours: (r) => seq('ours', (i) => readerOurs.get(l2Keys('ours', r)[i]!, TYPE))(),
+    oursNoFill: (r) => seq('oursNoFill', (i) => readerOurs.get(l2Keys('ours', r)[i]!, TYPE, NO_FILL))(),
     bareGetBuffer: (r) => {
       const redisKeys = l2Keys('ours', r).map((k) => b2.entry(TYPE, k).l2Key);
       return seq('bareGetBuffer', (i) => raw.getBuffer(redisKeys[i]!))();
+    },
+    bareNodeRedisGet: (r) => {
+      const redisKeys = l2Keys('ours', r).map((k) => b2.entry(TYPE, k).l2Key);
+      return seq('bareNodeRedisGet', (i) => rawNodeRedis.get(redisKeys[i]!))();
     },
     bento: (r) => seq('bento', (i) => readerBento.get(l2Keys('bento', r)[i]!))(),
     cacheManager: (r) => seq('cacheManager', (i) => readerCm.get(l2Keys('cm', r)[i]!))(),
@@ -183,9 +199,14 @@ try {
   const [conOurs, conBento, conCm] = [await ours({ keyPrefix: 'b2:' }), peer(bentoPeer(redis.port, 'b2bento')), peer(cacheManagerPeer(redis.url, 'b2cm'))];
   const l2Concurrent = await rounds({
     ours: (r) => concurrent(L2_READS, (i) => conOurs.get(l2Keys('ours', r)[i]!, TYPE)),
+    oursNoFill: (r) => concurrent(L2_READS, (i) => conOurs.get(l2Keys('ours', r)[i]!, TYPE, NO_FILL)),
     bareGetBuffer: (r) => {
       const redisKeys = l2Keys('ours', r).map((k) => b2.entry(TYPE, k).l2Key);
       return concurrent(L2_READS, (i) => raw.getBuffer(redisKeys[i]!));
+    },
+    bareNodeRedisGet: (r) => {
+      const redisKeys = l2Keys('ours', r).map((k) => b2.entry(TYPE, k).l2Key);
+      return concurrent(L2_READS, (i) => rawNodeRedis.get(redisKeys[i]!));
     },
     bento: (r) => concurrent(L2_READS, (i) => conBento.get(l2Keys('bento', r)[i]!)),
     cacheManager: (r) => concurrent(L2_READS, (i) => conCm.get(l2Keys('cm', r)[i]!)),
@@ -260,8 +281,13 @@ try {
     l1AwaitGetVsBestPeer: l1.get / bestPeer(l1),
     l2HitVsBestPeer: l2.ours / bestPeer(l2),
     l2HitConcurrentVsBestPeer: l2Concurrent.ours / bestPeer(l2Concurrent),
+    l2HitVsBento: l2.ours / l2.bento,
+    l2HitConcurrentVsBento: l2Concurrent.ours / l2Concurrent.bento,
+    l2HitNoFillVsCacheManager: l2.oursNoFill / l2.cacheManager,
+    l2HitNoFillConcurrentVsCacheManager: l2Concurrent.oursNoFill / l2Concurrent.cacheManager,
     l2HitConcurrentVsBareGetBuffer: l2Concurrent.ours / l2Concurrent.bareGetBuffer,
     l2HitLatencyVsBareGetBuffer: latency('ours') / latency('bareGetBuffer'),
+    bareIoredisVsBareNodeRedisConcurrent: l2Concurrent.bareGetBuffer / l2Concurrent.bareNodeRedisGet,
     l2HitLatencyVsBareClusterGetBuffer: l2Cluster ? l2Cluster.ours / l2Cluster.bareGetBuffer : null,
     missComputeVsBestPeer: miss.ours / bestPeer(miss),
     missComputeConcurrentVsBestPeer: missConcurrent.ours / bestPeer(missConcurrent),
@@ -287,10 +313,12 @@ try {
     ['L1 hit, sync peek / bare get (ops/s)', fmt(l1.peek), '', '', `${fmt(l1.bareGet)} (lru-cache get)`],
     ['L1 hit, await get (ops/s)', fmt(l1.get), fmt(l1.bento), fmt(l1.cacheManager), `${fmt(l1.bareGetAwaited)} (awaited lru-cache get)`],
     ['L1 hit, await fetch (ops/s)', fmt(l1.fetch), '', '', ''],
-    ['L2 hit, one at a time (ops/s)', fmt(l2.ours), fmt(l2.bento), fmt(l2.cacheManager), `${fmt(l2.bareGetBuffer)} (ioredis getBuffer)`],
-    ['L2 hit, mean latency', us(latency('ours')), us(latency('bento')), us(latency('cacheManager')), us(latency('bareGetBuffer'))],
+    ['L2 hit, one at a time (ops/s)', fmt(l2.ours), fmt(l2.bento), fmt(l2.cacheManager), `${fmt(l2.bareGetBuffer)} (ioredis getBuffer), ${fmt(l2.bareNodeRedisGet)} (node-redis GET)`],
+    ['L2 hit, mean latency', us(latency('ours')), us(latency('bento')), us(latency('cacheManager')), `${us(latency('bareGetBuffer'))}, ${us(latency('bareNodeRedisGet'))}`],
     ...(l2Cluster ? [['L2 hit on the 3+3 cluster, mean latency', us(l2Cluster.ours), '', '', `${us(l2Cluster.bareGetBuffer)} (Cluster getBuffer)`]] : []),
-    [`L2 hit, ${CONCURRENCY} in flight (ops/s)`, fmt(l2Concurrent.ours), fmt(l2Concurrent.bento), fmt(l2Concurrent.cacheManager), `${fmt(l2Concurrent.bareGetBuffer)} (ioredis getBuffer)`],
+    ['L2 hit without L1 fill, one at a time (ops/s)', fmt(l2.oursNoFill), '', fmt(l2.cacheManager), ''],
+    [`L2 hit, ${CONCURRENCY} in flight (ops/s)`, fmt(l2Concurrent.ours), fmt(l2Concurrent.bento), fmt(l2Concurrent.cacheManager), `${fmt(l2Concurrent.bareGetBuffer)} (ioredis getBuffer), ${fmt(l2Concurrent.bareNodeRedisGet)} (node-redis GET)`],
+    [`L2 hit without L1 fill, ${CONCURRENCY} in flight (ops/s)`, fmt(l2Concurrent.oursNoFill), '', fmt(l2Concurrent.cacheManager), ''],
     ['miss + compute, one at a time (ops/s)', fmt(miss.ours), fmt(miss.bento), fmt(miss.cacheManager), ''],
     [`miss + compute, ${CONCURRENCY} in flight (ops/s)`, fmt(missConcurrent.ours), fmt(missConcurrent.bento), fmt(missConcurrent.cacheManager), ''],
     ['computes, 200 concurrent misses over 2 instances', String(computes.ours), String(computes.bento), String(computes.cacheManager), ''],
