@@ -49,9 +49,15 @@ function startChild(...extra: string[]): { child: ChildProcessWithoutNullStreams
 }
 
 describe('teddycache CLI', () => {
-  it('prints help and refuses bad arguments with a non-zero exit', async () => {
+  it('prints help (exit 0) and refuses bad arguments as usage errors (exit 2), failures exit 1', async () => {
     expect((await cli('--help')).stdout).toMatch(/start[\s\S]*device[\s\S]*warm[\s\S]*stats/);
-    await expect(cli('start', '--mqtt-port', 'abc')).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/port/) });
+    expect((await cli('start', '--help')).stdout).toMatch(/--mqtt-port <n>[\s\S]*TEDDY_MQTT_PORT/);
+    const usage = { code: 2, stdout: '' };
+    await expect(cli('start', '--mqtt-port', 'abc')).rejects.toMatchObject({ ...usage, stderr: expect.stringMatching(/--mqtt-port <n>.*must be an integer/) });
+    await expect(cli('start', '--no-such-flag')).rejects.toMatchObject({ ...usage, stderr: expect.stringMatching(/unknown option '--no-such-flag'/) });
+    await expect(cli('no-such-command')).rejects.toMatchObject({ ...usage, stderr: expect.stringMatching(/unknown command 'no-such-command'/) });
+    await expect(cli('device', 'add')).rejects.toMatchObject({ ...usage, stderr: expect.stringMatching(/missing required argument 'id'/) });
+    await expect(cli()).rejects.toMatchObject({ ...usage, stderr: expect.stringMatching(/^Usage: teddycache/) });
     await expect(cli('warm', '--data-dir', join(dataDir, 'nothing-here'))).rejects.toMatchObject({
       code: 1, stderr: expect.stringMatching(/no running gateway/),
     });
