@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * teddycache: the gateway's command line.
- *   start            run the gateway (embedded defaults: MQTT 1883, HTTP 8080, data dir .teddycache)
+ *   start            run the gateway (embedded defaults: MQTTS 8883, HTTPS 8443, plaintext MQTT 1883 and
+ *                    HTTP 8080 on loopback, data dir .teddycache)
  *   device add|remove|list   manage the device registry (in the fleet's Redis); add --cert issues a client certificate
  *   token create|revoke|list admin tokens with roles (read, admin) for the HTTP admin API
  *   erase ID         erase everything derived from a bear's input (every layer, every gateway)
