@@ -1,19 +1,21 @@
 #!/usr/bin/env node
 /**
  * teddycache: the gateway's command line.
- *   start            run the gateway (embedded defaults: MQTT 1883, HTTP 8080, data dir .teddycache)
+ *   start            run the gateway (embedded defaults: MQTTS 8883, HTTPS 8443, plaintext MQTT 1883 and
+ *                    HTTP 8080 on loopback, data dir .teddycache)
  *   device add|remove|list   manage the device registry (in the fleet's Redis); add --cert issues a client certificate
  *   token create|revoke|list admin tokens with roles (read, admin) for the HTTP admin API
  *   erase ID         erase everything derived from a bear's input (every layer, every gateway)
  *   warm, stats      talk to a running gateway through its admin endpoints
  *   report, health, top   the fleet's operations views (docs/operations.md), through the same endpoints
  * Results go to stdout, logs and errors to stderr; exit 0 on success, 1 on failure
- * (`health`: 1 when the fleet is unhealthy, so it serves as a probe).
+ * (`health`: 1 when the fleet is unhealthy, so it serves as a probe), 2 on a usage error
+ * (unknown command or option, a missing or bad argument), as the simulator and teddy-bear do.
  */
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Command, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { pino } from 'pino';
 import { readSecret } from '../infra/data-dir-secret.js';
 import { createCache, resolveConfig } from '../sdk/index.js';
@@ -61,9 +63,14 @@ const withRegistry = <T>(flags: RegistryFlags, use: (registry: DeviceRegistry) =
 const withTokens = <T>(flags: RegistryFlags, use: (tokens: AdminTokens) => Promise<T>): Promise<T> =>
   withFleetRedis(flags, cliLog(), ({ client, keys }) => use(createAdminTokens({ client, keys })));
 
+/** Exit code of a usage error: commander's parse errors, which it has already printed with the usage. */
+const EXIT_USAGE = 2;
+
+// Subcommands inherit exitOverride: commander throws its parse errors (and help) instead of exiting 1.
 const program = new Command('teddycache')
   .description('The teddycache gateway: the bear\'s CBOR-over-MQTT server with device auth, L3 clip origin and warm pushes.')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  .exitOverride();
 
 const start = program.command('start').description('start the gateway (SIGINT/SIGTERM shut it down gracefully)');
 // Commander names a flag's value after the flag (--rate-limit -> rateLimit); the table after the option.
@@ -372,6 +379,10 @@ async function admin(dir: string, method: string, path: string, device?: string)
 }
 
 program.parseAsync().catch((err: unknown) => {
+  if (err instanceof CommanderError) {
+    process.exitCode = err.exitCode === 0 ? 0 : EXIT_USAGE; // --help exits 0
+    return;
+  }
   process.stderr.write(`teddycache: ${(err as Error).message}\n`);
   process.exitCode = 1;
 });

@@ -7,8 +7,8 @@
  * an OptionError naming the flag or variable.
  *
  * The cache's own variables (REDIS_URL, TEDDY_DATA_DIR, TEDDY_CACHE_KEYS)
- * belong to the SDK (sdk/config.ts): the gateway passes its `--redis-url`
- * and `--data-dir` flags to the SDK's config resolution and uses the result.
+ * belong to the SDK (sdk/config.ts): the gateway passes its `--redis-url`,
+ * `--data-dir` (and `--l1-max-size-mb`) to the SDK's config resolution and uses the result.
  */
 import { availableParallelism } from 'node:os';
 import { InvalidArgumentError } from 'commander';
@@ -45,6 +45,8 @@ export interface GatewayOptions {
   redisUrl?: string;
   /** Redis Cluster for L2 and fleet state instead (`host:port` or URLs); default: the SDK's (REDIS_CLUSTER_NODES). */
   redisClusterNodes?: string[];
+  /** The SDK's L1 bound, MiB of encoded values; default: the SDK's (256). The ops runbook's knob for an evicting L1. */
+  l1MaxSizeMb?: number;
   /** Enables fleet provisioning (./device-secret.ts). */
   fleetKey?: string;
   /** HMAC key of clip URLs; default: generated once and kept in the data dir. */
@@ -208,6 +210,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'dataDir', flag: '--data-dir <dir>', parse: text, help: 'data directory (env TEDDY_DATA_DIR, default .teddycache)' },
   { key: 'redisUrl', flag: '--redis-url <url>', parse: text, help: 'Redis for L2 and the fleet state (env REDIS_URL; default: an embedded redis-server)' },
   { key: 'redisClusterNodes', flag: '--redis-cluster-nodes <list>', parse: nodeList, help: 'Redis Cluster instead, comma-separated host:port (env REDIS_CLUSTER_NODES)' },
+  { key: 'l1MaxSizeMb', flag: '--l1-max-size-mb <n>', env: 'TEDDY_L1_MAX_SIZE_MB', parse: positiveInteger, help: 'the cache\'s L1 bound in this process, MiB of encoded values (default: the SDK\'s, 256)' },
   { key: 'fleetKey', flag: '--fleet-key <key>', env: 'TEDDY_FLEET_KEY', parse: text, help: 'accept fleet-derived device secrets' },
   { key: 'urlKey', env: 'TEDDY_URL_KEY', parse: text, help: 'HMAC key of clip URLs (default: generated once in the data dir)' },
   { key: 'publicUrl', flag: '--public-url <url>', env: 'TEDDY_PUBLIC_URL', parse: url, help: 'origin written into clip URLs, e.g. a CDN' },
@@ -259,6 +262,6 @@ export const GATEWAY_LOCK_LEASE_MS = 2000;
 /** The SDK's configuration for this gateway's cache: its flags, then the SDK's own environment and defaults. */
 export function cacheConfigFor(o: GatewayOptions, logger: Logger): CacheConfig {
   return resolveConfig({
-    l2RedisUrl: o.redisUrl, l2ClusterNodes: o.redisClusterNodes, dataDir: o.dataDir, logger, lockLeaseMs: GATEWAY_LOCK_LEASE_MS,
+    l2RedisUrl: o.redisUrl, l2ClusterNodes: o.redisClusterNodes, dataDir: o.dataDir, l1MaxSizeMb: o.l1MaxSizeMb, logger, lockLeaseMs: GATEWAY_LOCK_LEASE_MS,
   });
 }

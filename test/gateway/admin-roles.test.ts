@@ -45,7 +45,7 @@ describe('admin tokens and roles', () => {
     expect(stdout).not.toContain(read.token.split('.')[1]);
     const human = await cli('token', 'create', '--role', 'read', ...where());
     expect(human.stdout).toMatch(/^id: tok_[0-9a-f]{12}\nrole: read\ntoken \(shown once\): tok_/);
-    await expect(cli('token', 'create', '--role', 'root', ...where())).rejects.toMatchObject({ code: 1 });
+    await expect(cli('token', 'create', '--role', 'root', ...where())).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/Allowed choices are read, admin/) });
   });
 
   it('read sees stats; it cannot add a device or push warm manifests, and each refusal is audited', async () => {

@@ -49,9 +49,15 @@ function startChild(...extra: string[]): { child: ChildProcessWithoutNullStreams
 }
 
 describe('teddycache CLI', () => {
-  it('prints help and refuses bad arguments with a non-zero exit', async () => {
+  it('prints help (exit 0) and refuses bad arguments as usage errors (exit 2), failures exit 1', async () => {
     expect((await cli('--help')).stdout).toMatch(/start[\s\S]*device[\s\S]*warm[\s\S]*stats/);
-    await expect(cli('start', '--mqtt-port', 'abc')).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/port/) });
+    expect((await cli('start', '--help')).stdout).toMatch(/--mqtt-port <n>[\s\S]*TEDDY_MQTT_PORT/);
+    const usage = { code: 2, stdout: '' };
+    await expect(cli('start', '--mqtt-port', 'abc')).rejects.toMatchObject({ ...usage, stderr: expect.stringMatching(/--mqtt-port <n>.*must be an integer/) });
+    await expect(cli('start', '--no-such-flag')).rejects.toMatchObject({ ...usage, stderr: expect.stringMatching(/unknown option '--no-such-flag'/) });
+    await expect(cli('no-such-command')).rejects.toMatchObject({ ...usage, stderr: expect.stringMatching(/unknown command 'no-such-command'/) });
+    await expect(cli('device', 'add')).rejects.toMatchObject({ ...usage, stderr: expect.stringMatching(/missing required argument 'id'/) });
+    await expect(cli()).rejects.toMatchObject({ ...usage, stderr: expect.stringMatching(/^Usage: teddycache/) });
     await expect(cli('warm', '--data-dir', join(dataDir, 'nothing-here'))).rejects.toMatchObject({
       code: 1, stderr: expect.stringMatching(/no running gateway/),
     });
@@ -95,8 +101,12 @@ describe('teddycache CLI', () => {
     const { stdout } = await cli('device', 'add', 'flag-bear', '--json', '--data-dir', dataDir, '--redis-url', redis.url);
     const { secret } = JSON.parse(stdout) as { secret: string };
     // A bucket of one request, refilled once in 1000 s: the second request in a row is refused.
-    const { child, ready } = startChild('--rate-burst', '1', '--rate-limit', '0.001');
-    const bear = await connectBear((await ready).mqttUrl, 'flag-bear', secret);
+    const { child, ready } = startChild('--rate-burst', '1', '--rate-limit', '0.001', '--l1-max-size-mb', '3');
+    const { mqttUrl, httpUrl } = await ready;
+    // The SDK's L1 bound comes from the gateway's flag (the ops runbook's knob for an evicting L1).
+    const health = (await (await fetch(`${httpUrl}/healthz`)).json()) as { cache: { l1: { maxBytes: number } } };
+    expect(health.cache.l1.maxBytes).toBe(3 * 1024 * 1024);
+    const bear = await connectBear(mqttUrl, 'flag-bear', secret);
     const hello = { type: 'hello' as const, fw: '1.0.0', flashBudget: 1 << 20, clips: [] as Uint8Array[], warmSeq: 0 };
     expect(await bear.request({ ...hello, id: 1 })).toMatchObject({ type: 'welcome' });
     expect(await bear.request({ ...hello, id: 2 })).toMatchObject({ type: 'error', code: ErrorCode.rateLimited });
@@ -109,5 +119,7 @@ describe('teddycache CLI', () => {
   it('refuses a bad environment variable by name before starting', async () => {
     const bad = run(process.execPath, [...CLI, 'start', '--data-dir', dataDir], { env: { ...process.env, TEDDY_MQTT_PORT: 'eighty' } });
     await expect(bad).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/TEDDY_MQTT_PORT: must be an integer/) });
+    const noL1 = run(process.execPath, [...CLI, 'start', '--data-dir', dataDir], { env: { ...process.env, TEDDY_L1_MAX_SIZE_MB: '0' } });
+    await expect(noL1).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/TEDDY_L1_MAX_SIZE_MB: must be an integer from 1/) });
   });
 });
