@@ -99,6 +99,16 @@ bool validDeviceId(const std::string& id) {
   return true;
 }
 
+/** Every option takes a value; a flag not listed here is unknown (said before "missing value"). */
+constexpr const char* kValueFlags[] = {"--gateway", "--ca", "--cert", "--key", "--device", "--secret", "--flash", "--budget"};
+
+bool isValueFlag(const std::string& flag) {
+  for (const char* known : kValueFlags) {
+    if (flag == known) return true;
+  }
+  return false;
+}
+
 Args parseArgs(int argc, char** argv) {
   Args a;
   for (int i = 1; i < argc; ++i) {
@@ -107,6 +117,7 @@ Args parseArgs(int argc, char** argv) {
       std::fputs(kUsage, stdout);
       std::exit(0);
     }
+    if (!isValueFlag(flag)) usage(("unknown option " + flag).c_str());
     if (i + 1 >= argc) usage(("missing value for " + flag).c_str());
     const std::string value = argv[++i];
     if (flag == "--gateway") a.gateways.push_back(value);
@@ -118,7 +129,7 @@ Args parseArgs(int argc, char** argv) {
     else if (flag == "--flash") a.flash = value;
     else if (flag == "--budget") {
       if (!parseSize(value, a.budget)) usage("--budget takes bytes, or a number with KB or MB");
-    } else usage(("unknown option " + flag).c_str());
+    }
   }
   if (a.gateways.empty() || a.gateways.size() > kMaxGateways) usage("--gateway is required (1 to 8 of them)");
   for (const std::string& g : a.gateways) {
