@@ -186,7 +186,8 @@ token
   .option('--json', 'print {"id","role","token"} as JSON')
   .addOption(dataDirOption())
   .addOption(redisUrlOption())
-  .action(async (flags: { role: Role; json?: boolean; dataDir?: string; redisUrl?: string }) => {
+  .addOption(redisClusterOption())
+  .action(async (flags: { role: Role; json?: boolean } & RegistryFlags) => {
     const made = await withTokens(flags, (tokens) => tokens.create(flags.role));
     await cliAudit(flags.dataDir, 'token.create', made.id);
     process.stdout.write(
@@ -200,7 +201,8 @@ token
   .description('revoke a token by the id printed at creation, or by the token itself')
   .addOption(dataDirOption())
   .addOption(redisUrlOption())
-  .action(async (idOrToken: string, flags: { dataDir?: string; redisUrl?: string }) => {
+  .addOption(redisClusterOption())
+  .action(async (idOrToken: string, flags: RegistryFlags) => {
     const id = await withTokens(flags, (tokens) => tokens.revoke(idOrToken));
     await cliAudit(flags.dataDir, 'token.revoke', id, id ? 'ok' : 'not-found');
     if (!id) throw new Error('no such token');
@@ -212,7 +214,8 @@ token
   .option('--json', 'print JSON')
   .addOption(dataDirOption())
   .addOption(redisUrlOption())
-  .action(async (flags: { json?: boolean; dataDir?: string; redisUrl?: string }) => {
+  .addOption(redisClusterOption())
+  .action(async (flags: { json?: boolean } & RegistryFlags) => {
     const tokens = await withTokens(flags, (t) => t.list());
     if (flags.json) process.stdout.write(`${JSON.stringify(tokens)}\n`);
     else for (const t of tokens) process.stdout.write(`${t.id}\t${t.role}\t${t.createdAt}\n`);
@@ -224,7 +227,8 @@ program
   .option('--json', 'print the report as JSON')
   .addOption(dataDirOption())
   .addOption(redisUrlOption())
-  .action(async (deviceId: string, flags: { json?: boolean; dataDir?: string; redisUrl?: string }) => {
+  .addOption(redisClusterOption())
+  .action(async (deviceId: string, flags: { json?: boolean } & RegistryFlags) => {
     const dir = dataDir(flags.dataDir);
     if (!isValidDeviceId(deviceId)) {
       await cliAudit(flags.dataDir, 'device.erase', undefined, 'invalid');

@@ -6,7 +6,12 @@
  * SIGKILLed, connected bears keep being answered and, once its replica is
  * promoted, provisioning and control across gateways work again by themselves.
  */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROMPTS } from '../../gateway/providers/phrasebook.js';
 import { fleetKeys } from '../../gateway/fleet-keys.js';
@@ -24,6 +29,13 @@ afterAll(() => fleet?.stop());
 const a = () => fleet.gateways[0]!;
 const b = () => fleet.gateways[1]!;
 const hello = { type: 'hello' as const, id: 1, fw: '1.0.0', flashBudget: 256 * 1024, clips: [], warmSeq: 0 };
+
+const run = promisify(execFile);
+/** The CLI, pointed at the fleet's cluster by flag only (no REDIS_* in its environment). */
+const cli = (...args: string[]) => {
+  const env = { ...process.env, REDIS_URL: '', REDIS_CLUSTER_NODES: '' };
+  return run(process.execPath, ['--import', 'tsx', 'gateway/cli.ts', ...args, '--redis-cluster-nodes', fleet.cluster!.nodes.join(',')], { cwd: process.cwd(), env });
+};
 
 async function eventually<T>(attempt: () => Promise<T>, what: string, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -75,4 +87,21 @@ describe('one fleet on a Redis Cluster', () => {
     }, 'warm across gateways after the failover');
     await late.close();
   });
+
+  it('runs the CLI\'s device, token and erase commands against the cluster by --redis-cluster-nodes', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'teddy-cluster-cli-'));
+    try {
+      const added = JSON.parse((await cli('device', 'add', 'cli-bear', '--json', '--data-dir', dataDir)).stdout) as { id: string };
+      expect(added.id).toBe('cli-bear');
+      expect(await a().gateway.devices.list()).toContainEqual(expect.objectContaining({ id: 'cli-bear' }));
+      const made = JSON.parse((await cli('token', 'create', '--role', 'read', '--json', '--data-dir', dataDir)).stdout) as { id: string };
+      expect((await cli('token', 'list', '--data-dir', dataDir)).stdout).toContain(`${made.id}\tread`);
+      expect((await cli('token', 'revoke', made.id, '--data-dir', dataDir)).stdout).toBe(`revoked ${made.id}\n`);
+      const erased = JSON.parse((await cli('erase', 'cli-bear', '--json', '--data-dir', dataDir)).stdout) as { found: boolean };
+      expect(erased.found).toBe(true);
+      expect(await a().gateway.devices.list()).not.toContainEqual(expect.objectContaining({ id: 'cli-bear' }));
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
