@@ -29,6 +29,23 @@ let stdout: string;
 const messagesCounted = async (g: TestGateway): Promise<number> =>
   [...(await (await fetch(`${g.gateway.httpUrl}/metrics`)).text()).matchAll(/^teddy_gateway_requests_total\{[^}]*\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
 
+/**
+ * Waits (at most 20 s) until the fleet's sampled SLO events cover every request both gateways
+ * counted and both processes are live: the ops sampler runs every INTERVAL_MS, later on a loaded
+ * machine, so a fixed pause could leave the report a sample short.
+ */
+async function everyMessageSampled(): Promise<void> {
+  const token = readFileSync(join(a.dataDir, 'admin-token'), 'utf8').trim();
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const live = (await (await fetch(`${a.gateway.httpUrl}/admin/ops/report`, { headers: { authorization: `Bearer ${token}` } })).json()) as OpsReport;
+    const sampled = live.slos.find((s) => s.name === 'availability')!.windows.find((w) => w.window === '5m')!.valid;
+    if (live.fleet.live === 2 && sampled === (await messagesCounted(a)) + (await messagesCounted(b))) return;
+    if (Date.now() > deadline) throw new Error(`after 20 s the fleet sampled ${sampled} requests with ${live.fleet.live} live processes`);
+    await new Promise((r) => setTimeout(r, INTERVAL_MS));
+  }
+}
+
 beforeAll(async () => {
   // Gateways sharing a Redis share the cache's encryption key (docs/sdk.md); each has its own data dir.
   process.env.TEDDY_CACHE_KEYS = `fleet:${randomBytes(32).toString('base64')}`;
@@ -43,7 +60,7 @@ beforeAll(async () => {
     for (const bear of bears) await bear.request(textUtterance(10 + i, i % 4 === 0 ? `line number ${i}` : 'what do bears eat'), 30_000);
     await new Promise((r) => setTimeout(r, 100));
   }
-  await new Promise((r) => setTimeout(r, 3 * INTERVAL_MS)); // every message sampled
+  await everyMessageSampled();
   ({ stdout } = await run(process.execPath, ['--import', 'tsx', 'gateway/cli.ts', 'report', '--out', out, '--data-dir', a.dataDir]));
   report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as OpsReport;
 }, 150_000);
