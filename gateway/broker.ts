@@ -68,6 +68,8 @@ export interface Broker {
    * (nothing sent) when it is not connected here: it asks again once it is back.
    */
   sendTo(deviceId: string, channel: 'res' | 'warm', payload: Buffer): boolean;
+  /** New TLS settings (a rotated certificate) for the MQTTS connections from now on; open ones keep theirs. */
+  setSecureContext(options: TlsOptions): void;
   close(): Promise<void>;
 }
 
@@ -172,6 +174,9 @@ export async function startBroker(o: BrokerOptions): Promise<Broker> {
       // The id passed authentication (a valid device id): the topic needs no second check.
       client.publish({ cmd: 'publish', topic: `${TOPIC_ROOT}/${deviceId}/${channel}`, payload, qos: 1, retain: false, dup: false }, noop);
       return true;
+    },
+    setSecureContext(options) {
+      tlsServer.setSecureContext(options);
     },
     async close() {
       const closed = Promise.all([server, tlsServer].map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));

@@ -72,7 +72,7 @@ const program = new Command('teddycache')
   .showHelpAfterError()
   .exitOverride();
 
-const start = program.command('start').description('start the gateway (SIGINT/SIGTERM shut it down gracefully)');
+const start = program.command('start').description('start the gateway (SIGINT/SIGTERM shut it down gracefully; SIGHUP reloads the TLS certificate)');
 // Commander names a flag's value after the flag (--rate-limit -> rateLimit); the table after the option.
 const startFlags = OPTION_SPECS.filter((s) => s.flag).map((s) => ({ key: s.key, option: optionFor(s.key) }));
 for (const { option } of startFlags) start.addOption(option);
@@ -102,6 +102,8 @@ start
     const stop = exitWhenClosed(() => gateway.close(), logger, 'shutting down');
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
+    // A failed reload is logged and the previous certificate kept.
+    process.on('SIGHUP', () => void gateway.reloadTls().catch(() => undefined));
     if (readyJson) {
       const { mqttUrl, httpUrl, mqttWsUrl, mqttsUrl, httpsUrl, mqttWssUrl, caFile } = gateway;
       process.stdout.write(`${JSON.stringify({ event: 'ready', mqttUrl, httpUrl, pid: process.pid, mqttsUrl, httpsUrl, caFile, mqttWsUrl, mqttWssUrl })}\n`);

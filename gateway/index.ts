@@ -78,6 +78,12 @@ export interface Gateway {
   pushWarm(deviceId?: string): Promise<number>;
   /** Erases everything derived from this bear's input, fleet-wide (./erase.ts); the caller audits it. */
   erase(deviceId: string): Promise<EraseReport>;
+  /**
+   * Reads the TLS certificate, key and CAs again (`--tls-*`, else the data dir's) and serves them to
+   * every MQTTS, HTTPS and WSS connection from now on; open connections keep theirs. Rejects (and
+   * keeps serving the old ones) if the new files do not load. `start` runs it on SIGHUP.
+   */
+  reloadTls(): Promise<void>;
   /** This process's id in the fleet. */
   readonly instanceId: string;
   /** Control messages to and from the other gateway processes (add a handler per kind). */
@@ -390,12 +396,25 @@ async function start(given: Partial<GatewayOptions>, started: (() => Promise<unk
   log.info({ ...urls, dataDir, fleetProvisioning: Boolean(o.fleetKey), fleetRedis: fleet.redis.label, instanceId: control.instanceId }, 'gateway listening');
   if (plaintextHost !== o.host) log.info({ host: o.host, plaintextHost }, 'plaintext MQTT and HTTP on loopback only (--allow-plaintext serves them on --host)');
 
+  const reloadTls = async (): Promise<void> => {
+    try {
+      const next = await loadServerTls(o, dataDir, log);
+      broker!.setSecureContext(next.options);
+      https.setSecureContext(next.options);
+      log.info({ caFile: next.caFile }, 'TLS certificate reloaded: new connections get it');
+    } catch (err) {
+      log.error({ err: (err as Error).message }, 'TLS reload failed: still serving the previous certificate');
+      throw err;
+    }
+  };
+
   let closing: Promise<void> | undefined;
   return {
     ...urls,
     devices,
     pushWarm,
     erase: eraser.erase,
+    reloadTls,
     instanceId: control.instanceId,
     control,
     close() {

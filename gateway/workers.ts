@@ -11,8 +11,8 @@
  * REDIS_URL), concrete ports (port 0 resolved once, so every worker listens
  * on the same ones), the data dir's secrets. It prints the one ready line once
  * every worker listens, restarts a worker that dies (backing off if it keeps
- * dying), and on SIGTERM or SIGINT stops every worker, then the Redis, and
- * exits 0.
+ * dying), on SIGHUP has every worker reload its TLS certificate, and on
+ * SIGTERM or SIGINT stops every worker, then the Redis, and exits 0.
  */
 import cluster, { type Worker } from 'node:cluster';
 import { mkdir } from 'node:fs/promises';
@@ -174,6 +174,9 @@ export async function runPrimary({ given, count, logger, onReady }: PrimaryOptio
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  process.on('SIGHUP', () => {
+    for (const w of Object.values(cluster.workers ?? {})) if (w && !w.isDead()) w.process.kill('SIGHUP');
+  });
 }
 
 /** One worker: a gateway on the primary's ports and Redis; tells the primary when it listens. */
@@ -182,6 +185,8 @@ export async function runWorker(given: Partial<GatewayOptions>, logger: Logger):
   const gateway = await startGateway({ ...given, ...overrides, logger, writeRuntimeFile: false });
   const stop = exitWhenClosed(() => gateway.close(), logger, 'gateway worker shutting down');
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // From the primary (or the terminal's hangup, which reaches the whole group): a failed reload is logged.
+  process.on('SIGHUP', () => void gateway.reloadTls().catch(() => undefined));
   // Ctrl-C reaches every process of the group; the primary stops the workers in order.
   process.on('SIGINT', () => undefined);
   // The primary is gone (killed outright): nobody hands this worker connections any more.
