@@ -13,6 +13,8 @@
  * (unknown command or option, a missing or bad argument), as the simulator and teddy-bear do.
  */
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command, CommanderError, Option } from 'commander';
@@ -32,7 +34,7 @@ import { createAuditLog, type AuditOutcome } from './audit-log.js';
 import { exitWhenClosed } from './process-exit.js';
 import { isWorker, runPrimary, runWorker } from './workers.js';
 import { ADMIN_TOKEN_FILE, RUNTIME_FILE, startGateway } from './index.js';
-import { commanderParser, DEFAULT_OPTIONS, integerIn, nonNegativeInteger, OPTION_SPECS, resolveOptions, type GatewayOptions } from './options.js';
+import { commanderParser, DEFAULT_OPTIONS, httpUrl, integerIn, nonNegativeInteger, OPTION_SPECS, resolveOptions, type GatewayOptions } from './options.js';
 import type { HealthView, LiveView } from './ops/operations.js';
 import type { OpsReport } from './ops/ops-report.js';
 import { renderReportHtml } from './ops/report-html.js';
@@ -118,6 +120,22 @@ start
 const dataDirOption = () => optionFor('dataDir');
 const redisUrlOption = () => optionFor('redisUrl');
 const redisClusterOption = () => optionFor('redisClusterNodes');
+
+/** Where the admin commands reach a gateway: the data dir's running one, or one named by URL, with any token. */
+interface GatewayTarget {
+  dataDir?: string;
+  gatewayUrl?: string;
+  token?: string;
+  ca?: string;
+}
+/** --gateway-url, --token and --ca, for the commands that call a running gateway's admin API. */
+function addTargetOptions(command: Command): Command {
+  return command
+    .addOption(dataDirOption())
+    .addOption(new Option('--gateway-url <url>', 'a gateway\'s HTTP(S) origin, e.g. https://gw.example:8443 (default: the one running on the data dir)').env('TEDDY_GATEWAY_URL').argParser(commanderParser(httpUrl)))
+    .addOption(new Option('--token <token>', 'admin token (role read, or admin for warm); prefer the variable, a flag shows in `ps` (default: the data dir\'s admin-token)').env('TEDDY_ADMIN_TOKEN'))
+    .addOption(new Option('--ca <file>', 'CA file to trust for an https --gateway-url (default: the system\'s)'));
+}
 
 const device = program.command('device').description('manage the device registry (secrets are stored as scrypt hashes)');
 device
@@ -265,32 +283,29 @@ async function cliAudit(given: string | undefined, action: string, target: strin
   await createAuditLog(dataDir(given)).record({ who: 'cli', action, target, outcome });
 }
 
-program
+addTargetOptions(program
   .command('warm')
   .description('push warm manifests now, through the running gateway')
-  .option('--device <id>', 'only this bear (default: every connected bear)')
-  .addOption(dataDirOption())
-  .action(async (flags: { device?: string; dataDir?: string }) => {
-    const { pushed } = (await admin(dataDir(flags.dataDir), 'POST', '/admin/warm', flags.device)) as { pushed: number };
+  .option('--device <id>', 'only this bear (default: every connected bear)'))
+  .action(async (flags: { device?: string } & GatewayTarget) => {
+    const { pushed } = (await admin(flags, 'POST', '/admin/warm', flags.device)) as { pushed: number };
     process.stdout.write(`pushed ${pushed} warm manifest${pushed === 1 ? '' : 's'}\n`);
   });
 
-program
+addTargetOptions(program
   .command('stats')
   .description('print the running gateway\'s bear, flash, clip and cache statistics as JSON')
-  .option('--device <id>', 'one bear: its budget, held clips, warm sequence and last flash stats')
-  .addOption(dataDirOption())
-  .action(async (flags: { device?: string; dataDir?: string }) => {
-    process.stdout.write(`${JSON.stringify(await admin(dataDir(flags.dataDir), 'GET', '/admin/stats', flags.device), null, 2)}\n`);
+  .option('--device <id>', 'one bear: its budget, held clips, warm sequence and last flash stats'))
+  .action(async (flags: { device?: string } & GatewayTarget) => {
+    process.stdout.write(`${JSON.stringify(await admin(flags, 'GET', '/admin/stats', flags.device), null, 2)}\n`);
   });
 
-program
+addTargetOptions(program
   .command('report')
   .description('write the fleet\'s operations report (SLOs, alerts, recommendations, trends, capacity, cost, charts) as self-contained HTML and JSON')
-  .option('--out <dir>', 'directory for report.html and report.json', 'reports')
-  .addOption(dataDirOption())
-  .action(async (flags: { out: string; dataDir?: string }) => {
-    const report = (await admin(dataDir(flags.dataDir), 'GET', '/admin/ops/report')) as OpsReport;
+  .option('--out <dir>', 'directory for report.html and report.json', 'reports'))
+  .action(async (flags: { out: string } & GatewayTarget) => {
+    const report = (await admin(flags, 'GET', '/admin/ops/report')) as OpsReport;
     const out = resolve(flags.out);
     await mkdir(out, { recursive: true });
     await writeFile(join(out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
@@ -299,14 +314,13 @@ program
   });
 
 const SEVERITIES = ['warning', 'critical'] as const;
-program
+addTargetOptions(program
   .command('health')
   .description('print the fleet\'s health and firing alerts; exit 1 when unhealthy (a critical alert fires), for use as a probe')
   .option('--json', 'print the health view as JSON')
-  .addOption(new Option('--fail-on <severity>', 'lowest alert severity that makes the exit code 1').choices(SEVERITIES).default('critical'))
-  .addOption(dataDirOption())
-  .action(async (flags: { json?: boolean; failOn: (typeof SEVERITIES)[number]; dataDir?: string }) => {
-    const h = (await admin(dataDir(flags.dataDir), 'GET', '/admin/ops/health')) as HealthView;
+  .addOption(new Option('--fail-on <severity>', 'lowest alert severity that makes the exit code 1').choices(SEVERITIES).default('critical')))
+  .action(async (flags: { json?: boolean; failOn: (typeof SEVERITIES)[number] } & GatewayTarget) => {
+    const h = (await admin(flags, 'GET', '/admin/ops/health')) as HealthView;
     const failing = h.firing.some((a) => flags.failOn === 'warning' || a.severity === 'critical');
     if (flags.json) process.stdout.write(`${JSON.stringify(h, null, 2)}\n`);
     else {
@@ -322,14 +336,12 @@ program
     if (failing) process.exitCode = 1;
   });
 
-program
+addTargetOptions(program
   .command('top')
   .description('live view of the running gateway and its fleet (bears, messages/s, hit rate per layer, latency, memory, alerts), refreshed every second; q quits')
   .addOption(new Option('--interval-ms <n>', 'refresh period').argParser(commanderParser(integerIn(100, 60_000))).default(1000))
-  .addOption(new Option('--iterations <n>', 'stop after this many frames (0 = until q or Ctrl-C)').argParser(commanderParser(nonNegativeInteger)).default(0))
-  .addOption(dataDirOption())
-  .action(async (flags: { intervalMs: number; iterations: number; dataDir?: string }) => {
-    const dir = dataDir(flags.dataDir);
+  .addOption(new Option('--iterations <n>', 'stop after this many frames (0 = until q or Ctrl-C)').argParser(commanderParser(nonNegativeInteger)).default(0)))
+  .action(async (flags: { intervalMs: number; iterations: number } & GatewayTarget) => {
     const tty = process.stdout.isTTY === true;
     let stop = false;
     const restore = (): void => {
@@ -352,7 +364,7 @@ program
       for (let frame = 1; !stop && (flags.iterations === 0 || frame <= flags.iterations); frame++) {
         let lines: string[];
         try {
-          const live = (await admin(dir, 'GET', '/admin/ops/live')) as LiveView;
+          const live = (await admin(flags, 'GET', '/admin/ops/live')) as LiveView;
           lines = renderTop(previous, live);
           previous = live;
         } catch (err) {
@@ -369,19 +381,44 @@ program
     }
   });
 
-/** Calls a running gateway's admin endpoint (for one bear if `device`), found through the data dir. */
-async function admin(dir: string, method: string, path: string, device?: string): Promise<unknown> {
-  let runtime: { httpUrl: string };
-  try {
-    runtime = JSON.parse(await readFile(join(dir, RUNTIME_FILE), 'utf8')) as { httpUrl: string };
-  } catch {
-    throw new Error(`no running gateway found in ${dir} (start one with: teddycache start --data-dir ${dir})`);
+/**
+ * Calls a gateway's admin endpoint (for one bear if `device`): the one `--gateway-url` names, else
+ * the one running on the data dir (its `gateway.json`), with `--token`, else the data dir's admin token.
+ */
+async function admin(target: GatewayTarget, method: string, path: string, device?: string): Promise<unknown> {
+  const dir = dataDir(target.dataDir);
+  let origin = target.gatewayUrl;
+  if (origin === undefined) {
+    try {
+      origin = (JSON.parse(await readFile(join(dir, RUNTIME_FILE), 'utf8')) as { httpUrl: string }).httpUrl;
+    } catch {
+      throw new Error(`no running gateway found in ${dir} (start one with: teddycache start --data-dir ${dir}, or name one with --gateway-url)`);
+    }
   }
-  const token = await readSecret(dir, ADMIN_TOKEN_FILE);
-  const query = device ? `?device=${encodeURIComponent(device)}` : '';
-  const res = await fetch(`${runtime.httpUrl}${path}${query}`, { method, headers: { authorization: `Bearer ${token ?? ''}` } });
-  if (!res.ok) throw new Error(`gateway answered ${res.status} ${(await res.text()).trim()}`);
-  return res.json();
+  const token = target.token ?? (await readSecret(dir, ADMIN_TOKEN_FILE));
+  if (!token) throw new Error(`no admin token: give --token (or TEDDY_ADMIN_TOKEN), or run on the gateway's data dir (${dir} has none)`);
+  const url = new URL(`${path}${device ? `?device=${encodeURIComponent(device)}` : ''}`, origin);
+  const ca = target.ca ? await readFile(target.ca) : undefined;
+  const { status, body } = await requestText(url, method, token, ca);
+  if (status < 200 || status >= 300) throw new Error(`gateway answered ${status} ${body.trim()}`);
+  return JSON.parse(body) as unknown;
+}
+
+/** One HTTP(S) request with a bearer token; `ca`: the only CA trusted for https. */
+function requestText(url: URL, method: string, token: string, ca: Buffer | undefined): Promise<{ status: number; body: string }> {
+  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = send(url, { method, headers: { authorization: `Bearer ${token}` }, ...(ca ? { ca } : {}), timeout: 30_000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer from ${url.origin} in 30 s`)));
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 program.parseAsync().catch((err: unknown) => {

@@ -159,6 +159,12 @@ const url: Parse<string> = (raw) => {
     throw new Error(`must be a URL, got ${JSON.stringify(raw)}`);
   }
 };
+/** A gateway's address for the admin commands: an http or https URL. */
+export const httpUrl: Parse<string> = (raw) => {
+  const parsed = url(raw);
+  if (!/^https?:/.test(parsed)) throw new Error(`must be an http:// or https:// URL, got ${JSON.stringify(raw)}`);
+  return parsed;
+};
 /** An environment switch: 1/true/yes or 0/false/no. */
 const flag: Parse<boolean> = (raw) => {
   if (/^(1|true|yes)$/i.test(raw)) return true;

@@ -36,6 +36,28 @@ beforeAll(async () => {
 afterAll(() => t?.stop());
 
 describe('admin tokens and roles', () => {
+  it('the admin commands reach a gateway by --gateway-url with a token from TEDDY_ADMIN_TOKEN, over HTTPS with --ca', async () => {
+    const elsewhere = mkdtempSync(join(tmpdir(), 'teddy-remote-cli-')); // no gateway.json, no admin-token
+    const remote = (token: string, ...args: string[]) =>
+      run(process.execPath, ['--import', 'tsx', 'gateway/cli.ts', ...args, '--data-dir', elsewhere, '--gateway-url', t.gateway.httpsUrl, '--ca', t.gateway.caFile], {
+        cwd: process.cwd(), env: { ...process.env, TEDDY_ADMIN_TOKEN: token },
+      });
+    try {
+      const stats = JSON.parse((await remote(read.token, 'stats')).stdout) as { bears: unknown };
+      expect(stats).toHaveProperty('bears');
+      expect(JSON.parse((await remote(read.token, 'health', '--json')).stdout)).toHaveProperty('firing');
+      // The role still decides: read may look, not push.
+      await expect(remote(read.token, 'warm')).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/403.*needs the admin role/) });
+      expect((await remote(adminToken.token, 'warm')).stdout).toMatch(/^pushed \d+ warm manifests?\n$/);
+      await expect(remote('tok_000000000000.wrong', 'stats')).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/401/) });
+      // Without the CA the gateway's certificate is not trusted.
+      await expect(run(process.execPath, ['--import', 'tsx', 'gateway/cli.ts', 'stats', '--data-dir', elsewhere, '--gateway-url', t.gateway.httpsUrl, '--token', read.token], { cwd: process.cwd() }))
+        .rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/certificate/i) });
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it('prints a token once with its id, and lists ids and roles only', async () => {
     expect(read.id).toMatch(/^tok_[0-9a-f]{12}$/);
     expect(read.token.startsWith(`${read.id}.`)).toBe(true);
