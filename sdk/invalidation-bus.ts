@@ -13,13 +13,15 @@
  * Message: the origin instance id, then each L2 key, newline-separated.
  *
  * Messages published while the subscriber is disconnected are lost. So when
- * it is connected again after a drop, `onGap` is called, and once more when
- * its subscriptions are confirmed: the L1 copies this instance held (or
+ * it is connected again after a drop (on a cluster: after any master's
+ * sharded subscriber dropped), `onGap` is called, and once more when its
+ * subscriptions are confirmed: the L1 copies this instance held (or
  * filled before the channels were live again) may have missed an
  * invalidation and must not be trusted.
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Cluster } from 'ioredis';
 import type { L2, RedisClient } from './l2.js';
 
 export interface InvalidationBus {
@@ -49,8 +51,9 @@ export async function startInvalidationBus(
     onKeys(lines.slice(1));
   };
   sub.on('smessage', onMessage);
-  // A gap: the connection closed after it had been up. On a cluster this sees the client as a
-  // whole ('close' when every connection is gone), not one shard subscriber's drop.
+  // A gap: the connection closed after it had been up. On a cluster, also one master's sharded
+  // subscriber going away ('-subscriber') while the client as a whole stays up; ioredis then makes
+  // a new one, re-subscribes its channels and says 'subscribersReady'.
   let dropped = false;
   const onClose = () => (dropped = true);
   const onReady = () => {
@@ -68,6 +71,11 @@ export async function startInvalidationBus(
   };
   sub.on('close', onClose);
   sub.on('ready', onReady);
+  const sharded = sub instanceof Cluster;
+  if (sharded) {
+    sub.on('-subscriber', onClose);
+    sub.on('subscribersReady', onReady);
+  }
   // One SSUBSCRIBE per channel: a cluster takes only channels of one slot per call, and routes
   // each to the master serving it. ioredis re-subscribes by itself after a reconnect or a
   // failover (autoResubscribe; on a cluster, its sharded subscribers follow the slot map).
@@ -83,6 +91,10 @@ export async function startInvalidationBus(
       sub.off('smessage', onMessage);
       sub.off('close', onClose);
       sub.off('ready', onReady);
+      if (sharded) {
+        sub.off('-subscriber', onClose);
+        sub.off('subscribersReady', onReady);
+      }
     },
   };
 }
