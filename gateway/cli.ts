@@ -37,6 +37,8 @@ import { ADMIN_TOKEN_FILE, RUNTIME_FILE, startGateway } from './index.js';
 import { commanderParser, DEFAULT_OPTIONS, httpUrl, integerIn, nonNegativeInteger, OPTION_SPECS, resolveOptions, type GatewayOptions } from './options.js';
 import type { HealthView, LiveView } from './ops/operations.js';
 import type { OpsReport } from './ops/ops-report.js';
+import { renderAlertRules } from './ops/alert-rules.js';
+import { loadOpsConfig } from './ops/ops-config.js';
 import { renderReportHtml } from './ops/report-html.js';
 import { renderTop } from './ops/top-view.js';
 
@@ -311,6 +313,22 @@ addTargetOptions(program
     await writeFile(join(out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
     await writeFile(join(out, 'report.html'), renderReportHtml(report));
     process.stdout.write(`${join(out, 'report.html')}\n${join(out, 'report.json')}\n`);
+  });
+
+program
+  .command('alert-rules')
+  .description('print the Prometheus alerting rules for an operations config (its thresholds, windows and severities; disabled rules left out)')
+  .addOption(optionFor('sloConfig'))
+  .option('--out <file>', 'write them to this file instead of stdout')
+  .action(async (flags: { sloConfig?: string; out?: string }) => {
+    const { sloConfig } = resolveOptions({ sloConfig: flags.sloConfig });
+    const rules = renderAlertRules(await loadOpsConfig(sloConfig, flags.sloConfig !== undefined ? '--slo-config' : 'TEDDY_SLO_CONFIG'));
+    if (flags.out) {
+      await writeFile(flags.out, rules);
+      process.stdout.write(`${resolve(flags.out)}\n`);
+    } else {
+      process.stdout.write(rules);
+    }
   });
 
 const SEVERITIES = ['warning', 'critical'] as const;
