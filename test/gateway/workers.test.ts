@@ -2,10 +2,11 @@
  * `start --workers 2` as a user runs it (real processes, embedded Redis):
  * one ready line naming both workers, bears served on the shared MQTT port
  * by both workers, a client id reconnecting through the shared port closing
- * its older connection whichever worker holds it, a SIGKILLed worker
- * replaced, and SIGTERM stopping every process it started.
+ * its older connection whichever worker holds it, the CLI's `health` and
+ * `report` seeing both workers as one fleet, a SIGKILLed worker replaced,
+ * and SIGTERM stopping every process it started.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +16,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runningServerIn } from '../../infra/redis-server.js';
 import { ADMIN_TOKEN_FILE } from '../../gateway/index.js';
 import type { GatewayBeat } from '../../gateway/fleet-presence.js';
+import type { HealthView } from '../../gateway/ops/operations.js';
+import type { OpsReport } from '../../gateway/ops/ops-report.js';
 import { connectBear, TEST_FLEET_KEY, type TestBear } from './harness.js';
 import { deriveDeviceSecret } from '../../gateway/device-secret.js';
 
@@ -75,7 +78,8 @@ describe('start --workers 2', () => {
     }
     const token = readFileSync(join(dataDir, ADMIN_TOKEN_FILE), 'utf8').trim();
     const gateways = async (): Promise<GatewayBeat[]> =>
-      ((await (await fetch(`${ready.httpUrl}/admin/stats`, { headers: { authorization: `Bearer ${token}` } })).json()) as { gateways: GatewayBeat[] }).gateways;
+      // Bounded: a kept-alive connection to the worker killed below can go unanswered; `until` asks again.
+      ((await (await fetch(`${ready.httpUrl}/admin/stats`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(2000) })).json()) as { gateways: GatewayBeat[] }).gateways;
     const spread = await until(async () => {
       const g = await gateways();
       return g.length === 2 && g.every((w) => w.bears > 0) && g.reduce((n, w) => n + w.bears, 0) === 8 ? g : undefined;
@@ -89,6 +93,27 @@ describe('start --workers 2', () => {
     // A warm push at whichever worker answers HTTP reaches every bear.
     const pushed = (await (await fetch(`${ready.httpUrl}/admin/warm`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })).json()) as { pushed: number };
     expect(pushed.pushed).toBe(8);
+
+    // The operations views through the CLI, whichever worker answers: one fleet of both.
+    // Not execFileSync: the bears in this process must keep being served meanwhile. (`health` exits 1 when unhealthy.)
+    const cli = (...args: string[]) =>
+      new Promise<{ code: number; stdout: string }>((resolve) => {
+        execFile(process.execPath, ['--import', 'tsx', 'gateway/cli.ts', ...args, '--data-dir', dataDir], { cwd: process.cwd(), timeout: 10_000, env: { ...process.env, REDIS_URL: '' } },
+          (err, stdout) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout }));
+      });
+    const health = await until(async () => {
+      const h = JSON.parse((await cli('health', '--json')).stdout) as HealthView;
+      return h.fleet.live === 2 && h.fleet.bears === 8 ? h : undefined;
+    }, 'health seeing both workers and all bears');
+    expect(health.fleet.live).toBe(2);
+    const out = mkdtempSync(join(tmpdir(), 'teddy-workers-report-'));
+    try {
+      expect((await cli('report', '--out', out)).code).toBe(0);
+      const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as OpsReport;
+      expect(new Set(report.fleet.processes.map((p) => p.pid))).toEqual(new Set(ready.workers));
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
 
     // The same client id again, through the shared port: its older connection closes, wherever it was.
     const first = bears[0]!;
@@ -115,5 +140,5 @@ describe('start --workers 2', () => {
     expect([...replaced, ...ready.workers].some(alive)).toBe(false);
     expect(await runningServerIn(join(dataDir, 'redis'))).toBeUndefined();
     expect(existsSync(join(dataDir, 'gateway.json'))).toBe(false);
-  });
+  }, 90_000);
 });
