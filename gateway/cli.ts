@@ -12,11 +12,13 @@
  * (`health`: 1 when the fleet is unhealthy, so it serves as a probe), 2 on a usage error
  * (unknown command or option, a missing or bad argument), as the simulator and teddy-bear do.
  */
+import { readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { pino } from 'pino';
 import { readSecret } from '../infra/data-dir-secret.js';
@@ -70,9 +72,24 @@ const withTokens = <T>(flags: RegistryFlags, use: (tokens: AdminTokens) => Promi
 /** Exit code of a usage error: commander's parse errors, which it has already printed with the usage. */
 const EXIT_USAGE = 2;
 
+/** The package's version: the package.json above this file (gateway/ in the source tree, dist/gateway/ compiled). */
+function packageVersion(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
+    let pkg: { name?: string; version?: string };
+    try {
+      pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as typeof pkg;
+    } catch {
+      continue; // none here: look one level up
+    }
+    if (pkg.name === 'teddycache' && pkg.version) return pkg.version;
+  }
+  return 'unknown';
+}
+
 // Subcommands inherit exitOverride: commander throws its parse errors (and help) instead of exiting 1.
 const program = new Command('teddycache')
   .description('The teddycache gateway: the bear\'s CBOR-over-MQTT server with device auth, L3 clip origin and warm pushes.')
+  .version(packageVersion(), '-V, --version', 'print the version')
   .showHelpAfterError()
   .exitOverride();
 

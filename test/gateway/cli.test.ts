@@ -4,7 +4,7 @@
  * exit 0 on SIGTERM.
  */
 import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -58,6 +58,8 @@ describe('teddycache CLI', () => {
     await expect(cli('no-such-command')).rejects.toMatchObject({ ...usage, stderr: expect.stringMatching(/unknown command 'no-such-command'/) });
     await expect(cli('device', 'add')).rejects.toMatchObject({ ...usage, stderr: expect.stringMatching(/missing required argument 'id'/) });
     await expect(cli()).rejects.toMatchObject({ ...usage, stderr: expect.stringMatching(/^Usage: teddycache/) });
+    const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+    expect((await cli('--version')).stdout).toBe(`${version}\n`);
     await expect(cli('warm', '--data-dir', join(dataDir, 'nothing-here'))).rejects.toMatchObject({
       code: 1, stderr: expect.stringMatching(/no running gateway/),
     });
