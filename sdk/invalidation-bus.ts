@@ -24,6 +24,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Cluster } from 'ioredis';
 import type { L2, RedisClient } from './l2.js';
 
+/** How long a cluster's re-subscription may take to be confirmed before the next try can start. */
+const CONFIRM_WAIT_MS = 2000;
+
 export interface InvalidationBus {
   /** The message announcing these keys, for the script that changes them. */
   encode(l2Keys: readonly string[]): string;
@@ -51,9 +54,7 @@ export async function startInvalidationBus(
     onKeys(lines.slice(1));
   };
   sub.on('smessage', onMessage);
-  // A gap: the connection closed after it had been up. On a cluster, also one master's sharded
-  // subscriber going away ('-subscriber') while the client as a whole stays up; ioredis then makes
-  // a new one, re-subscribes its channels and says 'subscribersReady'.
+  // A gap: the connection closed after it had been up.
   let dropped = false;
   const onClose = () => (dropped = true);
   const onReady = () => {
@@ -71,10 +72,27 @@ export async function startInvalidationBus(
   };
   sub.on('close', onClose);
   sub.on('ready', onReady);
+  // On a cluster, also one master's sharded subscriber going away ('-subscriber') while the client as
+  // a whole stays up. ioredis then makes a new one and says 'subscribersReady', but it says so too
+  // while a dead master's subscriber cannot connect: so the gap ends only once every channel is
+  // confirmed subscribed again. Until then L1 is kept: the keys of a master that is down cannot
+  // change either (no one can write them), and the others' channels never stopped.
   const sharded = sub instanceof Cluster;
+  let confirming = false;
+  const onSubscribersReady = () => {
+    if (!dropped || confirming) return;
+    confirming = true;
+    const confirmed = Promise.all(channels.map((c) => sub.ssubscribe(c))).then(() => {
+      if (!dropped) return;
+      dropped = false;
+      onGap?.();
+    });
+    // A subscription a dead master cannot take may never settle: the next 'subscribersReady' asks again.
+    void Promise.race([confirmed, sleep(CONFIRM_WAIT_MS)]).catch(() => undefined).finally(() => (confirming = false));
+  };
   if (sharded) {
     sub.on('-subscriber', onClose);
-    sub.on('subscribersReady', onReady);
+    sub.on('subscribersReady', onSubscribersReady);
   }
   // One SSUBSCRIBE per channel: a cluster takes only channels of one slot per call, and routes
   // each to the master serving it. ioredis re-subscribes by itself after a reconnect or a
@@ -93,7 +111,7 @@ export async function startInvalidationBus(
       sub.off('ready', onReady);
       if (sharded) {
         sub.off('-subscriber', onClose);
-        sub.off('subscribersReady', onReady);
+        sub.off('subscribersReady', onSubscribersReady);
       }
     },
   };
