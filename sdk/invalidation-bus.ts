@@ -54,6 +54,9 @@ export async function startInvalidationBus(
     onKeys(lines.slice(1));
   };
   sub.on('smessage', onMessage);
+  // One SSUBSCRIBE per channel: a cluster takes only channels of one slot per call, and routes
+  // each to the master serving it. Resolves once Redis confirmed every one.
+  const subscribeAll = (): Promise<unknown> => Promise.all(channels.map((c) => sub.ssubscribe(c)));
   // A gap: the connection closed after it had been up.
   let dropped = false;
   const onClose = () => (dropped = true);
@@ -62,7 +65,7 @@ export async function startInvalidationBus(
     dropped = false;
     onGap?.();
     // 'ready' comes before ioredis re-subscribes; these SSUBSCRIBEs' replies say the channels are live again.
-    Promise.all(channels.map((c) => sub.ssubscribe(c))).then(
+    subscribeAll().then(
       () => onGap?.(),
       () => {
         dropped = true; // not confirmed: the next 'ready' is a gap too
@@ -82,7 +85,7 @@ export async function startInvalidationBus(
   const onSubscribersReady = () => {
     if (!dropped || confirming) return;
     confirming = true;
-    const confirmed = Promise.all(channels.map((c) => sub.ssubscribe(c))).then(() => {
+    const confirmed = subscribeAll().then(() => {
       if (!dropped) return;
       dropped = false;
       onGap?.();
@@ -94,9 +97,9 @@ export async function startInvalidationBus(
     sub.on('-subscriber', onClose);
     sub.on('subscribersReady', onSubscribersReady);
   }
-  // One SSUBSCRIBE per channel: a cluster takes only channels of one slot per call, and routes
-  // each to the master serving it. ioredis re-subscribes by itself after a reconnect or a
-  // failover (autoResubscribe; on a cluster, its sharded subscribers follow the slot map).
+  // Each channel on its own, so one refused does not end the wait for the others. ioredis
+  // re-subscribes by itself after a reconnect or a failover (autoResubscribe; on a cluster, its
+  // sharded subscribers follow the slot map).
   const subscribed = Promise.all(channels.map((c) => sub.ssubscribe(c).catch(() => undefined)));
   const waited = new AbortController();
   await Promise.race([subscribed, sleep(waitMs, undefined, { signal: waited.signal }).catch(() => undefined)]);
