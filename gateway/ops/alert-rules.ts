@@ -19,8 +19,9 @@ function duration(seconds: number): string {
   return `${seconds}s`;
 }
 
-/** "the last minute", "the last 5m": how a window reads in a comment. */
-const lastWindow = (seconds: number): string => (seconds === 60 ? 'the last minute' : `the last ${duration(seconds)}`);
+/** "the last minute", "the last hour", "the last 5m": how a window reads in a comment or summary. */
+const lastWindow = (seconds: number): string =>
+  seconds === 60 ? 'the last minute' : seconds === 3600 ? 'the last hour' : `the last ${duration(seconds)}`;
 
 interface Alert {
   readonly rule: RuleName | undefined;
@@ -98,7 +99,7 @@ function healthAlerts(c: OpsConfig['rules']): [string, Alert][] {
     [ALERT_NAMES.hitRateDrop, {
       rule: 'hitRateDrop',
       comment: [
-        `${lastWindow(drop.windowSeconds).replace(/^the/, 'The')}'s L1 hit rate below max(${drop.floor}, ${drop.baselineSeconds === 3600 ? 'the last hour' : lastWindow(drop.baselineSeconds)}'s − ${drop.maxDrop}), over at least ${drop.minLookups} lookups.`,
+        `${lastWindow(drop.windowSeconds).replace(/^the/, 'The')}'s L1 hit rate below max(${drop.floor}, ${lastWindow(drop.baselineSeconds)}'s − ${drop.maxDrop}), over at least ${drop.minLookups} lookups.`,
       ],
       expr: '(\n' +
         `${indent(l1Ratio(window))}\n` +
