@@ -181,15 +181,17 @@ try {
     return opsPerSec;
   };
   const b2 = layoutOf('b2:');
+  /** The Redis names of our keys of a round, for the bare clients (built before their timed loop). */
+  const ourRedisKeys = (round: number): string[] => l2Keys('ours', round).map((k) => b2.entry(TYPE, k).l2Key);
   const l2 = await rounds({
     ours: (r) => seq('ours', (i) => readerOurs.get(l2Keys('ours', r)[i]!, TYPE))(),
     oursNoFill: (r) => seq('oursNoFill', (i) => readerOurs.get(l2Keys('ours', r)[i]!, TYPE, NO_FILL))(),
     bareGetBuffer: (r) => {
-      const redisKeys = l2Keys('ours', r).map((k) => b2.entry(TYPE, k).l2Key);
+      const redisKeys = ourRedisKeys(r);
       return seq('bareGetBuffer', (i) => raw.getBuffer(redisKeys[i]!))();
     },
     bareNodeRedisGet: (r) => {
-      const redisKeys = l2Keys('ours', r).map((k) => b2.entry(TYPE, k).l2Key);
+      const redisKeys = ourRedisKeys(r);
       return seq('bareNodeRedisGet', (i) => rawNodeRedis.get(redisKeys[i]!))();
     },
     bento: (r) => seq('bento', (i) => readerBento.get(l2Keys('bento', r)[i]!))(),
@@ -201,11 +203,11 @@ try {
     ours: (r) => concurrent(L2_READS, (i) => conOurs.get(l2Keys('ours', r)[i]!, TYPE)),
     oursNoFill: (r) => concurrent(L2_READS, (i) => conOurs.get(l2Keys('ours', r)[i]!, TYPE, NO_FILL)),
     bareGetBuffer: (r) => {
-      const redisKeys = l2Keys('ours', r).map((k) => b2.entry(TYPE, k).l2Key);
+      const redisKeys = ourRedisKeys(r);
       return concurrent(L2_READS, (i) => raw.getBuffer(redisKeys[i]!));
     },
     bareNodeRedisGet: (r) => {
-      const redisKeys = l2Keys('ours', r).map((k) => b2.entry(TYPE, k).l2Key);
+      const redisKeys = ourRedisKeys(r);
       return concurrent(L2_READS, (i) => rawNodeRedis.get(redisKeys[i]!));
     },
     bento: (r) => concurrent(L2_READS, (i) => conBento.get(l2Keys('bento', r)[i]!)),
