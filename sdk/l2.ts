@@ -12,7 +12,8 @@
  * (enableOfflineQueue: false) so a caller never waits on an outage; ioredis
  * keeps reconnecting (and, on a cluster, re-reading the slot map) in the
  * background, and the breaker's probe finds out when Redis is back. The
- * commands of one tick leave in one write (tickBatcher, below).
+ * commands of one tick leave in one write (tickBatcher, below), and the
+ * value reads of one tick in one MGET (readBatcher, below).
  */
 import { isIP, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -27,6 +28,8 @@ export const FAILED = Symbol('L2 failed');
 export type Failed = typeof FAILED;
 
 const CLOSE_WAIT_MS = 1000;
+/** At most this many keys per MGET: a larger one would hold Redis's single thread for longer. */
+const MAX_KEYS_PER_READ = 128;
 
 /** A connection to L2, whichever kind: the cache only uses what both have. */
 export type RedisClient = Redis | Cluster;
@@ -41,6 +44,11 @@ export interface L2 {
    * Every command issued in one tick (many bears' lookups at once) leaves in one write.
    */
   call<T>(fn: (client: RedisClient) => Promise<T>): Promise<T | Failed>;
+  /**
+   * One value record (null when absent), through the breaker like `call`. The reads of one tick
+   * leave as one MGET (on a cluster, one per hash-tag bucket, which is one slot).
+   */
+  get(key: string): Promise<Buffer | null | Failed>;
   /**
    * A second client for subscriptions (Redis takes a subscribed connection out of command mode),
    * queueing while disconnected so subscriptions made early are sent once connected. On a
@@ -96,7 +104,6 @@ export function connectL2(endpoints: RedisEndpoints, ca: Buffer | undefined, con
   defineScripts(client);
 
   const extra: RedisClient[] = [];
-  const batch = tickBatcher(client);
   // Shared continuations (a then-chain, not an async function: one promise and hop fewer per call).
   const succeeded = <T>(result: T): T => {
     breaker.success();
@@ -133,6 +140,8 @@ export function connectL2(endpoints: RedisEndpoints, ca: Buffer | undefined, con
     resetMs: config.breakerResetMs,
     onChange: events.onBreaker,
   });
+  const reads = readBatcher(client, () => breaker.success(), failed);
+  const batch = tickBatcher(client, reads.send);
   return {
     endpoints,
     client,
@@ -147,6 +156,11 @@ export function connectL2(endpoints: RedisEndpoints, ca: Buffer | undefined, con
         pending = Promise.reject(err);
       }
       return pending.then(succeeded, failed);
+    },
+    get(key) {
+      if (!breaker.allow()) return Promise.resolve(FAILED);
+      batch();
+      return reads.add(key);
     },
     subscriber() {
       // No auto-pipelining: ioredis 5.11 then re-subscribes only one channel per node after a
@@ -169,14 +183,18 @@ export function connectL2(endpoints: RedisEndpoints, ca: Buffer | undefined, con
  * Holds this tick's commands back and writes them together once the tick's work is done: the
  * sockets are corked at the first call of a tick and uncorked from process.nextTick, so every
  * command issued meanwhile (by all the callers resumed in the same turn) leaves in one writev,
- * in call order. Why not ioredis's auto-pipelining: it flushes at the next event-loop turn
- * (setImmediate), which a lone lookup waits for (≈ 5 µs of a 20 µs round trip here), builds a
- * Pipeline per batch (half the throughput of this at 64 concurrent GETs, measured), and on a
- * cluster groups a script whose key count is an argument by the wrong slot.
+ * in call order, with the tick's reads (`beforeRelease`) last. Why not ioredis's
+ * auto-pipelining: it flushes at the next event-loop turn (setImmediate), which a lone lookup
+ * waits for (≈ 5 µs of a 20 µs round trip here), builds a Pipeline per batch (half the
+ * throughput of this at 64 concurrent GETs, measured), and on a cluster groups a script whose
+ * key count is an argument by the wrong slot.
  */
-function tickBatcher(client: RedisClient): () => void {
+function tickBatcher(client: RedisClient, beforeRelease: () => void): () => void {
+  let scheduled = false;
   let corked: Socket[] = [];
   const release = () => {
+    beforeRelease(); // still scheduled: what it sends joins this tick's write
+    scheduled = false;
     for (const stream of corked) stream.uncork();
     corked = [];
   };
@@ -186,11 +204,78 @@ function tickBatcher(client: RedisClient): () => void {
     corked.push(node.stream);
   };
   return () => {
-    if (corked.length > 0) return;
+    if (scheduled) return;
+    scheduled = true;
     // A cluster's commands go to its masters (reads included: scaleReads is 'master').
     if (client instanceof Cluster) for (const node of client.nodes('master')) hold(node);
     else hold(client);
-    if (corked.length > 0) process.nextTick(release);
+    process.nextTick(release);
+  };
+}
+
+interface PendingRead {
+  readonly key: string;
+  readonly resolve: (record: Buffer | null | Failed) => void;
+}
+
+interface ReadBatcher {
+  /** Queues one read for the end of the tick. */
+  add(key: string): Promise<Buffer | null | Failed>;
+  /** Sends the queued reads (tickBatcher calls it once a tick, before uncorking). */
+  send(): void;
+}
+
+/**
+ * Gathers a tick's value reads and sends them when the tick ends: one GET for a lone read, else
+ * one MGET per `MAX_KEYS_PER_READ` keys (per hash-tag bucket on a cluster, where one command's
+ * keys must share a slot). Callers in flight together resume together, so one command and one
+ * reply then serve them all instead of one each: ioredis's per-command cost, more than Redis's,
+ * is what a GET costs here (measured: docs/sdk.md#benchmark).
+ */
+function readBatcher(client: RedisClient, onSuccess: () => void, onFailure: (err: Error) => void): ReadBatcher {
+  let pending: PendingRead[] = [];
+  const sendGroup = (group: PendingRead[]) => {
+    const fail = (err: unknown) => {
+      onFailure(err as Error);
+      for (const read of group) read.resolve(FAILED);
+    };
+    try {
+      if (group.length === 1) {
+        const [read] = group as [PendingRead];
+        client.getBuffer(read.key).then((record) => {
+          onSuccess();
+          read.resolve(record);
+        }, fail);
+      } else {
+        client.mgetBuffer(group.map((read) => read.key)).then((records) => {
+          onSuccess();
+          for (let i = 0; i < group.length; i++) group[i]!.resolve(records[i] ?? null);
+        }, fail);
+      }
+    } catch (err) {
+      fail(err); // ioredis refusing synchronously (a cluster with no slot map yet)
+    }
+  };
+  const sendChunked = (reads: PendingRead[]) => {
+    for (let i = 0; i < reads.length; i += MAX_KEYS_PER_READ) sendGroup(reads.slice(i, i + MAX_KEYS_PER_READ));
+  };
+  return {
+    add: (key) => new Promise((resolve) => pending.push({ key, resolve })),
+    send() {
+      if (pending.length === 0) return;
+      const reads = pending;
+      pending = [];
+      if (!(client instanceof Cluster) || reads.length === 1) return sendChunked(reads);
+      const byBucket = new Map<string, PendingRead[]>();
+      for (const read of reads) {
+        // The prefix has no braces (config.ts checks), so the first '}' closes the bucket.
+        const bucket = read.key.slice(0, read.key.indexOf('}') + 1);
+        const group = byBucket.get(bucket);
+        if (group) group.push(read);
+        else byBucket.set(bucket, [read]);
+      }
+      for (const group of byBucket.values()) sendChunked(group);
+    },
   };
 }
 

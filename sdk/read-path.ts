@@ -70,7 +70,7 @@ export async function readL2(parts: CacheParts, ctx: CallContext, now: number): 
   if (!readsL2(parts, ctx)) return { stale: undefined };
   const epoch = parts.coherence.epoch;
   const t0 = performance.now();
-  const record = await ctx.trace.layer('l2', () => l2!.call((c) => c.getBuffer(ctx.keys.l2Key)));
+  const record = await ctx.trace.layer('l2', () => l2!.get(ctx.keys.l2Key));
   if (record === FAILED) {
     metrics.layerErrors.l2 += 1;
     return { stale: undefined };

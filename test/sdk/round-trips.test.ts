@@ -1,6 +1,7 @@
 /**
  * What a miss costs Redis: the read-or-lock script and the write-and-unlock
- * script, nothing else; an L2 hit is one script; an L1 hit costs nothing; so
+ * script, nothing else; an L2 hit is one script; an L1 hit costs nothing; the
+ * `get`s of one tick are one MGET (one per hash-tag bucket on a cluster); so
  * a change that adds a round trip fails here, on one Redis and on a cluster.
  * Counted by the servers (MONITOR on every master), which mark what a script
  * runs inside them as such: only commands sent by a client count. (A
@@ -11,6 +12,7 @@
 import type { Redis } from 'ioredis';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ContentType, type MultiLayerCache } from '../../sdk/index.js';
+import { sha256Hex } from '../../sdk/keys.js';
 import { useL2Caches } from '../helpers/cache.js';
 import { L2_BACKENDS } from '../helpers/l2-backends.js';
 
@@ -41,6 +43,19 @@ async function clientCommands(masters: Redis[], run: () => Promise<unknown>): Pr
   // INFO ready check) and it refreshes its slot map (CLUSTER SLOTS/INFO).
   for (const upkeep of ['ping', 'info', 'cluster']) delete counts[upkeep];
   return counts;
+}
+
+/** `count` keys (named from `stem`) whose L2 names fall in one hash-tag bucket (the hash's first two hex digits, ../../sdk/key-layout.ts). */
+function keysInOneBucket(stem: string, count: number): string[] {
+  const byBucket = new Map<string, string[]>();
+  for (let i = 0; ; i++) {
+    const key = `${stem}-${i}`;
+    const bucket = sha256Hex(key).slice(0, 2);
+    const keys = byBucket.get(bucket) ?? [];
+    keys.push(key);
+    byBucket.set(bucket, keys);
+    if (keys.length === count) return keys;
+  }
 }
 
 describe.each(L2_BACKENDS)('Redis round trips on $name', (kind) => {
@@ -79,5 +94,25 @@ describe.each(L2_BACKENDS)('Redis round trips on $name', (kind) => {
     await a.set('shared', 'config again', ContentType.CONFIGURATION);
     await a.set('shared', 'asset again', ContentType.STATIC_ASSET);
     expect([a.peek('shared', ContentType.CONFIGURATION), a.peek('shared', ContentType.STATIC_ASSET)]).toEqual(['config again', 'asset again']);
+  });
+
+  it("sends one tick's reads as one MGET per bucket, and a lone read as one GET", async () => {
+    const [absent, ...first] = keysInOneBucket('batch-a', 5) as [string, ...string[]]; // absent: never written
+    const second = keysInOneBucket('batch-b', 3);
+    for (const key of [...first, ...second]) await a.set(key, `value of ${key}`, ContentType.CONFIGURATION);
+    const reader = await env.caches.make({});
+    const keys = [...first, absent, ...second];
+    let values: unknown[] = [];
+    const batched = await clientCommands(env.backend.masters(), async () => {
+      values = await Promise.all(keys.map((key) => reader.get(key, ContentType.CONFIGURATION)));
+    });
+    expect(values).toEqual(keys.map((key) => (key === absent ? undefined : `value of ${key}`)));
+    // One Redis takes every key in one command; a cluster, one per bucket (a command's keys share a slot).
+    expect(batched).toEqual({ mget: env.backend.masters().length > 1 ? 2 : 1 });
+    await a.set('batch-lone', 'alone', ContentType.CONFIGURATION);
+    const lone = await clientCommands(env.backend.masters(), async () => {
+      expect(await reader.get('batch-lone', ContentType.CONFIGURATION)).toBe('alone');
+    });
+    expect(lone).toEqual({ get: 1 });
   });
 });
