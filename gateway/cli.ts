@@ -36,7 +36,7 @@ import { createAuditLog, type AuditOutcome } from './audit-log.js';
 import { exitWhenClosed } from './process-exit.js';
 import { isWorker, runPrimary, runWorker } from './workers.js';
 import { ADMIN_TOKEN_FILE, RUNTIME_FILE, startGateway } from './index.js';
-import { commanderParser, DEFAULT_OPTIONS, httpUrl, integerIn, nonNegativeInteger, OPTION_SPECS, resolveOptions, type GatewayOptions } from './options.js';
+import { commanderParser, DEFAULT_OPTIONS, httpUrl, integerIn, nonNegativeInteger, OPTION_SPECS, optionSource, resolveOptions, type GatewayOptions } from './options.js';
 import type { HealthView, LiveView } from './ops/operations.js';
 import type { OpsReport } from './ops/ops-report.js';
 import { renderAlertRules } from './ops/alert-rules.js';
@@ -338,8 +338,8 @@ program
   .addOption(optionFor('sloConfig'))
   .option('--out <file>', 'write them to this file instead of stdout')
   .action(async (flags: { sloConfig?: string; out?: string }) => {
-    const { sloConfig } = resolveOptions({ sloConfig: flags.sloConfig });
-    const rules = renderAlertRules(await loadOpsConfig(sloConfig, flags.sloConfig !== undefined ? '--slo-config' : 'TEDDY_SLO_CONFIG'));
+    const given = { sloConfig: flags.sloConfig };
+    const rules = renderAlertRules(await loadOpsConfig(resolveOptions(given).sloConfig, optionSource('sloConfig', given)));
     if (flags.out) {
       await writeFile(flags.out, rules);
       process.stdout.write(`${resolve(flags.out)}\n`);

@@ -37,7 +37,7 @@ import { fleetRedisTarget, namesRedis } from './fleet-target.js';
 import { createHttpOrigin } from './http-origin.js';
 import { createGatewayMetrics } from './metrics.js';
 import { MQTT_WEBSOCKET_PATH, serveMqttOverWebSocket } from './mqtt-websocket.js';
-import { cacheConfigFor, resolveOptions, type GatewayOptions } from './options.js';
+import { cacheConfigFor, optionSource, resolveOptions, type GatewayOptions } from './options.js';
 import { createDemoProvider } from './providers/demo-provider.js';
 import { instrumentProvider } from './providers/instrumented-provider.js';
 import { STARTER_LINES } from './providers/phrasebook.js';
@@ -123,7 +123,7 @@ async function start(given: Partial<GatewayOptions>, started: (() => Promise<unk
   const o = resolveOptions(given);
   const log = o.logger ?? pino({ name: 'teddy-gateway', level: o.logLevel });
   // A bad SLO or rule configuration is refused before anything starts.
-  const opsConfig = await loadOpsConfig(o.sloConfig, given.sloConfig !== undefined ? '--slo-config' : 'TEDDY_SLO_CONFIG');
+  const opsConfig = await loadOpsConfig(o.sloConfig, optionSource('sloConfig', given));
   const { dataDir } = cacheConfigFor(o, log);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const urlKey = o.urlKey ?? (await loadOrCreateSecret(dataDir, 'url-key'));

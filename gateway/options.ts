@@ -256,6 +256,13 @@ export function resolveOptions(given: Partial<GatewayOptions> = {}, env: NodeJS.
   return { ...DEFAULT_OPTIONS, ...fromEnv, ...definedFields(given) } as GatewayOptions;
 }
 
+/** How a user named where an option's value came from: its flag if `given` has it, else its environment variable. */
+export function optionSource(key: keyof GatewayOptions, given: Partial<GatewayOptions>): string {
+  const spec = OPTION_SPECS.find((s) => s.key === key)!;
+  const flagName = spec.flag?.split(' ')[0];
+  return given[key] !== undefined || spec.env === undefined ? (flagName ?? key) : spec.env;
+}
+
 /**
  * How long a compute lock held by a gateway that died (SIGKILL, a lost machine) keeps the other
  * gateways waiting before one of them computes. The SDK renews a live holder's lock every half
