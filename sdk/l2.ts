@@ -193,10 +193,13 @@ function tickBatcher(client: RedisClient, beforeRelease: () => void): () => void
   let scheduled = false;
   let corked: Socket[] = [];
   const release = () => {
-    beforeRelease(); // still scheduled: what it sends joins this tick's write
-    scheduled = false;
-    for (const stream of corked) stream.uncork();
-    corked = [];
+    try {
+      beforeRelease(); // still scheduled: what it sends joins this tick's write
+    } finally {
+      scheduled = false;
+      for (const stream of corked) stream.uncork();
+      corked = [];
+    }
   };
   const hold = (node: Redis) => {
     if (!node.stream?.writable) return;
