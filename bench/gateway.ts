@@ -12,6 +12,8 @@
  *       what being part of a fleet adds to a request it handles — nothing is
  *       sent to the others per request, so its CPU per request should match (a);
  *   (d) and (e) as ratios to (a) (docs/scale-out.md);
+ *   (f) the SDK's L2 hit on a 3+3 Redis Cluster against a bare ioredis Cluster
+ *       `getBuffer` (./cluster-l2-hit.ts), the other scale-out figure of the run;
  * measured in alternating rounds with the server CPU each one uses per request;
  * then the same N connected idle bears against a fresh gateway child and a
  * fresh bare Aedes, and each one's RSS (Aedes also under the gateway's flags,
@@ -34,7 +36,9 @@ import { buildCompiled, compiledCliArgs, productionEnv, productionEnvVars, produ
 import { encodeMessage, UtteranceFormat } from '../protocol/index.js';
 import { procStatus } from '../simulator/gateway-process.js';
 import { formatTable } from '../simulator/summary-table.js';
+import { measureClusterL2Hit } from './cluster-l2-hit.js';
 import { connectIdleBears } from './idle-bears.js';
+import { importPublishedSdk } from './published-sdk.js';
 import { startReadyChild } from './ready-child.js';
 import { runRequestLoad, type LoadResult, type LoadTarget } from './request-load.js';
 
@@ -77,11 +81,12 @@ const GATEWAY_FLAGS = args['gateway-node-flags'] === undefined ? productionNodeF
 const LAUNCH = [...Object.entries(productionEnvVars()).map(([k, v]) => `${k}=${v}`), 'node', ...GATEWAY_FLAGS].join(' ');
 const note = (m: string): void => void process.stderr.write(`bench:gateway: ${m}\n`);
 
-/** The goals each ratio is held to (issue 11): bench/index.ts prints them beside the figures. */
+/** The goals each ratio is held to (issues 9 and 11): bench/index.ts prints them beside the figures. */
 const GOALS = {
   gatewayVsAedesThroughput: { min: 0.9 },
   gatewayVsAedesCpuPerRequest: { max: 1.15 },
   idleRssVsAedes: { max: 1.1 },
+  l2HitLatencyVsBareClusterGetBuffer: { max: 1.3 },
 } as const;
 
 // The request mix: eight phrasebook prompts as the bear's mu-law audio (3.2 kB each).
@@ -268,6 +273,8 @@ try {
   const idleAedes = await benchIdle('bare Aedes (plain node)', await startAedesEcho());
   const idleAedesFlags = await benchIdle(`bare Aedes (${LAUNCH})`, await startAedesEcho(GATEWAY_FLAGS));
   const idle = [idleGateway, idleAedes, idleAedesFlags];
+  note('L2 hit on a 3+3 Redis Cluster: the SDK against a bare Cluster getBuffer');
+  const clusterL2 = await measureClusterL2Hit(await importPublishedSdk(), { roundCount: 5, reads: 3000, dataDir: tempDir('teddy-bench-cluster-') });
 
   const row = (name: string, r: LoadResult | undefined): string[] =>
     r
@@ -297,6 +304,10 @@ try {
       ['vs one gateway process (same run)', 'throughput', 'server CPU per request', 'p50 latency'],
       ['--workers 2', ...[twoWorkers.reqPerS / gateway.reqPerS, twoWorkers.serverCpuUsPerRequest / gateway.serverCpuUsPerRequest, twoWorkers.latency.p50Ms / gateway.latency.p50Ms].map((x) => x.toFixed(2))],
       ['1 of a fleet of 3 on one Redis', ...[inFleet.reqPerS / gateway.reqPerS, inFleet.serverCpuUsPerRequest / gateway.serverCpuUsPerRequest, inFleet.latency.p50Ms / gateway.latency.p50Ms].map((x) => x.toFixed(2))],
+    ])}\n\n${formatTable([
+      ['L2 hit on a 3+3 Redis Cluster, one at a time', 'mean µs', 'x bare'],
+      ['SDK get (a second instance, its L1 empty)', clusterL2.oursUs.toFixed(1), (clusterL2.oursUs / clusterL2.bareGetBufferUs).toFixed(2)],
+      ['bare ioredis Cluster getBuffer, same records', clusterL2.bareGetBufferUs.toFixed(1), '1.00'],
     ])}\n`,
   );
   if (gateway.wrong > 0) throw new Error(`${gateway.wrong} gateway responses were not answers`);
@@ -313,6 +324,7 @@ try {
     },
     targets: { gateway, gateway2Workers: twoWorkers, gatewayInFleetOf3: inFleet, aedesEcho: aedes, mosquittoEcho: mosquitto ?? null },
     idle,
+    clusterL2Hit: clusterL2,
     ratios: {
       gatewayVsAedesThroughput: gateway.reqPerS / aedes.reqPerS,
       gatewayVsAedesCpuPerRequest: gateway.serverCpuUsPerRequest / aedes.serverCpuUsPerRequest,
@@ -327,6 +339,7 @@ try {
       // One process of a fleet of three (the others idle on the same Redis) against a lone one: what the fleet adds per request.
       fleetOf3VsAloneCpuPerRequest: inFleet.serverCpuUsPerRequest / gateway.serverCpuUsPerRequest,
       fleetOf3VsAloneThroughput: inFleet.reqPerS / gateway.reqPerS,
+      l2HitLatencyVsBareClusterGetBuffer: clusterL2.oursUs / clusterL2.bareGetBufferUs,
     },
     goals: GOALS,
   };

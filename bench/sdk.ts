@@ -18,33 +18,31 @@
  *   (L2 hit and miss also with 32 calls in flight, as a gateway serving many bears has them)
  *   stampede    200 concurrent misses of one key over two instances: how many computes
  *
- * The SDK measured is the one the package publishes (package.json `exports`: the compiled
- * dist/sdk/, built first), not the TypeScript source under tsx: tsx keeps every function's
- * name by wrapping each closure as it is created, which cost the source ~15–25 % of its L2
- * throughput here (measured), while the peers run as the plain JavaScript they ship.
+ * The SDK measured is the one the package publishes (./published-sdk.ts: the compiled
+ * dist/sdk/, built first), not the TypeScript source under tsx.
  *
  * Each figure is the median of interleaved rounds (other work shares the machine). Prints a
  * table; writes bench/results/sdk.json with `ratios` (ours over the reference, oriented so that
  * meeting the goal means ≥ `min` or ≤ `max`) and `goals` beside them.
  * Options: --quick (shorter rounds), --no-cluster.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pathToFileURL } from 'node:url';
 import { createClient, RESP_TYPES } from '@redis/client';
-import { Cluster, Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
-import { startRedisCluster, type RedisCluster } from '../infra/redis-cluster.js';
-import { buildCompiled, REPO_ROOT } from '../infra/production-launch.js';
 import { startRedisServer } from '../infra/redis-server.js';
 import type { CacheConfig, MultiLayerCache } from '../sdk/index.js';
 import { createKeyLayout } from '../sdk/key-layout.js';
 import { formatTable } from '../simulator/summary-table.js';
+import { measureClusterL2Hit, type ClusterL2Hit } from './cluster-l2-hit.js';
 import { goalText, verdict, type Goal } from './goals.js';
+import { importPublishedSdk } from './published-sdk.js';
 import { bentoPeer, cacheManagerPeer, type PeerCache } from './sdk-peers.js';
+import { fill, median, rounds as roundsOf, sequential } from './timing.js';
 
 const args = process.argv.slice(2);
 const QUICK = args.includes('--quick');
@@ -64,8 +62,8 @@ const CONCURRENT_OPS = QUICK ? 3000 : 15000;
 const HOT_KEYS = 1000;
 /** Callers at once in the concurrent rows (many bears' lookups in flight on one gateway). */
 const CONCURRENCY = 32;
-buildCompiled();
-const { ContentType, createCache } = (await import(pathToFileURL(join(REPO_ROOT, publishedSdk())).href)) as typeof import('../sdk/index.js');
+const sdk = await importPublishedSdk();
+const { ContentType, createCache } = sdk;
 const TYPE = ContentType.CONFIGURATION; // not encrypted: the peers do not encrypt either
 const value = { reply: 'Honey is sticky and sweet, and bears love it.', clip: 'a1b2c3d4e5f60718', n: 42 };
 const quiet = { warn: () => {}, error: () => {} };
@@ -73,12 +71,6 @@ const quiet = { warn: () => {}, error: () => {} };
 const NO_FILL = { skipL1: true } as const;
 
 type Op = (i: number) => unknown;
-
-/** The file package.json `exports` publishes as the SDK (dist/sdk/index.js). */
-function publishedSdk(): string {
-  const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { exports: { '.': { import: string } } };
-  return pkg.exports['.'].import;
-}
 
 /** ops/s of a tight loop (no per-op timer) running for about `ms`, after a JIT warm-up. */
 async function rate(ms: number, op: Op, isAsync: boolean): Promise<number> {
@@ -98,14 +90,6 @@ async function rate(ms: number, op: Op, isAsync: boolean): Promise<number> {
   return ops / (Number(process.hrtime.bigint() - start) / 1e9);
 }
 
-/** One read at a time over `n` operations: ops/s and mean latency (µs). */
-async function sequential(n: number, op: (i: number) => Promise<unknown>): Promise<{ opsPerSec: number; meanUs: number }> {
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < n; i++) await op(i);
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  return { opsPerSec: n / seconds, meanUs: (seconds * 1e6) / n };
-}
-
 /** `CONCURRENCY` callers at once over `n` operations: ops/s. */
 async function concurrent(n: number, op: (i: number) => Promise<unknown>): Promise<number> {
   let next = 0;
@@ -116,25 +100,8 @@ async function concurrent(n: number, op: (i: number) => Promise<unknown>): Promi
   return n / (Number(process.hrtime.bigint() - start) / 1e9);
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
-/** Runs every variant once per round, interleaved, and keeps each one's median. */
-async function rounds<T extends string>(variants: Record<T, (round: number) => Promise<number>>): Promise<Record<T, number>> {
-  const seen = Object.fromEntries(Object.keys(variants).map((k) => [k, [] as number[]])) as unknown as Record<T, number[]>;
-  for (let r = 0; r < ROUNDS; r++) {
-    for (const [name, run] of Object.entries(variants) as [T, (round: number) => Promise<number>][]) seen[name].push(await run(r));
-  }
-  return Object.fromEntries(Object.entries(seen).map(([k, v]) => [k, median(v as number[])])) as Record<T, number>;
-}
-
-/** Writes keys with bounded concurrency. */
-async function fill(keys: readonly string[], write: (k: string) => Promise<unknown>): Promise<void> {
-  for (let i = 0; i < keys.length; i += 200) await Promise.all(keys.slice(i, i + 200).map(write));
-}
-
 const dataDir = join(tmpdir(), `teddy-bench-sdk-${process.pid}`);
 const redis = await startRedisServer();
-let cluster: RedisCluster | undefined;
 const toClose: { close(): Promise<unknown> }[] = [];
 const ours = async (config: Partial<CacheConfig>): Promise<MultiLayerCache> => {
   const cache = await createCache({ l2RedisUrl: redis.url, dataDir, logger: quiet, ...config });
@@ -142,6 +109,7 @@ const ours = async (config: Partial<CacheConfig>): Promise<MultiLayerCache> => {
   return cache;
 };
 const peer = <P extends PeerCache>(p: P): P => (toClose.push(p), p);
+const rounds = <T extends string>(variants: Record<T, (round: number) => Promise<number>>) => roundsOf(ROUNDS, variants);
 
 try {
   // --- L1 hit: a 1,000-key hot set, tight loops ---
@@ -179,7 +147,6 @@ try {
   const rawNodeRedis = createClient({ url: redis.url }).withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer });
   await rawNodeRedis.connect();
   toClose.push({ close: () => rawNodeRedis.quit() });
-  const layoutOf = (prefix: string) => createKeyLayout(prefix);
   const writerOurs = await ours({ keyPrefix: 'b2:' });
   const readerOurs = await ours({ keyPrefix: 'b2:' });
   const writerBento = peer(bentoPeer(redis.port, 'b2bento'));
@@ -197,7 +164,7 @@ try {
     (l2Latency[name] ??= []).push(meanUs);
     return opsPerSec;
   };
-  const b2 = layoutOf('b2:');
+  const b2 = createKeyLayout('b2:');
   /** The Redis names of our keys of a round, for the bare clients (built before their timed loop). */
   const ourRedisKeys = (round: number): string[] => l2Keys('ours', round).map((k) => b2.entry(TYPE, k).l2Key);
   const l2 = await rounds({
@@ -271,25 +238,9 @@ try {
   };
 
   // --- L2 hit on a 3+3 Redis Cluster ---
-  let l2Cluster: { ours: number; bareGetBuffer: number } | undefined;
-  if (WITH_CLUSTER) {
-    cluster = await startRedisCluster();
-    const nodes = { l2RedisUrl: undefined, l2ClusterNodes: [...cluster.urls] };
-    const writer = await ours({ ...nodes, keyPrefix: 'b5:' });
-    const reader = await ours({ ...nodes, keyPrefix: 'b5:' });
-    const rawCluster = new Cluster(cluster.nodes.map((n) => ({ host: '127.0.0.1', port: Number(n.split(':')[1]) })));
-    toClose.push({ close: async () => rawCluster.disconnect() });
-    for (let r = 0; r < ROUNDS; r++) await fill(l2Keys('cluster', r).slice(0, L2_READS), (k) => writer.set(k, value, TYPE));
-    const b5 = layoutOf('b5:');
-    await rounds({
-      ours: (r) => seq('clusterOurs', (i) => reader.get(l2Keys('cluster', r)[i]!, TYPE))(),
-      bareGetBuffer: (r) => {
-        const redisKeys = l2Keys('cluster', r).map((k) => b5.entry(TYPE, k).l2Key);
-        return seq('clusterBareGetBuffer', (i) => rawCluster.getBuffer(redisKeys[i]!))();
-      },
-    });
-    l2Cluster = { ours: median(l2Latency.clusterOurs!), bareGetBuffer: median(l2Latency.clusterBareGetBuffer!) };
-  }
+  const l2Cluster: ClusterL2Hit | undefined = WITH_CLUSTER
+    ? await measureClusterL2Hit(sdk, { roundCount: ROUNDS, reads: L2_READS, dataDir })
+    : undefined;
   raw.disconnect();
 
   const latency = (name: string) => median(l2Latency[name]!);
@@ -307,7 +258,7 @@ try {
     l2HitConcurrentVsBareGetBuffer: l2Concurrent.ours / l2Concurrent.bareGetBuffer,
     l2HitLatencyVsBareGetBuffer: latency('ours') / latency('bareGetBuffer'),
     bareIoredisVsBareNodeRedisConcurrent: l2Concurrent.bareGetBuffer / l2Concurrent.bareNodeRedisGet,
-    l2HitLatencyVsBareClusterGetBuffer: l2Cluster ? l2Cluster.ours / l2Cluster.bareGetBuffer : null,
+    l2HitLatencyVsBareClusterGetBuffer: l2Cluster ? l2Cluster.oursUs / l2Cluster.bareGetBufferUs : null,
     missComputeVsBestPeer: miss.ours / bestPeer(miss),
     missComputeConcurrentVsBestPeer: missConcurrent.ours / bestPeer(missConcurrent),
     stampedeComputesOverTwoInstances: computes.ours,
@@ -334,7 +285,7 @@ try {
     ['L1 hit, await fetch (ops/s)', fmt(l1.fetch), '', '', ''],
     ['L2 hit, one at a time (ops/s)', fmt(l2.ours), fmt(l2.bento), fmt(l2.cacheManager), `${fmt(l2.bareGetBuffer)} (ioredis getBuffer), ${fmt(l2.bareNodeRedisGet)} (node-redis GET)`],
     ['L2 hit, mean latency', us(latency('ours')), us(latency('bento')), us(latency('cacheManager')), `${us(latency('bareGetBuffer'))}, ${us(latency('bareNodeRedisGet'))}`],
-    ...(l2Cluster ? [['L2 hit on the 3+3 cluster, mean latency', us(l2Cluster.ours), '', '', `${us(l2Cluster.bareGetBuffer)} (Cluster getBuffer)`]] : []),
+    ...(l2Cluster ? [['L2 hit on the 3+3 cluster, mean latency', us(l2Cluster.oursUs), '', '', `${us(l2Cluster.bareGetBufferUs)} (Cluster getBuffer)`]] : []),
     ['L2 hit without L1 fill, one at a time (ops/s)', fmt(l2.oursNoFill), '', fmt(l2.cacheManager), ''],
     [`L2 hit, ${CONCURRENCY} in flight (ops/s)`, fmt(l2Concurrent.ours), fmt(l2Concurrent.bento), fmt(l2Concurrent.cacheManager), `${fmt(l2Concurrent.bareGetBuffer)} (ioredis getBuffer), ${fmt(l2Concurrent.bareNodeRedisGet)} (node-redis GET)`],
     [`L2 hit without L1 fill, ${CONCURRENCY} in flight (ops/s)`, fmt(l2Concurrent.oursNoFill), '', fmt(l2Concurrent.cacheManager), ''],
@@ -370,7 +321,6 @@ try {
   process.stderr.write('wrote bench/results/sdk.json\n');
 } finally {
   await Promise.allSettled(toClose.map((c) => c.close()));
-  await cluster?.stop();
   await redis.stop();
   await rm(dataDir, { recursive: true, force: true });
 }

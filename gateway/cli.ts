@@ -373,7 +373,7 @@ addTargetOptions(program
 
 addTargetOptions(program
   .command('top')
-  .description('live view of the running gateway and its fleet (bears, messages/s, hit rate per layer, latency, memory, alerts), refreshed every second; q quits')
+  .description('live view of the running gateway and its fleet (bears, requests/s, hit rate per layer, latency, memory, alerts), refreshed every second; q quits')
   .addOption(new Option('--interval-ms <n>', 'refresh period').argParser(commanderParser(integerIn(100, 60_000))).default(1000))
   .addOption(new Option('--iterations <n>', 'stop after this many frames (0 = until q or Ctrl-C)').argParser(commanderParser(nonNegativeInteger)).default(0)))
   .action(async (flags: { intervalMs: number; iterations: number } & GatewayTarget) => {

@@ -123,10 +123,10 @@ ${r.trends.length === 0 ? '<p>not enough history yet (a trend needs 15 minutes o
 <h2>Capacity</h2>
 ${facts([
     ['processes live / needed', `${c.processes} / ${c.processesNeeded ?? '–'}`],
-    ['bears / messages per second (fleet, last hour)', `${c.bears} / ${num(c.requestsPerSecond, 1)}`],
+    ['bears / requests per second (fleet, last hour)', `${c.bears} / ${num(c.requestsPerSecond, 1)}`],
     ['CPU per message', `${num(c.cpuMsPerRequest, 2)} ms`],
     ['memory per bear', c.memoryPerBearMb === undefined ? '–' : `${num(c.memoryPerBearMb * 1024, 1)} KB`],
-    ['per process: messages per second / bears', `${num(c.perProcess.maxRequestsPerSecond, 0)} / ${c.perProcess.maxBears ?? '–'}${c.perProcess.limitedBy ? ` (limited by ${c.perProcess.limitedBy})` : ''}`],
+    ['per process: requests per second / bears', `${num(c.perProcess.maxRequestsPerSecond, 0)} / ${c.perProcess.maxBears ?? '–'}${c.perProcess.limitedBy ? ` (limited by ${c.perProcess.limitedBy})` : ''}`],
     ['basis', c.basis.map(esc).join('<br>')],
   ])}
 

@@ -1,6 +1,6 @@
 /**
  * The `top` screen: one frame from two live views a second apart — bears,
- * messages per second, hit rate per layer, latency, memory, event-loop delay,
+ * requests per second, hit rate per layer, latency, memory, event-loop delay,
  * L2 state, the fleet, and the alerts firing. Rates and latencies are over
  * the time between the two views; the first frame shows totals since start.
  * Pure text, so the CLI only has to clear the terminal and print it.
@@ -46,11 +46,11 @@ export function renderTop(prev: LiveView | undefined, cur: LiveView, now = Date.
   const clock = new Date(now).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
   const lines = [
     `teddycache top — ${cur.httpUrl} — ${clock}   (q quits)`,
-    `process ${cur.instance}, up ${uptime((now - cur.startedAt) / 1000)}    fleet: ${cur.fleet.live} live process${cur.fleet.live === 1 ? '' : 'es'}, ${cur.fleet.bears} bears, ${cur.fleet.requestsPerSecond.toFixed(1)} msg/s`,
+    `process ${cur.instance}, up ${uptime((now - cur.startedAt) / 1000)}    fleet: ${cur.fleet.live} live process${cur.fleet.live === 1 ? '' : 'es'}, ${cur.fleet.bears} bears, ${cur.fleet.requestsPerSecond.toFixed(1)} requests/s`,
     ...(cur.fleet.notice ? [`  ${cur.fleet.notice}`] : []),
     '',
     `bears        ${r.bears}`,
-    `messages     ${per(d.requests)}   failed by the gateway ${per(d.serverErrors)}   provider calls ${per(d.providerCalls)}   (${over})`,
+    `requests     ${per(d.requests)}   failed by the gateway ${per(d.serverErrors)}   provider calls ${per(d.providerCalls)}   (${over})`,
     `hit rate     L1 ${pct(rate(d.l1.hits, d.l1.misses))}   L2 ${pct(rate(d.l2.hits, d.l2.misses))}   L3 ${pct(rate(d.l3.hits, d.l3.misses))}   miss (computed) ${pct(d.lookups > 0 ? d.computes / d.lookups : undefined)}`,
     `latency      answer p50 ${ms(latencyQuantile(d.answer, 0.5))}  p99 ${ms(latencyQuantile(d.answer, 0.99))}   miss answered p99 ${ms(latencyQuantile(d.missAnswer, 0.99))}   L2 read p99 ${ms(latencyQuantile(d.l2Latency, 0.99))}`,
     `memory       RSS ${(r.rssBytes / MiB).toFixed(0)} MB of ${(cur.memoryLimitBytes / MiB).toFixed(0)} MB   heap ${(r.heapUsedBytes / MiB).toFixed(0)} MB   L1 ${(r.l1Bytes / MiB).toFixed(1)} MB of ${(r.l1MaxBytes / MiB).toFixed(0)} MB`,

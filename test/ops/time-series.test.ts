@@ -31,7 +31,7 @@ const buckets = (...ms: number[]): number[] => {
   return b;
 };
 
-/** A process serving `rps` messages per second with `badShare` of them failed, for `seconds`, one sample per second. */
+/** A process serving `rps` requests per second with `badShare` of them failed, for `seconds`, one sample per second. */
 function steady(start: number, seconds: number, rps: number, badShare: number, bears = 10): Sample[] {
   const out: Sample[] = [];
   let prev = reading(start);

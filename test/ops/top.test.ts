@@ -1,7 +1,7 @@
 /**
  * `top` as an operator sees it: the CLI in a real terminal (tmux, on a
  * private socket), reading a running gateway; the screen refreshes every
- * second, shows the bears, messages per second and hit rates as traffic
+ * second, shows the bears, requests per second and hit rates as traffic
  * arrives, and `q` quits.
  */
 import { execFile } from 'node:child_process';
@@ -53,9 +53,9 @@ describe('top', () => {
     const clock = (s: string) => /(\d\d:\d\d:\d\d) UTC/.exec(s)?.[1];
     await until((s) => clock(s) !== undefined && clock(s) !== clock(first), 5000, 'a newer frame');
 
-    // Traffic shows up as messages per second and an L1 hit rate.
+    // Traffic shows up as requests per second and an L1 hit rate.
     for (let i = 0; i < 8; i++) await bear.request(textUtterance(10 + i, 'what do bears eat'));
-    const busy = await until((s) => /^messages\s+[1-9][\d.]*\/s/m.test(s) && /L1\s+\d+\.\d%/.test(s), 10_000, 'messages per second and an L1 hit rate');
+    const busy = await until((s) => /^requests\s+[1-9][\d.]*\/s/m.test(s) && /L1\s+\d+\.\d%/.test(s), 10_000, 'requests per second and an L1 hit rate');
     expect(busy).toMatch(/answer p50 [\d.]+ ms/);
 
     await tmux('send-keys', '-t', 'top', 'q');
