@@ -10,7 +10,7 @@ import { Cluster } from 'ioredis';
 import { startRedisCluster } from '../infra/redis-cluster.js';
 import type * as Sdk from '../sdk/index.js';
 import { createKeyLayout } from '../sdk/key-layout.js';
-import { fill, median, rounds, sequential } from './timing.js';
+import { fill, rounds, sequential } from './timing.js';
 
 export interface ClusterL2Hit {
   /** Mean µs per L2 hit through the SDK. */
@@ -42,16 +42,14 @@ export async function measureClusterL2Hit(sdk: typeof Sdk, { roundCount, reads, 
     const redisKeys = keys.map((round) => round.map((k) => layout.entry(type, k).l2Key));
     await sequential(reads, (i) => reader.get(keys[0]![i]!, type));
     await sequential(reads, (i) => raw.getBuffer(redisKeys[0]![i]!));
-    const latency: Record<'ours' | 'bare', number[]> = { ours: [], bare: [] };
-    const timed = (name: 'ours' | 'bare', op: (i: number) => Promise<unknown>) =>
-      sequential(reads, op).then(({ opsPerSec, meanUs }) => (latency[name].push(meanUs), opsPerSec));
-    await rounds(roundCount, {
-      ours: (r) => timed('ours', (i) => reader.get(keys[r + 1]![i]!, type)),
-      bare: (r) => timed('bare', (i) => raw.getBuffer(redisKeys[r + 1]![i]!)),
+    const meanUs = (op: (i: number) => Promise<unknown>) => sequential(reads, op).then((x) => x.meanUs);
+    const latency = await rounds(roundCount, {
+      ours: (r) => meanUs((i) => reader.get(keys[r + 1]![i]!, type)),
+      bare: (r) => meanUs((i) => raw.getBuffer(redisKeys[r + 1]![i]!)),
     });
     const hits = reader.getPerformanceMetrics().layers.l2.hits;
     if (hits < reads * (roundCount + 1)) throw new Error(`cluster L2 bench: only ${hits} L2 hits`);
-    return { oursUs: median(latency.ours), bareGetBufferUs: median(latency.bare) };
+    return { oursUs: latency.ours, bareGetBufferUs: latency.bare };
   } finally {
     for (const o of opened.reverse()) await o.close().catch(() => undefined);
     await cluster.stop();
