@@ -115,4 +115,16 @@ describe.each(L2_BACKENDS)('Redis round trips on $name', (kind) => {
     });
     expect(lone).toEqual({ get: 1 });
   });
+
+  it('splits a large tick into MGETs of at most 128 keys', async () => {
+    const keys = keysInOneBucket('batch-many', 300);
+    for (let i = 0; i < keys.length; i += 50) await Promise.all(keys.slice(i, i + 50).map((key) => a.set(key, key.length, ContentType.CONFIGURATION)));
+    const reader = await env.caches.make({});
+    let values: unknown[] = [];
+    const commands = await clientCommands(env.backend.masters(), async () => {
+      values = await Promise.all(keys.map((key) => reader.get(key, ContentType.CONFIGURATION)));
+    });
+    expect(values).toEqual(keys.map((key) => key.length));
+    expect(commands).toEqual({ mget: 3 }); // 128 + 128 + 44, all of one bucket
+  });
 });
