@@ -13,8 +13,9 @@
  *                disconnected everywhere and refused from now on
  *   files        its certificate files and its entry in an old devices.json
  * Answers to common phrases other bears used too stay: they carry nothing of
- * this one. Redis's own files keep deleted data until rewritten, so a
- * single Redis is asked to rewrite its append-only file and snapshot.
+ * this one. Redis's own files keep deleted data until rewritten, so every
+ * Redis holding it, replicas included, is asked to rewrite its append-only
+ * file and snapshot (./redis-compaction.ts).
  *
  * Both the gateway (admin API) and the CLI (`erase`, running gateway or
  * not) use this; the caller writes the audit line.
@@ -22,7 +23,6 @@
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { writeFileAtomic } from '../infra/atomic-file.js';
 import { isValidDeviceId } from '../protocol/index.js';
@@ -34,6 +34,7 @@ import type { FleetKeys } from './fleet-keys.js';
 import type { FleetClient } from './fleet-redis.js';
 import { WRITE_BEHIND_MS } from './fleet-state.js';
 import type { TextCipher } from './fleet-text-cipher.js';
+import { compactRedis } from './redis-compaction.js';
 import { DEVICE_CERT_DIR } from './tls-certificates.js';
 
 /** What one erasure removed, per layer. */
@@ -136,16 +137,6 @@ export function createEraser(o: EraserOptions) {
     return removed;
   };
 
-  /** Deleted data stays in a Redis's append-only file and snapshot until they are rewritten. */
-  const compactRedis = async (): Promise<void> => {
-    if (!(o.client instanceof Redis)) {
-      o.log.warn('erase: on Redis Cluster, rewrite each master\'s append-only file (BGREWRITEAOF) and snapshots yourself');
-      return;
-    }
-    await o.client.call('BGREWRITEAOF').catch((err: Error) => o.log.warn({ err: err.message }, 'erase: BGREWRITEAOF refused'));
-    await o.client.call('BGSAVE', 'SCHEDULE').catch((err: Error) => o.log.warn({ err: err.message }, 'erase: BGSAVE refused'));
-  };
-
   return {
     async erase(deviceId: string): Promise<EraseReport> {
       if (!isValidDeviceId(deviceId)) throw new InvalidDeviceIdError();
@@ -161,7 +152,7 @@ export function createEraser(o: EraserOptions) {
       // delete above: wait out one round and delete again.
       await sleep(2 * WRITE_BEHIND_MS);
       bearState += await o.store.erase(deviceId);
-      await compactRedis();
+      await compactRedis(o.client, o.log);
       const found = device || cache.l2 + cache.l3Refs + cache.l3Blobs + cache.shared > 0 || clips.length + bearState + files > 0 || history.length > 0;
       o.log.info({ deviceId, found, cache, clips: clips.length, bearState, device, files }, 'device erased');
       return { deviceId, found, cache, clips: clips.length, bearState, device, files };

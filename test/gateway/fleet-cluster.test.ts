@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROMPTS } from '../../gateway/providers/phrasebook.js';
 import { fleetKeys } from '../../gateway/fleet-keys.js';
@@ -36,6 +37,20 @@ const cli = (...args: string[]) => {
   const env = { ...process.env, REDIS_URL: '', REDIS_CLUSTER_NODES: '' };
   return run(process.execPath, ['--import', 'tsx', 'gateway/cli.ts', ...args, '--redis-cluster-nodes', fleet.cluster!.nodes.join(',')], { cwd: process.cwd(), env });
 };
+
+/** A node's AOF rewrites and RDB saves since it started (INFO persistence). */
+async function persistenceCounts(node: string): Promise<{ aofRewrites: number; rdbSaves: number }> {
+  const [host, port] = node.split(':');
+  const client = new Redis({ host, port: Number(port), lazyConnect: true });
+  try {
+    await client.connect();
+    const info = await client.info('persistence');
+    const count = (name: string) => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1] ?? NaN);
+    return { aofRewrites: count('aof_rewrites'), rdbSaves: count('rdb_saves') };
+  } finally {
+    client.disconnect();
+  }
+}
 
 async function eventually<T>(attempt: () => Promise<T>, what: string, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -97,9 +112,18 @@ describe('one fleet on a Redis Cluster', () => {
       const made = JSON.parse((await cli('token', 'create', '--role', 'read', '--json', '--data-dir', dataDir)).stdout) as { id: string };
       expect((await cli('token', 'list', '--data-dir', dataDir)).stdout).toContain(`${made.id}\tread`);
       expect((await cli('token', 'revoke', made.id, '--data-dir', dataDir)).stdout).toBe(`revoked ${made.id}\n`);
+      const rewrites = () => Promise.all(fleet.cluster!.nodes.map((node) => persistenceCounts(node)));
+      const before = await rewrites();
       const erased = JSON.parse((await cli('erase', 'cli-bear', '--json', '--data-dir', dataDir)).stdout) as { found: boolean };
       expect(erased.found).toBe(true);
       expect(await a().gateway.devices.list()).not.toContainEqual(expect.objectContaining({ id: 'cli-bear' }));
+      // Every node, replicas too, rewrote its append-only file and snapshot, where erased data would linger.
+      await eventually(async () => {
+        const after = await rewrites();
+        after.forEach((counts, i) => {
+          if (!(counts.aofRewrites > before[i]!.aofRewrites && counts.rdbSaves > before[i]!.rdbSaves)) throw new Error(`node ${fleet.cluster!.nodes[i]} has not rewritten yet: ${JSON.stringify([before[i], counts])}`);
+        });
+      }, 'every node rewriting its files after the erase');
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
