@@ -5,6 +5,8 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { backoffDelay, createAlertWebhook, type AlertNotice, type AlertWebhook, type DropReason } from '../../gateway/ops/alert-webhook.js';
@@ -106,5 +108,21 @@ describe('the alert webhook', () => {
     await h.close();
     expect(counts.dropped.shutdown).toBe(4);
     expect(counts.sent).toBe(0);
+  });
+
+  it('gives up on a receiver that never answers at its timeout, even when garbage is collected meanwhile', async () => {
+    // Node 20's AbortSignal.any stops passing its sources' aborts on once collected: a fetch bound
+    // by AbortSignal.any([…, AbortSignal.timeout(ms)]) then waited on a silent receiver forever.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const url = await receiver(() => {}); // never answers
+    const { h, counts } = hook(url, { timeoutMs: 200, maxAttempts: 1 });
+    for (let i = 0; i < 5; i++) h.send(notice(`G${i}`));
+    for (let i = 0; i < 10; i++) {
+      gc();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await until(() => counts.dropped.retries_exhausted === 5, 5000);
+    expect(h.pending).toBe(0);
   });
 });
