@@ -34,6 +34,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient, RESP_TYPES } from '@redis/client';
 import { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
+import { buildCompiled } from '../infra/production-launch.js';
 import { startRedisServer } from '../infra/redis-server.js';
 import type { CacheConfig, MultiLayerCache } from '../sdk/index.js';
 import { createKeyLayout } from '../sdk/key-layout.js';
@@ -62,6 +63,7 @@ const CONCURRENT_OPS = QUICK ? 3000 : 15000;
 const HOT_KEYS = 1000;
 /** Callers at once in the concurrent rows (many bears' lookups in flight on one gateway). */
 const CONCURRENCY = 32;
+buildCompiled();
 const sdk = await importPublishedSdk();
 const { ContentType, createCache } = sdk;
 const TYPE = ContentType.CONFIGURATION; // not encrypted: the peers do not encrypt either
