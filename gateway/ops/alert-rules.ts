@@ -67,6 +67,7 @@ function healthAlerts(c: OpsConfig['rules']): [string, Alert][] {
   const window = duration(drop.windowSeconds);
   const l2e = c.l2Errors;
   const pe = c.providerErrors;
+  const peWindow = duration(pe.windowSeconds);
   const lag = c.eventLoopLag;
   const indent = (text: string) => text.split('\n').map((l) => `  ${l}`).join('\n');
   return [
@@ -125,9 +126,9 @@ function healthAlerts(c: OpsConfig['rules']): [string, Alert][] {
     }],
     [ALERT_NAMES.providerErrors, {
       rule: 'providerErrors',
-      expr: `sum by (instance) (increase(teddy_gateway_provider_errors_total[${duration(pe.windowSeconds)}]))\n` +
-        `/ sum by (instance) (increase(teddy_gateway_provider_calls_total[${duration(pe.windowSeconds)}])) > ${pe.maxErrorRatio}\n` +
-        `and on (instance) sum by (instance) (increase(teddy_gateway_provider_calls_total[${duration(pe.windowSeconds)}])) >= ${pe.minCalls}`,
+      expr: `sum by (instance) (increase(teddy_gateway_provider_errors_total[${peWindow}]))\n` +
+        `/ sum by (instance) (increase(teddy_gateway_provider_calls_total[${peWindow}])) > ${pe.maxErrorRatio}\n` +
+        `and on (instance) sum by (instance) (increase(teddy_gateway_provider_calls_total[${peWindow}])) >= ${pe.minCalls}`,
       forSeconds: pe.forSeconds,
       severity: pe.severity,
       summary: `{{ $value | humanizePercentage }} of provider calls failed in ${lastWindow(pe.windowSeconds)} on {{ $labels.instance }}`,
