@@ -3,15 +3,15 @@
  * --ready-json`, the registry and admin commands against it, and a graceful
  * exit 0 on SIGTERM.
  */
-import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { execFile, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type RedisHandle } from '../helpers/redis.js';
 import { deviceTopic, encodeMessage, ErrorCode } from '../../protocol/index.js';
+import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
 import { connectBear } from './harness.js';
 
 const run = promisify(execFile);
@@ -32,20 +32,10 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-function startChild(...extra: string[]): { child: ChildProcessWithoutNullStreams; ready: Promise<{ event: string; mqttUrl: string; httpUrl: string; mqttsUrl: string; httpsUrl: string; caFile: string; pid: number }> } {
-  const child = spawn(process.execPath, [...CLI, 'start', '--ready-json', '--mqtt-port', '0', '--http-port', '0', '--mqtts-port', '0', '--https-port', '0', '--data-dir', dataDir, '--redis-url', redis.url, '--provider-latency-ms', '0', ...extra], {
-    cwd: process.cwd(),
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  const stderr: string[] = [];
-  child.stderr.on('data', (c: Buffer) => stderr.push(c.toString()));
-  const ready = new Promise<{ event: string; mqttUrl: string; httpUrl: string; mqttsUrl: string; httpsUrl: string; caFile: string; pid: number }>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout });
-    lines.once('line', (line) => resolve(JSON.parse(line)));
-    child.once('exit', (code) => reject(new Error(`gateway exited ${code} before ready: ${stderr.join('')}`)));
-  });
-  return { child, ready };
+function startChild(...extra: string[]): GatewayProcess {
+  const started = startGatewayProcess(['--data-dir', dataDir, '--redis-url', redis.url, '--provider-latency-ms', '0', ...extra]);
+  children.push(started.child);
+  return started;
 }
 
 describe('teddycache CLI', () => {

@@ -6,14 +6,14 @@
  * migrated on the first start. Real processes: the CLI and `start`.
  */
 import { randomBytes, scryptSync } from 'node:crypto';
-import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { execFile, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runningServerIn } from '../../infra/redis-server.js';
+import { startGatewayProcess, type ReadyLine } from '../helpers/gateway-process.js';
 import { connectBear } from './harness.js';
 
 const run = promisify(execFile);
@@ -29,22 +29,14 @@ afterAll(async () => {
 
 interface Started {
   child: ChildProcessWithoutNullStreams;
-  ready: { mqttUrl: string; httpUrl: string; pid: number };
+  ready: ReadyLine;
   stop(): Promise<number | null>;
 }
 
 async function start(dataDir: string, ...extra: string[]): Promise<Started> {
-  const child = spawn(process.execPath, [...CLI, 'start', '--ready-json', '--mqtt-port', '0', '--http-port', '0', '--mqtts-port', '0', '--https-port', '0', '--data-dir', dataDir, '--provider-latency-ms', '0', ...extra], {
-    cwd: process.cwd(),
-    env: { ...process.env, REDIS_URL: '' },
-  });
+  const { child, ready: announced } = startGatewayProcess(['--data-dir', dataDir, '--provider-latency-ms', '0', ...extra], { ...process.env, REDIS_URL: '' });
   children.push(child);
-  const stderr: string[] = [];
-  child.stderr.on('data', (c: Buffer) => stderr.push(c.toString()));
-  const ready = await new Promise<Started['ready']>((resolve, reject) => {
-    createInterface({ input: child.stdout }).once('line', (line) => resolve(JSON.parse(line)));
-    child.once('exit', (code) => reject(new Error(`gateway exited ${code} before ready: ${stderr.join('')}`)));
-  });
+  const ready = await announced;
   return {
     child,
     ready,

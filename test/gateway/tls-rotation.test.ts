@@ -6,15 +6,14 @@
  * previous certificate in service. Real openssl-made certificates, real TLS
  * handshakes, and for SIGHUP a real `start` process.
  */
-import { spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway } from '../../gateway/index.js';
+import { startGatewayProcess } from '../helpers/gateway-process.js';
 import { startRedis, type RedisHandle } from '../helpers/redis.js';
 import { makeTestCa, makeTestCertificate, type TestCertificate } from '../helpers/test-pki.js';
 
@@ -100,18 +99,13 @@ describe('TLS certificate rotation', () => {
     ['start --workers 2', ['--workers', '2']],
   ])('reloads on SIGHUP in a running `%s`', async (_name: string, extra: string[]) => {
     install(first);
-    const child = spawn(process.execPath, [
-      '--import', 'tsx', 'gateway/cli.ts', 'start', ...extra, '--ready-json', '--mqtt-port', '0', '--http-port', '0', '--mqtts-port', '0', '--https-port', '0',
-      '--data-dir', mkdtempSync(join(work, 'gw-')), '--redis-url', redis.url, '--tls-cert', live.certFile, '--tls-key', live.keyFile, '--tls-ca', caFile,
+    const { child, ready } = startGatewayProcess([
+      ...extra, '--data-dir', mkdtempSync(join(work, 'gw-')), '--redis-url', redis.url, '--tls-cert', live.certFile, '--tls-key', live.keyFile, '--tls-ca', caFile,
       '--provider-latency-ms', '0', '--log-level', 'warn',
-    ], { stdio: ['ignore', 'pipe', 'inherit'] });
+    ]);
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
-      const line = await new Promise<string>((resolve, reject) => {
-        createInterface({ input: child.stdout }).once('line', resolve);
-        child.once('exit', (code) => reject(new Error(`start exited ${code} before it was ready`)));
-      });
-      const { mqttsUrl } = JSON.parse(line) as { mqttsUrl: string };
+      const { mqttsUrl } = await ready;
       expect(await servedFingerprint(mqttsUrl)).toBe(fingerprint(first));
 
       install(second);
