@@ -67,9 +67,17 @@ export function createAlertWebhook(o: AlertWebhookOptions): AlertWebhook {
 
   const pause = (ms: number): Promise<void> =>
     new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
+      const onStop = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      // The listener goes with the pause: one left on `stop` per retry would pile up for the process's life.
+      const timer = setTimeout(() => {
+        stop.signal.removeEventListener('abort', onStop);
+        resolve();
+      }, ms);
       timer.unref();
-      stop.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+      stop.signal.addEventListener('abort', onStop, { once: true });
     });
 
   /**
