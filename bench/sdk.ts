@@ -16,6 +16,10 @@
  *               `{ skipL1: true }`, which does the same work as its `get`, to compare like with like
  *   miss        read-through with a compute on unique keys, one at a time, vs the peers
  *   (L2 hit and miss also with 32 calls in flight, as a gateway serving many bears has them)
+ *   miss CPU    this process's CPU per miss at 32 in flight, ours and the peers', beside our
+ *               miss's two scripts alone through the SDK's own L2 layer and through node-redis,
+ *               and cache-manager's GET + SET through node-redis: what the Redis commands and
+ *               client cost, apart from what each cache around them does
  *   stampede    200 concurrent misses of one key over two instances: how many computes
  *
  * The SDK measured is the one the package publishes (./published-sdk.ts: the compiled
@@ -41,7 +45,7 @@ import { createKeyLayout } from '../sdk/key-layout.js';
 import { formatTable } from '../simulator/summary-table.js';
 import { measureClusterL2Hit, type ClusterL2Hit } from './cluster-l2-hit.js';
 import { goalText, verdict, type Goal } from './goals.js';
-import { importPublishedSdk } from './published-sdk.js';
+import { importPublishedL2, importPublishedSdk } from './published-sdk.js';
 import { bentoPeer, cacheManagerPeer, type PeerCache } from './sdk-peers.js';
 import { fill, median, rounds as roundsOf, sequential } from './timing.js';
 
@@ -92,14 +96,23 @@ async function rate(ms: number, op: Op, isAsync: boolean): Promise<number> {
   return ops / (Number(process.hrtime.bigint() - start) / 1e9);
 }
 
-/** `CONCURRENCY` callers at once over `n` operations: ops/s. */
-async function concurrent(n: number, op: (i: number) => Promise<unknown>): Promise<number> {
+/** This process's CPU time per operation (µs) in each round of a named concurrent loop. */
+const cpuPerOp: Record<string, number[]> = {};
+
+/** `CONCURRENCY` callers at once over `n` operations: ops/s (and, given a name, CPU per op into `cpuPerOp`). */
+async function concurrent(n: number, op: (i: number) => Promise<unknown>, cpuName?: string): Promise<number> {
   let next = 0;
   const start = process.hrtime.bigint();
+  const cpu = process.cpuUsage();
   await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
     while (next < n) await op(next++);
   }));
-  return n / (Number(process.hrtime.bigint() - start) / 1e9);
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  if (cpuName) {
+    const used = process.cpuUsage(cpu);
+    (cpuPerOp[cpuName] ??= []).push((used.user + used.system) / n);
+  }
+  return n / seconds;
 }
 
 const dataDir = join(tmpdir(), `teddy-bench-sdk-${process.pid}`);
@@ -213,11 +226,49 @@ try {
     cacheManager: (r) => sequential(MISSES, (i) => missCm.getOrCompute(`miss-r${r}-${i}`, compute)).then((x) => x.opsPerSec),
   });
 
+  // Where a concurrent miss's CPU goes: beside the caches, the two scripts of our miss alone
+  // (read-or-lock, then write + announce + unlock) through the SDK's own L2 layer as the cache
+  // drives it (ioredis, one write per tick), the same scripts through node-redis (the client under
+  // cache-manager's @keyv/redis), and cache-manager's GET + SET through node-redis.
+  const sdkL2 = await importPublishedL2();
+  const bareL2 = sdkL2.connectL2({ mode: 'single', url: redis.url, tls: false }, undefined, sdk.resolveConfig({ l2RedisUrl: redis.url }), { onError: () => {}, onBreaker: () => {} });
+  toClose.push(bareL2);
+  const nodeRedis = createClient({ url: redis.url }).withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer });
+  await nodeRedis.connect();
+  toClose.push({ close: () => nodeRedis.quit() });
+  const [readOrLockSha, writeSha] = await Promise.all([nodeRedis.scriptLoad(sdkL2.READ_OR_LOCK), nodeRedis.scriptLoad(sdkL2.WRITE)]);
+  const b5 = createKeyLayout('b5:');
+  const record = Buffer.alloc(96, 1); // about what our value's record is
+  const announce = (l2Key: string) => `${'0'.repeat(36)}\n${l2Key}`; // the bus's message: origin id, then the key
+  const LEASE_MS = 10_000;
+  const KEEP_MS = 600_000;
   const missConcurrent = await rounds({
-    ours: (r) => concurrent(CONCURRENT_OPS, (i) => missOurs.getWithFallback(`cmiss-r${r}-${i}`, TYPE, compute)),
-    bento: (r) => concurrent(CONCURRENT_OPS, (i) => missBento.getOrCompute(`cmiss-r${r}-${i}`, compute)),
-    cacheManager: (r) => concurrent(CONCURRENT_OPS, (i) => missCm.getOrCompute(`cmiss-r${r}-${i}`, compute)),
+    ours: (r) => concurrent(CONCURRENT_OPS, (i) => missOurs.getWithFallback(`cmiss-r${r}-${i}`, TYPE, compute), 'ours'),
+    bento: (r) => concurrent(CONCURRENT_OPS, (i) => missBento.getOrCompute(`cmiss-r${r}-${i}`, compute), 'bento'),
+    cacheManager: (r) => concurrent(CONCURRENT_OPS, (i) => missCm.getOrCompute(`cmiss-r${r}-${i}`, compute), 'cacheManager'),
+    sdkL2Scripts: (r) =>
+      concurrent(CONCURRENT_OPS, async (i) => {
+        const keys = b5.entry(TYPE, `io-r${r}-${i}`);
+        const read = await bareL2.call((c) => sdkL2.readOrLock(c, keys, Date.now(), LEASE_MS));
+        const token = read !== sdkL2.FAILED && read.state === 'locked' ? read.token : '';
+        await bareL2.call((c) => sdkL2.writeRecord(c, keys, record, KEEP_MS, token, announce(keys.l2Key)));
+      }, 'sdkL2Scripts'),
+    nodeRedisScripts: (r) =>
+      concurrent(CONCURRENT_OPS, async (i) => {
+        const keys = b5.entry(TYPE, `nr-r${r}-${i}`);
+        const token = sdkL2.newLockToken();
+        await nodeRedis.evalSha(readOrLockSha, { keys: [keys.l2Key, keys.lockKey], arguments: [String(Date.now()), token, String(LEASE_MS)] });
+        await nodeRedis.evalSha(writeSha, { keys: [keys.l2Key, keys.lockKey], arguments: [record, String(KEEP_MS), token, keys.channel, announce(keys.l2Key)] });
+      }, 'nodeRedisScripts'),
+    // What cache-manager's miss asks of Redis: a GET that finds nothing, then a SET.
+    nodeRedisGetSet: (r) =>
+      concurrent(CONCURRENT_OPS, async (i) => {
+        const { l2Key } = b5.entry(TYPE, `gs-r${r}-${i}`);
+        await nodeRedis.get(l2Key);
+        await nodeRedis.set(l2Key, record, { PX: KEEP_MS });
+      }, 'nodeRedisGetSet'),
   });
+  const missCpuUs = Object.fromEntries(Object.entries(cpuPerOp).map(([k, v]) => [k, median(v)])) as Record<keyof typeof missConcurrent, number>;
 
   // --- 200 concurrent misses of one key over two instances ---
   const stampede = async (a: (c: () => Promise<unknown>) => Promise<unknown>, b: (c: () => Promise<unknown>) => Promise<unknown>) => {
@@ -263,6 +314,8 @@ try {
     l2HitLatencyVsBareClusterGetBuffer: l2Cluster ? l2Cluster.oursUs / l2Cluster.bareGetBufferUs : null,
     missComputeVsBestPeer: miss.ours / bestPeer(miss),
     missComputeConcurrentVsBestPeer: missConcurrent.ours / bestPeer(missConcurrent),
+    missCpuConcurrentVsCacheManager: missCpuUs.ours / missCpuUs.cacheManager,
+    missScriptsCpuIoredisVsNodeRedis: missCpuUs.sdkL2Scripts / missCpuUs.nodeRedisScripts,
     stampedeComputesOverTwoInstances: computes.ours,
   };
   const goals: Record<string, Goal> = {
@@ -293,6 +346,10 @@ try {
     [`L2 hit without L1 fill, ${CONCURRENCY} in flight (ops/s)`, fmt(l2Concurrent.oursNoFill), '', fmt(l2Concurrent.cacheManager), ''],
     ['miss + compute, one at a time (ops/s)', fmt(miss.ours), fmt(miss.bento), fmt(miss.cacheManager), ''],
     [`miss + compute, ${CONCURRENCY} in flight (ops/s)`, fmt(missConcurrent.ours), fmt(missConcurrent.bento), fmt(missConcurrent.cacheManager), ''],
+    [
+      `  CPU per miss, ${CONCURRENCY} in flight`, us(missCpuUs.ours), us(missCpuUs.bento), us(missCpuUs.cacheManager),
+      `our two scripts alone: ${us(missCpuUs.sdkL2Scripts)} (SDK's L2 layer, ioredis), ${us(missCpuUs.nodeRedisScripts)} (node-redis); GET + SET: ${us(missCpuUs.nodeRedisGetSet)} (node-redis)`,
+    ],
     ['computes, 200 concurrent misses over 2 instances', String(computes.ours), String(computes.bento), String(computes.cacheManager), ''],
   ];
   process.stdout.write(
@@ -311,6 +368,7 @@ try {
         machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version },
         settings: { rounds: ROUNDS, l1RoundMs: L1_ROUND_MS, l2ReadsPerRound: L2_READS, missesPerRound: MISSES, concurrentOpsPerRound: CONCURRENT_OPS, hotKeys: HOT_KEYS, concurrency: CONCURRENCY },
         opsPerSec: { l1, l2, l2Concurrent, miss, missConcurrent },
+        missCpuUsPerOp: missCpuUs,
         l2MeanLatencyUs: Object.fromEntries(Object.keys(l2Latency).map((k) => [k, latency(k)])),
         computes,
         ratios,

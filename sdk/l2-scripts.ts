@@ -21,7 +21,8 @@ import { RECORD_VERSION } from './value-codec.js';
 
 // KEYS: value, lock. ARGV: now (ms), token, lease (ms).
 // Returns {record or nil, state}: state 2 = fresh record, 1 = lock taken (record, if any, is stale), 0 = lock held by another.
-const READ_OR_LOCK = `
+// (Exported, with WRITE, for `npm run bench:sdk`, which also runs a miss's two scripts through another client.)
+export const READ_OR_LOCK = `
 local rec = redis.call('GET', KEYS[1])
 if rec and string.len(rec) >= 7 and math.floor(string.byte(rec, 1) / 16) == ${RECORD_VERSION} then
   local expires = 0
@@ -32,7 +33,7 @@ if redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3], 'NX') then return {rec or 
 return {rec or false, 0}`;
 
 // KEYS: value, lock. ARGV: record, keep (ms), token ('' = no lock), channel, message ('' = announce nothing).
-const WRITE = `
+export const WRITE = `
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 if ARGV[3] ~= '' and redis.call('GET', KEYS[2]) == ARGV[3] then redis.call('DEL', KEYS[2]) end
 if ARGV[5] ~= '' then redis.call('SPUBLISH', ARGV[4], ARGV[5]) end
