@@ -20,6 +20,7 @@ import type { Duplex } from 'node:stream';
 import { Aedes, type Client } from 'aedes';
 import type { Logger } from 'pino';
 import { BEAR_PUBLISHES, deviceTopic, TOPIC_ROOT } from '../protocol/index.js';
+import { createAckWithAnswer } from './ack-with-answer.js';
 import type { Authenticate } from './auth.js';
 import { ownChannel, type createAuthorizers } from './authorize.js';
 import { tlsSocketOf } from './client-certificate.js';
@@ -82,10 +83,18 @@ const PUBLISH_OVERHEAD = 2 + deviceTopic('x'.repeat(64), 'warm').length + 2;
 export async function startBroker(o: BrokerOptions): Promise<Broker> {
   const limits: PacketLimits = { maxConnectBytes: o.maxConnectBytes, maxPacketBytes: o.maxRequestBytes + PUBLISH_OVERHEAD };
   const garbage = createGarbageNudge();
+  const ack = createAckWithAnswer();
   const aedes = await Aedes.createBroker({
     connectTimeout: o.connectTimeoutMs,
     authenticate: o.authenticate,
     ...o.authorizers,
+    authorizePublish(client, packet, callback) {
+      o.authorizers.authorizePublish(client, packet, (err) => {
+        // A request's PUBACK waits to leave with its answer (./ack-with-answer.ts).
+        if (!err && client && packet.qos === 1 && ownChannel(client.id, packet.topic, BEAR_PUBLISHES) === 'req') ack.hold(client, packet);
+        callback(err);
+      });
+    },
     // A bear's id is 1-64 characters; refuse longer client ids before authentication.
     maxClientsIdLength: 64,
     // No cap on messages in flight inside the emitter. With the default (100), a burst of bears
@@ -110,7 +119,7 @@ export async function startBroker(o: BrokerOptions): Promise<Broker> {
     // client is null for the broker's own publishes; a bear's passed the ACL (its own req or evt).
     if (!client) return;
     const channel = ownChannel(client.id, packet.topic, BEAR_PUBLISHES);
-    if (channel === 'req' || channel === 'evt') o.onBearMessage(client.id, channel, packet.payload as Buffer);
+    if (channel === 'req' || channel === 'evt') ack.handle(client, packet, () => o.onBearMessage(client.id, channel, packet.payload as Buffer));
   });
 
   // Aedes gets a connection (and allocates its client state) only once the CONNECT's fixed header
@@ -172,7 +181,7 @@ export async function startBroker(o: BrokerOptions): Promise<Broker> {
       if (!client) return false;
       // A write error closes the connection (Aedes handles it); the bear retries the request then.
       // The id passed authentication (a valid device id): the topic needs no second check.
-      client.publish({ cmd: 'publish', topic: `${TOPIC_ROOT}/${deviceId}/${channel}`, payload, qos: 1, retain: false, dup: false }, noop);
+      client.publish({ cmd: 'publish', topic: `${TOPIC_ROOT}/${deviceId}/${channel}`, payload, qos: 1, retain: false, dup: false }, ack.sent(client));
       return true;
     },
     setSecureContext(options) {
@@ -202,4 +211,3 @@ export function urlHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
-function noop(): void {}
