@@ -10,13 +10,13 @@
  *     the answer, and both leave together;
  *   - the handler returned without answering (a miss, an error, an event): the hold ends then,
  *     so a PUBACK never waits for an answer that is still being computed;
- *   - the handling never came (the connection broke between the ACL and the handler): a timer
- *     ends the hold at most `MAX_HOLD_MS` after it began.
+ *   - the handling never came (the connection broke between the ACL and the handler): a sweep
+ *     ends the hold about `MAX_HOLD_MS` after it began.
  * Each request's hold ends once. A corked socket that closes drops what it held, as any close does.
  */
 import type { Client } from 'aedes';
 
-/** Longest a PUBACK may wait when its request's handling never comes. */
+/** Longest a PUBACK may wait when its request's handling never comes (it is ended after half to all of it). */
 const MAX_HOLD_MS = 100;
 
 export interface AckWithAnswer {
@@ -29,29 +29,38 @@ export interface AckWithAnswer {
 }
 
 interface Hold {
-  /** Requests of this connection held and not yet ended. */
+  readonly client: Client;
+  /** Requests of this connection held and not yet ended: the corks this hold put on it. */
   count: number;
-  readonly timer: NodeJS.Timeout;
+  /** Held requests whose handling has not begun. */
+  readonly unhandled: object[];
+  /** When the hold began (ms, Date.now()). */
+  readonly since: number;
 }
 
 export function createAckWithAnswer(): AckWithAnswer {
   const holds = new Map<Client, Hold>();
-  const held = new WeakSet<object>();
   /** The held request the handler is running for, while it runs. */
-  let running: { readonly client: Client; answered: boolean } | undefined;
+  let running: { readonly hold: Hold; answered: boolean } | undefined;
+  /** One timer for all holds, while any exist: a timer per request cost more than the write it saves. */
+  let sweep: NodeJS.Timeout | undefined;
 
-  const end = (client: Client): void => {
-    const hold = holds.get(client);
-    if (!hold) return;
+  /** Ends one held request of `hold` (nothing if the hold is over: swept meanwhile). */
+  const end = (hold: Hold): void => {
+    if (holds.get(hold.client) !== hold) return;
     hold.count -= 1;
-    if (hold.count === 0) {
-      clearTimeout(hold.timer);
-      holds.delete(client);
-    }
-    client.conn.uncork();
+    if (hold.count === 0) holds.delete(hold.client);
+    hold.client.conn.uncork();
   };
-  const endAll = (client: Client): void => {
-    for (let n = holds.get(client)?.count ?? 0; n > 0; n--) end(client);
+  const endOverdue = (): void => {
+    const overdue = Date.now() - MAX_HOLD_MS / 2;
+    for (const hold of holds.values()) {
+      if (hold.since <= overdue) for (let n = hold.count; n > 0; n--) end(hold);
+    }
+    if (holds.size === 0) {
+      clearInterval(sweep);
+      sweep = undefined;
+    }
   };
   const noop = (): void => {};
 
@@ -59,30 +68,35 @@ export function createAckWithAnswer(): AckWithAnswer {
     hold(client, packet) {
       if (!client.conn.writable) return;
       client.conn.cork();
-      held.add(packet);
-      const hold = holds.get(client);
-      if (hold) hold.count += 1;
-      else holds.set(client, { count: 1, timer: setTimeout(endAll, MAX_HOLD_MS, client).unref() });
+      let hold = holds.get(client);
+      if (!hold) holds.set(client, (hold = { client, count: 0, unhandled: [], since: Date.now() }));
+      hold.count += 1;
+      hold.unhandled.push(packet);
+      sweep ??= setInterval(endOverdue, MAX_HOLD_MS / 2).unref();
     },
     handle(client, packet, run) {
-      if (!held.delete(packet)) return run();
+      const hold = holds.get(client);
+      const at = hold ? hold.unhandled.indexOf(packet) : -1;
+      if (at < 0) return run();
+      hold!.unhandled.splice(at, 1);
       const outer = running;
-      const current = (running = { client, answered: false });
+      const current = (running = { hold: hold!, answered: false });
       try {
         run();
       } finally {
         running = outer;
-        if (!current.answered) end(client);
+        if (!current.answered) end(current.hold);
       }
     },
     sent(client) {
-      if (running?.client !== client || running.answered) return noop;
+      if (running?.hold.client !== client || running.answered) return noop;
       running.answered = true;
+      const { hold } = running;
       let ended = false;
       return () => {
         if (ended) return;
         ended = true;
-        end(client);
+        end(hold);
       };
     },
   };
