@@ -8,11 +8,12 @@
  * and the PUBACK waits in the socket's buffer until one of these:
  *   - the handler answered while it ran (a cached answer): the hold ends once Aedes has written
  *     the answer, and both leave together;
- *   - the handler returned without answering (a miss, an error, an event): the hold ends then,
- *     so a PUBACK never waits for an answer that is still being computed;
+ *   - the handler returned without answering (a miss): the hold ends then, so a PUBACK never
+ *     waits for an answer that is still being computed;
  *   - the handling never came (the connection broke between the ACL and the handler): a sweep
- *     ends the hold about `MAX_HOLD_MS` after it began.
- * Each request's hold ends once. A corked socket that closes drops what it held, as any close does.
+ *     ends the hold within `MAX_HOLD_MS` of its start.
+ * Events (`evt`) have no answer and are not held. Each request's hold ends once. A corked socket
+ * that closes drops what it held, as any close does.
  */
 import type { Client } from 'aedes';
 
