@@ -6,11 +6,10 @@
  * `report` seeing both workers as one fleet, a SIGKILLed worker replaced,
  * and SIGTERM stopping every process it started.
  */
-import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { execFile, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runningServerIn } from '../../infra/redis-server.js';
@@ -18,6 +17,7 @@ import { ADMIN_TOKEN_FILE } from '../../gateway/index.js';
 import type { GatewayBeat } from '../../gateway/fleet-presence.js';
 import type { HealthView } from '../../gateway/ops/operations.js';
 import type { OpsReport } from '../../gateway/ops/ops-report.js';
+import { startGatewayProcess } from '../helpers/gateway-process.js';
 import { connectBear, TEST_FLEET_KEY, type TestBear } from './harness.js';
 import { deriveDeviceSecret } from '../../gateway/device-secret.js';
 
@@ -54,17 +54,14 @@ async function until<T>(get: () => Promise<T | undefined>, what: string, timeout
 
 describe('start --workers 2', () => {
   it('serves one fleet from two processes on shared ports, replaces a dead worker, stops everything on SIGTERM', async () => {
-    child = spawn(process.execPath, [
-      '--import', 'tsx', 'gateway/cli.ts', 'start', '--workers', '2', '--ready-json', '--mqtt-port', '0', '--http-port', '0', '--mqtts-port', '0', '--https-port', '0',
-      '--data-dir', dataDir, '--fleet-key', TEST_FLEET_KEY, '--provider-latency-ms', '0', '--log-level', 'warn',
-    ], { cwd: process.cwd(), env: { ...process.env, REDIS_URL: '' } });
-    const lines: string[] = [];
-    const stderr: string[] = [];
-    child.stderr.on('data', (c: Buffer) => stderr.push(c.toString()));
-    createInterface({ input: child.stdout }).on('line', (l) => lines.push(l));
-    await until(async () => lines[0], `the ready line (stderr: ${stderr.join('').slice(-2000)})`, 60_000);
-    const ready = JSON.parse(lines[0]!) as { event: string; mqttUrl: string; httpUrl: string; pid: number; workers: number[] };
-    expect(ready).toMatchObject({ event: 'ready', pid: child.pid });
+    const started = startGatewayProcess(
+      ['--workers', '2', '--data-dir', dataDir, '--fleet-key', TEST_FLEET_KEY, '--provider-latency-ms', '0', '--log-level', 'warn'],
+      { ...process.env, REDIS_URL: '' },
+    );
+    child = started.child;
+    const announced = await started.ready;
+    expect(announced).toMatchObject({ event: 'ready', pid: child.pid });
+    const ready = { ...announced, workers: announced.workers ?? [] };
     expect(ready.workers).toHaveLength(2);
     workerPids.push(...ready.workers);
     expect(ready.workers.every(alive)).toBe(true);
@@ -136,7 +133,7 @@ describe('start --workers 2', () => {
     const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
-    expect(lines).toHaveLength(1);
+    expect(started.lines).toHaveLength(1);
     expect([...replaced, ...ready.workers].some(alive)).toBe(false);
     expect(await runningServerIn(join(dataDir, 'redis'))).toBeUndefined();
     expect(existsSync(join(dataDir, 'gateway.json'))).toBe(false);
