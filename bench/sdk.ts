@@ -233,10 +233,7 @@ try {
   const sdkL2 = await importPublishedL2();
   const bareL2 = sdkL2.connectL2({ mode: 'single', url: redis.url, tls: false }, undefined, sdk.resolveConfig({ l2RedisUrl: redis.url }), { onError: () => {}, onBreaker: () => {} });
   toClose.push(bareL2);
-  const nodeRedis = createClient({ url: redis.url }).withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer });
-  await nodeRedis.connect();
-  toClose.push({ close: () => nodeRedis.quit() });
-  const [readOrLockSha, writeSha] = await Promise.all([nodeRedis.scriptLoad(sdkL2.READ_OR_LOCK), nodeRedis.scriptLoad(sdkL2.WRITE)]);
+  const [readOrLockSha, writeSha] = await Promise.all([rawNodeRedis.scriptLoad(sdkL2.READ_OR_LOCK), rawNodeRedis.scriptLoad(sdkL2.WRITE)]);
   const b5 = createKeyLayout('b5:');
   const record = Buffer.alloc(96, 1); // about what our value's record is
   const announce = (l2Key: string) => `${'0'.repeat(36)}\n${l2Key}`; // the bus's message: origin id, then the key
@@ -257,15 +254,15 @@ try {
       concurrent(CONCURRENT_OPS, async (i) => {
         const keys = b5.entry(TYPE, `nr-r${r}-${i}`);
         const token = sdkL2.newLockToken();
-        await nodeRedis.evalSha(readOrLockSha, { keys: [keys.l2Key, keys.lockKey], arguments: [String(Date.now()), token, String(LEASE_MS)] });
-        await nodeRedis.evalSha(writeSha, { keys: [keys.l2Key, keys.lockKey], arguments: [record, String(KEEP_MS), token, keys.channel, announce(keys.l2Key)] });
+        await rawNodeRedis.evalSha(readOrLockSha, { keys: [keys.l2Key, keys.lockKey], arguments: [String(Date.now()), token, String(LEASE_MS)] });
+        await rawNodeRedis.evalSha(writeSha, { keys: [keys.l2Key, keys.lockKey], arguments: [record, String(KEEP_MS), token, keys.channel, announce(keys.l2Key)] });
       }, 'nodeRedisScripts'),
     // What cache-manager's miss asks of Redis: a GET that finds nothing, then a SET.
     nodeRedisGetSet: (r) =>
       concurrent(CONCURRENT_OPS, async (i) => {
         const { l2Key } = b5.entry(TYPE, `gs-r${r}-${i}`);
-        await nodeRedis.get(l2Key);
-        await nodeRedis.set(l2Key, record, { PX: KEEP_MS });
+        await rawNodeRedis.get(l2Key);
+        await rawNodeRedis.set(l2Key, record, { PX: KEEP_MS });
       }, 'nodeRedisGetSet'),
   });
   const missCpuUs = Object.fromEntries(Object.entries(cpuPerOp).map(([k, v]) => [k, median(v)])) as Record<keyof typeof missConcurrent, number>;
