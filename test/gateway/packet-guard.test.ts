@@ -9,20 +9,11 @@ import { describe, expect, it } from 'vitest';
 import { createConnectionLimiter, exemptList } from '../../gateway/connection-limiter.js';
 import { guardPackets, type PacketRefusal } from '../../gateway/packet-guard.js';
 import { createRateLimiter } from '../../gateway/rate-limit.js';
+import { mqttVarint } from '../helpers/mqtt-varint.js';
 
 const limits = { maxConnectBytes: 100, maxPacketBytes: 1000 };
 
-function varint(n: number): number[] {
-  const bytes: number[] = [];
-  do {
-    let b = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) b |= 0x80;
-    bytes.push(b);
-  } while (n > 0);
-  return bytes;
-}
-const packet = (type: number, length: number): Buffer => Buffer.from([type << 4, ...varint(length), ...new Array<number>(length).fill(7)]);
+const packet = (type: number, length: number): Buffer => Buffer.from([type << 4, ...mqttVarint(length), ...new Array<number>(length).fill(7)]);
 
 /** Pushes `chunks` through a guarded stream; returns what came out and the refusal, if any. */
 function feed(chunks: Buffer[]): { out: Buffer; refused?: PacketRefusal; declared?: number } {
@@ -52,12 +43,12 @@ describe('packet guard', () => {
   });
 
   it('refuses a first packet over the CONNECT bound and a later one over the packet bound, from the header alone', () => {
-    expect(feed([Buffer.from([0x10, ...varint(101)])])).toMatchObject({ refused: 'connect-too-large', declared: 101, out: Buffer.alloc(0) });
-    expect(feed([packet(1, 10), Buffer.from([0x30, ...varint(1001)])])).toMatchObject({ refused: 'packet-too-large', out: packet(1, 10) });
+    expect(feed([Buffer.from([0x10, ...mqttVarint(101)])])).toMatchObject({ refused: 'connect-too-large', declared: 101, out: Buffer.alloc(0) });
+    expect(feed([packet(1, 10), Buffer.from([0x30, ...mqttVarint(1001)])])).toMatchObject({ refused: 'packet-too-large', out: packet(1, 10) });
     // Refused at the varint byte that crosses the bound, before the rest of the length arrives.
     expect(feed([Buffer.from([0x10, 0xff])]).refused).toBe('connect-too-large');
     expect(feed([Buffer.from([0x10, 0x80, 0x80])]).refused).toBeUndefined();
-    expect(feed([Buffer.from([0x10, ...varint(200 * 2 ** 20)])]).refused).toBe('connect-too-large');
+    expect(feed([Buffer.from([0x10, ...mqttVarint(200 * 2 ** 20)])]).refused).toBe('connect-too-large');
   });
 
   it('refuses a remaining length of more than four bytes', () => {

@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveDeviceSecret } from '../../gateway/device-secret.js';
 import { productionNodeFlags } from '../../infra/production-launch.js';
 import { procStatus, startGatewayProcess, type GatewayProcess } from '../../simulator/gateway-process.js';
+import { mqttVarint } from '../helpers/mqtt-varint.js';
 import { startRedis, type RedisHandle } from '../helpers/redis.js';
 import { connectBear, startTestGateway, textUtterance, type TestBear } from './harness.js';
 
@@ -52,18 +53,6 @@ async function bearAnswered(): Promise<void> {
   expect(await bear.request(textUtterance(id, 'good night teddy'), 5000)).toMatchObject({ type: 'answer', id });
 }
 
-/** MQTT remaining-length varint. */
-function varint(n: number): Buffer {
-  const bytes: number[] = [];
-  do {
-    let b = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) b |= 0x80;
-    bytes.push(b);
-  } while (n > 0);
-  return Buffer.from(bytes);
-}
-
 /** A valid MQTT 3.1.1 CONNECT for a fleet bear. */
 function connectPacket(id: string): Buffer {
   const str = (s: string | Buffer) => {
@@ -71,7 +60,7 @@ function connectPacket(id: string): Buffer {
     return Buffer.concat([Buffer.from([b.length >> 8, b.length & 0xff]), b]);
   };
   const body = Buffer.concat([str('MQTT'), Buffer.from([4, 0xc2, 0, 60]), str(id), str(id), str(deriveDeviceSecret(fleetKey, id))]);
-  return Buffer.concat([Buffer.from([0x10]), varint(body.length), body]);
+  return Buffer.concat([Buffer.from([0x10]), mqttVarint(body.length), body]);
 }
 
 interface Flood {
@@ -124,7 +113,7 @@ async function rssGrowthDuring(work: () => Promise<unknown>): Promise<number> {
   return peak - before;
 }
 
-const hugeConnect = Buffer.concat([Buffer.from([0x10]), varint(200 * MiB)]);
+const hugeConnect = Buffer.concat([Buffer.from([0x10]), mqttVarint(200 * MiB)]);
 
 describe('limits before authentication', () => {
   it('closes a client announcing a 200 MiB CONNECT within 1 s, before it streams its 50 MB', async () => {
@@ -154,10 +143,10 @@ describe('limits before authentication', () => {
 
   it('closes a packet over the request bound after a valid CONNECT, from its fixed header', async () => {
     // PUBLISH QoS 1 announcing 200 MiB, right behind an accepted CONNECT.
-    const attack = flood(gateway.mqttUrl, Buffer.concat([connectPacket('greedy-bear'), Buffer.from([0x32]), varint(200 * MiB)]), 50 * MiB);
+    const attack = flood(gateway.mqttUrl, Buffer.concat([connectPacket('greedy-bear'), Buffer.from([0x32]), mqttVarint(200 * MiB)]), 50 * MiB);
     expect(await attack.closedAfterMs).toBeLessThanOrEqual(1000);
     // One byte over the bound (64 KiB of payload + the largest PUBLISH header) is closed as well.
-    const justOver = flood(gateway.mqttUrl, Buffer.concat([connectPacket('greedy-bear'), Buffer.from([0x32]), varint(64 * 1024 + 2 + 79 + 2 + 1)]), MiB);
+    const justOver = flood(gateway.mqttUrl, Buffer.concat([connectPacket('greedy-bear'), Buffer.from([0x32]), mqttVarint(64 * 1024 + 2 + 79 + 2 + 1)]), MiB);
     expect(await justOver.closedAfterMs).toBeLessThanOrEqual(1000);
     await bearAnswered();
   });
