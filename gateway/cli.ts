@@ -33,7 +33,7 @@ import { createDeviceRegistry, type DeviceRegistry } from './device-registry.js'
 import { createEraser, describeErasure, InvalidDeviceIdError } from './erase.js';
 import { createTextCipher } from './fleet-text-cipher.js';
 import { createAuditLog, type AuditOutcome } from './audit-log.js';
-import { exitWhenClosed } from './process-exit.js';
+import { exitWhenClosed, holdStopSignals } from './process-exit.js';
 import { isWorker, runPrimary, runWorker } from './workers.js';
 import { ADMIN_TOKEN_FILE, RUNTIME_FILE, startGateway } from './index.js';
 import { commanderParser, DEFAULT_OPTIONS, httpUrl, integerIn, nonNegativeInteger, OPTION_SPECS, optionSource, resolveOptions, type GatewayOptions } from './options.js';
@@ -119,10 +119,9 @@ start
 `),
       });
     }
+    const signals = holdStopSignals(logger);
     const gateway = await startGateway({ ...options, logger });
-    const stop = exitWhenClosed(() => gateway.close(), logger, 'shutting down');
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
+    signals.handOver(exitWhenClosed(() => gateway.close(), logger, 'shutting down'));
     // A failed reload is logged and the previous certificate kept.
     process.on('SIGHUP', () => void gateway.reloadTls().catch(() => undefined));
     if (readyJson) {

@@ -27,7 +27,7 @@ import { namesRedis } from './fleet-target.js';
 import { aggregateWorkerMetrics } from './worker-metrics.js';
 import { ADMIN_TOKEN_FILE, removeIfOurs, RUNTIME_FILE, startGateway } from './index.js';
 import { cacheConfigFor, resolveOptions, type GatewayOptions } from './options.js';
-import { exitWhenClosed } from './process-exit.js';
+import { exitWhenClosed, holdStopSignals } from './process-exit.js';
 import { loadServerTls } from './server-tls.js';
 
 /** What the primary fixes for every worker, as JSON in this environment variable (internal). */
@@ -68,6 +68,7 @@ export interface PrimaryOptions {
 }
 
 export async function runPrimary({ given, count, logger, onReady }: PrimaryOptions): Promise<void> {
+  const signals = holdStopSignals(logger);
   const o = resolveOptions(given);
   const config = cacheConfigFor(o, logger);
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
@@ -168,12 +169,10 @@ export async function runPrimary({ given, count, logger, onReady }: PrimaryOptio
     await redis?.stop();
     await removeIfOurs(runtimeFile);
   }, logger, 'shutting down the gateway workers');
-  const stop = (signal: string): void => {
+  signals.handOver((signal) => {
     stopping = true;
     exit(signal);
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  });
   process.on('SIGHUP', () => {
     for (const w of Object.values(cluster.workers ?? {})) if (w && !w.isDead()) w.process.kill('SIGHUP');
   });
@@ -181,16 +180,18 @@ export async function runPrimary({ given, count, logger, onReady }: PrimaryOptio
 
 /** One worker: a gateway on the primary's ports and Redis; tells the primary when it listens. */
 export async function runWorker(given: Partial<GatewayOptions>, logger: Logger): Promise<void> {
+  // Ctrl-C reaches every process of the group; the primary stops the workers in order.
+  process.on('SIGINT', () => undefined);
+  const signals = holdStopSignals(logger, ['SIGTERM']);
   const overrides = JSON.parse(process.env[OVERRIDES_ENV] ?? '{}') as Partial<GatewayOptions>;
   const gateway = await startGateway({ ...given, ...overrides, logger, writeRuntimeFile: false });
   const stop = exitWhenClosed(() => gateway.close(), logger, 'gateway worker shutting down');
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  signals.handOver(stop);
   // From the primary (or the terminal's hangup, which reaches the whole group): a failed reload is logged.
   process.on('SIGHUP', () => void gateway.reloadTls().catch(() => undefined));
-  // Ctrl-C reaches every process of the group; the primary stops the workers in order.
-  process.on('SIGINT', () => undefined);
   // The primary is gone (killed outright): nobody hands this worker connections any more.
   process.on('disconnect', () => stop('primary gone'));
+  if (!process.connected) return stop('primary gone'); // it went while this worker was starting
   const { mqttUrl, httpUrl, mqttWsUrl, mqttsUrl, httpsUrl, mqttWssUrl, caFile } = gateway;
   process.send?.({ event: 'worker-ready', mqttUrl, httpUrl, mqttWsUrl, mqttsUrl, httpsUrl, mqttWssUrl, caFile } satisfies WorkerReady);
 }

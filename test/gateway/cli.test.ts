@@ -4,11 +4,13 @@
  * exit 0 on SIGTERM.
  */
 import { execFile, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EMBEDDED_REDIS_DIR } from '../../infra/embedded-redis.js';
 import { startRedis, type RedisHandle } from '../helpers/redis.js';
 import { deviceTopic, encodeMessage, ErrorCode } from '../../protocol/index.js';
 import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
@@ -33,9 +35,25 @@ afterAll(async () => {
 });
 
 function startChild(...extra: string[]): GatewayProcess {
-  const started = startGatewayProcess(['--data-dir', dataDir, '--redis-url', redis.url, '--provider-latency-ms', '0', ...extra]);
+  return startIn(dataDir, '--redis-url', redis.url, '--provider-latency-ms', '0', ...extra);
+}
+
+function startIn(dir: string, ...extra: string[]): GatewayProcess {
+  const started = startGatewayProcess(['--data-dir', dir, ...extra]);
   children.push(started.child);
   return started;
+}
+
+/** Live processes (a gateway, its workers, its redis-server) whose command line names `dir`; zombies are gone already. */
+function startedIn(dir: string): number[] {
+  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).flatMap((p) => {
+    try {
+      const alive = !/^\S+ \S+ Z/.test(readFileSync(`/proc/${p}/stat`, 'utf8').replace(/\(.*\)/, 'name'));
+      return alive && readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(dir) ? [Number(p)] : [];
+    } catch {
+      return []; // it ended while being looked at
+    }
+  });
 }
 
 describe('teddycache CLI', () => {
@@ -106,6 +124,30 @@ describe('teddycache CLI', () => {
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
+  });
+
+  // Left to Node's default, a stop signal in the start's first second ended the process at once and
+  // the redis-server it had just spawned lived on with no one to stop it.
+  it.each([[[] as string[]], [['--workers', '2']]])('a SIGTERM while starting (%j) stops it once started, with everything it started', async (extra) => {
+    const dir = mkdtempSync(join(tmpdir(), 'teddy-cli-early-'));
+    const pidFile = join(dir, EMBEDDED_REDIS_DIR, 'redis-server.pid');
+    const { child, lines, ready } = startIn(dir, '--provider-latency-ms', '0', ...extra);
+    ready.catch(() => undefined); // it may stop before it is ready
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      const deadline = Date.now() + 30_000;
+      while (!existsSync(pidFile) && Date.now() < deadline) await sleep(2);
+      const redisPid = Number(readFileSync(pidFile, 'utf8'));
+      expect(lines).toEqual([]); // still starting: its embedded Redis is up, the gateway not yet
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      for (let i = 0; i < 100 && startedIn(dir).length > 0; i++) await sleep(20);
+      expect(startedIn(dir)).toEqual([]);
+      expect(redisPid).toBeGreaterThan(0);
+    } finally {
+      for (const pid of startedIn(dir)) process.kill(pid, 'SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses a bad environment variable by name before starting', async () => {
