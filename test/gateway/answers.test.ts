@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -101,6 +102,21 @@ describe('utterance -> answer', () => {
     expect(await res.text()).toMatch(/expired/);
     const valid = signClipUrl({ origin: url.origin, sha256: sha, key: urlKey, expiresAt: Math.floor(Date.now() / 1000) + 60 });
     expect((await fetch(valid)).status).toBe(200);
+  });
+
+  it('answers a request target URL cannot read with 400, logs no failure, and keeps serving', async () => {
+    const { hostname, port } = new URL(t.gateway.httpUrl);
+    const status = await new Promise<string>((resolve, reject) => {
+      const socket = connect({ host: hostname, port: Number(port) }, () => socket.write('GET http://[ HTTP/1.1\r\nHost: gateway\r\n\r\n'));
+      socket.setEncoding('utf8').once('data', (head: string) => {
+        socket.destroy();
+        resolve(head.split('\r\n')[0]!);
+      });
+      socket.once('error', reject);
+    });
+    expect(status).toBe('HTTP/1.1 400 Bad Request');
+    expect(t.logs.join('')).not.toContain('http request failed');
+    expect((await fetch(new URL('/healthz', t.gateway.httpUrl))).status).toBe(200);
   });
 
   it('cuts a reply longer than the protocol allows at a character boundary; the clip speaks all of it', async () => {
