@@ -86,7 +86,11 @@ export function createHttpOrigin(o: HttpOriginOptions): RequestListener {
     const opened = await store.open(ref.sha256, range);
     if (!opened) return send(res, 404, 'no such clip\n');
     res.writeHead(status, headers);
-    await pipeline(opened.stream, res);
+    await pipeline(opened.stream, res).catch((err: NodeJS.ErrnoException) => {
+      // The client closed the connection midway (a bear losing Wi-Fi): its doing, and it asks again.
+      if (err.code !== 'ERR_STREAM_PREMATURE_CLOSE') throw err;
+      o.log.debug({ sha256: ref.sha256 }, 'clip download abandoned by the client');
+    });
   };
 
   const reply = (res: ServerResponse, r: AdminReply): void =>
