@@ -94,7 +94,8 @@ export function createAdminApi(o: AdminApiOptions) {
   ];
 
   const caller = async (req: IncomingMessage): Promise<Caller> => {
-    const token = /^Bearer ([\x21-\x7e]{1,512})$/.exec(req.headers.authorization ?? '')?.[1];
+    // The scheme is case-insensitive (RFC 9110, 11.1).
+    const token = /^Bearer ([\x21-\x7e]{1,512})$/i.exec(req.headers.authorization ?? '')?.[1];
     return (token && (await o.tokens.verify(token))) || 'unauthorized';
   };
 

@@ -5,8 +5,7 @@
  * REDIS_TLS_CA). Undefined when none is configured: the gateway then starts
  * the data dir's embedded one.
  */
-import { readFile } from 'node:fs/promises';
-import { redactUrl, redisEndpoints, type CacheConfig } from '../sdk/index.js';
+import { readRedisTlsCa, redactUrl, redisEndpoints, type CacheConfig } from '../sdk/index.js';
 import type { FleetRedisTarget } from './fleet-redis.js';
 
 /** True when the configuration names a Redis (else the data dir's embedded one is used). */
@@ -20,5 +19,5 @@ export async function fleetRedisTarget(config: CacheConfig): Promise<FleetRedisT
   const label = endpoints.mode === 'single'
     ? redactUrl(endpoints.url)
     : `cluster ${endpoints.nodes.map((n) => `${n.host}:${n.port}`).join(',')}`;
-  return { endpoints, ca: config.l2TlsCaFile ? await readFile(config.l2TlsCaFile) : undefined, label };
+  return { endpoints, ca: config.l2TlsCaFile ? await readRedisTlsCa(config.l2TlsCaFile) : undefined, label };
 }

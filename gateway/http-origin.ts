@@ -34,6 +34,8 @@ export interface HttpOriginOptions {
 }
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
+/** Base of a request target in origin form (`/clips/…`); an absolute-form target keeps its own. */
+const ORIGIN_BASE = 'http://origin.invalid';
 
 /** The request handler, served by both the HTTP and the HTTPS listener. */
 export function createHttpOrigin(o: HttpOriginOptions): RequestListener {
@@ -84,7 +86,11 @@ export function createHttpOrigin(o: HttpOriginOptions): RequestListener {
     const opened = await store.open(ref.sha256, range);
     if (!opened) return send(res, 404, 'no such clip\n');
     res.writeHead(status, headers);
-    await pipeline(opened.stream, res);
+    await pipeline(opened.stream, res).catch((err: NodeJS.ErrnoException) => {
+      // The client closed the connection midway (a bear losing Wi-Fi): its doing, and it asks again.
+      if (err.code !== 'ERR_STREAM_PREMATURE_CLOSE') throw err;
+      o.log.debug({ sha256: ref.sha256 }, 'clip download abandoned by the client');
+    });
   };
 
   const reply = (res: ServerResponse, r: AdminReply): void =>
@@ -92,7 +98,9 @@ export function createHttpOrigin(o: HttpOriginOptions): RequestListener {
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const target = req.url ?? '/';
-    const url = new URL(target, 'http://origin.invalid');
+    // Node's parser lets through request targets URL cannot read (`http://[`): the client's error, not ours.
+    if (!URL.canParse(target, ORIGIN_BASE)) return send(res, 400, 'bad request: unreadable request target\n');
+    const url = new URL(target, ORIGIN_BASE);
     if (url.pathname.startsWith('/clips/')) return serveClip(req, res, target);
     if (url.pathname === '/healthz') {
       const health = await o.health();

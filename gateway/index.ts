@@ -50,6 +50,7 @@ import { loadOpsConfig } from './ops/ops-config.js';
 import { startOperations, type Operations } from './ops/operations.js';
 import { isLoopback, loadServerTls } from './server-tls.js';
 import { secureTlsListener } from './tls-listener.js';
+import { closeSilentConnections } from './first-request-deadline.js';
 
 export type { GatewayOptions } from './options.js';
 
@@ -361,6 +362,7 @@ async function start(given: Partial<GatewayOptions>, started: (() => Promise<unk
   const http = createHttpServer(origin);
   const https = createHttpsServer(tls.options, origin);
   secureTlsListener(https, { log, name: 'https', onRefused: (reason) => metrics.connectionsRefused.inc({ reason }) });
+  for (const server of [http, https]) closeSilentConnections(server, o.connectTimeoutMs);
   const closeWebSockets = [serveMqttOverWebSocket(http, bears), serveMqttOverWebSocket(https, bears)];
   const closeHttp = async (): Promise<void> => {
     await Promise.all(closeWebSockets.map((close) => close()));

@@ -61,7 +61,7 @@ export interface GatewayOptions {
   maxRequestBytes: number;
   /** Largest CONNECT packet (remaining length) accepted before authentication. */
   maxConnectBytes: number;
-  /** Time a new connection has to complete its TLS handshake and MQTT CONNECT. */
+  /** Time a new connection has to complete its TLS handshake and its MQTT CONNECT (HTTP, HTTPS: its first request). */
   connectTimeoutMs: number;
   /** New MQTT connections per second per remote address; 0 = unlimited. */
   connectRatePerSecond: number;
@@ -224,7 +224,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'providerLatencyMs', flag: '--provider-latency-ms <n>', env: 'TEDDY_PROVIDER_LATENCY_MS', parse: nonNegativeInteger, help: 'demo AI provider delay per call' },
   { key: 'maxRequestBytes', flag: '--max-request-bytes <n>', env: 'TEDDY_MAX_REQUEST_BYTES', parse: integerIn(1024, 256 * 1024), help: 'largest request payload accepted' },
   { key: 'maxConnectBytes', flag: '--max-connect-bytes <n>', env: 'TEDDY_MAX_CONNECT_BYTES', parse: integerIn(128, 65536), help: 'largest MQTT CONNECT accepted, read from its fixed header before authentication' },
-  { key: 'connectTimeoutMs', flag: '--connect-timeout-ms <n>', env: 'TEDDY_CONNECT_TIMEOUT_MS', parse: integerIn(100, 600_000), help: 'time a new connection has for its TLS handshake and MQTT CONNECT' },
+  { key: 'connectTimeoutMs', flag: '--connect-timeout-ms <n>', env: 'TEDDY_CONNECT_TIMEOUT_MS', parse: integerIn(100, 600_000), help: 'time a new connection has for its TLS handshake and MQTT CONNECT (HTTP(S): its first request)' },
   { key: 'connectRatePerSecond', flag: '--connect-rate <n>', env: 'TEDDY_CONNECT_RATE', parse: nonNegativeNumber, help: 'new MQTT connections per second per address, 0 = unlimited' },
   { key: 'connectBurst', flag: '--connect-burst <n>', env: 'TEDDY_CONNECT_BURST', parse: positiveInteger, help: 'new MQTT connections an address may open at once' },
   { key: 'connectRateExempt', flag: '--connect-rate-exempt <list>', env: 'TEDDY_CONNECT_RATE_EXEMPT', parse: addressList, help: 'comma-separated addresses/CIDRs without a connection rate limit (e.g. your load balancer)' },

@@ -45,7 +45,8 @@ export async function withFleetRedis<T>(where: RegistryLocation, log: Logger, us
     target = { endpoints: { mode: 'single', url, tls: false }, label: `embedded redis of ${config.dataDir}` };
     config = { ...config, l2RedisUrl: url };
   }
-  const redis = connectFleetRedis(target, log);
+  // Its connection log speaks for a gateway ("connected bears keep being answered"); a command says what failed itself, below.
+  const redis = connectFleetRedis(target, log.child({}, { level: 'silent' }));
   try {
     if (!(await redis.ready(CONNECT_WAIT_MS))) throw new Error(`cannot reach the fleet Redis (${target.label}) within ${CONNECT_WAIT_MS / 1000} s`);
     return await use({ client: redis.client, keys: fleetKeys(config.keyPrefix), cacheConfig: config });

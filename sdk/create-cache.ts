@@ -10,7 +10,6 @@
  * replayed when Redis is back, the invalidation bus's gap signal, and
  * OpenTelemetry if the application has it.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startRedisServer, type RedisServer } from '../infra/redis-server.js';
 import { LayeredCache, type MultiLayerCache } from './cache.js';
@@ -27,8 +26,7 @@ import { createL3Layer } from './l3/l3-layer.js';
 import { CacheMetrics } from './metrics.js';
 import { createRecoveryQueue, type RecoveryQueue } from './recovery-queue.js';
 import { loadTracing } from './tracing.js';
-import { ConfigError } from './errors.js';
-import { redisEndpoints, type RedisEndpoints } from './redis-endpoints.js';
+import { readRedisTlsCa, redisEndpoints, type RedisEndpoints } from './redis-endpoints.js';
 import { describeEndpoints } from './redact-url.js';
 
 const CONNECT_WAIT_MS = 5000;
@@ -42,7 +40,7 @@ export async function createCache(config: Partial<CacheConfig> = {}): Promise<Mu
   const events = new CacheEvents(log);
   const layout = createKeyLayout(cfg.keyPrefix);
   await loadTracing();
-  const tlsCa = cfg.l2Enabled && cfg.l2TlsCaFile !== undefined ? await readCa(cfg.l2TlsCaFile) : undefined;
+  const tlsCa = cfg.l2Enabled && cfg.l2TlsCaFile !== undefined ? await readRedisTlsCa(cfg.l2TlsCaFile) : undefined;
 
   let embeddedRedis: RedisServer | undefined;
   let l2: L2 | undefined;
@@ -119,16 +117,4 @@ export async function createCache(config: Partial<CacheConfig> = {}): Promise<Mu
     await embeddedRedis?.stop();
     throw err;
   }
-}
-
-/** The CA's PEM, read before anything starts; a file that is missing or holds no certificate is a ConfigError. */
-async function readCa(path: string): Promise<Buffer> {
-  let pem: Buffer;
-  try {
-    pem = await readFile(path);
-  } catch (err) {
-    throw new ConfigError('l2TlsCaFile', `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError('l2TlsCaFile', `${path} holds no PEM certificate`);
-  return pem;
 }

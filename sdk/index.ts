@@ -19,7 +19,7 @@ export { createLatencyHistogram, recordMicros, summarizeLatency, type Histogram,
 export { combineLatencyBuckets, countAtOrBelow, emptyLatencyBuckets, LATENCY_BUCKET_BOUNDS_MS, latencyBucketIndex, latencyQuantile } from './latency-buckets.js';
 export { adviseCache, type Advice } from './advice.js';
 export { redactUrl } from './redact-url.js';
-export { redisEndpoints, type RedisEndpoints, type RedisNode } from './redis-endpoints.js';
+export { readRedisTlsCa, redisEndpoints, type RedisEndpoints, type RedisNode } from './redis-endpoints.js';
 export type { BreakerState } from './circuit-breaker.js';
 export { isBlobName, type BlobRef, type BlobStore, type ByteRange } from './l3/blob-store.js';
 export { createDirBlobStore } from './l3/dir-blob-store.js';

@@ -6,8 +6,12 @@
  *
  * TLS: a `rediss://` URL asks for it, and so does a CA file (`l2TlsCaFile`):
  * cluster nodes given as bare `host:port` then use TLS too. A `redis://` URL
- * next to a CA file is refused rather than silently sent in clear.
+ * next to a CA file is refused rather than silently sent in clear. The CA
+ * file is read by readRedisTlsCa, for the cache and for anything else that
+ * connects to the same Redis (the gateway's fleet state, the CLI): one that
+ * cannot be read is a ConfigError naming `l2TlsCaFile`.
  */
+import { readFile } from 'node:fs/promises';
 import { ConfigError } from './errors.js';
 
 export interface RedisNode {
@@ -75,4 +79,16 @@ function parse(field: string, text: string, bare: boolean): URL | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The CA's PEM, read before anything starts; a file that is missing or holds no certificate is a ConfigError. */
+export async function readRedisTlsCa(path: string): Promise<Buffer> {
+  let pem: Buffer;
+  try {
+    pem = await readFile(path);
+  } catch (err) {
+    throw new ConfigError('l2TlsCaFile', `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError('l2TlsCaFile', `${path} holds no PEM certificate`);
+  return pem;
 }

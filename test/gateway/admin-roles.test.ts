@@ -72,6 +72,10 @@ describe('admin tokens and roles', () => {
 
   it('read sees stats; it cannot add a device or push warm manifests, and each refusal is audited', async () => {
     expect((await call('GET', '/admin/stats', read.token)).status).toBe(200);
+    // The scheme is case-insensitive (RFC 9110, 11.1); the token is not.
+    const lower = await fetch(`${t.gateway.httpUrl}/admin/stats`, { headers: { authorization: `bearer ${read.token}` } });
+    expect(lower.status).toBe(200);
+    expect((await call('GET', '/admin/stats', read.token.toUpperCase())).status).toBe(401);
     const add = await call('POST', '/admin/devices/role-bear', read.token);
     expect(add.status).toBe(403);
     expect(await add.text()).toMatch(/needs the admin role/);

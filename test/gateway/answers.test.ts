@@ -1,16 +1,20 @@
 /**
  * The answer path end to end: provider on the first utterance, cache on the
  * second; the clip URL in the answer downloads the right bytes from the HTTP
- * origin, with Range, and refuses tampered or expired URLs.
+ * origin, with Range, and refuses tampered or expired URLs; an unreadable
+ * request target or a download the client abandons is the client's doing,
+ * never a logged failure.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDemoProvider } from '../../gateway/providers/demo-provider.js';
 import { PROMPTS, promptAudio } from '../../gateway/providers/phrasebook.js';
 import type { Provider } from '../../gateway/providers/provider.js';
+import { createDirBlobStore } from '../../sdk/l3/dir-blob-store.js';
 import { signClipUrl } from '../../sdk/l3/signed-url.js';
 import { AnswerSource, ErrorCode, UtteranceFormat, type Answer, type Clip } from '../../protocol/index.js';
 import { startTestGateway, textUtterance, type TestBear, type TestGateway } from './harness.js';
@@ -101,6 +105,41 @@ describe('utterance -> answer', () => {
     expect(await res.text()).toMatch(/expired/);
     const valid = signClipUrl({ origin: url.origin, sha256: sha, key: urlKey, expiresAt: Math.floor(Date.now() / 1000) + 60 });
     expect((await fetch(valid)).status).toBe(200);
+  });
+
+  it('answers a request target URL cannot read with 400, logs no failure, and keeps serving', async () => {
+    const { hostname, port } = new URL(t.gateway.httpUrl);
+    const status = await new Promise<string>((resolve, reject) => {
+      const socket = connect({ host: hostname, port: Number(port) }, () => socket.write('GET http://[ HTTP/1.1\r\nHost: gateway\r\n\r\n'));
+      socket.setEncoding('utf8').once('data', (head: string) => {
+        socket.destroy();
+        resolve(head.split('\r\n')[0]!);
+      });
+      socket.once('error', reject);
+    });
+    expect(status).toBe('HTTP/1.1 400 Bad Request');
+    expect(t.logs.join('')).not.toContain('http request failed');
+    expect((await fetch(new URL('/healthz', t.gateway.httpUrl))).status).toBe(200);
+  });
+
+  it('takes a download the client abandons midway as the client\'s doing: no failure logged, still serving', async () => {
+    // Larger than loopback's socket buffers, so the client's close lands mid-stream.
+    const big = await createDirBlobStore(join(t.dataDir, 'blobs')).put(randomBytes(16 * 1024 * 1024));
+    const urlKey = readFileSync(join(t.dataDir, 'url-key'), 'utf8').trim();
+    const { origin, hostname, port } = new URL(t.gateway.httpUrl);
+    const target = new URL(signClipUrl({ origin, sha256: big.sha256, key: urlKey, expiresAt: Math.floor(Date.now() / 1000) + 60 }));
+    await new Promise<void>((resolve, reject) => {
+      const socket = connect({ host: hostname, port: Number(port) }, () => socket.write(`GET ${target.pathname}${target.search} HTTP/1.1\r\nHost: gateway\r\n\r\n`));
+      socket.once('data', (head: Buffer) => {
+        expect(head.toString('latin1').split('\r\n')[0]).toBe('HTTP/1.1 200 OK');
+        socket.destroy();
+        resolve();
+      });
+      socket.once('error', reject);
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(t.logs.join('')).not.toContain('http request failed');
+    expect((await fetch(new URL('/healthz', t.gateway.httpUrl))).status).toBe(200);
   });
 
   it('cuts a reply longer than the protocol allows at a character boundary; the clip speaks all of it', async () => {

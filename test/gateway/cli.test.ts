@@ -156,4 +156,19 @@ describe('teddycache CLI', () => {
     const noL1 = run(process.execPath, [...CLI, 'start', '--data-dir', dataDir], { env: { ...process.env, TEDDY_L1_MAX_SIZE_MB: '0' } });
     await expect(noL1).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/TEDDY_L1_MAX_SIZE_MB: must be an integer from 1/) });
   });
+
+  it('says once, in its own words, that it cannot reach the fleet Redis', async () => {
+    const env = { ...process.env, REDIS_URL: 'redis://127.0.0.1:1', REDIS_CLUSTER_NODES: '' };
+    const failed = await run(process.execPath, [...CLI, 'device', 'list', '--data-dir', dataDir], { env }).then(() => undefined, (err: { code: number; stderr: string }) => err);
+    expect(failed?.code).toBe(1);
+    expect(failed?.stderr).toBe('teddycache: cannot reach the fleet Redis (redis://127.0.0.1:1) within 5 s\n');
+  });
+
+  it('names the Redis CA file it cannot read, in start and in the commands that reach Redis themselves', async () => {
+    const env = { ...process.env, REDIS_URL: 'rediss://127.0.0.1:1', REDIS_TLS_CA: join(dataDir, 'no-such-ca.pem') };
+    for (const args of [['start'], ['device', 'list'], ['token', 'list']]) {
+      const bad = run(process.execPath, [...CLI, ...args, '--data-dir', dataDir], { env });
+      await expect(bad, args.join(' ')).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/l2TlsCaFile: cannot read .*no-such-ca\.pem: ENOENT/) });
+    }
+  });
 });

@@ -10,6 +10,7 @@
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
@@ -197,6 +198,48 @@ describe('connection limits', () => {
     }
   });
 
+
+  it('closes an HTTP or HTTPS connection that sends no request within the connect timeout, and serves one that does', async () => {
+    const t = await startTestGateway({ connectTimeoutMs: 800 });
+    try {
+      const ca = readFileSync(t.gateway.caFile);
+      // How long the gateway kept the silent socket open; one still open after 5 s is closed here (and fails below).
+      const closedAfter = (socket: Socket): Promise<number> => {
+        const started = performance.now();
+        const giveUp = setTimeout(() => socket.destroy(), 5000);
+        return new Promise((resolve) => {
+          socket.on('error', () => undefined);
+          socket.once('close', () => {
+            clearTimeout(giveUp);
+            resolve(performance.now() - started);
+          });
+        });
+      };
+      const http = new URL(t.gateway.httpUrl);
+      const https = new URL(t.gateway.httpsUrl);
+      const [plain, secure] = await Promise.all([
+        closedAfter(connect({ host: http.hostname, port: Number(http.port) })),
+        closedAfter(tlsConnect({ host: https.hostname, port: Number(https.port), ca, servername: 'localhost' })),
+      ]);
+      for (const closed of [plain, secure]) {
+        expect(closed).toBeGreaterThanOrEqual(700);
+        expect(closed).toBeLessThan(5000);
+      }
+      // A connection whose first request came in time is kept alive past the deadline for its next one.
+      const kept = connect({ host: http.hostname, port: Number(http.port) });
+      let received = '';
+      kept.setEncoding('utf8').on('data', (chunk: string) => (received += chunk));
+      const get = 'GET /healthz HTTP/1.1\r\nHost: gateway\r\n\r\n';
+      kept.write(get);
+      await new Promise((r) => setTimeout(r, 1200));
+      kept.write(get);
+      await new Promise((r) => setTimeout(r, 300));
+      kept.destroy();
+      expect(received.match(/^HTTP\/1\.1 200 /gm)).toHaveLength(2);
+    } finally {
+      await t.stop();
+    }
+  });
 
   it('refuses connections beyond the burst from one address, and serves it again after refill', async () => {
     const t = await startTestGateway({ connectRatePerSecond: 2, connectBurst: 3, connectRateExempt: [] });
