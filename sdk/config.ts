@@ -2,7 +2,7 @@
  * CacheConfig: every knob of createCache, its default, its environment
  * variable where it has one, and validation into a typed ConfigError.
  */
-import { resilienceProblem, type CachePolicy, type ContentType } from './content-types.js';
+import { isContentType, policyProblem, type CachePolicy, type ContentType } from './content-types.js';
 import { definedFields } from '../infra/defined-fields.js';
 import { ConfigError } from './errors.js';
 import type { BlobStore } from './l3/blob-store.js';
@@ -149,7 +149,8 @@ export function resolveConfig(config: Partial<CacheConfig> = {}): CacheConfig {
   if (!Number.isInteger(c.autoRecoveryMaxItems) || c.autoRecoveryMaxItems < 0) throw new ConfigError('autoRecoveryMaxItems', 'must be an integer ≥ 0');
   if (typeof c.policies !== 'object' || c.policies === null) throw new ConfigError('policies', 'must be an object');
   for (const [type, policy] of Object.entries(c.policies)) {
-    const problem = policy ? resilienceProblem(policy) : undefined;
+    if (!isContentType(type)) throw new ConfigError(`policies.${type}`, 'is not a content type');
+    const problem = policy ? policyProblem(policy) : undefined;
     if (problem) throw new ConfigError(`policies.${type}.${problem[0]}`, problem[1]);
   }
   // Braces would break the Redis Cluster hash tags the key layout adds (sdk/key-layout.ts).
