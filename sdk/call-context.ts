@@ -58,6 +58,8 @@ const SKIPS = ['skipL1', 'skipL2Read', 'skipL2Write', 'skipBusNotify'] as const;
  * infinite TTL would be refused by Redis for good. `subject` is checked where it is used.
  */
 export function checkCallOptions(options: CacheCallOptions): void {
+  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('options', 'must be an object');
+  if (options.policy !== undefined && (typeof options.policy !== 'object' || options.policy === null)) throw new InvalidOptionError('policy', 'must be an object');
   const own = policyProblem(options);
   if (own) throw new InvalidOptionError(own[0], own[1]);
   const inPolicy = options.policy ? policyProblem(options.policy) : undefined;

@@ -105,6 +105,14 @@ describe('MultiLayerCache on a real Redis', () => {
     const tiny = await env.caches.make({ maxValueBytes: 1024 });
     await expect(tiny.set('big', 'x'.repeat(2000), ContentType.CONFIGURATION)).rejects.toBeInstanceOf(ValueTooLargeError);
     await expect(cache.fetch('fn', ContentType.AI_RESPONSE, () => Symbol('no'))).rejects.toBeInstanceOf(SerializationError);
+    for (const options of [null, 'x', { policy: null }]) {
+      await expect(cache.get('k', ContentType.CONFIGURATION, options as never)).rejects.toBeInstanceOf(InvalidOptionError);
+      await expect(cache.fetch('k', ContentType.CONFIGURATION, () => 1, options as never)).rejects.toBeInstanceOf(InvalidOptionError);
+      await expect(cache.delete('k', ContentType.CONFIGURATION, options as never)).rejects.toBeInstanceOf(InvalidOptionError);
+    }
+    await expect(cache.getWithFallback('no-fn', ContentType.CONFIGURATION, 'compute' as never)).rejects.toMatchObject({ name: 'InvalidOptionError', option: 'computeFn' });
+    await expect(cache.warmCache(null as never)).rejects.toMatchObject({ name: 'InvalidOptionError', option: 'entries' });
+    expect(await cache.warmCache([null as never, { key: 'warm-ok', contentType: ContentType.CONFIGURATION, value: 1 }])).toEqual({ warmed: 1, skipped: 0, failed: 1 });
     await cache.set('fine', 'still serving', ContentType.CONFIGURATION);
     expect(await cache.get('fine', ContentType.CONFIGURATION)).toBe('still serving');
   });
