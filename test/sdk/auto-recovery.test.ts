@@ -46,6 +46,15 @@ describe('auto-recovery', () => {
     expect(await (await env.caches.make({ keyPrefix: 'prompt:' })).get('volume', T)).toBe(3);
   });
 
+  it('says so when it is closed with changes still kept', async () => {
+    const a = await env.caches.make({ breakerFailureThreshold: 2, keyPrefix: 'closing:' });
+    await env.redis.kill();
+    await a.set('last-words', 'goodnight', T);
+    await a.close();
+    await env.redis.restart();
+    expect(env.caches.warnings).toContain('cache closed with L2 changes still kept for replay: dropped');
+  });
+
   it('keeps at most autoRecoveryMaxItems changes, dropping the oldest', async () => {
     const a = await env.caches.make({ breakerFailureThreshold: 2, autoRecoveryMaxItems: 2, keyPrefix: 'bounded:' });
     await env.redis.kill();
