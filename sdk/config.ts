@@ -149,6 +149,7 @@ export function resolveConfig(config: Partial<CacheConfig> = {}): CacheConfig {
   if (typeof c.policies !== 'object' || c.policies === null) throw new ConfigError('policies', 'must be an object');
   for (const [type, policy] of Object.entries(c.policies)) {
     if (!isContentType(type)) throw new ConfigError(`policies.${type}`, 'is not a content type');
+    if (policy !== undefined && (typeof policy !== 'object' || policy === null)) throw new ConfigError(`policies.${type}`, 'must be an object');
     const problem = policy ? policyProblem(policy) : undefined;
     if (problem) throw new ConfigError(`policies.${type}.${problem[0]}`, problem[1]);
   }

@@ -147,6 +147,7 @@ describe('MultiLayerCache on a real Redis', () => {
     await expect(createCache({ policies: { [ContentType.CONFIGURATION]: { ttlSeconds: -5 } } })).rejects.toMatchObject({ field: 'policies.configuration.ttlSeconds' });
     await expect(createCache({ policies: { [ContentType.CONFIGURATION]: { staleGraceSeconds: Infinity } } })).rejects.toMatchObject({ field: 'policies.configuration.staleGraceSeconds' });
     await expect(createCache({ policies: { configuraton: { ttlSeconds: 60 } } as never })).rejects.toMatchObject({ field: 'policies.configuraton' });
+    await expect(createCache({ policies: { [ContentType.CONFIGURATION]: 'short' } as never })).rejects.toMatchObject({ field: 'policies.configuration' });
   });
 
   it('reports metrics, health and advice', async () => {
