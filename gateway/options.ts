@@ -159,7 +159,7 @@ const url: Parse<string> = (raw) => {
     throw new Error(`must be a URL, got ${JSON.stringify(raw)}`);
   }
 };
-/** A gateway's address for the admin commands: an http or https URL. */
+/** An http or https URL: a gateway's address for the admin commands, its public URL, the alert webhook. */
 export const httpUrl: Parse<string> = (raw) => {
   const parsed = url(raw);
   if (!/^https?:/.test(parsed)) throw new Error(`must be an http:// or https:// URL, got ${JSON.stringify(raw)}`);
@@ -219,7 +219,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'l1MaxSizeMb', flag: '--l1-max-size-mb <n>', env: 'TEDDY_L1_MAX_SIZE_MB', parse: positiveInteger, help: 'the cache\'s L1 bound in this process, MiB of encoded values (default: the SDK\'s, 256)' },
   { key: 'fleetKey', flag: '--fleet-key <key>', env: 'TEDDY_FLEET_KEY', parse: text, help: 'accept fleet-derived device secrets' },
   { key: 'urlKey', env: 'TEDDY_URL_KEY', parse: text, help: 'HMAC key of clip URLs (default: generated once in the data dir)' },
-  { key: 'publicUrl', flag: '--public-url <url>', env: 'TEDDY_PUBLIC_URL', parse: url, help: 'origin written into clip URLs, e.g. a CDN' },
+  { key: 'publicUrl', flag: '--public-url <url>', env: 'TEDDY_PUBLIC_URL', parse: httpUrl, help: 'origin written into clip URLs, e.g. a CDN' },
   { key: 'urlTtlSeconds', flag: '--url-ttl-seconds <n>', env: 'TEDDY_URL_TTL_SECONDS', parse: positiveInteger, help: 'lifetime of a signed clip URL' },
   { key: 'providerLatencyMs', flag: '--provider-latency-ms <n>', env: 'TEDDY_PROVIDER_LATENCY_MS', parse: nonNegativeInteger, help: 'demo AI provider delay per call' },
   { key: 'maxRequestBytes', flag: '--max-request-bytes <n>', env: 'TEDDY_MAX_REQUEST_BYTES', parse: integerIn(1024, 256 * 1024), help: 'largest request payload accepted' },
@@ -233,7 +233,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'defaultVoice', flag: '--default-voice <name>', env: 'TEDDY_DEFAULT_VOICE', parse: text, help: 'voice for a bear naming none or an unknown one' },
   { key: 'logLevel', flag: '--log-level <level>', env: 'TEDDY_LOG_LEVEL', parse: logLevel, help: 'log level' },
   { key: 'sloConfig', flag: '--slo-config <file>', env: 'TEDDY_SLO_CONFIG', parse: text, help: 'JSON file of SLO targets, health rules and provider price (docs/operations.md)' },
-  { key: 'alertWebhook', flag: '--alert-webhook <url>', env: 'TEDDY_ALERT_WEBHOOK', parse: url, help: 'POST every alert that fires or resolves to this URL as JSON' },
+  { key: 'alertWebhook', flag: '--alert-webhook <url>', env: 'TEDDY_ALERT_WEBHOOK', parse: httpUrl, help: 'POST every alert that fires or resolves to this URL as JSON' },
   { key: 'opsIntervalMs', flag: '--ops-interval-ms <n>', env: 'TEDDY_OPS_INTERVAL_MS', parse: integerIn(100, 600_000), help: 'how often the time series is sampled and the health rules evaluated, ms' },
   { key: 'workers', flag: '--workers <n>', env: 'TEDDY_WORKERS', parse: workerCount, help: 'gateway processes sharing the ports (node:cluster), or "auto" = one per available core' },
 ];

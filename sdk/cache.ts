@@ -185,6 +185,7 @@ export class LayeredCache implements MultiLayerCache {
     }
     let ctx: CallContext;
     try {
+      if (typeof computeFn !== 'function') throw new InvalidOptionError('computeFn', 'must be a function');
       ctx = this.context(key, contentType, options, ns, 'fetch');
     } catch (err) {
       return Promise.reject(err);
@@ -267,6 +268,7 @@ export class LayeredCache implements MultiLayerCache {
 
   async warmCache(entries: readonly WarmEntry[], onProgress?: (done: number, total: number) => void): Promise<WarmResult> {
     this.assertOpen();
+    if (!Array.isArray(entries)) throw new InvalidOptionError('entries', 'must be an array of warm entries');
     let warmed = 0;
     let skipped = 0;
     let failed = 0;
@@ -275,8 +277,9 @@ export class LayeredCache implements MultiLayerCache {
     const worker = async () => {
       while (next < entries.length) {
         const entry = entries[next++]!;
-        const options = { ttlSeconds: entry.ttlSeconds, tags: entry.tags };
         try {
+          if (typeof entry !== 'object' || entry === null) throw new InvalidOptionError('entries', 'each must be an object');
+          const options = { ttlSeconds: entry.ttlSeconds, tags: entry.tags };
           if (entry.value !== undefined) {
             await this.set(entry.key, entry.value, entry.contentType, options);
             warmed += 1;
@@ -289,7 +292,7 @@ export class LayeredCache implements MultiLayerCache {
           }
         } catch (err) {
           failed += 1;
-          this.parts.config.logger.warn({ err: (err as Error).message, contentType: entry.contentType }, 'warm entry failed');
+          this.parts.config.logger.warn({ err: (err as Error).message, contentType: entry?.contentType }, 'warm entry failed');
         }
         onProgress?.(++done, entries.length);
       }

@@ -5,7 +5,7 @@
  * its trace. The read path, the compute runner and the write path all take
  * this instead of a row of parameters.
  */
-import { resilienceProblem, type CachePolicy, type ContentType } from './content-types.js';
+import { policyProblem, type CachePolicy, type ContentType } from './content-types.js';
 import { InvalidOptionError } from './errors.js';
 import type { EntryKeys } from './key-layout.js';
 import type { Namespace } from './namespace.js';
@@ -52,10 +52,22 @@ export interface CallContext {
 
 const SKIPS = ['skipL1', 'skipL2Read', 'skipL2Write', 'skipBusNotify'] as const;
 
-/** Throws InvalidOptionError for an option out of range (the rest are checked where they are used). */
+/**
+ * Throws InvalidOptionError for an option out of range, before anything runs: a bad TTL or tag
+ * found only when the computed value is written would waste the compute (a provider call), and an
+ * infinite TTL would be refused by Redis for good. `subject` is checked where it is used.
+ */
 export function checkCallOptions(options: CacheCallOptions): void {
-  const problem = resilienceProblem(options) ?? (options.policy ? resilienceProblem(options.policy) : undefined);
-  if (problem) throw new InvalidOptionError(problem[0], problem[1]);
+  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('options', 'must be an object');
+  if (options.policy !== undefined && (typeof options.policy !== 'object' || options.policy === null)) throw new InvalidOptionError('policy', 'must be an object');
+  const own = policyProblem(options);
+  if (own) throw new InvalidOptionError(own[0], own[1]);
+  const inPolicy = options.policy ? policyProblem(options.policy) : undefined;
+  if (inPolicy) throw new InvalidOptionError(`policy.${inPolicy[0]}`, inPolicy[1]);
+  const { tags } = options;
+  if (tags !== undefined && !(Array.isArray(tags) && tags.every((t) => typeof t === 'string' && t !== ''))) {
+    throw new InvalidOptionError('tags', 'must be an array of non-empty strings');
+  }
   for (const skip of SKIPS) {
     if (options[skip] !== undefined && typeof options[skip] !== 'boolean') throw new InvalidOptionError(skip, 'must be true or false');
   }

@@ -3,7 +3,9 @@
  * opens and the cache stops calling Redis (answering from L1 or the compute
  * function) until `resetMs` has passed; then one probe is let through, and its
  * outcome closes the breaker or opens it again. A dead Redis thus costs one
- * failed call per `resetMs`, not one per request.
+ * failed call per `resetMs`, not one per request. When the connection comes
+ * back (`reconnected`), the probe is let through at once: Redis answered, so
+ * waiting out `resetMs` would only delay L2 and the auto-recovery replay.
  */
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
@@ -14,6 +16,8 @@ export interface CircuitBreaker {
   allow(): boolean;
   success(): void;
   failure(): void;
+  /** The connection is up again: an open breaker lets its probe through now. */
+  reconnected(): void;
 }
 
 export interface BreakerOptions {
@@ -61,6 +65,9 @@ export function createCircuitBreaker({ failureThreshold, resetMs, now = Date.now
         openedAt = now();
         set('open');
       }
+    },
+    reconnected() {
+      if (state === 'open') openedAt = now() - resetMs;
     },
   };
 }

@@ -6,6 +6,7 @@
  * stale value, if one is at hand, helps decide (`ctx.stale`). A compute
  * function that takes no argument works as before.
  */
+import { policyProblem } from './content-types.js';
 import { InvalidOptionError } from './errors.js';
 
 export interface ComputeContext<T> {
@@ -35,7 +36,8 @@ export function createComputeContext<T>(stale: T | undefined): { ctx: ComputeCon
   const ctx: ComputeContext<T> = {
     stale,
     setTtl(seconds) {
-      if (typeof seconds !== 'number' || !(seconds > 0) || !Number.isFinite(seconds)) throw new InvalidOptionError('setTtl', 'seconds must be a finite number > 0');
+      const problem = policyProblem({ ttlSeconds: seconds });
+      if (problem) throw new InvalidOptionError('setTtl', problem[1]);
       ttlSeconds = seconds;
     },
     setTags(list) {

@@ -207,7 +207,11 @@ export function refreshInBackground<T>(parts: CacheParts, ctx: CallContext, comp
   parts.refreshing.add(id);
   if (parts.events.has('refresh')) parts.events.emit('refresh', { key: ctx.key, contentType: ctx.type, reason: 'eager' });
   refresh(parts, ctx, computeFn, hit)
-    .catch((err: unknown) => parts.config.logger.warn({ err: (err as Error).message, contentType: ctx.type }, 'eager refresh failed'))
+    .catch((err: unknown) => {
+      parts.config.logger.warn({ err: (err as Error).message, contentType: ctx.type }, 'eager refresh failed');
+      // The value is still due: a later hit tries again (one at a time), rather than let it expire.
+      if (hit.entry) hit.entry.refreshing = false;
+    })
     .finally(() => {
       parts.refreshing.delete(id);
       ctx.trace.end(undefined);

@@ -2,11 +2,12 @@
  * CacheConfig: every knob of createCache, its default, its environment
  * variable where it has one, and validation into a typed ConfigError.
  */
-import { resilienceProblem, type CachePolicy, type ContentType } from './content-types.js';
+import { isContentType, policyProblem, type CachePolicy, type ContentType } from './content-types.js';
 import { definedFields } from '../infra/defined-fields.js';
 import { ConfigError } from './errors.js';
 import type { BlobStore } from './l3/blob-store.js';
 import { redisEndpoints } from './redis-endpoints.js';
+import { MAX_TIMER_MS } from './timeouts.js';
 
 export interface CacheConfig {
   l1Enabled: boolean;
@@ -136,11 +137,9 @@ export function resolveConfig(config: Partial<CacheConfig> = {}): CacheConfig {
   positive(c, 'l1MaxSizeMb');
   positive(c, 'l1TtlSeconds');
   positive(c, 'maxValueBytes');
-  positive(c, 'l2TimeoutMs');
   positive(c, 'breakerFailureThreshold');
-  positive(c, 'breakerResetMs');
-  positive(c, 'lockLeaseMs');
-  positive(c, 'lockWaitMs');
+  // Delays that become timers: past Node's longest one, a timer fires at once (a retry every millisecond).
+  for (const field of ['l2TimeoutMs', 'breakerResetMs', 'lockLeaseMs', 'lockWaitMs'] as const) positive(c, field, MAX_TIMER_MS);
   positive(c, 'autoRecoveryMaxMb');
   if (!Number.isFinite(c.compressionThresholdBytes) || c.compressionThresholdBytes < 0) {
     throw new ConfigError('compressionThresholdBytes', 'must be a number ≥ 0');
@@ -149,7 +148,9 @@ export function resolveConfig(config: Partial<CacheConfig> = {}): CacheConfig {
   if (!Number.isInteger(c.autoRecoveryMaxItems) || c.autoRecoveryMaxItems < 0) throw new ConfigError('autoRecoveryMaxItems', 'must be an integer ≥ 0');
   if (typeof c.policies !== 'object' || c.policies === null) throw new ConfigError('policies', 'must be an object');
   for (const [type, policy] of Object.entries(c.policies)) {
-    const problem = policy ? resilienceProblem(policy) : undefined;
+    if (!isContentType(type)) throw new ConfigError(`policies.${type}`, 'is not a content type');
+    if (policy !== undefined && (typeof policy !== 'object' || policy === null)) throw new ConfigError(`policies.${type}`, 'must be an object');
+    const problem = policy ? policyProblem(policy) : undefined;
     if (problem) throw new ConfigError(`policies.${type}.${problem[0]}`, problem[1]);
   }
   // Braces would break the Redis Cluster hash tags the key layout adds (sdk/key-layout.ts).
@@ -169,9 +170,9 @@ export function resolveConfig(config: Partial<CacheConfig> = {}): CacheConfig {
   return c;
 }
 
-function positive(c: CacheConfig, field: keyof CacheConfig): void {
+function positive(c: CacheConfig, field: keyof CacheConfig, max = Infinity): void {
   const v = c[field];
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new ConfigError(field, 'must be a number > 0');
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || v > max) throw new ConfigError(field, max === Infinity ? 'must be a number > 0' : `must be a number > 0 and ≤ ${max}`);
 }
 
 /** "host:port, host2:port" → ["host:port", "host2:port"] */

@@ -75,9 +75,14 @@ export const POLICIES: Readonly<Record<ContentType, CachePolicy>> = {
   [ContentType.EMOTION_ANALYSIS]: { l1: true, l2: true, l3: false, ttlSeconds: 10 * MINUTE, encrypt: true, warm: false, staleGraceSeconds: 0, hardTimeoutMs: 3000 },
 };
 
-/** What is wrong with a policy's timeout or refresh fields, as [field, problem]; undefined if nothing. */
-export function resilienceProblem(p: Partial<Pick<CachePolicy, 'softTimeoutMs' | 'hardTimeoutMs' | 'eagerRefreshThreshold'>>): [string, string] | undefined {
-  const { softTimeoutMs: soft, hardTimeoutMs: hard, eagerRefreshThreshold: t } = p;
+/** The longest TTL or stale grace a policy may give (10 years): anything longer is a mistake, and Redis refuses an infinite one. */
+export const MAX_POLICY_SECONDS = 10 * 365 * DAY;
+
+/** What is wrong with a policy's (or a call's) TTL, grace, timeout or refresh fields, as [field, problem]; undefined if nothing. */
+export function policyProblem(p: Partial<Pick<CachePolicy, 'ttlSeconds' | 'staleGraceSeconds' | 'softTimeoutMs' | 'hardTimeoutMs' | 'eagerRefreshThreshold'>>): [string, string] | undefined {
+  const { ttlSeconds: ttl, staleGraceSeconds: grace, softTimeoutMs: soft, hardTimeoutMs: hard, eagerRefreshThreshold: t } = p;
+  if (ttl !== undefined && !(typeof ttl === 'number' && ttl > 0 && ttl <= MAX_POLICY_SECONDS)) return ['ttlSeconds', `must be a number > 0 and ≤ ${MAX_POLICY_SECONDS} (s)`];
+  if (grace !== undefined && !(typeof grace === 'number' && grace >= 0 && grace <= MAX_POLICY_SECONDS)) return ['staleGraceSeconds', `must be a number ≥ 0 and ≤ ${MAX_POLICY_SECONDS} (s)`];
   if (soft !== undefined && !(typeof soft === 'number' && soft >= 0)) return ['softTimeoutMs', 'must be a number ≥ 0 (ms)'];
   if (hard !== undefined && !(typeof hard === 'number' && hard > 0)) return ['hardTimeoutMs', 'must be a number > 0 (ms)'];
   if (t !== undefined && !(typeof t === 'number' && t > 0 && t < 1)) return ['eagerRefreshThreshold', 'must be a number between 0 and 1 (exclusive)'];

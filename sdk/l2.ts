@@ -11,7 +11,8 @@
  * to the cache's caller. Commands do not queue while disconnected
  * (enableOfflineQueue: false) so a caller never waits on an outage; ioredis
  * keeps reconnecting (and, on a cluster, re-reading the slot map) in the
- * background, and the breaker's probe finds out when Redis is back. The
+ * background, and the breaker's probe finds out when Redis is back (at once
+ * when the connection is ready again, else after `breakerResetMs`). The
  * commands of one tick leave in one write (tickBatcher, below), and the
  * value reads of one tick in one MGET (readBatcher, below).
  */
@@ -140,6 +141,7 @@ export function connectL2(endpoints: RedisEndpoints, ca: Buffer | undefined, con
     resetMs: config.breakerResetMs,
     onChange: events.onBreaker,
   });
+  client.on('ready', () => breaker.reconnected());
   const reads = readBatcher(client, () => breaker.success(), failed);
   const batch = tickBatcher(client, reads.send);
   return {

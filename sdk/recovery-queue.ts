@@ -116,6 +116,8 @@ export function createRecoveryQueue({ maxItems, maxBytes, retryMs, logger }: Rec
       }
     },
     close() {
+      // Nothing can replay them any more: say so, an operator must not find out from stale data.
+      if (kept.size > 0) logger.warn({ dropped: kept.size }, 'cache closed with L2 changes still kept for replay: dropped');
       closed = true;
       if (timer) clearTimeout(timer);
       timer = undefined;

@@ -10,8 +10,9 @@
  * Either way the compute is not abandoned: it goes on in the background,
  * keeps the cross-instance lock, and fills every layer when it ends, so the
  * next caller finds the fresh value. Both are measured from the call's start
- * and may be set per call or per content type; unset (or not finite) means
- * no limit.
+ * and may be set per call or per content type; unset, not finite or past
+ * Node's longest timer (MAX_TIMER_MS, 24.8 days: a longer setTimeout fires at
+ * once) means no limit.
  */
 import { performance } from 'node:perf_hooks';
 import type { CallContext } from './call-context.js';
@@ -21,7 +22,10 @@ import type { FetchResult } from './fetch-result.js';
 import type { Flight } from './flight.js';
 import type { Stale } from './read-path.js';
 
-const limit = (ms: number | undefined): number | undefined => (ms !== undefined && Number.isFinite(ms) ? ms : undefined);
+/** The longest delay setTimeout keeps (2^31 − 1 ms); a longer one fires after 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+const limit = (ms: number | undefined): number | undefined => (ms !== undefined && ms <= MAX_TIMER_MS ? ms : undefined);
 
 /** The flight's result, or what the call's timeouts give instead. */
 export function awaitFlight<T>(parts: CacheParts, ctx: CallContext, flight: Flight<T>): Promise<FetchResult<T>> {

@@ -12,7 +12,7 @@
 import type { CallContext } from './call-context.js';
 import type { CacheParts } from './cache-parts.js';
 import type { ComputeDecisions } from './compute-context.js';
-import { CacheError, InvalidKeyError, ValueTooLargeError } from './errors.js';
+import { ValueTooLargeError } from './errors.js';
 import type { EntryKeys } from './key-layout.js';
 import type { L1Entry } from './l1.js';
 import { FAILED, type RedisClient } from './l2.js';
@@ -40,9 +40,7 @@ export async function store(parts: CacheParts, ctx: CallContext, value: unknown,
     return undefined;
   }
   const ttlSeconds = decisions?.ttlSeconds ?? options?.ttlSeconds ?? policy.ttlSeconds;
-  if (!(ttlSeconds > 0)) throw new CacheError('ttlSeconds must be > 0');
   const given = decisions?.tags ?? options?.tags;
-  if (given && !given.every((t) => typeof t === 'string' && t !== '')) throw new InvalidKeyError('tags must be non-empty strings');
   const tags = ctx.namespace ? ctx.namespace.tagsFor(given) : given;
   if (options?.subject !== undefined) {
     checkSubject(options.subject);

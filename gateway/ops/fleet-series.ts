@@ -27,9 +27,16 @@ const RETENTION_MS = 25 * 3_600_000;
 const READ_CHUNK = 100;
 const BULK_COMMAND_TIMEOUT_MS = 10_000;
 
-/** A copy of the fleet connection for one bulk read, with a longer command timeout; the caller quits it. */
+/**
+ * A copy of the fleet connection for one bulk read, with a longer command timeout; the caller quits
+ * it. Its commands wait for it to connect (the offline queue): on a cluster too, where the copy
+ * has no slot map yet when the first command is sent (without the queue, every report there said
+ * "Cluster isn't ready" and covered its own process only).
+ */
 function bulkConnection(client: FleetClient): FleetClient {
-  if (client instanceof Cluster) return client.duplicate([], { redisOptions: { ...client.options.redisOptions, commandTimeout: BULK_COMMAND_TIMEOUT_MS } });
+  if (client instanceof Cluster) {
+    return client.duplicate([], { enableOfflineQueue: true, redisOptions: { ...client.options.redisOptions, commandTimeout: BULK_COMMAND_TIMEOUT_MS } });
+  }
   return client.duplicate({ commandTimeout: BULK_COMMAND_TIMEOUT_MS, enableOfflineQueue: true });
 }
 

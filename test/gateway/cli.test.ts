@@ -62,6 +62,7 @@ describe('teddycache CLI', () => {
     expect((await cli('start', '--help')).stdout).toMatch(/--mqtt-port <n>[\s\S]*TEDDY_MQTT_PORT/);
     const usage = { code: 2, stdout: '' };
     await expect(cli('start', '--mqtt-port', 'abc')).rejects.toMatchObject({ ...usage, stderr: expect.stringMatching(/--mqtt-port <n>.*must be an integer/) });
+    await expect(run(process.execPath, [...CLI, 'start', '--data-dir', dataDir, '--alert-webhook', 'ftp://alerts.example/hook'], { timeout: 30_000 })).rejects.toMatchObject({ ...usage, stderr: expect.stringMatching(/--alert-webhook <url>.*must be an http:\/\/ or https:\/\/ URL/) });
     await expect(cli('start', '--no-such-flag')).rejects.toMatchObject({ ...usage, stderr: expect.stringMatching(/unknown option '--no-such-flag'/) });
     await expect(cli('no-such-command')).rejects.toMatchObject({ ...usage, stderr: expect.stringMatching(/unknown command 'no-such-command'/) });
     await expect(cli('device', 'add')).rejects.toMatchObject({ ...usage, stderr: expect.stringMatching(/missing required argument 'id'/) });
@@ -155,6 +156,9 @@ describe('teddycache CLI', () => {
     await expect(bad).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/TEDDY_MQTT_PORT: must be an integer/) });
     const noL1 = run(process.execPath, [...CLI, 'start', '--data-dir', dataDir], { env: { ...process.env, TEDDY_L1_MAX_SIZE_MB: '0' } });
     await expect(noL1).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/TEDDY_L1_MAX_SIZE_MB: must be an integer from 1/) });
+    // A webhook fetch cannot POST to: refused at start, not found out at the first alert.
+    const ftpHook = run(process.execPath, [...CLI, 'start', '--data-dir', dataDir], { env: { ...process.env, TEDDY_ALERT_WEBHOOK: 'ftp://alerts.example/hook' }, timeout: 30_000 });
+    await expect(ftpHook).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/TEDDY_ALERT_WEBHOOK: must be an http:\/\/ or https:\/\/ URL/) });
   });
 
   it('says once, in its own words, that it cannot reach the fleet Redis', async () => {

@@ -7,7 +7,7 @@
  * promoted, provisioning and control across gateways work again by themselves.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -16,6 +16,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROMPTS } from '../../gateway/providers/phrasebook.js';
 import { fleetKeys } from '../../gateway/fleet-keys.js';
+import type { OpsReport } from '../../gateway/ops/ops-report.js';
 import { AnswerSource, type Answer } from '../../protocol/index.js';
 import { TEST_KEYS } from '../helpers/cache.js';
 import { connectBear, startTestFleet, textUtterance, type TestFleet } from './harness.js';
@@ -83,6 +84,18 @@ describe('one fleet on a Redis Cluster', () => {
     const older = new Promise<void>((resolve) => onB.client.once('close', () => resolve()));
     await connectBear(a().gateway.mqttUrl, 'cluster-bear', secret);
     await older;
+  });
+
+  it('reports on the whole fleet: the operations report reads every process\'s series from the cluster', async () => {
+    const token = readFileSync(join(a().dataDir, 'admin-token'), 'utf8').trim();
+    // Each process writes its series at the ops interval (5 s by default): wait for both.
+    const report = await eventually(async () => {
+      const r = (await (await fetch(`${a().gateway.httpUrl}/admin/ops/report`, { headers: { authorization: `Bearer ${token}` } })).json()) as OpsReport;
+      expect(r.fleet.notice).toBeUndefined();
+      expect(r.fleet.live).toBe(2);
+      return r;
+    }, 'a fleet report covering both gateways');
+    expect(report.fleet.processes.map((p) => p.live)).toEqual([true, true]);
   });
 
   it("keeps answering through a failover of the fleet's master, then works across gateways again", async () => {

@@ -33,6 +33,28 @@ describe('auto-recovery', () => {
     expect(await b.get('tagged', T)).toBeUndefined();
   });
 
+  it('replays as soon as Redis is back, not a breaker reset later', async () => {
+    // The breaker is open for the whole outage and would stay open a minute: the reconnect lets its probe through.
+    const a = await env.caches.make({ breakerFailureThreshold: 1, breakerResetMs: 60_000, keyPrefix: 'prompt:' });
+    await env.redis.kill();
+    await a.set('volume', 3, T);
+    await a.delete('story', T);
+    expect((await a.health()).l2.breaker).toBe('open');
+    await env.redis.restart();
+    await vi.waitFor(async () => expect((await a.health()).l2.pendingChanges).toBe(0), { timeout: 10_000, interval: 50 });
+    expect((await a.health()).l2.breaker).toBe('closed');
+    expect(await (await env.caches.make({ keyPrefix: 'prompt:' })).get('volume', T)).toBe(3);
+  });
+
+  it('says so when it is closed with changes still kept', async () => {
+    const a = await env.caches.make({ breakerFailureThreshold: 2, keyPrefix: 'closing:' });
+    await env.redis.kill();
+    await a.set('last-words', 'goodnight', T);
+    await a.close();
+    await env.redis.restart();
+    expect(env.caches.warnings).toContain('cache closed with L2 changes still kept for replay: dropped');
+  });
+
   it('keeps at most autoRecoveryMaxItems changes, dropping the oldest', async () => {
     const a = await env.caches.make({ breakerFailureThreshold: 2, autoRecoveryMaxItems: 2, keyPrefix: 'bounded:' });
     await env.redis.kill();

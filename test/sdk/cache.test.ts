@@ -4,6 +4,7 @@ import {
   ConfigError,
   ContentType,
   InvalidKeyError,
+  InvalidOptionError,
   POLICIES,
   SerializationError,
   UnknownContentTypeError,
@@ -104,8 +105,38 @@ describe('MultiLayerCache on a real Redis', () => {
     const tiny = await env.caches.make({ maxValueBytes: 1024 });
     await expect(tiny.set('big', 'x'.repeat(2000), ContentType.CONFIGURATION)).rejects.toBeInstanceOf(ValueTooLargeError);
     await expect(cache.fetch('fn', ContentType.AI_RESPONSE, () => Symbol('no'))).rejects.toBeInstanceOf(SerializationError);
+    for (const options of [null, 'x', { policy: null }]) {
+      await expect(cache.get('k', ContentType.CONFIGURATION, options as never)).rejects.toBeInstanceOf(InvalidOptionError);
+      await expect(cache.fetch('k', ContentType.CONFIGURATION, () => 1, options as never)).rejects.toBeInstanceOf(InvalidOptionError);
+      await expect(cache.delete('k', ContentType.CONFIGURATION, options as never)).rejects.toBeInstanceOf(InvalidOptionError);
+    }
+    await expect(cache.getWithFallback('no-fn', ContentType.CONFIGURATION, 'compute' as never)).rejects.toMatchObject({ name: 'InvalidOptionError', option: 'computeFn' });
+    await expect(cache.warmCache(null as never)).rejects.toMatchObject({ name: 'InvalidOptionError', option: 'entries' });
+    expect(await cache.warmCache([null as never, { key: 'warm-ok', contentType: ContentType.CONFIGURATION, value: 1 }])).toEqual({ warmed: 1, skipped: 0, failed: 1 });
     await cache.set('fine', 'still serving', ContentType.CONFIGURATION);
     expect(await cache.get('fine', ContentType.CONFIGURATION)).toBe('still serving');
+  });
+
+  it('refuses a bad TTL, grace or tag list before computing or writing, and goes on writing Redis', async () => {
+    const T = ContentType.CONFIGURATION;
+    let computes = 0;
+    const compute = () => `v${++computes}`;
+    for (const [options, option] of [
+      [{ ttlSeconds: -1 }, 'ttlSeconds'],
+      [{ ttlSeconds: Infinity }, 'ttlSeconds'],
+      [{ tags: 'bedtime' }, 'tags'],
+      [{ tags: [''] }, 'tags'],
+      [{ policy: { staleGraceSeconds: Infinity } }, 'policy.staleGraceSeconds'],
+      [{ policy: { ttlSeconds: 0 } }, 'policy.ttlSeconds'],
+    ] as const) {
+      await expect(cache.fetch('bad-options', T, compute, options as never), JSON.stringify(options)).rejects.toMatchObject({ name: 'InvalidOptionError', option });
+      await expect(cache.set('bad-options', 'x', T, options as never)).rejects.toBeInstanceOf(InvalidOptionError);
+    }
+    expect(computes).toBe(0);
+    // Nothing bad was kept for replay, so this instance's next write reaches Redis (an infinite TTL used to block them all).
+    await cache.set('after-bad-options', 'written', T);
+    expect((await cache.health()).l2.pendingChanges).toBe(0);
+    expect(await (await env.caches.make()).get('after-bad-options', T)).toBe('written');
   });
 
   it('rejects a wrong config with a ConfigError naming the field', async () => {
@@ -113,6 +144,10 @@ describe('MultiLayerCache on a real Redis', () => {
     await expect(createCache({ l2RedisUrl: 'http://x' })).rejects.toBeInstanceOf(ConfigError);
     await expect(createCache({ nope: 1 } as never)).rejects.toMatchObject({ field: 'nope' });
     await expect(createCache({ encryptionKeys: { a: 'c2hvcnQ=' } })).rejects.toBeInstanceOf(ConfigError);
+    await expect(createCache({ policies: { [ContentType.CONFIGURATION]: { ttlSeconds: -5 } } })).rejects.toMatchObject({ field: 'policies.configuration.ttlSeconds' });
+    await expect(createCache({ policies: { [ContentType.CONFIGURATION]: { staleGraceSeconds: Infinity } } })).rejects.toMatchObject({ field: 'policies.configuration.staleGraceSeconds' });
+    await expect(createCache({ policies: { configuraton: { ttlSeconds: 60 } } as never })).rejects.toMatchObject({ field: 'policies.configuraton' });
+    await expect(createCache({ policies: { [ContentType.CONFIGURATION]: 'short' } as never })).rejects.toMatchObject({ field: 'policies.configuration' });
   });
 
   it('reports metrics, health and advice', async () => {

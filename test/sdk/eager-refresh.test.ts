@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ContentType, type CacheCallOptions, type CacheSource, type MultiLayerCache } from '../../sdk/index.js';
 import { useRedisCaches } from '../helpers/cache.js';
 
@@ -53,6 +53,20 @@ describe('eager refresh', () => {
     expect(seen.computes - 1).toBeGreaterThanOrEqual(Math.floor(seen.elapsed / (TTL_S * 1000)) - 1);
     expect(seen.computes - 1).toBeLessThanOrEqual(Math.ceil(seen.elapsed / period) + 1);
     expect(seen.values.size).toBeGreaterThan(3);
+  });
+
+  it('a refresh that failed is tried again by a later hit, before the value expires', async () => {
+    const cache = await env.caches.make({ ttlJitter: 0 });
+    const options = { eagerRefreshThreshold: 0.2, ttlSeconds: 1.5 };
+    await cache.fetch('flaky', ContentType.AI_RESPONSE, () => 'first', options);
+    await sleep(400); // past the threshold (0.3 s), 1.1 s before expiry
+    const failing = () => {
+      throw new Error('provider hiccup');
+    };
+    expect(await cache.fetch('flaky', ContentType.AI_RESPONSE, failing, options)).toMatchObject({ value: 'first', source: 'l1' });
+    await vi.waitFor(() => expect(env.caches.warnings).toContain('eager refresh failed'), { timeout: 1000, interval: 5 });
+    expect(await cache.fetch('flaky', ContentType.AI_RESPONSE, () => 'second', options)).toMatchObject({ value: 'first', source: 'l1' });
+    await vi.waitFor(async () => expect(await cache.get('flaky', ContentType.AI_RESPONSE)).toBe('second'), { timeout: 800, interval: 10 });
   });
 
   it('a value without a refresh threshold is not refreshed early', async () => {

@@ -87,4 +87,11 @@ describe('factory timeouts', () => {
     await expect(env.caches.make({ policies: { [ContentType.CONFIGURATION]: { eagerRefreshThreshold: 1.5 } } })).rejects.toThrow(/eagerRefreshThreshold/);
     await expect(cache.fetch('cfg2', ContentType.CONFIGURATION, () => 'x', { softTimeoutMs: -1 })).rejects.toThrow(/softTimeoutMs/);
   });
+
+  it('a hard timeout past Node\'s longest timer (24.8 days) is no limit, not an immediate TimeoutError', async () => {
+    const cache = await env.caches.make();
+    const month = 30 * 86_400_000;
+    expect(await cache.fetch('month', ContentType.AI_RESPONSE, slow(50, 'waited for'), { hardTimeoutMs: month })).toMatchObject({ value: 'waited for', source: 'compute' });
+    await expect(env.caches.make({ breakerResetMs: month })).rejects.toMatchObject({ name: 'ConfigError', field: 'breakerResetMs' });
+  });
 });

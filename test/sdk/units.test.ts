@@ -66,6 +66,21 @@ describe('circuit breaker', () => {
     expect(b.state).toBe('closed');
     expect(states).toEqual(['open', 'half-open', 'open', 'half-open', 'closed']);
   });
+
+  it('lets its probe through at once when the connection is back', () => {
+    let now = 0;
+    const b = createCircuitBreaker({ failureThreshold: 1, resetMs: 100, now: () => now });
+    b.failure();
+    now = 10;
+    expect(b.allow()).toBe(false);
+    b.reconnected();
+    expect(b.allow()).toBe(true); // the probe, 90 ms early
+    expect(b.allow()).toBe(false);
+    b.success();
+    expect(b.state).toBe('closed');
+    b.reconnected(); // a closed breaker stays closed
+    expect(b.state).toBe('closed');
+  });
 });
 
 describe('policies and keys', () => {
