@@ -106,7 +106,7 @@ export function createAdminApi(o: AdminApiOptions) {
     const name = who === 'unauthorized' ? 'anonymous' : who.id;
     if (status === 401 || status === 403) o.log.warn({ action, status, who: name }, 'admin request refused');
     await o.audit
-      .record({ who: name, action, target, outcome: outcomeOf(status), address: req.socket.remoteAddress })
+      .record({ who: name, what: action, target, outcome: outcomeOf(status), address: req.socket.remoteAddress })
       .catch((err: unknown) => o.log.error({ err }, 'audit log write failed'));
   };
 

@@ -1,8 +1,9 @@
 /**
  * The audit log: `audit.log` in the data dir, one JSON line per admin
- * action or erase — who (a token id, `local`, or `cli` for commands run on
- * the data dir), what, on which device id, when, and the outcome (ok,
- * denied, unauthorized, not-found, failed). Never a token, a secret or
+ * action or erase, its fields named as the security issue names them: `who`
+ * (a token id, `local`, or `cli` for commands run on the data dir), `what`,
+ * on which device id (`target`), `when`, and the `outcome` (ok, denied,
+ * unauthorized, not-found, invalid, failed). Never a token, a secret or
  * anything a child said: the fields are fixed and the values are ids and
  * names. Appended (O_APPEND, so gateways and the CLI sharing a data dir do
  * not interleave within a line); past `maxBytes` the file is renamed to
@@ -19,7 +20,7 @@ export interface AuditEntry {
   /** Token id, `local`, `cli`, or `anonymous` for a request without a valid token. */
   readonly who: string;
   /** e.g. `device.add`, `device.erase`, `warm`, `stats`, `token.create`. */
-  readonly action: string;
+  readonly what: string;
   /** A device id or token id the action was about. */
   readonly target?: string;
   readonly outcome: AuditOutcome;
@@ -29,8 +30,8 @@ export interface AuditEntry {
 
 export interface AuditLog {
   record(entry: AuditEntry): Promise<void>;
-  /** Whether this log (rotated files included) has a successful `action` on `target`. */
-  happened(action: string, target: string): Promise<boolean>;
+  /** Whether this log (rotated files included) has a successful `what` on `target`. */
+  happened(what: string, target: string): Promise<boolean>;
 }
 
 export interface AuditLogOptions {
@@ -52,7 +53,7 @@ export function createAuditLog(dataDir: string, { maxBytes = 10 * 1024 * 1024, k
 
   return {
     record(entry) {
-      const line = `${JSON.stringify({ time: new Date().toISOString(), who: entry.who, action: entry.action, target: entry.target, outcome: entry.outcome, address: entry.address })}\n`;
+      const line = `${JSON.stringify({ when: new Date().toISOString(), who: entry.who, what: entry.what, target: entry.target, outcome: entry.outcome, address: entry.address })}\n`;
       const run = queue.then(async () => {
         await rotate();
         await appendFile(path, line, { mode: 0o600 });
@@ -60,8 +61,8 @@ export function createAuditLog(dataDir: string, { maxBytes = 10 * 1024 * 1024, k
       queue = run.catch(() => undefined);
       return run;
     },
-    async happened(action, target) {
-      const needle = `"action":${JSON.stringify(action)},"target":${JSON.stringify(target)},"outcome":"ok"`;
+    async happened(what, target) {
+      const needle = `"what":${JSON.stringify(what)},"target":${JSON.stringify(target)},"outcome":"ok"`;
       for (const file of [path, ...Array.from({ length: keep }, (_, i) => `${path}.${i + 1}`)]) {
         if ((await readFile(file, 'utf8').catch(() => '')).includes(needle)) return true;
       }

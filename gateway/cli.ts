@@ -298,7 +298,7 @@ program
 
 /** Records a command run on the data dir in its audit log (who: cli). */
 async function cliAudit(given: string | undefined, action: string, target: string | undefined, outcome: AuditOutcome = 'ok'): Promise<void> {
-  await createAuditLog(dataDir(given)).record({ who: 'cli', action, target, outcome });
+  await createAuditLog(dataDir(given)).record({ who: 'cli', what: action, target, outcome });
 }
 
 addTargetOptions(program

@@ -25,7 +25,7 @@ let adminToken: { id: string; token: string };
 const where = (): string[] => ['--data-dir', t.dataDir, '--redis-url', t.redis!.url];
 const call = (method: string, path: string, token?: string) =>
   fetch(`${t.gateway.httpUrl}${path}`, { method, headers: token ? { authorization: `Bearer ${token}` } : {} });
-const auditLines = (): { who: string; action: string; target?: string; outcome: string; time: string }[] =>
+const auditLines = (): { who: string; what: string; target?: string; outcome: string; when: string }[] =>
   readFileSync(join(t.dataDir, 'audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as never);
 
 beforeAll(async () => {
@@ -84,9 +84,11 @@ describe('admin tokens and roles', () => {
     expect(await t.gateway.devices.list()).not.toContainEqual(expect.objectContaining({ id: 'role-bear' }));
 
     const lines = auditLines();
-    expect(lines).toContainEqual(expect.objectContaining({ who: read.id, action: 'stats', outcome: 'ok' }));
-    expect(lines).toContainEqual(expect.objectContaining({ who: read.id, action: 'device.add', target: 'role-bear', outcome: 'denied' }));
-    expect(lines).toContainEqual(expect.objectContaining({ who: read.id, action: 'warm', outcome: 'denied' }));
+    expect(lines).toContainEqual(expect.objectContaining({ who: read.id, what: 'stats', outcome: 'ok' }));
+    expect(lines).toContainEqual(expect.objectContaining({ who: read.id, what: 'device.add', target: 'role-bear', outcome: 'denied' }));
+    expect(lines).toContainEqual(expect.objectContaining({ who: read.id, what: 'warm', outcome: 'denied' }));
+    // who, what, when, outcome: the issue's names for the fields.
+    for (const line of lines) expect(Date.parse(line.when)).toBeGreaterThan(Date.now() - 600_000);
     expect(t.logs.some((l) => l.includes('admin request refused') && l.includes(read.id))).toBe(true);
   });
 
@@ -99,9 +101,9 @@ describe('admin tokens and roles', () => {
     expect((await call('DELETE', '/admin/devices/admin-bear', adminToken.token)).status).toBe(404);
     expect((await call('POST', '/admin/devices/bad%20id!', adminToken.token)).status).toBe(400);
     const lines = auditLines();
-    expect(lines).toContainEqual(expect.objectContaining({ who: adminToken.id, action: 'device.add', target: 'admin-bear', outcome: 'ok' }));
-    expect(lines).toContainEqual(expect.objectContaining({ who: adminToken.id, action: 'device.remove', target: 'admin-bear', outcome: 'not-found' }));
-    expect(lines).toContainEqual(expect.objectContaining({ who: adminToken.id, action: 'device.add', outcome: 'invalid' }));
+    expect(lines).toContainEqual(expect.objectContaining({ who: adminToken.id, what: 'device.add', target: 'admin-bear', outcome: 'ok' }));
+    expect(lines).toContainEqual(expect.objectContaining({ who: adminToken.id, what: 'device.remove', target: 'admin-bear', outcome: 'not-found' }));
+    expect(lines).toContainEqual(expect.objectContaining({ who: adminToken.id, what: 'device.add', outcome: 'invalid' }));
     const text = readFileSync(join(t.dataDir, 'audit.log'), 'utf8');
     for (const secretText of [secret, read.token, adminToken.token, adminToken.token.split('.')[1]!, 'bad id']) expect(text).not.toContain(secretText);
   });
@@ -117,8 +119,8 @@ describe('admin tokens and roles', () => {
     expect((await call('GET', '/admin/stats', other.token)).status).toBe(401);
     expect((await cli('token', 'revoke', read.id, ...where())).stdout).toBe(`revoked ${read.id}\n`);
     expect((await call('GET', '/admin/stats', read.token)).status).toBe(401);
-    expect(auditLines()).toContainEqual(expect.objectContaining({ who: 'anonymous', action: 'stats', outcome: 'unauthorized' }));
-    expect(auditLines()).toContainEqual(expect.objectContaining({ who: 'cli', action: 'token.revoke', target: read.id, outcome: 'ok' }));
+    expect(auditLines()).toContainEqual(expect.objectContaining({ who: 'anonymous', what: 'stats', outcome: 'unauthorized' }));
+    expect(auditLines()).toContainEqual(expect.objectContaining({ who: 'cli', what: 'token.revoke', target: read.id, outcome: 'ok' }));
   });
 });
 
@@ -132,7 +134,7 @@ describe('--metrics-auth', () => {
       expect(ok.status).toBe(200);
       expect(await ok.text()).toContain('teddy_gateway_connected_bears');
       const lines = readFileSync(join(m.dataDir, 'audit.log'), 'utf8');
-      expect(lines).toContain('"action":"metrics","outcome":"unauthorized"');
+      expect(lines).toContain('"what":"metrics","outcome":"unauthorized"');
     } finally {
       await m.stop();
     }
@@ -146,7 +148,7 @@ describe('audit log', () => {
     const dir = mkdtempSync(join(tmpdir(), 'teddy-audit-'));
     try {
       const audit = createAuditLog(dir, { maxBytes: 500, keep: 2 });
-      for (let i = 0; i < 40; i++) await audit.record({ who: 'cli', action: 'device.add', target: `bear-${i}`, outcome: 'ok' });
+      for (let i = 0; i < 40; i++) await audit.record({ who: 'cli', what: 'device.add', target: `bear-${i}`, outcome: 'ok' });
       expect(existsSync(join(dir, 'audit.log.1'))).toBe(true);
       expect(existsSync(join(dir, 'audit.log.2'))).toBe(true);
       expect(existsSync(join(dir, 'audit.log.3'))).toBe(false);

@@ -89,7 +89,7 @@ describe('erase', () => {
   it('is refused to a read token, and the refusal is audited', async () => {
     const res = await admin(`/admin/devices/${A}/erase`, readToken);
     expect(res.status).toBe(403);
-    expect(readFileSync(join(g1().dataDir, 'audit.log'), 'utf8')).toMatch(new RegExp(`"action":"device.erase","target":"${A}","outcome":"denied"`));
+    expect(readFileSync(join(g1().dataDir, 'audit.log'), 'utf8')).toMatch(new RegExp(`"what":"device.erase","target":"${A}","outcome":"denied"`));
   });
 
   it('removes everything of bear A from Redis and both data dirs, keeps bear B, and says what it removed per layer', async () => {
@@ -136,7 +136,7 @@ describe('erase', () => {
 
     // The audit log says the erasure of that id happened, and nothing else of the bear.
     const audit = readFileSync(join(g1().dataDir, 'audit.log'), 'utf8');
-    expect(audit).toMatch(new RegExp(`"action":"device.erase","target":"${A}","outcome":"ok"`));
+    expect(audit).toMatch(new RegExp(`"what":"device.erase","target":"${A}","outcome":"ok"`));
     for (const trace of [ZOE, 'Zoe', sha256Hex(A)]) expect(audit.includes(trace)).toBe(false);
   }, 60_000);
 
@@ -160,6 +160,6 @@ describe('erase', () => {
     expect(second.stdout).toMatch(/nothing of it was found[\s\S]*erased before/);
     await expect(cli('erase', 'never-seen-bear', ...where())).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/no such device/) });
     await expect(cli('erase', '../x', ...where())).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/device id/) });
-    expect(readFileSync(join(g1().dataDir, 'audit.log'), 'utf8')).toMatch(/"who":"cli","action":"device.erase","target":"erase-bear-d","outcome":"ok"/);
+    expect(readFileSync(join(g1().dataDir, 'audit.log'), 'utf8')).toMatch(/"who":"cli","what":"device.erase","target":"erase-bear-d","outcome":"ok"/);
   }, 60_000);
 });
