@@ -37,7 +37,7 @@ export function redisEndpoints(
 ): RedisEndpoints | undefined {
   const caGiven = l2TlsCaFile !== undefined;
   if (l2RedisUrl !== undefined && l2ClusterNodes !== undefined) {
-    throw new ConfigError('l2ClusterNodes', 'set either l2RedisUrl (one Redis) or l2ClusterNodes (a cluster), not both');
+    throw new ConfigError('l2ClusterNodes', 'set either l2RedisUrl (REDIS_URL: one Redis) or l2ClusterNodes (REDIS_CLUSTER_NODES: a cluster), not both');
   }
   if (l2RedisUrl !== undefined) {
     const url = parse('l2RedisUrl', l2RedisUrl, false);

@@ -60,6 +60,7 @@ describe('Redis endpoints from the config', () => {
     process.env.REDIS_URL = 'redis://127.0.0.1:6399';
     process.env.REDIS_CLUSTER_NODES = '127.0.0.1:7000';
     expect(fieldOf(() => resolveConfig({}))).toBe('l2ClusterNodes'); // both in the environment
+    expect(() => resolveConfig({})).toThrow(/REDIS_URL.*REDIS_CLUSTER_NODES.*not both/); // named as the user set them
     delete process.env.REDIS_URL;
     delete process.env.REDIS_CLUSTER_NODES;
     expect(fieldOf(() => resolveConfig({ l2RedisUrl: 'redis://a:1', l2ClusterNodes: ['b:2'] }))).toBe('l2ClusterNodes');
