@@ -136,15 +136,15 @@ describe('teddycache CLI', () => {
     ready.catch(() => undefined); // it may stop before it is ready
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
-      const deadline = Date.now() + 30_000;
-      while (!existsSync(pidFile) && Date.now() < deadline) await sleep(2);
-      const redisPid = Number(readFileSync(pidFile, 'utf8'));
+      // redis-server creates its pid file, then writes it: an empty file is not there yet.
+      const redisPid = (): number => (existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8')) : 0);
+      for (const deadline = Date.now() + 30_000; redisPid() <= 0 && Date.now() < deadline; ) await sleep(2);
+      expect(redisPid()).toBeGreaterThan(0);
       expect(lines).toEqual([]); // still starting: its embedded Redis is up, the gateway not yet
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
       for (let i = 0; i < 100 && startedIn(dir).length > 0; i++) await sleep(20);
       expect(startedIn(dir)).toEqual([]);
-      expect(redisPid).toBeGreaterThan(0);
     } finally {
       for (const pid of startedIn(dir)) process.kill(pid, 'SIGKILL');
       rmSync(dir, { recursive: true, force: true });
