@@ -94,13 +94,14 @@ export async function createCache(config: Partial<CacheConfig> = {}): Promise<Mu
     let cache: LayeredCache | undefined;
     // Not reachable yet: the subscriptions are made when it is, without holding up the start again.
     if (l2) {
-      bus = await startInvalidationBus(
+      bus = await startInvalidationBus({
         l2,
-        layout.channels,
-        l2Ready ? CONNECT_WAIT_MS : 0,
-        (keys) => cache?.dropFromL1(keys),
-        () => cache?.busGap(),
-      );
+        channels: layout.channels,
+        waitMs: l2Ready ? CONNECT_WAIT_MS : 0,
+        onKeys: (keys) => cache?.dropFromL1(keys),
+        onGap: () => cache?.busGap(),
+        logger: log,
+      });
     }
 
     const l3 = cfg.l3Enabled ? createL3Layer(cfg.blobStore ?? createDirBlobStore(join(cfg.dataDir, 'blobs')), join(cfg.dataDir, 'l3-refs')) : undefined;

@@ -18,14 +18,24 @@
  * subscriptions are confirmed: the L1 copies this instance held (or
  * filled before the channels were live again) may have missed an
  * invalidation and must not be trusted.
+ *
+ * A subscriber can also go deaf with its connection open, and then nothing
+ * says so (the gateway's control bus saw one hold no subscription under load
+ * after SUBSCRIBE had succeeded). So the bus sends itself a probe every
+ * PROBE_MS on one channel, the channels in turn (on a cluster each master's
+ * connection is probed every few seconds); a probe not heard by the time
+ * of the next one reconnects the subscriber, which is a drop as above.
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Cluster } from 'ioredis';
-import type { L2, RedisClient } from './l2.js';
+import type { CacheLogger } from './config.js';
+import { FAILED, type L2, type RedisClient } from './l2.js';
 
 /** How long a cluster's re-subscription may take to be confirmed before the next try can start. */
 const CONFIRM_WAIT_MS = 2000;
+/** How often the bus checks that it hears itself. */
+const PROBE_MS = 1000;
 
 export interface InvalidationBus {
   /** The message announcing these keys, for the script that changes them. */
@@ -33,22 +43,30 @@ export interface InvalidationBus {
   close(): Promise<void>;
 }
 
+export interface BusOptions {
+  readonly l2: L2;
+  readonly channels: readonly string[];
+  /** How long the start waits for the subscriptions (0: Redis is not reachable yet). */
+  readonly waitMs: number;
+  /** Another instance changed these L2 keys. */
+  readonly onKeys: (l2Keys: readonly string[]) => void;
+  /** Invalidations may have been missed (see above). */
+  readonly onGap: () => void;
+  readonly logger: CacheLogger;
+}
+
 /**
  * Subscribes to `channels`; resolves once subscribed, or after `waitMs` when Redis is not
  * reachable yet (the subscriptions are then made as soon as it is).
  */
-export async function startInvalidationBus(
-  l2: L2,
-  channels: readonly string[],
-  waitMs: number,
-  onKeys: (l2Keys: readonly string[]) => void,
-  onGap?: () => void,
-): Promise<InvalidationBus> {
+export async function startInvalidationBus({ l2, channels, waitMs, onKeys, onGap, logger }: BusOptions): Promise<InvalidationBus> {
   const self = randomUUID();
   const ours = new Set(channels);
   const sub: RedisClient = l2.subscriber();
+  let probed: string | undefined; // the channel of the probe out, until this instance hears it
   const onMessage = (channel: string, text: string) => {
     if (!ours.has(channel)) return;
+    if (text === self) return void (channel === probed && (probed = undefined)); // a probe: one line, others ignore it
     const lines = text.split('\n');
     if (lines.length < 2 || lines[0] === self) return;
     onKeys(lines.slice(1));
@@ -63,13 +81,13 @@ export async function startInvalidationBus(
   const onReady = () => {
     if (!dropped) return;
     dropped = false;
-    onGap?.();
+    onGap();
     // 'ready' comes before ioredis re-subscribes; these SSUBSCRIBEs' replies say the channels are live again.
     subscribeAll().then(
-      () => onGap?.(),
+      () => onGap(),
       () => {
         dropped = true; // not confirmed: the next 'ready' is a gap too
-        onGap?.();
+        onGap();
       },
     );
   };
@@ -88,7 +106,7 @@ export async function startInvalidationBus(
     const confirmed = subscribeAll().then(() => {
       if (!dropped) return;
       dropped = false;
-      onGap?.();
+      onGap();
     });
     // A subscription a dead master cannot take may never settle: the next 'subscribersReady' asks again.
     void Promise.race([confirmed, sleep(CONFIRM_WAIT_MS)]).catch(() => undefined).finally(() => (confirming = false));
@@ -104,11 +122,29 @@ export async function startInvalidationBus(
   const waited = new AbortController();
   await Promise.race([subscribed, sleep(waitMs, undefined, { signal: waited.signal }).catch(() => undefined)]);
   waited.abort();
+
+  let turn = 0;
+  const probe = (): void => {
+    // While it is reconnecting, the close and ready handlers above own the gap.
+    if (sub.status !== 'ready') return void (probed = undefined);
+    if (probed !== undefined) {
+      logger.warn({ channel: probed }, 'invalidation bus did not hear its own probe: reconnecting its subscriber');
+      probed = undefined;
+      return sub.disconnect(true); // 'close', then 'ready': a gap, ended once every channel is confirmed
+    }
+    const channel = channels[turn++ % channels.length]!;
+    probed = channel;
+    // Not sent (Redis down, breaker open): nothing to hear.
+    void l2.call((c) => c.spublish(channel, self)).then((sent) => sent === FAILED && probed === channel && (probed = undefined));
+  };
+  const prober = setInterval(probe, PROBE_MS);
+  prober.unref();
   return {
     encode: (l2Keys) => `${self}\n${l2Keys.join('\n')}`,
     // The subscriptions end with the connection (L2's close); unsubscribing first would wait
     // forever on a Redis that never came up.
     async close() {
+      clearInterval(prober);
       sub.off('smessage', onMessage);
       sub.off('close', onClose);
       sub.off('ready', onReady);
