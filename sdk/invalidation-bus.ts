@@ -21,10 +21,11 @@
  *
  * A subscriber can also go deaf with its connection open, and then nothing
  * says so (the gateway's control bus saw one hold no subscription under load
- * after SUBSCRIBE had succeeded). So the bus sends itself a probe every
- * PROBE_MS on one channel, the channels in turn (on a cluster each master's
- * connection is probed every few seconds); a probe not heard by the time
- * of the next one reconnects the subscriber, which is a drop as above.
+ * after SUBSCRIBE had succeeded). So the bus sends itself a probe on one
+ * channel, the channels in turn, one each PROBE_MS once the last was heard
+ * (on a cluster each master's connection is probed every few seconds); a
+ * probe not heard within DEAF_AFTER_MS reconnects the subscriber, which is
+ * a drop as above.
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -36,6 +37,11 @@ import { FAILED, type L2, type RedisClient } from './l2.js';
 const CONFIRM_WAIT_MS = 2000;
 /** How often the bus checks that it hears itself. */
 const PROBE_MS = 1000;
+/**
+ * How long a probe may go unheard before the subscriber counts as deaf: a few probe periods, so
+ * an event loop held up for a moment (a long GC, a burst of connections) is not taken for it.
+ */
+const DEAF_AFTER_MS = 3000;
 
 export interface InvalidationBus {
   /** The message announcing these keys, for the script that changes them. */
@@ -64,6 +70,7 @@ export async function startInvalidationBus({ l2, channels, waitMs, onKeys, onGap
   const ours = new Set(channels);
   const sub: RedisClient = l2.subscriber();
   let probed: string | undefined; // the channel of the probe out, until this instance hears it
+  let probedAt = 0;
   const onMessage = (channel: string, text: string) => {
     if (!ours.has(channel)) return;
     if (text === self) return void (channel === probed && (probed = undefined)); // a probe: one line, others ignore it
@@ -128,16 +135,19 @@ export async function startInvalidationBus({ l2, channels, waitMs, onKeys, onGap
     // While it is reconnecting, the close and ready handlers above own the gap.
     if (sub.status !== 'ready') return void (probed = undefined);
     if (probed !== undefined) {
+      if (Date.now() - probedAt < DEAF_AFTER_MS) return;
       logger.warn({ channel: probed }, 'invalidation bus did not hear its own probe: reconnecting its subscriber');
       probed = undefined;
       return sub.disconnect(true); // 'close', then 'ready': a gap, ended once every channel is confirmed
     }
     const channel = channels[turn++ % channels.length]!;
     probed = channel;
+    probedAt = Date.now();
     // Not sent (Redis down, breaker open): nothing to hear.
     void l2.call((c) => c.spublish(channel, self)).then((sent) => sent === FAILED && probed === channel && (probed = undefined));
   };
-  const prober = setInterval(probe, PROBE_MS);
+  // Checked after the event loop's next poll for I/O: a probe already in the socket is heard first.
+  const prober = setInterval(() => setImmediate(probe), PROBE_MS);
   prober.unref();
   return {
     encode: (l2Keys) => `${self}\n${l2Keys.join('\n')}`,
