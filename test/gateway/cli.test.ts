@@ -4,7 +4,7 @@
  * exit 0 on SIGTERM.
  */
 import { execFile, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,14 +44,18 @@ function startIn(dir: string, ...extra: string[]): GatewayProcess {
   return started;
 }
 
-/** Live processes (a gateway, its workers, its redis-server) whose command line names `dir`; zombies are gone already. */
+/**
+ * Live processes started for `dir`: a gateway or its workers (their command line names it) and its
+ * redis-server (which rewrites its command line, but works in `dir`/redis). Zombies count as gone.
+ */
 function startedIn(dir: string): number[] {
   return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).flatMap((p) => {
     try {
       const alive = !/^\S+ \S+ Z/.test(readFileSync(`/proc/${p}/stat`, 'utf8').replace(/\(.*\)/, 'name'));
-      return alive && readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(dir) ? [Number(p)] : [];
+      const ours = readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(dir) || readlinkSync(`/proc/${p}/cwd`).startsWith(dir);
+      return alive && ours ? [Number(p)] : [];
     } catch {
-      return []; // it ended while being looked at
+      return []; // it ended while being looked at, or is not ours to look at
     }
   });
 }
