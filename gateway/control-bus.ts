@@ -112,15 +112,19 @@ export function startControlBus(redis: FleetRedis, keys: FleetKeys, log: Logger,
   let hearsOwn!: () => void;
   const subscribed = new Promise<void>((resolve) => (hearsOwn = resolve));
   let probeOut = false;
+  let heardOnce = false;
   const heard = (): void => {
     probeOut = false;
+    heardOnce = true;
     clearInterval(early);
     hearsOwn();
   };
   const probe = (): void => {
     if (closed || redis.subscriber.status !== 'ready') return;
     if (probeOut) {
-      log.warn({ channel: own }, 'control channel probe not heard; subscribing again');
+      // Before it first hears itself a probe may simply be slow (a busy start, 250 ms apart); the
+      // start says so itself if it never does (./index.ts). After that, not hearing is news.
+      if (heardOnce) log.warn({ channel: own }, 'control channel probe not heard; subscribing again');
       void subscribe();
     }
     probeOut = true;
