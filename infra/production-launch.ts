@@ -13,15 +13,19 @@ import { fileURLToPath } from 'node:url';
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const COMPILED_CLI = 'dist/gateway/cli.js';
 
-/** package.json's `start` script, `[NAME=value ...] node [flags] dist/gateway/cli.js start`, in parts. */
+/**
+ * package.json's `start` script, `[NAME=value ...] exec node [flags] dist/gateway/cli.js start`, in
+ * parts. `exec`: the shell npm runs the script in becomes node, so the signal a service manager
+ * sends npm reaches the gateway (npm passes it to its child; a shell in between would not).
+ */
 function startScript(): { env: Record<string, string>; nodeFlags: string[] } {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
   const words = pkg.scripts.start.trim().split(/\s+/);
   const node = words.indexOf('node');
   const cli = words.indexOf(COMPILED_CLI);
-  const assignments = words.slice(0, Math.max(node, 0)).map((w) => /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(w));
-  if (node < 0 || cli < node || assignments.some((m) => !m)) {
-    throw new Error(`package.json's start script is not "[NAME=value ...] node [flags] ${COMPILED_CLI} start": ${pkg.scripts.start}`);
+  const assignments = words.slice(0, Math.max(node - 1, 0)).map((w) => /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(w));
+  if (node < 1 || words[node - 1] !== 'exec' || cli < node || assignments.some((m) => !m)) {
+    throw new Error(`package.json's start script is not "[NAME=value ...] exec node [flags] ${COMPILED_CLI} start": ${pkg.scripts.start}`);
   }
   return { env: Object.fromEntries(assignments.map((m) => [m![1]!, m![2]!])), nodeFlags: words.slice(node + 1, cli) };
 }

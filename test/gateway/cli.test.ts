@@ -3,14 +3,16 @@
  * --ready-json`, the registry and admin commands against it, and a graceful
  * exit 0 on SIGTERM.
  */
-import { execFile, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EMBEDDED_REDIS_DIR } from '../../infra/embedded-redis.js';
+import { buildCompiled } from '../../infra/production-launch.js';
 import { startRedis, type RedisHandle } from '../helpers/redis.js';
 import { deviceTopic, encodeMessage, ErrorCode } from '../../protocol/index.js';
 import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
@@ -150,6 +152,29 @@ describe('teddycache CLI', () => {
       for (let i = 0; i < 100 && startedIn(dir).length > 0; i++) await sleep(20);
       expect(startedIn(dir)).toEqual([]);
     } finally {
+      for (const pid of startedIn(dir)) process.kill(pid, 'SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  // A service manager (systemd's main PID, docker stop) signals the process it started: for
+  // `npm start` that is npm. npm passes the signal to its child; a shell in between did not, and the
+  // gateway and its redis-server went on running after npm had exited.
+  it('npm start stops, with everything it started, on a SIGTERM sent to npm itself', async () => {
+    buildCompiled();
+    const dir = mkdtempSync(join(tmpdir(), 'teddy-npm-start-'));
+    const npm = spawn('npm', ['start', '--silent', '--', '--data-dir', dir, '--ready-json', '--mqtt-port', '0', '--http-port', '0', '--mqtts-port', '0', '--https-port', '0'], { cwd: process.cwd() });
+    try {
+      const ready = new Promise<void>((resolve) => createInterface({ input: npm.stdout }).once('line', () => resolve()));
+      const exited = new Promise<number | null>((resolve) => npm.once('exit', (code) => resolve(code)));
+      await ready;
+      expect(startedIn(dir).length).toBeGreaterThanOrEqual(2); // the gateway and its embedded redis-server
+      npm.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      for (let i = 0; i < 100 && startedIn(dir).length > 0; i++) await sleep(20);
+      expect(startedIn(dir)).toEqual([]);
+    } finally {
+      npm.kill('SIGKILL');
       for (const pid of startedIn(dir)) process.kill(pid, 'SIGKILL');
       rmSync(dir, { recursive: true, force: true });
     }
