@@ -12,7 +12,6 @@ import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EMBEDDED_REDIS_DIR } from '../../infra/embedded-redis.js';
-import { buildCompiled } from '../../infra/production-launch.js';
 import { startRedis, type RedisHandle } from '../helpers/redis.js';
 import { deviceTopic, encodeMessage, ErrorCode } from '../../protocol/index.js';
 import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
@@ -161,7 +160,6 @@ describe('teddycache CLI', () => {
   // `npm start` that is npm. npm passes the signal to its child; a shell in between did not, and the
   // gateway and its redis-server went on running after npm had exited.
   it('npm start stops, with everything it started, on a SIGTERM sent to npm itself', async () => {
-    buildCompiled();
     const dir = mkdtempSync(join(tmpdir(), 'teddy-npm-start-'));
     const npm = spawn('npm', ['start', '--silent', '--', '--data-dir', dir, '--ready-json', '--mqtt-port', '0', '--http-port', '0', '--mqtts-port', '0', '--https-port', '0'], { cwd: process.cwd() });
     try {
