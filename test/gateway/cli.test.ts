@@ -61,6 +61,12 @@ function startedIn(dir: string): number[] {
   });
 }
 
+/** What is still running for `dir` once its processes have had up to 2 s to end. */
+async function leftIn(dir: string): Promise<number[]> {
+  for (let i = 0; i < 100 && startedIn(dir).length > 0; i++) await sleep(20);
+  return startedIn(dir);
+}
+
 describe('teddycache CLI', () => {
   it('prints help (exit 0) and refuses bad arguments as usage errors (exit 2), failures exit 1', async () => {
     expect((await cli('--help')).stdout).toMatch(/start[\s\S]*device[\s\S]*warm[\s\S]*stats/);
@@ -148,8 +154,7 @@ describe('teddycache CLI', () => {
       expect(lines).toEqual([]); // still starting: its embedded Redis is up, the gateway not yet
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
-      for (let i = 0; i < 100 && startedIn(dir).length > 0; i++) await sleep(20);
-      expect(startedIn(dir)).toEqual([]);
+      expect(await leftIn(dir)).toEqual([]);
     } finally {
       for (const pid of startedIn(dir)) process.kill(pid, 'SIGKILL');
       rmSync(dir, { recursive: true, force: true });
@@ -169,8 +174,7 @@ describe('teddycache CLI', () => {
       expect(startedIn(dir).length).toBeGreaterThanOrEqual(2); // the gateway and its embedded redis-server
       npm.kill('SIGTERM');
       expect(await exited).toBe(0);
-      for (let i = 0; i < 100 && startedIn(dir).length > 0; i++) await sleep(20);
-      expect(startedIn(dir)).toEqual([]);
+      expect(await leftIn(dir)).toEqual([]);
     } finally {
       npm.kill('SIGKILL');
       for (const pid of startedIn(dir)) process.kill(pid, 'SIGKILL');
