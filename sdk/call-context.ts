@@ -52,6 +52,11 @@ export interface CallContext {
 
 const SKIPS = ['skipL1', 'skipL2Read', 'skipL2Write', 'skipBusNotify'] as const;
 
+/** Tags as a call or a compute function (`ctx.setTags`) may give them: an array of non-empty strings. */
+export function isTagList(list: unknown): list is readonly string[] {
+  return Array.isArray(list) && list.every((t) => typeof t === 'string' && t !== '');
+}
+
 /**
  * Throws InvalidOptionError for an option out of range, before anything runs: a bad TTL or tag
  * found only when the computed value is written would waste the compute (a provider call), and an
@@ -64,10 +69,7 @@ export function checkCallOptions(options: CacheCallOptions): void {
   if (own) throw new InvalidOptionError(own[0], own[1]);
   const inPolicy = options.policy ? policyProblem(options.policy) : undefined;
   if (inPolicy) throw new InvalidOptionError(`policy.${inPolicy[0]}`, inPolicy[1]);
-  const { tags } = options;
-  if (tags !== undefined && !(Array.isArray(tags) && tags.every((t) => typeof t === 'string' && t !== ''))) {
-    throw new InvalidOptionError('tags', 'must be an array of non-empty strings');
-  }
+  if (options.tags !== undefined && !isTagList(options.tags)) throw new InvalidOptionError('tags', 'must be an array of non-empty strings');
   for (const skip of SKIPS) {
     if (options[skip] !== undefined && typeof options[skip] !== 'boolean') throw new InvalidOptionError(skip, 'must be true or false');
   }

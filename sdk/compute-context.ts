@@ -6,6 +6,7 @@
  * stale value, if one is at hand, helps decide (`ctx.stale`). A compute
  * function that takes no argument works as before.
  */
+import { isTagList } from './call-context.js';
 import { policyProblem } from './content-types.js';
 import { InvalidOptionError } from './errors.js';
 
@@ -41,7 +42,7 @@ export function createComputeContext<T>(stale: T | undefined): { ctx: ComputeCon
       ttlSeconds = seconds;
     },
     setTags(list) {
-      if (!Array.isArray(list) || !list.every((t) => typeof t === 'string' && t !== '')) throw new InvalidOptionError('setTags', 'tags must be non-empty strings');
+      if (!isTagList(list)) throw new InvalidOptionError('setTags', 'tags must be non-empty strings');
       tags = [...list];
     },
     skip() {
