@@ -8,7 +8,9 @@
  * Every call either succeeds or returns FAILED: a dead, slow or unreachable
  * Redis, a refused TLS handshake, a cluster answering MOVED/ASK in a loop
  * (ioredis gives up after `maxRedirections`) or CLUSTERDOWN is never an error
- * to the cache's caller. Commands do not queue while disconnected
+ * to the cache's caller. A change can tell apart the one thing retrying does
+ * not cure, Redis refusing the command itself (Refused), which does not count
+ * against the breaker either: Redis answered. Commands do not queue while disconnected
  * (enableOfflineQueue: false) so a caller never waits on an outage; ioredis
  * keeps reconnecting (and, on a cluster, re-reading the slot map) in the
  * background, and the breaker's probe finds out when Redis is back (at once
@@ -19,7 +21,7 @@
 import { isIP, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
-import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, ReplyError, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { createCircuitBreaker, type BreakerState, type CircuitBreaker } from './circuit-breaker.js';
 import type { CacheConfig } from './config.js';
 import { defineScripts } from './l2-scripts.js';
@@ -27,6 +29,23 @@ import type { RedisEndpoints, RedisNode } from './redis-endpoints.js';
 
 export const FAILED = Symbol('L2 failed');
 export type Failed = typeof FAILED;
+
+/**
+ * Redis answered a change with an error that trying again will not cure (WRONGTYPE: another
+ * writer's key under ours; NOPERM: an ACL that forbids the command; a script error): it was
+ * reached, and it said no. Apart from FAILED so a change kept for replay can stop being retried.
+ */
+export class Refused {
+  constructor(readonly reason: string) {}
+}
+
+/** Reply errors that say Redis cannot serve now (loading, busy, failing over, full), not that it refuses the command. */
+const TRANSIENT_REPLY = /^(LOADING|BUSY|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|READONLY|NOREPLICAS|OOM|MISCONF)\b/;
+
+/** True for an error reply that refuses the command itself (see Refused). */
+export function isRefusal(err: unknown): err is Error {
+  return err instanceof ReplyError && !TRANSIENT_REPLY.test((err as Error).message);
+}
 
 const CLOSE_WAIT_MS = 1000;
 /** At most this many keys per MGET: a larger one would hold Redis's single thread for longer. */
@@ -45,6 +64,8 @@ export interface L2 {
    * Every command issued in one tick (many bears' lookups at once) leaves in one write.
    */
   call<T>(fn: (client: RedisClient) => Promise<T>): Promise<T | Failed>;
+  /** Like `call`, for a change: what Redis refused for good comes back as Refused, not FAILED. */
+  attempt<T>(fn: (client: RedisClient) => Promise<T>): Promise<T | Failed | Refused>;
   /**
    * One value record (null when absent), through the breaker like `call`. The reads of one tick
    * leave as one MGET (on a cluster, one per hash-tag bucket, which is one slot).
@@ -111,9 +132,15 @@ export function connectL2(endpoints: RedisEndpoints, ca: Buffer | undefined, con
     return result;
   };
   const failed = (err: unknown): Failed => {
-    breaker.failure();
+    // A refusal is an answer: Redis is up, and the breaker is for a Redis that is not.
+    if (isRefusal(err)) breaker.success();
+    else breaker.failure();
     events.onCallError?.(err as Error);
     return FAILED;
+  };
+  const failedOrRefused = (err: unknown): Failed | Refused => {
+    failed(err);
+    return isRefusal(err) ? new Refused(err.message) : FAILED;
   };
   const lastLog = { tls: 0, connection: 0 };
   const report = (err: Error, kind: 'tls' | 'connection'): boolean => {
@@ -144,21 +171,23 @@ export function connectL2(endpoints: RedisEndpoints, ca: Buffer | undefined, con
   client.on('ready', () => breaker.reconnected());
   const reads = readBatcher(client, () => breaker.success(), failed);
   const batch = tickBatcher(client, reads.send);
+  const run = <T, F>(fn: (c: RedisClient) => Promise<T>, onError: (err: unknown) => F): Promise<T | F | Failed> => {
+    if (!breaker.allow()) return Promise.resolve(FAILED);
+    batch();
+    let pending: Promise<T>;
+    try {
+      pending = fn(client);
+    } catch (err) {
+      pending = Promise.reject(err);
+    }
+    return pending.then(succeeded, onError);
+  };
   return {
     endpoints,
     client,
     breaker,
-    call<T>(fn: (c: RedisClient) => Promise<T>): Promise<T | Failed> {
-      if (!breaker.allow()) return Promise.resolve(FAILED);
-      batch();
-      let pending: Promise<T>;
-      try {
-        pending = fn(client);
-      } catch (err) {
-        pending = Promise.reject(err);
-      }
-      return pending.then(succeeded, failed);
-    },
+    call: (fn) => run(fn, failed),
+    attempt: (fn) => run(fn, failedOrRefused),
     get(key) {
       if (!breaker.allow()) return Promise.resolve(FAILED);
       batch();

@@ -12,16 +12,36 @@
  * change this instance made.
  *
  * Each kept change is its own replay function (the write path builds it),
- * returning false while Redis still refuses it.
+ * saying whether Redis took it, could not be reached, or refused it. Only
+ * an unreachable Redis is an outage worth waiting out. A change Redis refuses
+ * (another writer's key of the wrong type under ours, an ACL forbidding the
+ * command) is refused again however often it is tried, and kept in order it
+ * would hold every later change behind it forever: it is dropped, with a
+ * warning (at most one per REFUSAL_LOG_MS, counting the rest), and the
+ * replay goes on.
  */
 import type { CacheLogger } from './config.js';
+import { FAILED, Refused } from './l2.js';
+
+/** One try of a kept change: Redis took it, could not be reached (down, breaker open, timed out), or said no. */
+export type ChangeOutcome = 'done' | 'unreachable' | Refused;
+
+/** The outcome of one L2 call made for a change (`attempt`'s result). */
+export function outcomeOf(result: unknown): ChangeOutcome {
+  return result === FAILED ? 'unreachable' : result instanceof Refused ? result : 'done';
+}
+
+/** At most one "refused" warning per this long: an ACL refusing every write must not flood the log. */
+const REFUSAL_LOG_MS = 10_000;
 
 export interface RecoveryQueue {
   /**
    * Keeps a failed change for replay (`bytes`: what it holds, a write's record); a kept change with
    * the same id is replaced (and moves to the end).
    */
-  keep(id: string, replay: () => Promise<boolean>, bytes?: number): void;
+  keep(id: string, replay: () => Promise<ChangeOutcome>, bytes?: number): void;
+  /** Notes a change Redis refused on its first try: never kept, only said (rate-limited). */
+  refused(refusal: Refused): void;
   readonly size: number;
   /** Replays kept changes in order until one fails; schedules a retry if any remain. */
   replay(): Promise<void>;
@@ -37,7 +57,7 @@ export interface RecoveryQueueOptions {
 }
 
 interface Kept {
-  readonly replay: () => Promise<boolean>;
+  readonly replay: () => Promise<ChangeOutcome>;
   readonly bytes: number;
 }
 
@@ -49,6 +69,16 @@ export function createRecoveryQueue({ maxItems, maxBytes, retryMs, logger }: Rec
   let again = false;
   let closed = false;
   let droppedSinceLog = 0;
+  let refusalLoggedAt = -Infinity;
+  let refusedSinceLog = 0;
+
+  const sayRefused = (refusal: Refused, replayed: boolean): void => {
+    refusedSinceLog += 1;
+    if (Date.now() - refusalLoggedAt < REFUSAL_LOG_MS) return;
+    logger.warn({ err: refusal.reason, refused: refusedSinceLog }, replayed ? 'kept L2 change refused by Redis; dropped' : 'L2 change refused by Redis; not kept for replay');
+    refusalLoggedAt = Date.now();
+    refusedSinceLog = 0;
+  };
 
   const schedule = () => {
     if (timer || closed || kept.size === 0) return;
@@ -66,15 +96,16 @@ export function createRecoveryQueue({ maxItems, maxBytes, retryMs, logger }: Rec
 
   const drain = async (): Promise<void> => {
     for (const [id, change] of kept) {
-      let ok: boolean;
+      let outcome: ChangeOutcome;
       try {
-        ok = await change.replay();
+        outcome = await change.replay();
       } catch (err) {
-        // A change that cannot be replayed at all (it threw, not refused) is dropped, not retried forever.
+        // A change that cannot be replayed at all (it threw) is dropped, not retried forever.
         logger.warn({ err: (err as Error).message }, 'kept L2 change could not be replayed; dropped');
-        ok = true;
+        outcome = 'done';
       }
-      if (!ok) return;
+      if (outcome === 'unreachable') return;
+      if (outcome instanceof Refused) sayRefused(outcome, true);
       // A newer change for the same entry may have been kept while this one ran: keep that one.
       if (kept.get(id) === change) drop(id);
     }
@@ -92,6 +123,7 @@ export function createRecoveryQueue({ maxItems, maxBytes, retryMs, logger }: Rec
       }
       schedule();
     },
+    refused: (refusal) => sayRefused(refusal, false),
     get size() {
       return kept.size;
     },

@@ -4,10 +4,11 @@
  * handed its name), then L1, then L2 in one script that also announces the
  * change to the other instances and releases the compute lock
  * (./l2-scripts.ts). Deletes and tag invalidations likewise change Redis and
- * announce in one script per bucket. A change Redis refused (down, breaker
- * open) is kept for replay (./recovery-queue.ts), and while changes are
- * kept, later ones queue behind them: this instance's changes reach Redis
- * in the order it made them.
+ * announce in one script per bucket. A change that could not reach Redis
+ * (down, breaker open) is kept for replay (./recovery-queue.ts), and while
+ * changes are kept, later ones queue behind them: this instance's changes
+ * reach Redis in the order it made them. One Redis refused (./l2.ts
+ * Refused) is said and dropped: it would be refused again.
  */
 import type { CallContext } from './call-context.js';
 import type { CacheParts } from './cache-parts.js';
@@ -15,9 +16,10 @@ import type { ComputeDecisions } from './compute-context.js';
 import { ValueTooLargeError } from './errors.js';
 import type { EntryKeys } from './key-layout.js';
 import type { L1Entry } from './l1.js';
-import { FAILED, type RedisClient } from './l2.js';
+import { FAILED, Refused, type Failed, type RedisClient } from './l2.js';
 import { releaseLock, removeRecords, writeRecord } from './l2-scripts.js';
 import type { BlobRef } from './l3/blob-store.js';
+import { outcomeOf, type ChangeOutcome } from './recovery-queue.js';
 import { checkSubject, indexSubject, markNoted } from './subject-index.js';
 import { encodeValue, packRecord } from './value-codec.js';
 
@@ -69,16 +71,16 @@ export async function store(parts: CacheParts, ctx: CallContext, value: unknown,
   });
   const staleUntil = expiresAt + policy.staleGraceSeconds * 1000;
   const message = options?.skipBusNotify ? '' : parts.bus!.encode([keys.l2Key]);
-  const write = (token: string) => {
+  const write = (token: string): Promise<ChangeOutcome> => {
     const keepMs = Math.ceil(staleUntil - Date.now());
-    if (keepMs <= 0) return Promise.resolve(true); // expired while kept: nothing left to write
+    if (keepMs <= 0) return Promise.resolve('done'); // expired while kept: nothing left to write
     return ctx.trace.layer('l2', () =>
-      l2.call((c) => Promise.all([
+      l2.attempt((c) => Promise.all([
         writeRecord(c, keys, record, keepMs, token, message),
         tags?.length ? tagEntry(parts, c, keys.l2Key, tags, keepMs) : undefined,
         options?.subject ? indexSubject(parts, c, options.subject, keys.l2Key, keepMs) : undefined,
       ])),
-    ).then((r) => r !== FAILED);
+    ).then(outcomeOf);
   };
   const locked = lockToken ? { first: () => write(lockToken), unlock: () => void unlock(parts, keys, lockToken) } : undefined;
   const written = change(parts, keys.l2Key, () => write(''), record.length, locked);
@@ -98,17 +100,17 @@ function tagEntry(parts: CacheParts, c: RedisClient, l2Key: string, tags: readon
 }
 
 /**
- * Makes one L2 change (`run`, true once Redis took it) for entry `id`: now, or, while older changes
- * wait for replay, behind them; kept for replay if Redis refuses it. `locked`: a compute lock is
- * held; the first attempt (`first`) releases it in the same script, and a change that is queued
- * instead releases it apart (`unlock`), so no one waits out a lease on it.
+ * Makes one L2 change (`run`) for entry `id`: now, or, while older changes wait for replay, behind
+ * them. `locked`: a compute lock is held; the first attempt (`first`) releases it in the same
+ * script, and a change that is queued or refused instead releases it apart (`unlock`), so no one
+ * waits out a lease on it.
  */
 async function change(
   parts: CacheParts,
   id: string,
-  run: () => Promise<boolean>,
+  run: () => Promise<ChangeOutcome>,
   bytes: number,
-  locked?: { readonly first: () => Promise<boolean>; readonly unlock: () => void },
+  locked?: { readonly first: () => Promise<ChangeOutcome>; readonly unlock: () => void },
 ): Promise<void> {
   const { recovery } = parts;
   if (recovery && recovery.size > 0) {
@@ -117,9 +119,17 @@ async function change(
     await recovery.replay();
     return;
   }
-  if (await (locked?.first ?? run)()) return;
+  const outcome = await (locked?.first ?? run)();
+  if (outcome === 'done') return;
+  if (outcome instanceof Refused) locked?.unlock();
+  notTaken(parts, id, outcome, run, bytes);
+}
+
+/** A first try that did not land: kept for replay if Redis could not be reached; said and dropped if it refused. */
+function notTaken(parts: CacheParts, id: string, outcome: 'unreachable' | Refused, run: () => Promise<ChangeOutcome>, bytes: number): void {
   parts.metrics.layerErrors.l2 += 1;
-  recovery?.keep(id, run, bytes);
+  if (outcome === 'unreachable') parts.recovery?.keep(id, run, bytes);
+  else parts.recovery?.refused(outcome);
 }
 
 function unlock(parts: CacheParts, keys: EntryKeys, token: string): Promise<unknown> {
@@ -181,41 +191,39 @@ export async function remove(parts: CacheParts, ctx: CallContext): Promise<void>
   if (!options?.skipL1) l1?.delete(ctx.type, ctx.key);
   if (l2 && ctx.policy.l2 && !options?.skipL2Write) {
     const message = options?.skipBusNotify ? '' : bus!.encode([l2Key]);
-    await change(parts, l2Key, () => ctx.trace.layer('l2', () => l2.call((c) => removeRecords(c, channel, [l2Key], message))).then((r) => r !== FAILED), 0);
+    await change(parts, l2Key, () => ctx.trace.layer('l2', () => l2.attempt((c) => removeRecords(c, channel, [l2Key], message))).then(outcomeOf), 0);
   }
   if (l3 && ctx.policy.l3) await l3.delete(l2Key);
 }
 
 /**
  * Drops every value set with this tag, in every layer and instance; resolves to how many L2 keys it
- * named (0 when Redis could not say: the invalidation is then kept and replayed in order).
+ * named (0 when Redis could not say: the invalidation is then kept and replayed in order, unless
+ * Redis refused it).
  */
 export async function invalidateTag(parts: CacheParts, tag: string): Promise<number> {
   const { l1, l2 } = parts;
   l1?.dropTag(tag);
   if (!l2) return 0;
   const id = `tag\0${tag}`;
-  const replay = async () => (await removeTagged(parts, tag)) !== FAILED;
+  const replay = async () => outcomeOf(await removeTagged(parts, tag));
   if (parts.recovery && parts.recovery.size > 0) {
     // Behind the changes already kept, in order; how many keys it named is then not known.
     await change(parts, id, replay, 0);
     return 0;
   }
   const removed = await removeTagged(parts, tag);
-  if (removed === FAILED) {
-    parts.metrics.layerErrors.l2 += 1;
-    parts.recovery?.keep(id, replay);
-    return 0;
-  }
-  return removed;
+  if (typeof removed === 'number') return removed;
+  notTaken(parts, id, removed === FAILED ? 'unreachable' : removed, replay, 0);
+  return 0;
 }
 
-/** The L2 (and L3) side of a tag invalidation: how many keys the tag named, or FAILED. */
-async function removeTagged(parts: CacheParts, tag: string): Promise<number | typeof FAILED> {
+/** The L2 (and L3) side of a tag invalidation: how many keys the tag named, or why not. */
+async function removeTagged(parts: CacheParts, tag: string): Promise<number | Failed | Refused> {
   const { l1, l2, l3, layout, bus } = parts;
   const tagKey = layout.tag(tag);
-  const members = await l2!.call((c) => c.smembers(tagKey));
-  if (members === FAILED) return FAILED;
+  const members = await l2!.attempt((c) => c.smembers(tagKey));
+  if (members === FAILED || members instanceof Refused) return members;
   for (const l2Key of members) l1?.dropL2Key(l2Key);
   // One script per bucket: a script's keys must share a slot.
   const byChannel = new Map<string, string[]>();
@@ -223,10 +231,10 @@ async function removeTagged(parts: CacheParts, tag: string): Promise<number | ty
     const channel = layout.channelOf(l2Key);
     byChannel.set(channel, [...(byChannel.get(channel) ?? []), l2Key]);
   }
-  const done = await l2!.call((c) =>
+  const done = await l2!.attempt((c) =>
     Promise.all([...[...byChannel].map(([channel, keys]) => removeRecords(c, channel, keys, bus!.encode(keys))), c.del(tagKey)]),
   );
-  if (done === FAILED) return FAILED;
+  if (done === FAILED || done instanceof Refused) return done;
   if (l3) await Promise.all(members.map((k) => l3.delete(k)));
   return members.length;
 }

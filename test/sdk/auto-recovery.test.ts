@@ -1,4 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
+import { Redis } from 'ioredis';
+import { startRedisServer } from '../../infra/redis-server.js';
 import { ContentType } from '../../sdk/index.js';
 import { useRedisCaches } from '../helpers/cache.js';
 
@@ -78,5 +80,50 @@ describe('auto-recovery', () => {
     const b = await env.caches.make({ keyPrefix: 'bytes:' });
     expect(await b.get('b1', T)).toBeUndefined();
     expect(await b.get('b3', T)).toBe('b3'.repeat(200));
+  });
+
+  it('drops a change Redis refuses instead of holding the later ones behind it, and keeps the breaker closed', async () => {
+    const a = await env.caches.make({ breakerFailureThreshold: 2, keyPrefix: 'refused:' });
+    await a.set('tagged', 'gone soon', T, { tags: ['bedtime'] });
+    await env.redis.kill();
+    expect(await a.invalidateTag('bedtime')).toBe(0); // kept: Redis is down
+    await a.set('after', 'written behind the invalidation', T); // kept behind it
+    expect((await a.health()).l2.pendingChanges).toBe(2);
+
+    // Back on the same port, as a Redis whose ACL refuses SMEMBERS, which the tag invalidation needs.
+    const refusing = await startRedisServer({ port: env.redis.port, args: ['--user', 'default', 'on', 'nopass', '~*', '&*', '+@all', '-smembers'] });
+    try {
+      await vi.waitFor(async () => expect((await a.health()).l2.pendingChanges).toBe(0), { timeout: 10_000, interval: 50 });
+      expect(env.caches.warnings).toContain('kept L2 change refused by Redis; dropped');
+      const b = await env.caches.make({ keyPrefix: 'refused:' });
+      expect(await b.get('after', T)).toBe('written behind the invalidation');
+
+      // Refused on its first try: said, never kept, so nothing queues behind it; and Redis answered, so the breaker stays closed.
+      const c = await env.caches.make({ breakerFailureThreshold: 2, keyPrefix: 'refused:' });
+      for (let i = 0; i < 4; i++) expect(await c.invalidateTag('bedtime')).toBe(0);
+      expect(env.caches.warnings).toContain('L2 change refused by Redis; not kept for replay');
+      expect((await c.health()).l2).toMatchObject({ pendingChanges: 0, breaker: 'closed' });
+      await c.set('later', 'at once', T);
+      expect(await b.get('later', T)).toBe('at once');
+    } finally {
+      await refusing.stop();
+      await env.redis.restart();
+    }
+  });
+
+  it('keeps a change a full Redis turns down (OOM: not a refusal for good) and replays it once there is room', async () => {
+    const a = await env.caches.make({ breakerFailureThreshold: 2, breakerResetMs: 200, keyPrefix: 'full:' });
+    const admin = new Redis(env.redis.url);
+    try {
+      await admin.config('SET', 'maxmemory', '1');
+      await a.set('volume', 7, T);
+      expect((await a.health()).l2.pendingChanges).toBe(1);
+      await admin.config('SET', 'maxmemory', '0');
+      await vi.waitFor(async () => expect((await a.health()).l2.pendingChanges).toBe(0), { timeout: 10_000, interval: 50 });
+      expect(await (await env.caches.make({ keyPrefix: 'full:' })).get('volume', T)).toBe(7);
+    } finally {
+      await admin.config('SET', 'maxmemory', '0');
+      admin.disconnect();
+    }
   });
 });
