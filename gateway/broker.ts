@@ -144,7 +144,7 @@ export async function startBroker(o: BrokerOptions): Promise<Broker> {
   const admit = (address: string | undefined): boolean => {
     if (o.connectionLimiter.admit(address)) return true;
     o.onRefused('connect-rate');
-    o.log.warn({ address }, 'mqtt connection refused: connection rate limit');
+    o.log.warn({ address }, 'connection refused: connection rate limit');
     return false;
   };
 

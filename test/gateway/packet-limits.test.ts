@@ -9,6 +9,7 @@
  * in-process gateway.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
@@ -256,6 +257,37 @@ describe('connection limits', () => {
       const again = await connectBear(t.gateway.mqttUrl, 'rate-bear', secret);
       expect(await again.request(textUtterance(1, 'hello'))).toMatchObject({ type: 'answer', id: 1 });
       await again.close();
+    } finally {
+      await t.stop();
+    }
+  });
+
+  it('applies the same per-address budget to HTTPS connections, before their TLS handshake, and to HTTP', async () => {
+    const t = await startTestGateway({ connectRatePerSecond: 1, connectBurst: 3, connectRateExempt: [] });
+    try {
+      const ca = readFileSync(t.gateway.caFile);
+      const https = new URL(t.gateway.httpsUrl);
+      const handshake = (): Promise<boolean> =>
+        new Promise((resolve) => {
+          const socket = tlsConnect({ host: https.hostname, port: Number(https.port), ca, servername: 'localhost' });
+          socket.once('secureConnect', () => (socket.destroy(), resolve(true)));
+          socket.once('error', () => resolve(false));
+          socket.once('close', () => resolve(false));
+        });
+      const outcomes = await Promise.all(Array.from({ length: 6 }, handshake));
+      expect(outcomes.filter(Boolean)).toHaveLength(3);
+      expect(t.logs.join('')).toContain('connection rate limit');
+      // The budget is the address's, whichever listener: plain HTTP is refused too until it refills.
+      const http = new URL(t.gateway.httpUrl);
+      // node:http, one connection per request (fetch would retry a refused connection on its own, forever).
+      const healthz = (): Promise<number> =>
+        new Promise((resolve) => {
+          httpGet(`${t.gateway.httpUrl}/healthz`, { agent: false }, (res) => (res.resume(), resolve(res.statusCode ?? 0))).once('error', () => resolve(0));
+        });
+      expect(http.hostname).toBe('127.0.0.1');
+      expect(await healthz()).toBe(0);
+      await new Promise((r) => setTimeout(r, 1200));
+      expect(await healthz()).toBe(200);
     } finally {
       await t.stop();
     }
