@@ -8,13 +8,14 @@
  * Every call either succeeds or returns FAILED: a dead, slow or unreachable
  * Redis, a refused TLS handshake, a cluster answering MOVED/ASK in a loop
  * (ioredis gives up after `maxRedirections`) or CLUSTERDOWN is never an error
- * to the cache's caller. A change can tell apart the one thing retrying does
- * not cure, Redis refusing the command itself (Refused), which does not count
- * against the breaker either: Redis answered. Commands do not queue while disconnected
- * (enableOfflineQueue: false) so a caller never waits on an outage; ioredis
- * keeps reconnecting (and, on a cluster, re-reading the slot map) in the
- * background, and the breaker's probe finds out when Redis is back (at once
- * when the connection is ready again, else after `breakerResetMs`). The
+ * to the cache's caller. A change (`attempt`) tells apart the one failure
+ * retrying does not cure, Redis refusing the command itself (Refused), which
+ * does not count against the breaker either: Redis answered. Commands do not
+ * queue while disconnected (enableOfflineQueue: false) so a caller never
+ * waits on an outage; ioredis keeps reconnecting (and, on a cluster,
+ * re-reading the slot map) in the background, and the breaker's probe finds
+ * out when Redis is back (at once when the connection is ready again, else
+ * after `breakerResetMs`). The
  * commands of one tick leave in one write (tickBatcher, below), and the
  * value reads of one tick in one MGET (readBatcher, below).
  */

@@ -7,8 +7,8 @@
  * announce in one script per bucket. A change that could not reach Redis
  * (down, breaker open) is kept for replay (./recovery-queue.ts), and while
  * changes are kept, later ones queue behind them: this instance's changes
- * reach Redis in the order it made them. One Redis refused (./l2.ts
- * Refused) is said and dropped: it would be refused again.
+ * reach Redis in the order it made them. A change Redis refuses (./l2.ts
+ * Refused) is logged and dropped instead: it would be refused again.
  */
 import type { CallContext } from './call-context.js';
 import type { CacheParts } from './cache-parts.js';
