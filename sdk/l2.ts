@@ -40,8 +40,12 @@ export class Refused {
   constructor(readonly reason: string) {}
 }
 
-/** Reply errors that say Redis cannot serve now (loading, busy, failing over, full), not that it refuses the command. */
-const TRANSIENT_REPLY = /^(LOADING|BUSY|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|READONLY|NOREPLICAS|OOM|MISCONF)\b/;
+/**
+ * Reply errors that say Redis cannot serve now (loading, busy, failing over, full), or not us
+ * until its credentials are fixed (NOAUTH, WRONGPASS: all of L2 is out then, as if down), not
+ * that it refuses the command.
+ */
+const TRANSIENT_REPLY = /^(LOADING|BUSY|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|READONLY|NOREPLICAS|OOM|MISCONF|NOAUTH|WRONGPASS)\b/;
 
 /** True for an error reply that refuses the command itself (see Refused). */
 export function isRefusal(err: unknown): err is Error {

@@ -1,9 +1,11 @@
 import fc from 'fast-check';
+import { ReplyError } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { createCircuitBreaker } from '../../sdk/circuit-breaker.js';
 import { ContentType, POLICIES, policyFor, UnknownContentTypeError } from '../../sdk/index.js';
 import { createKeyring } from '../../sdk/crypto.js';
 import { aiResponseKey, clipIdFor, voiceSynthesisDigest } from '../../sdk/keys.js';
+import { isRefusal } from '../../sdk/l2.js';
 import { decodeValue, encodeValue, packRecord, recordExpiry, unpackRecord } from '../../sdk/value-codec.js';
 
 const ring = createKeyring({ a: Buffer.alloc(32, 3).toString('base64') });
@@ -106,3 +108,23 @@ describe('policies and keys', () => {
     expect(Buffer.from(clipIdFor('Good night', 'bear')).toString('hex')).toBe(Buffer.from(voiceSynthesisDigest('Good night', 'bear')).toString('hex').slice(0, 16));
   });
 });
+
+describe('L2 refusals (what auto-recovery drops instead of replaying)', () => {
+  // The replies Redis 7 sends: the first word is the error code (scripts keep it: "OOM … script: …").
+  const reply = (message: string): Error => new ReplyError(message) as Error;
+
+  it('are the error replies that refuse the command itself', () => {
+    for (const m of ["NOPERM this user has no permissions to run the 'smembers' command", 'WRONGTYPE Operation against a key holding the wrong kind of value', 'ERR Error running script (call to f_0123): @user_script:1: bad argument', 'CROSSSLOT Keys in request don\'t hash to the same slot']) {
+      expect(isRefusal(reply(m)), m).toBe(true);
+    }
+  });
+
+  it('are not the replies that mean "not now", nor errors Redis did not send', () => {
+    for (const m of ['LOADING Redis is loading the dataset in memory', 'BUSY Redis is busy running a script.', 'CLUSTERDOWN The cluster is down', 'TRYAGAIN Multiple keys request during rehashing of slot', 'MASTERDOWN Link with MASTER is down', "READONLY You can't write against a read only replica.", 'NOREPLICAS Not enough good replicas to write.', "OOM command not allowed when used memory > 'maxmemory'. script: 9405b057, on @user_script:1.", 'MISCONF Redis is configured to save RDB snapshots, but it is currently not able to persist on disk.', 'NOAUTH Authentication required.', 'WRONGPASS invalid username-password pair or user is disabled.']) {
+      expect(isRefusal(reply(m)), m).toBe(false);
+    }
+    expect(isRefusal(new Error('Command timed out'))).toBe(false);
+    expect(isRefusal(new Error("Stream isn't writeable and enableOfflineQueue options is false"))).toBe(false);
+  });
+});
+
