@@ -263,7 +263,8 @@ describe('connection limits', () => {
   });
 
   it('applies the same per-address budget to HTTPS connections, before their TLS handshake, and to HTTP', async () => {
-    const t = await startTestGateway({ connectRatePerSecond: 1, connectBurst: 3, connectRateExempt: [] });
+    // One token every 2 s: the checks right after the burst have that long, even on a busy machine.
+    const t = await startTestGateway({ connectRatePerSecond: 0.5, connectBurst: 3, connectRateExempt: [] });
     try {
       const ca = readFileSync(t.gateway.caFile);
       const https = new URL(t.gateway.httpsUrl);
@@ -278,15 +279,13 @@ describe('connection limits', () => {
       expect(outcomes.filter(Boolean)).toHaveLength(3);
       expect(t.logs.join('')).toContain('connection rate limit');
       // The budget is the address's, whichever listener: plain HTTP is refused too until it refills.
-      const http = new URL(t.gateway.httpUrl);
       // node:http, one connection per request (fetch would retry a refused connection on its own, forever).
       const healthz = (): Promise<number> =>
         new Promise((resolve) => {
           httpGet(`${t.gateway.httpUrl}/healthz`, { agent: false }, (res) => (res.resume(), resolve(res.statusCode ?? 0))).once('error', () => resolve(0));
         });
-      expect(http.hostname).toBe('127.0.0.1');
       expect(await healthz()).toBe(0);
-      await new Promise((r) => setTimeout(r, 1200));
+      await new Promise((r) => setTimeout(r, 2200));
       expect(await healthz()).toBe(200);
     } finally {
       await t.stop();
