@@ -24,7 +24,7 @@ import { createAckWithAnswer } from './ack-with-answer.js';
 import type { Authenticate } from './auth.js';
 import { ownChannel, type createAuthorizers } from './authorize.js';
 import { tlsSocketOf } from './client-certificate.js';
-import type { ConnectionLimiter } from './connection-limiter.js';
+import { closeUnadmitted, type ConnectionLimiter } from './connection-limiter.js';
 import { secureTlsListener, type TlsRefusal } from './tls-listener.js';
 import { OptionError } from './errors.js';
 import { createGarbageNudge } from './garbage-nudge.js';
@@ -158,7 +158,8 @@ export async function startBroker(o: BrokerOptions): Promise<Broker> {
     socket.setNoDelay(true);
     handle(socket);
   });
-  secureTlsListener(tlsServer, { log: o.log, name: 'mqtts', onRefused: o.onRefused, admit });
+  secureTlsListener(tlsServer, { log: o.log, name: 'mqtts', onRefused: o.onRefused });
+  closeUnadmitted(tlsServer, admit);
   const port = await listen(server, o.port, o.host, '--mqtt-port');
   const tlsPort = await listen(tlsServer, o.tls.port, o.tls.host, '--mqtts-port').catch(async (err: unknown) => {
     await new Promise((resolve) => server.close(resolve));

@@ -7,7 +7,7 @@
  * TLS terminator or load balancer, the simulator) are never limited, since
  * every client seems to come from them.
  */
-import { BlockList, isIP } from 'node:net';
+import { BlockList, isIP, type Server, type Socket } from 'node:net';
 import { createRateLimiter } from './rate-limit.js';
 
 export interface ConnectionLimitOptions {
@@ -40,6 +40,16 @@ export function createConnectionLimiter({ perSecond, burst, exempt }: Connection
       return buckets.take(address);
     },
   };
+}
+
+/**
+ * Closes each new connection to `server` that `admit` refuses, on arrival: before a TLS server's
+ * handshake, before an HTTP server reads a byte.
+ */
+export function closeUnadmitted(server: Server, admit: (address: string | undefined) => boolean): void {
+  server.on('connection', (socket: Socket) => {
+    if (!admit(socket.remoteAddress)) socket.destroy();
+  });
 }
 
 /** Parses `a.b.c.d`, `a.b.c.d/n`, IPv6 and IPv6/n entries; throws naming a bad one. */

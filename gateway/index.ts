@@ -10,7 +10,6 @@ import cluster from 'node:cluster';
 import { mkdir, rm, readFile } from 'node:fs/promises';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { setImmediate, setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
@@ -27,7 +26,7 @@ import { createBearStore } from './bear-sessions-sync.js';
 import { createClipUrls } from './clip-urls.js';
 import { createEraser, type EraseReport } from './erase.js';
 import { createTextCipher } from './fleet-text-cipher.js';
-import { createConnectionLimiter } from './connection-limiter.js';
+import { closeUnadmitted, createConnectionLimiter } from './connection-limiter.js';
 import { createConversation } from './conversation.js';
 import { loadOrCreateSecret } from '../infra/data-dir-secret.js';
 import { startEmbeddedRedis } from '../infra/embedded-redis.js';
@@ -362,11 +361,13 @@ async function start(given: Partial<GatewayOptions>, started: (() => Promise<unk
   });
   const http = createHttpServer(origin);
   const https = createHttpsServer(tls.options, origin);
+  secureTlsListener(https, { log, name: 'https', onRefused: (reason) => metrics.connectionsRefused.inc({ reason }) });
   // The broker's per-address connection rate covers the HTTP(S) origin too, before a TLS handshake
   // (the costly part), and with it MQTT over WebSocket: an upgrade rides a connection admitted here.
-  secureTlsListener(https, { log, name: 'https', onRefused: (reason) => metrics.connectionsRefused.inc({ reason }), admit: bears.admit });
-  http.on('connection', (socket: Socket) => bears.admit(socket.remoteAddress) || socket.destroy());
-  for (const server of [http, https]) closeSilentConnections(server, o.connectTimeoutMs);
+  for (const server of [http, https]) {
+    closeUnadmitted(server, bears.admit);
+    closeSilentConnections(server, o.connectTimeoutMs);
+  }
   const closeWebSockets = [serveMqttOverWebSocket(http, bears), serveMqttOverWebSocket(https, bears)];
   const closeHttp = async (): Promise<void> => {
     await Promise.all(closeWebSockets.map((close) => close()));

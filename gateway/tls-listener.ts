@@ -1,13 +1,13 @@
 /**
  * What every TLS listener of the gateway (MQTTS, HTTPS with WSS) does
- * around the handshake: an optional per-address admission check before it,
- * a log line (reason code and address, nothing the client sent) and a count
+ * around the handshake (the per-address admission before it is
+ * ./connection-limiter.ts's closeUnadmitted): a log line (reason code and
+ * address, nothing the client sent) and a count
  * for each failed handshake — a client that does not trust the CA, a
  * plaintext client on the TLS port, TLS 1.1 — and the refusal of a client
  * certificate that does not verify (wrong CA, expired). The listener goes
  * on serving everyone else.
  */
-import type { Socket } from 'node:net';
 import type { Server, TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 
@@ -18,17 +18,9 @@ export interface TlsListenerOptions {
   /** Which listener, for logs: 'mqtts' or 'https'. */
   name: string;
   onRefused(reason: TlsRefusal): void;
-  /** Checked on each new TCP connection, before the handshake; false closes it. */
-  admit?(address: string | undefined): boolean;
 }
 
 export function secureTlsListener(server: Server, o: TlsListenerOptions): void {
-  if (o.admit) {
-    const admit = o.admit;
-    server.on('connection', (socket: Socket) => {
-      if (!admit(socket.remoteAddress)) socket.destroy();
-    });
-  }
   server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
     socket.destroy();
     // A reset mid-handshake is a client going away (or one the admission check just closed), not a refusal.
