@@ -246,9 +246,9 @@ try {
     sdkL2Scripts: (r) =>
       concurrent(CONCURRENT_OPS, async (i) => {
         const keys = b5.entry(TYPE, `io-r${r}-${i}`);
-        const read = await bareL2.call((c) => sdkL2.readOrLock(c, keys, Date.now(), LEASE_MS));
+        const read = await bareL2.readOrLock(keys, Date.now(), LEASE_MS);
         const token = read !== sdkL2.FAILED && read.state === 'locked' ? read.token : '';
-        await bareL2.call((c) => sdkL2.writeRecord(c, keys, record, KEEP_MS, token, announce(keys.l2Key)));
+        await bareL2.write(keys, record, KEEP_MS, token, announce(keys.l2Key));
       }, 'sdkL2Scripts'),
     nodeRedisScripts: (r) =>
       concurrent(CONCURRENT_OPS, async (i) => {

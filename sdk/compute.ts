@@ -30,7 +30,7 @@ import type { CacheParts } from './cache-parts.js';
 import { createComputeContext, type ComputeFn } from './compute-context.js';
 import type { FetchResult } from './fetch-result.js';
 import { FAILED } from './l2.js';
-import { readOrLock, releaseLock, renewLock } from './l2-scripts.js';
+import { releaseLock, renewLock } from './l2-scripts.js';
 import { promoteL2, readL1, readL3, readsL2, type Hit, type Stale } from './read-path.js';
 import { store } from './write-path.js';
 
@@ -56,7 +56,7 @@ export async function resolveMiss<T>(
   if (readsL2(parts, ctx)) {
     const epoch = parts.coherence.epoch;
     const t0 = performance.now();
-    const read = await ctx.trace.layer('l2', () => l2!.call((c) => readOrLock(c, ctx.keys, now, config.lockLeaseMs)));
+    const read = await ctx.trace.layer('l2', () => l2!.readOrLock(ctx.keys, now, config.lockLeaseMs));
     if (read === FAILED) {
       metrics.layerErrors.l2 += 1;
     } else {
@@ -110,7 +110,7 @@ async function waitForHolder<T>(parts: CacheParts, ctx: CallContext, computeFn: 
     // One script per poll: the holder's value, or the lock if the holder failed or died.
     const epoch = parts.coherence.epoch;
     const t0 = performance.now();
-    const read = await l2!.call((c) => readOrLock(c, ctx.keys, Date.now(), config.lockLeaseMs));
+    const read = await l2!.readOrLock(ctx.keys, Date.now(), config.lockLeaseMs);
     if (read === FAILED) break;
     const found = await promoteL2(parts, ctx, read.record, Date.now(), t0, epoch);
     if ('result' in found) return found.result as FetchResult<T>;
@@ -223,7 +223,7 @@ async function refresh<T>(parts: CacheParts, ctx: CallContext, computeFn: Comput
   if (readsL2(parts, ctx)) {
     const epoch = parts.coherence.epoch;
     const t0 = performance.now();
-    const read = await parts.l2!.call((c) => readOrLock(c, ctx.keys, hit.refreshFrom!, parts.config.lockLeaseMs));
+    const read = await parts.l2!.readOrLock(ctx.keys, hit.refreshFrom!, parts.config.lockLeaseMs);
     if (read !== FAILED) {
       if (read.state === 'fresh') await promoteL2(parts, ctx, read.record, Date.now(), t0, epoch); // refreshed elsewhere
       else if (read.state === 'locked') await compute(parts, ctx, computeFn, current, read.token, true);

@@ -9,6 +9,11 @@
  * falls back to EVAL once per connection (per node) when Redis does not know
  * a script yet.
  *
+ * The two scripts of a miss take many entries at once: the misses of one
+ * tick (many bears asking at once) share one call of each (./tick-batch.ts).
+ * Each entry's Redis errors are its own (redis.pcall): one entry's refused
+ * command is returned in its place and the others go on.
+ *
  * The lock is a lease (SET NX PX) with a random token, so of all instances
  * missing a key at once one computes, a crashed holder blocks the others at
  * most one lease, and a holder whose lease ran out cannot free a successor's
@@ -17,27 +22,60 @@
 import { randomBytes } from 'node:crypto';
 import type { EntryKeys } from './key-layout.js';
 import type { RedisClient } from './l2.js';
+import { scriptBatcher, type ScriptArg, type ScriptBatcher } from './tick-batch.js';
 import { RECORD_VERSION } from './value-codec.js';
 
-// KEYS: value, lock. ARGV: now (ms), token, lease (ms).
-// Returns {record or nil, state}: state 2 = fresh record, 1 = lock taken (record, if any, is stale), 0 = lock held by another.
+/** True for what redis.pcall returns when Redis answered with an error. */
+const FAILED_LUA = `local function failed(r) return type(r) == 'table' and r.err ~= nil end`;
+
+// Per entry, KEYS: value, lock. ARGV: now (ms), token, lease (ms).
+// Per entry, {record or nil, state}: state 2 = fresh record, 1 = lock taken (record, if any, is stale), 0 = lock held by another.
 // (Exported, with WRITE, for `npm run bench:sdk`, which also runs a miss's two scripts through another client.)
 export const READ_OR_LOCK = `
-local rec = redis.call('GET', KEYS[1])
-if rec and string.len(rec) >= 7 and math.floor(string.byte(rec, 1) / 16) == ${RECORD_VERSION} then
-  local expires = 0
-  for i = 2, 7 do expires = expires * 256 + string.byte(rec, i) end
-  if expires > tonumber(ARGV[1]) then return {rec, 2} end
+${FAILED_LUA}
+local function entry(value, lock, now, token, lease)
+  local rec = redis.pcall('GET', value)
+  if failed(rec) then return rec end
+  if rec and string.len(rec) >= 7 and math.floor(string.byte(rec, 1) / 16) == ${RECORD_VERSION} then
+    local expires = 0
+    for i = 2, 7 do expires = expires * 256 + string.byte(rec, i) end
+    if expires > tonumber(now) then return {rec, 2} end
+  end
+  local taken = redis.pcall('SET', lock, token, 'PX', lease, 'NX')
+  if failed(taken) then return taken end
+  return {rec or false, taken and 1 or 0}
 end
-if redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3], 'NX') then return {rec or false, 1} end
-return {rec or false, 0}`;
+local out = {}
+for i = 1, #KEYS / 2 do
+  local a = (i - 1) * 3
+  out[i] = entry(KEYS[2 * i - 1], KEYS[2 * i], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3])
+end
+return out`;
 
-// KEYS: value, lock. ARGV: record, keep (ms), token ('' = no lock), channel, message ('' = announce nothing).
+// Per entry, KEYS: value, lock. ARGV: record, keep (ms), token ('' = no lock), channel, message ('' = announce nothing).
+// Per entry, 1.
 export const WRITE = `
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-if ARGV[3] ~= '' and redis.call('GET', KEYS[2]) == ARGV[3] then redis.call('DEL', KEYS[2]) end
-if ARGV[5] ~= '' then redis.call('SPUBLISH', ARGV[4], ARGV[5]) end
-return 1`;
+${FAILED_LUA}
+local function entry(value, lock, record, keep, token, channel, message)
+  local r = redis.pcall('SET', value, record, 'PX', keep)
+  if failed(r) then return r end
+  if token ~= '' then
+    r = redis.pcall('GET', lock)
+    if failed(r) then return r end
+    if r == token then redis.pcall('DEL', lock) end
+  end
+  if message ~= '' then
+    r = redis.pcall('SPUBLISH', channel, message)
+    if failed(r) then return r end
+  end
+  return 1
+end
+local out = {}
+for i = 1, #KEYS / 2 do
+  local a = (i - 1) * 5
+  out[i] = entry(KEYS[2 * i - 1], KEYS[2 * i], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5])
+end
+return out`;
 
 // KEYS: value keys of one bucket. ARGV: channel, message ('' = announce nothing).
 const REMOVE = `
@@ -56,8 +94,8 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[
 return 0`;
 
 interface ScriptCommands {
-  teddyReadOrLockBuffer(value: string, lock: string, now: number, token: string, leaseMs: number): Promise<[Buffer | null, number]>;
-  teddyWrite(value: string, lock: string, record: Buffer, keepMs: number, token: string, channel: string, message: string): Promise<number>;
+  teddyReadOrLockBuffer(numKeys: number, ...keysThenArgs: ScriptArg[]): Promise<unknown[]>;
+  teddyWrite(numKeys: number, ...keysThenArgs: ScriptArg[]): Promise<unknown[]>;
   teddyRemove(numKeys: number, ...keysThenArgs: string[]): Promise<number>;
   teddyRelease(lock: string, token: string): Promise<number>;
   teddyRenew(lock: string, token: string, leaseMs: number): Promise<number>;
@@ -65,8 +103,8 @@ interface ScriptCommands {
 
 /** Registers the scripts on a client (once, before first use). */
 export function defineScripts(client: RedisClient): void {
-  client.defineCommand('teddyReadOrLock', { numberOfKeys: 2, lua: READ_OR_LOCK });
-  client.defineCommand('teddyWrite', { numberOfKeys: 2, lua: WRITE });
+  client.defineCommand('teddyReadOrLock', { lua: READ_OR_LOCK });
+  client.defineCommand('teddyWrite', { lua: WRITE });
   client.defineCommand('teddyRemove', { lua: REMOVE });
   client.defineCommand('teddyRelease', { numberOfKeys: 1, lua: RELEASE });
   client.defineCommand('teddyRenew', { numberOfKeys: 1, lua: RENEW });
@@ -93,16 +131,31 @@ export function newLockToken(): string {
   return `${TOKEN_PREFIX}${tokenCount.toString(36)}`;
 }
 
-export async function readOrLock(client: RedisClient, keys: EntryKeys, nowMs: number, leaseMs: number): Promise<ReadOrLock> {
+/** A tick's entries of the two scripts of a miss, each sent as one call (see the header). */
+export interface MissScripts {
+  readonly readOrLock: ScriptBatcher;
+  readonly write: ScriptBatcher;
+}
+
+/** `full`: a batch filled up (./tick-batch.ts). */
+export function missScripts(client: RedisClient, full: () => void): MissScripts {
+  const s = scripts(client);
+  return {
+    readOrLock: scriptBatcher(client, (numKeys, keysThenArgs) => s.teddyReadOrLockBuffer(numKeys, ...keysThenArgs), full),
+    write: scriptBatcher(client, (numKeys, keysThenArgs) => s.teddyWrite(numKeys, ...keysThenArgs), full),
+  };
+}
+
+export async function readOrLock(batch: MissScripts, keys: EntryKeys, nowMs: number, leaseMs: number): Promise<ReadOrLock> {
   const token = newLockToken();
-  const [record, state] = await scripts(client).teddyReadOrLockBuffer(keys.l2Key, keys.lockKey, nowMs, token, leaseMs);
+  const [record, state] = (await batch.readOrLock.add([keys.l2Key, keys.lockKey], [nowMs, token, leaseMs])) as [Buffer | null, number];
   if (state === 2) return { state: 'fresh', record: record! };
   return state === 1 ? { state: 'locked', record, token } : { state: 'held', record };
 }
 
 /** Writes a record, announces it on the bucket's channel (unless `message` is ''), and releases the lock if `token` still holds it. */
-export async function writeRecord(client: RedisClient, keys: EntryKeys, record: Buffer, keepMs: number, token: string, message: string): Promise<void> {
-  await scripts(client).teddyWrite(keys.l2Key, keys.lockKey, record, keepMs, token, keys.channel, message);
+export async function writeRecord(batch: MissScripts, keys: EntryKeys, record: Buffer, keepMs: number, token: string, message: string): Promise<void> {
+  await batch.write.add([keys.l2Key, keys.lockKey], [record, keepMs, token, keys.channel, message]);
 }
 
 /** Deletes value keys of one bucket and announces it (unless `message` is ''); returns how many existed. */

@@ -16,17 +16,19 @@
  * re-reading the slot map) in the background, and the breaker's probe finds
  * out when Redis is back (at once when the connection is ready again, else
  * after `breakerResetMs`). The
- * commands of one tick leave in one write (tickBatcher, below), and the
- * value reads of one tick in one MGET (readBatcher, below).
+ * commands of one tick leave together, its value reads as MGETs and its
+ * misses as shared calls of each script (./tick-batch.ts).
  */
-import { isIP, type Socket } from 'node:net';
+import { isIP } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { Cluster, Redis, ReplyError, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { createCircuitBreaker, type BreakerState, type CircuitBreaker } from './circuit-breaker.js';
 import type { CacheConfig } from './config.js';
-import { defineScripts } from './l2-scripts.js';
+import type { EntryKeys } from './key-layout.js';
+import { defineScripts, missScripts, readOrLock, writeRecord, type ReadOrLock } from './l2-scripts.js';
 import type { RedisEndpoints, RedisNode } from './redis-endpoints.js';
+import { readBatcher, tickBatcher } from './tick-batch.js';
 
 export const FAILED = Symbol('L2 failed');
 export type Failed = typeof FAILED;
@@ -53,8 +55,6 @@ export function isRefusal(err: unknown): err is Error {
 }
 
 const CLOSE_WAIT_MS = 1000;
-/** At most this many keys per MGET: a larger one would hold Redis's single thread for longer. */
-const MAX_KEYS_PER_READ = 128;
 
 /** A connection to L2, whichever kind: the cache only uses what both have. */
 export type RedisClient = Redis | Cluster;
@@ -66,14 +66,22 @@ export interface L2 {
   readonly breaker: CircuitBreaker;
   /**
    * Runs a Redis call through the breaker; FAILED (and counted) on any error or while open.
-   * Every command issued in one tick (many bears' lookups at once) leaves in one write.
+   * Every command issued in one tick (many bears' lookups at once) leaves with the others, in
+   * one write or, once a batch fills up, a few (./tick-batch.ts).
    */
   call<T>(fn: (client: RedisClient) => Promise<T>): Promise<T | Failed>;
   /** Like `call`, for a change: what Redis refused for good comes back as Refused, not FAILED. */
   attempt<T>(fn: (client: RedisClient) => Promise<T>): Promise<T | Failed | Refused>;
+  /** A miss's read-or-lock script (./l2-scripts.ts), like `call`; the tick's share one call of it. */
+  readOrLock(keys: EntryKeys, nowMs: number, leaseMs: number): Promise<ReadOrLock | Failed>;
+  /**
+   * A miss's write-and-unlock script, like `attempt`; the tick's share one call of it. They stay
+   * in order with this instance's other changes: a `call` or `attempt` sends them before its own.
+   */
+  write(keys: EntryKeys, record: Buffer, keepMs: number, token: string, message: string): Promise<void | Failed | Refused>;
   /**
    * One value record (null when absent), through the breaker like `call`. The reads of one tick
-   * leave as one MGET (on a cluster, one per hash-tag bucket, which is one slot).
+   * leave as MGETs of up to 8 keys (on a cluster, per hash-tag bucket, which is one slot).
    */
   get(key: string): Promise<Buffer | null | Failed>;
   /**
@@ -174,28 +182,42 @@ export function connectL2(endpoints: RedisEndpoints, ca: Buffer | undefined, con
     onChange: events.onBreaker,
   });
   client.on('ready', () => breaker.reconnected());
-  const reads = readBatcher(client, () => breaker.success(), failed);
-  const batch = tickBatcher(client, reads.send);
-  const run = <T, F>(fn: (c: RedisClient) => Promise<T>, onError: (err: unknown) => F): Promise<T | F | Failed> => {
+  const reads = readBatcher(client, FAILED, () => breaker.success(), failed, () => batch.flush());
+  const scripts = missScripts(client, () => batch.flush());
+  // At the tick's end (or when a batch fills up): the writes first, in order with the changes
+  // before them, then the misses' reads and the plain reads.
+  const batch = tickBatcher(client, () => {
+    scripts.write.send();
+    scripts.readOrLock.send();
+    reads.send();
+  });
+  const run = <T, F>(fn: () => Promise<T>, onError: (err: unknown) => F): Promise<T | F | Failed> => {
     if (!breaker.allow()) return Promise.resolve(FAILED);
-    batch();
+    batch.hold();
     let pending: Promise<T>;
     try {
-      pending = fn(client);
+      pending = fn();
     } catch (err) {
       pending = Promise.reject(err);
     }
     return pending.then(succeeded, onError);
   };
+  /** A command of its own: the writes queued before it go first, so changes reach Redis in order. */
+  const direct = <T>(fn: (c: RedisClient) => Promise<T>) => () => {
+    scripts.write.send();
+    return fn(client);
+  };
   return {
     endpoints,
     client,
     breaker,
-    call: (fn) => run(fn, failed),
-    attempt: (fn) => run(fn, failedOrRefused),
+    call: (fn) => run(direct(fn), failed),
+    attempt: (fn) => run(direct(fn), failedOrRefused),
+    readOrLock: (keys, nowMs, leaseMs) => run(() => readOrLock(scripts, keys, nowMs, leaseMs), failed),
+    write: (keys, record, keepMs, token, message) => run(() => writeRecord(scripts, keys, record, keepMs, token, message), failedOrRefused),
     get(key) {
       if (!breaker.allow()) return Promise.resolve(FAILED);
-      batch();
+      batch.hold();
       return reads.add(key);
     },
     subscriber() {
@@ -211,109 +233,6 @@ export function connectL2(endpoints: RedisEndpoints, ca: Buffer | undefined, con
     },
     async close() {
       await Promise.all([client, ...extra].map(closeClient));
-    },
-  };
-}
-
-/**
- * Holds this tick's commands back and writes them together once the tick's work is done: the
- * sockets are corked at the first call of a tick and uncorked from process.nextTick, so every
- * command issued meanwhile (by all the callers resumed in the same turn) leaves in one writev,
- * in call order, with the tick's reads (`beforeRelease`) last. Why not ioredis's
- * auto-pipelining: it flushes at the next event-loop turn (setImmediate), which a lone lookup
- * waits for (≈ 5 µs of a 20 µs round trip here), builds a Pipeline per batch (half the
- * throughput of this at 64 concurrent GETs, measured), and on a cluster groups a script whose
- * key count is an argument by the wrong slot.
- */
-function tickBatcher(client: RedisClient, beforeRelease: () => void): () => void {
-  let scheduled = false;
-  let corked: Socket[] = [];
-  const release = () => {
-    try {
-      beforeRelease(); // still scheduled: what it sends joins this tick's write
-    } finally {
-      scheduled = false;
-      for (const stream of corked) stream.uncork();
-      corked = [];
-    }
-  };
-  const hold = (node: Redis) => {
-    if (!node.stream?.writable) return;
-    node.stream.cork();
-    corked.push(node.stream);
-  };
-  return () => {
-    if (scheduled) return;
-    scheduled = true;
-    // A cluster's commands go to its masters (reads included: scaleReads is 'master').
-    if (client instanceof Cluster) for (const node of client.nodes('master')) hold(node);
-    else hold(client);
-    process.nextTick(release);
-  };
-}
-
-interface PendingRead {
-  readonly key: string;
-  readonly resolve: (record: Buffer | null | Failed) => void;
-}
-
-interface ReadBatcher {
-  /** Queues one read for the end of the tick. */
-  add(key: string): Promise<Buffer | null | Failed>;
-  /** Sends the queued reads (tickBatcher calls it once a tick, before uncorking). */
-  send(): void;
-}
-
-/**
- * Gathers a tick's value reads and sends them when the tick ends: one GET for a lone read, else
- * one MGET per `MAX_KEYS_PER_READ` keys (per hash-tag bucket on a cluster, where one command's
- * keys must share a slot). Callers in flight together resume together, so one command and one
- * reply then serve them all instead of one each: ioredis's per-command cost, more than Redis's,
- * is what a GET costs here (measured: docs/sdk.md#benchmark).
- */
-function readBatcher(client: RedisClient, onSuccess: () => void, onFailure: (err: Error) => void): ReadBatcher {
-  let pending: PendingRead[] = [];
-  const sendGroup = (group: PendingRead[]) => {
-    const fail = (err: unknown) => {
-      onFailure(err as Error);
-      for (const read of group) read.resolve(FAILED);
-    };
-    try {
-      if (group.length === 1) {
-        const [read] = group as [PendingRead];
-        client.getBuffer(read.key).then((record) => {
-          onSuccess();
-          read.resolve(record);
-        }, fail);
-      } else {
-        client.mgetBuffer(group.map((read) => read.key)).then((records) => {
-          onSuccess();
-          for (let i = 0; i < group.length; i++) group[i]!.resolve(records[i] ?? null);
-        }, fail);
-      }
-    } catch (err) {
-      fail(err); // ioredis refusing synchronously (a cluster with no slot map yet)
-    }
-  };
-  const sendChunked = (reads: PendingRead[]) => {
-    for (let i = 0; i < reads.length; i += MAX_KEYS_PER_READ) sendGroup(reads.slice(i, i + MAX_KEYS_PER_READ));
-  };
-  return {
-    add: (key) => new Promise((resolve) => pending.push({ key, resolve })),
-    send() {
-      if (pending.length === 0) return;
-      const reads = pending;
-      pending = [];
-      if (!(client instanceof Cluster) || reads.length === 1) return sendChunked(reads);
-      const byBucket = new Map<string, PendingRead[]>();
-      for (const read of reads) {
-        // The prefix has no braces (config.ts checks), so the first '}' closes the bucket.
-        const bucket = read.key.slice(0, read.key.indexOf('}') + 1);
-        const group = byBucket.get(bucket);
-        if (group) group.push(read);
-        else byBucket.set(bucket, [read]);
-      }
-      for (const group of byBucket.values()) sendChunked(group);
     },
   };
 }

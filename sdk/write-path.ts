@@ -17,7 +17,7 @@ import { ValueTooLargeError } from './errors.js';
 import type { EntryKeys } from './key-layout.js';
 import type { L1Entry } from './l1.js';
 import { FAILED, Refused, type Failed, type RedisClient } from './l2.js';
-import { releaseLock, removeRecords, writeRecord } from './l2-scripts.js';
+import { releaseLock, removeRecords } from './l2-scripts.js';
 import type { BlobRef } from './l3/blob-store.js';
 import { outcomeOf, type ChangeOutcome } from './recovery-queue.js';
 import { checkSubject, indexSubject, markNoted } from './subject-index.js';
@@ -74,13 +74,16 @@ export async function store(parts: CacheParts, ctx: CallContext, value: unknown,
   const write = (token: string): Promise<ChangeOutcome> => {
     const keepMs = Math.ceil(staleUntil - Date.now());
     if (keepMs <= 0) return Promise.resolve('done'); // expired while kept: nothing left to write
-    return ctx.trace.layer('l2', () =>
-      l2.attempt((c) => Promise.all([
-        writeRecord(c, keys, record, keepMs, token, message),
+    return ctx.trace.layer('l2', (): Promise<unknown> => {
+      const written = l2.write(keys, record, keepMs, token, message);
+      if (!tags?.length && !options?.subject) return written;
+      // Sent after the value (`attempt` sends the queued write first), as one change with it.
+      const indexed = l2.attempt((c) => Promise.all([
         tags?.length ? tagEntry(parts, c, keys.l2Key, tags, keepMs) : undefined,
         options?.subject ? indexSubject(parts, c, options.subject, keys.l2Key, keepMs) : undefined,
-      ])),
-    ).then(outcomeOf);
+      ]));
+      return Promise.all([written, indexed]).then(([w, i]) => (w === FAILED || i === FAILED ? FAILED : w instanceof Refused ? w : i));
+    }).then(outcomeOf);
   };
   const locked = lockToken ? { first: () => write(lockToken), unlock: () => void unlock(parts, keys, lockToken) } : undefined;
   const written = change(parts, keys.l2Key, () => write(''), record.length, locked);

@@ -12,6 +12,7 @@
 import type { Redis } from 'ioredis';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ContentType, type MultiLayerCache } from '../../sdk/index.js';
+import { createKeyLayout } from '../../sdk/key-layout.js';
 import { sha256Hex } from '../../sdk/keys.js';
 import { useL2Caches } from '../helpers/cache.js';
 import { L2_BACKENDS } from '../helpers/l2-backends.js';
@@ -121,7 +122,42 @@ describe.each(L2_BACKENDS)('Redis round trips on $name', (kind) => {
     expect(lone).toEqual({ get: 1 });
   });
 
-  it('splits a large tick into MGETs of at most 128 keys', async () => {
+  it("sends one tick's misses as one call of each script per bucket", async () => {
+    const keys = [...keysInOneBucket('miss-a', 4), ...keysInOneBucket('miss-b', 3)];
+    let values: unknown[] = [];
+    const misses = await clientCommands(env.backend.masters(), async () => {
+      values = await Promise.all(keys.map((key) => a.fetch(key, ContentType.CONFIGURATION, () => `computed ${key}`)));
+    });
+    expect(values.map((v) => (v as { source: string }).source)).toEqual(keys.map(() => 'compute'));
+    // Read-or-lock, then write-and-unlock: one call of each on one Redis, per bucket on a cluster.
+    expect(misses).toEqual({ script: env.backend.masters().length > 1 ? 4 : 2 });
+    for (const key of keys) expect(await b.get(key, ContentType.CONFIGURATION)).toBe(`computed ${key}`);
+  });
+
+  it("keeps each miss's Redis error its own within a shared call", async () => {
+    const [poisoned, ...others] = keysInOneBucket('miss-own', 3) as [string, ...string[]];
+    // Another writer's list where the poisoned key's value would be: its GET is refused (WRONGTYPE).
+    await env.backend.raw.lpush(createKeyLayout('teddy:').entry(ContentType.CONFIGURATION, poisoned).l2Key, 'not ours');
+    const before = a.getPerformanceMetrics().layers.l2.errors;
+    const values = await Promise.all([poisoned, ...others].map((key) => a.fetch(key, ContentType.CONFIGURATION, () => `computed ${key}`)));
+    expect(values.map((v) => v.value)).toEqual([poisoned, ...others].map((key) => `computed ${key}`));
+    // Only the poisoned key's read failed; the others took their locks and wrote in the same calls.
+    expect(a.getPerformanceMetrics().layers.l2.errors - before).toBe(1);
+    for (const key of [poisoned, ...others]) expect(await b.get(key, ContentType.CONFIGURATION)).toBe(`computed ${key}`);
+  });
+
+  it('a write held for its shared call still reaches Redis before a change made after it', async () => {
+    const behind = await env.caches.make({ asyncWriteEnabled: true });
+    for (let i = 0; i < 5; i++) {
+      const key = `ordered-${i}`;
+      // Written behind: the fetch returns while its write waits for the end of the tick, and the delete comes in the same tick.
+      expect(await behind.fetch(key, ContentType.CONFIGURATION, () => 'gone soon')).toMatchObject({ source: 'compute' });
+      await behind.delete(key, ContentType.CONFIGURATION);
+      expect(await b.get(key, ContentType.CONFIGURATION)).toBeUndefined();
+    }
+  });
+
+  it("sends a large tick's reads in MGETs of 8 keys", async () => {
     const keys = keysInOneBucket('batch-many', 300);
     for (let i = 0; i < keys.length; i += 50) await Promise.all(keys.slice(i, i + 50).map((key) => a.set(key, key.length, ContentType.CONFIGURATION)));
     const reader = await env.caches.make({});
@@ -130,6 +166,6 @@ describe.each(L2_BACKENDS)('Redis round trips on $name', (kind) => {
       values = await Promise.all(keys.map((key) => reader.get(key, ContentType.CONFIGURATION)));
     });
     expect(values).toEqual(keys.map((key) => key.length));
-    expect(commands).toEqual({ mget: 3 }); // 128 + 128 + 44, all of one bucket
+    expect(commands).toEqual({ mget: 38 }); // 37 × 8 + 4, all of one bucket
   });
 });

@@ -1,0 +1,215 @@
+/**
+ * A tick's Redis commands, batched. Many bears' lookups resume in the same
+ * event-loop turn (their replies arrive in one read), so what they send next
+ * is sent together: the commands of a tick leave in one write (tickBatcher),
+ * the tick's value reads as one MGET (readBatcher), and the tick's calls of
+ * a multi-entry script as one call of it (scriptBatcher); a batch that fills
+ * up (BATCH_ENTRIES) goes at once, so Redis need not wait for the tick's end.
+ * What one command costs in ioredis, more than in Redis, is then paid once
+ * for all of them (measured: docs/sdk.md#benchmark). On a cluster, one
+ * command's keys must share a slot, so reads and script calls are grouped
+ * by hash-tag bucket (./key-layout.ts).
+ */
+import type { Socket } from 'node:net';
+import { Cluster, type Redis } from 'ioredis';
+import type { Failed, RedisClient } from './l2.js';
+
+/**
+ * A batch is sent as soon as it holds this many entries (and at the tick's end with fewer), not
+ * only once the tick is done: Redis then works on one while this process builds the next, so the
+ * two work at the same time instead of in turn. Measured on 2 cores, misses at 32 in flight:
+ * 15–17 k/s sending once a tick, 25–27 k/s sending at 8 (at 4 as much at best but unsteady, at
+ * 16 21–22 k/s, at 2 15 k/s: the commands' own cost wins again). It also bounds how long one
+ * command holds Redis's single thread.
+ */
+const BATCH_ENTRIES = 8;
+
+/**
+ * Holds this tick's commands back and writes them together once the tick's work is done: the
+ * sockets are corked at the first call of a tick and uncorked from process.nextTick, so every
+ * command issued meanwhile (by all the callers resumed in the same turn) leaves in one writev,
+ * in call order, with what `beforeRelease` sends (the batched script calls and reads) last, or
+ * earlier when a batch fills up (`flush`). Why
+ * not ioredis's auto-pipelining: it flushes at the next event-loop turn (setImmediate), which a
+ * lone lookup waits for (≈ 5 µs of a 20 µs round trip here), builds a Pipeline per batch (half
+ * the throughput of this at 64 concurrent GETs, measured), and on a cluster groups a script
+ * whose key count is an argument by the wrong slot.
+ */
+export interface TickBatcher {
+  /** Holds the sockets for the rest of the tick (once per tick). */
+  hold(): void;
+  /** Sends what is batched so far now, and goes on holding: Redis starts on it while the tick goes on. */
+  flush(): void;
+}
+
+export function tickBatcher(client: RedisClient, beforeRelease: () => void): TickBatcher {
+  let scheduled = false;
+  let corked: Socket[] = [];
+  const uncork = () => {
+    for (const stream of corked) stream.uncork();
+    corked = [];
+  };
+  const release = () => {
+    try {
+      beforeRelease(); // still scheduled: what it sends joins this tick's write
+    } finally {
+      scheduled = false;
+      uncork();
+    }
+  };
+  const holdNode = (node: Redis) => {
+    if (!node.stream?.writable) return;
+    node.stream.cork();
+    corked.push(node.stream);
+  };
+  const holdAll = () => {
+    // A cluster's commands go to its masters (reads included: scaleReads is 'master').
+    if (client instanceof Cluster) for (const node of client.nodes('master')) holdNode(node);
+    else holdNode(client);
+  };
+  return {
+    hold() {
+      if (scheduled) return;
+      scheduled = true;
+      holdAll();
+      process.nextTick(release);
+    },
+    flush() {
+      beforeRelease();
+      if (!scheduled) return;
+      uncork();
+      holdAll();
+    },
+  };
+}
+
+/** `items` split into the groups one command may carry: on a cluster, by the hash-tag bucket of each one's key. */
+function commandGroups<T>(client: RedisClient, items: T[], keyOf: (item: T) => string): Iterable<T[]> {
+  if (!(client instanceof Cluster) || items.length === 1) return [items];
+  const byBucket = new Map<string, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    // The prefix has no braces (config.ts checks), so the first '}' closes the bucket.
+    const bucket = key.slice(0, key.indexOf('}') + 1);
+    const group = byBucket.get(bucket);
+    if (group) group.push(item);
+    else byBucket.set(bucket, [item]);
+  }
+  return byBucket.values();
+}
+
+interface PendingRead {
+  readonly key: string;
+  readonly resolve: (record: Buffer | null | Failed) => void;
+}
+
+export interface ReadBatcher {
+  /** Queues one read for the end of the tick. */
+  add(key: string): Promise<Buffer | null | Failed>;
+  /** Sends the queued reads (tickBatcher calls it once a tick, before uncorking). */
+  send(): void;
+}
+
+/**
+ * Gathers a tick's value reads and sends them, `BATCH_ENTRIES` at a time and the rest when the
+ * tick ends: one GET for a lone read, else one MGET (per bucket on a cluster). A failed read is FAILED, and
+ * `onFailure` hears of it once per command, not once per key.
+ */
+export function readBatcher(client: RedisClient, failed: Failed, onSuccess: () => void, onFailure: (err: Error) => void, full: () => void): ReadBatcher {
+  let pending: PendingRead[] = [];
+  const sendGroup = (group: PendingRead[]) => {
+    const fail = (err: unknown) => {
+      onFailure(err as Error);
+      for (const read of group) read.resolve(failed);
+    };
+    try {
+      if (group.length === 1) {
+        const [read] = group as [PendingRead];
+        client.getBuffer(read.key).then((record) => {
+          onSuccess();
+          read.resolve(record);
+        }, fail);
+      } else {
+        client.mgetBuffer(group.map((read) => read.key)).then((records) => {
+          onSuccess();
+          for (let i = 0; i < group.length; i++) group[i]!.resolve(records[i] ?? null);
+        }, fail);
+      }
+    } catch (err) {
+      fail(err); // ioredis refusing synchronously (a cluster with no slot map yet)
+    }
+  };
+  return {
+    add: (key) =>
+      new Promise((resolve) => {
+        if (pending.push({ key, resolve }) >= BATCH_ENTRIES) full();
+      }),
+    send() {
+      if (pending.length === 0) return;
+      const reads = pending;
+      pending = [];
+      for (const group of commandGroups(client, reads, (read) => read.key)) sendGroup(group);
+    },
+  };
+}
+
+export type ScriptArg = string | number | Buffer;
+
+interface PendingEntry {
+  readonly keys: readonly string[];
+  readonly args: readonly ScriptArg[];
+  readonly resolve: (reply: unknown) => void;
+  readonly reject: (err: Error) => void;
+}
+
+export interface ScriptBatcher {
+  /** Queues one entry (its keys share a bucket; every entry has as many keys and arguments); its reply. */
+  add(keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown>;
+  /** Sends the queued entries now. */
+  send(): void;
+}
+
+/**
+ * Gathers a tick's entries of one multi-entry script and sends them, `BATCH_ENTRIES` at a time and
+ * the rest when the tick ends, as one call of it (per bucket on a cluster): `run(numKeys, keysThenArgs)` is the
+ * script's command, with every entry's keys, then every entry's arguments, in entry order; it
+ * answers with one reply per entry. An entry's own error (the script returns it in that entry's
+ * place, a ReplyError here) rejects that entry only; a failed call rejects each of its entries.
+ */
+export function scriptBatcher(client: RedisClient, run: (numKeys: number, keysThenArgs: ScriptArg[]) => Promise<unknown[]>, full: () => void): ScriptBatcher {
+  let pending: PendingEntry[] = [];
+  const sendGroup = (group: PendingEntry[]) => {
+    const fail = (err: unknown) => {
+      for (const entry of group) entry.reject(err as Error);
+    };
+    const keys: ScriptArg[] = [];
+    const args: ScriptArg[] = [];
+    for (const entry of group) {
+      keys.push(...entry.keys);
+      args.push(...entry.args);
+    }
+    try {
+      run(keys.length, keys.concat(args)).then((replies) => {
+        for (let i = 0; i < group.length; i++) {
+          const reply = replies[i];
+          if (reply instanceof Error) group[i]!.reject(reply);
+          else group[i]!.resolve(reply);
+        }
+      }, fail);
+    } catch (err) {
+      fail(err); // ioredis refusing synchronously (a cluster with no slot map yet)
+    }
+  };
+  return {
+    add: (keys, args) =>
+      new Promise((resolve, reject) => {
+        if (pending.push({ keys, args, resolve, reject }) >= BATCH_ENTRIES) full();
+      }),
+    send() {
+      if (pending.length === 0) return;
+      const entries = pending;
+      pending = [];
+      for (const group of commandGroups(client, entries, (entry) => entry.keys[0]!)) sendGroup(group);
+    },
+  };
+}
