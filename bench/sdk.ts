@@ -233,7 +233,7 @@ try {
   const sdkL2 = await importPublishedL2();
   const bareL2 = sdkL2.connectL2({ mode: 'single', url: redis.url, tls: false }, undefined, sdk.resolveConfig({ l2RedisUrl: redis.url }), { onError: () => {}, onBreaker: () => {} });
   toClose.push(bareL2);
-  const [readOrLockSha, writeSha] = await Promise.all([rawNodeRedis.scriptLoad(sdkL2.READ_OR_LOCK), rawNodeRedis.scriptLoad(sdkL2.WRITE)]);
+  const [readOrLockSha, writeSha] = await Promise.all([rawNodeRedis.scriptLoad(sdkL2.READ_OR_LOCK.one), rawNodeRedis.scriptLoad(sdkL2.WRITE.one)]);
   const b5 = createKeyLayout('b5:');
   const record = Buffer.alloc(96, 1); // about what our value's record is
   const announce = (l2Key: string) => `${'0'.repeat(36)}\n${l2Key}`; // the bus's message: origin id, then the key

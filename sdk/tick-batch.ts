@@ -169,27 +169,39 @@ export interface ScriptBatcher {
   send(): void;
 }
 
+/** A multi-entry script's command, in its two forms (./l2-scripts.ts scriptForms). */
+export interface ScriptCommand {
+  /** One entry: its keys, then its arguments; its reply (an error rejects). */
+  one(keysThenArgs: ScriptArg[]): Promise<unknown>;
+  /** Many: every entry's keys, then every entry's arguments, in entry order; one reply per entry. */
+  many(numKeys: number, keysThenArgs: ScriptArg[]): Promise<unknown[]>;
+}
+
 /**
  * Gathers a tick's entries of one multi-entry script and sends them, `BATCH_ENTRIES` at a time and
- * the rest when the tick ends, as one call of it (per bucket on a cluster): `run(numKeys, keysThenArgs)` is the
- * script's command, with every entry's keys, then every entry's arguments, in entry order; it
- * answers with one reply per entry. An entry's own error (the script returns it in that entry's
- * place, a ReplyError here) rejects that entry only; a failed call rejects each of its entries.
+ * the rest when the tick ends, as one call of it (per bucket on a cluster): a lone entry as
+ * `one`, else `many`. An entry's own error (`many` returns it in that entry's place, a ReplyError
+ * here) rejects that entry only; a failed call rejects each of its entries.
  */
-export function scriptBatcher(client: RedisClient, run: (numKeys: number, keysThenArgs: ScriptArg[]) => Promise<unknown[]>, full: () => void): ScriptBatcher {
+export function scriptBatcher(client: RedisClient, command: ScriptCommand, full: () => void): ScriptBatcher {
   let pending: PendingEntry[] = [];
   const sendGroup = (group: PendingEntry[]) => {
     const fail = (err: unknown) => {
       for (const entry of group) entry.reject(err as Error);
     };
-    const keys: ScriptArg[] = [];
-    const args: ScriptArg[] = [];
-    for (const entry of group) {
-      keys.push(...entry.keys);
-      args.push(...entry.args);
-    }
     try {
-      run(keys.length, keys.concat(args)).then((replies) => {
+      if (group.length === 1) {
+        const [entry] = group as [PendingEntry];
+        command.one([...entry.keys, ...entry.args]).then(entry.resolve, fail);
+        return;
+      }
+      const keys: ScriptArg[] = [];
+      const args: ScriptArg[] = [];
+      for (const entry of group) {
+        keys.push(...entry.keys);
+        args.push(...entry.args);
+      }
+      command.many(keys.length, keys.concat(args)).then((replies) => {
         for (let i = 0; i < group.length; i++) {
           const reply = replies[i];
           if (reply instanceof Error) group[i]!.reject(reply);
