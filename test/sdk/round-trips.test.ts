@@ -1,8 +1,9 @@
 /**
  * What a miss costs Redis: the read-or-lock script and the write-and-unlock
  * script, nothing else; an L2 hit is one script; an L1 hit costs nothing; the
- * `get`s of one tick are one MGET (one per hash-tag bucket on a cluster); so
- * a change that adds a round trip fails here, on one Redis and on a cluster.
+ * `get`s of one tick are MGETs of up to 8 keys and its misses share calls of
+ * each script (per hash-tag bucket on a cluster); so a change that adds a
+ * round trip fails here, on one Redis and on a cluster.
  * Counted by the servers (MONITOR on every master), which mark what a script
  * runs inside them as such: only commands sent by a client count. (A
  * script's first use on a connection may be sent as EVAL instead of EVALSHA;
