@@ -2,9 +2,10 @@
  * A tick's Redis commands, batched. Many bears' lookups resume in the same
  * event-loop turn (their replies arrive in one read), so what they send next
  * is sent together: the commands of a tick leave in one write (tickBatcher),
- * the tick's value reads as one MGET (readBatcher), and the tick's calls of
- * a multi-entry script as one call of it (scriptBatcher); a batch that fills
- * up (BATCH_ENTRIES) goes at once, so Redis need not wait for the tick's end.
+ * the tick's value reads as MGETs (readBatcher), and the tick's calls of a
+ * multi-entry script as shared calls of it (scriptBatcher); a batch that
+ * fills up (BATCH_ENTRIES) goes at once, so Redis need not wait for the
+ * tick's end.
  * What one command costs in ioredis, more than in Redis, is then paid once
  * for all of them (measured: docs/sdk.md#benchmark). On a cluster, one
  * command's keys must share a slot, so reads and script calls are grouped
@@ -18,7 +19,7 @@ import type { Failed, RedisClient } from './l2.js';
  * A batch is sent as soon as it holds this many entries (and at the tick's end with fewer), not
  * only once the tick is done: Redis then works on one while this process builds the next, so the
  * two work at the same time instead of in turn. Measured on 2 cores, misses at 32 in flight:
- * 15–17 k/s sending once a tick, 25–27 k/s sending at 8 (at 4 as much at best but unsteady, at
+ * 15–17 k/s sending once a tick, 23–27 k/s sending at 8 (at 4 as much at best but unsteady, at
  * 16 21–22 k/s, at 2 15 k/s: the commands' own cost wins again). It also bounds how long one
  * command holds Redis's single thread.
  */
@@ -29,11 +30,10 @@ const BATCH_ENTRIES = 8;
  * sockets are corked at the first call of a tick and uncorked from process.nextTick, so every
  * command issued meanwhile (by all the callers resumed in the same turn) leaves in one writev,
  * in call order, with what `beforeRelease` sends (the batched script calls and reads) last, or
- * earlier when a batch fills up (`flush`). Why
- * not ioredis's auto-pipelining: it flushes at the next event-loop turn (setImmediate), which a
- * lone lookup waits for (≈ 5 µs of a 20 µs round trip here), builds a Pipeline per batch (half
- * the throughput of this at 64 concurrent GETs, measured), and on a cluster groups a script
- * whose key count is an argument by the wrong slot.
+ * earlier when a batch fills up (`flush`). Why not ioredis's auto-pipelining: it flushes at the
+ * next event-loop turn (setImmediate), which a lone lookup waits for (≈ 5 µs of a 20 µs round
+ * trip here), builds a Pipeline per batch (half the throughput of this at 64 concurrent GETs,
+ * measured), and on a cluster groups a script whose key count is an argument by the wrong slot.
  */
 export interface TickBatcher {
   /** Holds the sockets for the rest of the tick (once per tick). */
