@@ -98,25 +98,46 @@ function commandGroups<T>(client: RedisClient, items: T[], keyOf: (item: T) => s
   return byBucket.values();
 }
 
+/** A tick's queued entries of one kind: `push` one; `send` sends what is queued now, in command groups. */
+interface BatchQueue<E> {
+  push(entry: E): void;
+  send(): void;
+}
+
+/** Entries sent by `sendGroup`, one call per command group: `BATCH_ENTRIES` at a time (`full`), and the rest when the tick ends. */
+function batchQueue<E>(client: RedisClient, keyOf: (entry: E) => string, sendGroup: (group: E[]) => void, full: () => void): BatchQueue<E> {
+  let pending: E[] = [];
+  return {
+    push(entry) {
+      if (pending.push(entry) >= BATCH_ENTRIES) full();
+    },
+    send() {
+      if (pending.length === 0) return;
+      const entries = pending;
+      pending = [];
+      for (const group of commandGroups(client, entries, keyOf)) sendGroup(group);
+    },
+  };
+}
+
 interface PendingRead {
   readonly key: string;
   readonly resolve: (record: Buffer | null | Failed) => void;
 }
 
 export interface ReadBatcher {
-  /** Queues one read for the end of the tick. */
+  /** Queues one read, sent with the tick's others. */
   add(key: string): Promise<Buffer | null | Failed>;
-  /** Sends the queued reads (tickBatcher calls it once a tick, before uncorking). */
+  /** Sends the queued reads (tickBatcher calls it at the tick's end, and when a batch fills up). */
   send(): void;
 }
 
 /**
  * Gathers a tick's value reads and sends them, `BATCH_ENTRIES` at a time and the rest when the
- * tick ends: one GET for a lone read, else one MGET (per bucket on a cluster). A failed read is FAILED, and
- * `onFailure` hears of it once per command, not once per key.
+ * tick ends: one GET for a lone read, else one MGET (per bucket on a cluster). A failed read is
+ * FAILED, and `onFailure` hears of it once per command, not once per key.
  */
 export function readBatcher(client: RedisClient, failed: Failed, onSuccess: () => void, onFailure: (err: Error) => void, full: () => void): ReadBatcher {
-  let pending: PendingRead[] = [];
   const sendGroup = (group: PendingRead[]) => {
     const fail = (err: unknown) => {
       onFailure(err as Error);
@@ -139,17 +160,10 @@ export function readBatcher(client: RedisClient, failed: Failed, onSuccess: () =
       fail(err); // ioredis refusing synchronously (a cluster with no slot map yet)
     }
   };
+  const queue = batchQueue(client, (read: PendingRead) => read.key, sendGroup, full);
   return {
-    add: (key) =>
-      new Promise((resolve) => {
-        if (pending.push({ key, resolve }) >= BATCH_ENTRIES) full();
-      }),
-    send() {
-      if (pending.length === 0) return;
-      const reads = pending;
-      pending = [];
-      for (const group of commandGroups(client, reads, (read) => read.key)) sendGroup(group);
-    },
+    add: (key) => new Promise((resolve) => queue.push({ key, resolve })),
+    send: queue.send,
   };
 }
 
@@ -184,7 +198,6 @@ export interface ScriptCommand {
  * here) rejects that entry only; a failed call rejects each of its entries.
  */
 export function scriptBatcher(client: RedisClient, command: ScriptCommand, full: () => void): ScriptBatcher {
-  let pending: PendingEntry[] = [];
   const sendGroup = (group: PendingEntry[]) => {
     const fail = (err: unknown) => {
       for (const entry of group) entry.reject(err as Error);
@@ -212,16 +225,9 @@ export function scriptBatcher(client: RedisClient, command: ScriptCommand, full:
       fail(err); // ioredis refusing synchronously (a cluster with no slot map yet)
     }
   };
+  const queue = batchQueue(client, (entry: PendingEntry) => entry.keys[0]!, sendGroup, full);
   return {
-    add: (keys, args) =>
-      new Promise((resolve, reject) => {
-        if (pending.push({ keys, args, resolve, reject }) >= BATCH_ENTRIES) full();
-      }),
-    send() {
-      if (pending.length === 0) return;
-      const entries = pending;
-      pending = [];
-      for (const group of commandGroups(client, entries, (entry) => entry.keys[0]!)) sendGroup(group);
-    },
+    add: (keys, args) => new Promise((resolve, reject) => queue.push({ keys, args, resolve, reject })),
+    send: queue.send,
   };
 }
