@@ -147,7 +147,7 @@ async function start(given: Partial<GatewayOptions>, started: (() => Promise<unk
   if (!o.cache) started.push(() => cache.close());
 
   let connectedBears = (): number => 0;
-  const metrics = createGatewayMetrics({ connectedBears: () => connectedBears(), cache: () => cache.getPerformanceMetrics() });
+  const metrics = createGatewayMetrics({ connectedBears: () => connectedBears(), cache: () => cache.getPerformanceMetrics() }, { gcMetrics: o.gcMetrics });
   const provider = instrumentProvider(o.provider ?? createDemoProvider({ latencyMs: o.providerLatencyMs, log }), metrics);
   let httpUrl = '';
   let httpsUrl = '';

@@ -11,8 +11,9 @@
  * request path's counts and durations are plain numbers (./request-stats.ts),
  * likewise read when scraped.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type MetricObjectWithValues, type MetricType, type MetricValueWithName } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, type MetricObjectWithValues, type MetricType, type MetricValueWithName } from 'prom-client';
 import type { PerformanceMetrics } from '../sdk/index.js';
+import { registerProcessMetrics } from './process-metrics.js';
 import { DURATION_BUCKETS, RequestStats, type DurationCounts } from './request-stats.js';
 
 export interface MetricsSources {
@@ -51,9 +52,10 @@ export function collectedCounter<L extends string>(
   });
 }
 
-export function createGatewayMetrics(sources: MetricsSources) {
+/** `gcMetrics`: also the GC duration histogram, which costs CPU per collection (./process-metrics.ts). */
+export function createGatewayMetrics(sources: MetricsSources, { gcMetrics = false }: { gcMetrics?: boolean } = {}) {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: PROCESS_PREFIX });
+  registerProcessMetrics(registry, PROCESS_PREFIX, gcMetrics);
   for (const name of MISNAMED_DEFAULT_GAUGES) registry.removeSingleMetric(PROCESS_PREFIX + name);
   const registers = [registry];
 

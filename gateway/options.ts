@@ -39,6 +39,8 @@ export interface GatewayOptions {
   allowPlaintext: boolean;
   /** /metrics needs a read (or admin) token. */
   metricsAuth: boolean;
+  /** /metrics also has the GC duration histogram (costs CPU per collection: ./process-metrics.ts). */
+  gcMetrics: boolean;
   /** Device registry, URL key, admin token, L3 blobs; default: the SDK's (TEDDY_DATA_DIR, else .teddycache). */
   dataDir?: string;
   /** Redis for the SDK's L2; default: the SDK's (REDIS_URL, else an embedded redis-server). */
@@ -114,6 +116,7 @@ export const DEFAULT_OPTIONS = {
   host: '127.0.0.1',
   allowPlaintext: false,
   metricsAuth: false,
+  gcMetrics: false,
   urlTtlSeconds: 24 * 3600,
   providerLatencyMs: 250,
   maxRequestBytes: 64 * 1024,
@@ -212,6 +215,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'tlsKey', flag: '--tls-key <file>', env: 'TEDDY_TLS_KEY', parse: text, help: 'server certificate\'s private key, PEM' },
   { key: 'tlsCa', flag: '--tls-ca <file>', env: 'TEDDY_TLS_CA', parse: text, help: 'CA of the server certificate and of device certificates, PEM (besides the data dir\'s fleet CA)' },
   { key: 'metricsAuth', flag: '--metrics-auth', env: 'TEDDY_METRICS_AUTH', parse: flag, help: '/metrics needs a read token (Authorization: Bearer TOKEN)' },
+  { key: 'gcMetrics', flag: '--gc-metrics', env: 'TEDDY_GC_METRICS', parse: flag, help: '/metrics also times every garbage collection (nodejs_gc_duration_seconds; costs ~6 % CPU under load)' },
   { key: 'allowPlaintext', flag: '--allow-plaintext', env: 'TEDDY_ALLOW_PLAINTEXT', parse: flag, help: 'also serve plaintext MQTT/HTTP on a non-loopback --host' },
   { key: 'dataDir', flag: '--data-dir <dir>', parse: text, help: 'data directory (env TEDDY_DATA_DIR, default .teddycache)' },
   { key: 'redisUrl', flag: '--redis-url <url>', parse: text, help: 'Redis for L2 and the fleet state (env REDIS_URL; default: an embedded redis-server)' },
