@@ -52,7 +52,7 @@ export interface CacheConfig {
   maxValueBytes: number;
   /** TTLs are shortened by up to this fraction at random, so entries set together do not expire together. */
   ttlJitter: number;
-  /** Redis command timeout; a slow Redis counts as a failing one. */
+  /** Redis call timeout: a call not answered within 1–1.5× this fails; a slow Redis counts as a failing one. */
   l2TimeoutMs: number;
   /** Consecutive L2 failures that open the circuit breaker. */
   breakerFailureThreshold: number;

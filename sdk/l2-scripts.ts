@@ -22,6 +22,7 @@
 import { randomBytes } from 'node:crypto';
 import type { EntryKeys } from './key-layout.js';
 import type { RedisClient } from './l2.js';
+import type { CallDeadlines } from './call-deadlines.js';
 import { scriptBatcher, type ScriptArg, type ScriptBatcher } from './tick-batch.js';
 import { RECORD_VERSION } from './value-codec.js';
 
@@ -152,18 +153,22 @@ export interface MissScripts {
   readonly write: ScriptBatcher;
 }
 
-/** `full`: a batch filled up (./tick-batch.ts). */
-export function missScripts(client: RedisClient, full: () => void): MissScripts {
+/** `full`: a batch filled up (./tick-batch.ts); every call is bound by `deadlines`. */
+export function missScripts(client: RedisClient, deadlines: CallDeadlines, full: () => void): MissScripts {
   const s = scripts(client);
+  const { watch } = deadlines;
   return {
     readOrLock: scriptBatcher(
       client,
-      { one: (keysThenArgs) => s.teddyReadOrLockBuffer(...keysThenArgs), many: (numKeys, keysThenArgs) => s.teddyReadOrLockManyBuffer(numKeys, ...keysThenArgs) },
+      {
+        one: (keysThenArgs) => watch(s.teddyReadOrLockBuffer(...keysThenArgs)),
+        many: (numKeys, keysThenArgs) => watch(s.teddyReadOrLockManyBuffer(numKeys, ...keysThenArgs)),
+      },
       full,
     ),
     write: scriptBatcher(
       client,
-      { one: (keysThenArgs) => s.teddyWrite(...keysThenArgs), many: (numKeys, keysThenArgs) => s.teddyWriteMany(numKeys, ...keysThenArgs) },
+      { one: (keysThenArgs) => watch(s.teddyWrite(...keysThenArgs)), many: (numKeys, keysThenArgs) => watch(s.teddyWriteMany(numKeys, ...keysThenArgs)) },
       full,
     ),
   };

@@ -5,7 +5,8 @@
  * written once against `RedisClient`; the key layout (./key-layout.ts) keeps
  * every script and multi-key step inside one cluster slot.
  *
- * Every call either succeeds or returns FAILED: a dead, slow or unreachable
+ * Every call either succeeds or returns FAILED: a dead, slow (not answering
+ * within l2TimeoutMs: ./call-deadlines.ts) or unreachable
  * Redis, a refused TLS handshake, a cluster answering MOVED/ASK in a loop
  * (ioredis gives up after `maxRedirections`) or CLUSTERDOWN is never an error
  * to the cache's caller. A change (`attempt`) tells apart the one failure
@@ -23,6 +24,7 @@ import { isIP } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { Cluster, Redis, ReplyError, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { callDeadlines } from './call-deadlines.js';
 import { createCircuitBreaker, type BreakerState, type CircuitBreaker } from './circuit-breaker.js';
 import type { CacheConfig } from './config.js';
 import type { EntryKeys } from './key-layout.js';
@@ -104,9 +106,9 @@ export interface L2Events {
 /** `ca`: the PEM of `l2TlsCaFile`, the only CA then trusted. */
 export function connectL2(endpoints: RedisEndpoints, ca: Buffer | undefined, config: CacheConfig, events: L2Events): L2 {
   const tls: ConnectionOptions | undefined = endpoints.tls ? (ca ? { ca } : {}) : undefined;
+  // No commandTimeout: every command is bound by `deadlines` instead (./call-deadlines.ts says why).
   const node: RedisOptions = {
     maxRetriesPerRequest: 0,
-    commandTimeout: config.l2TimeoutMs,
     connectTimeout: Math.max(1000, config.l2TimeoutMs * 4),
     tls,
   };
@@ -182,8 +184,9 @@ export function connectL2(endpoints: RedisEndpoints, ca: Buffer | undefined, con
     onChange: events.onBreaker,
   });
   client.on('ready', () => breaker.reconnected());
-  const reads = readBatcher(client, FAILED, () => breaker.success(), failed, () => batch.flush());
-  const scripts = missScripts(client, () => batch.flush());
+  const deadlines = callDeadlines(config.l2TimeoutMs);
+  const reads = readBatcher(client, deadlines, FAILED, () => breaker.success(), failed, () => batch.flush());
+  const scripts = missScripts(client, deadlines, () => batch.flush());
   // At the tick's end (or when a batch fills up): the writes first, in order with the changes
   // before them, then the misses' reads and the plain reads.
   const batch = tickBatcher(client, () => {
@@ -205,7 +208,7 @@ export function connectL2(endpoints: RedisEndpoints, ca: Buffer | undefined, con
   /** A command of its own: the writes queued before it go first, so changes reach Redis in order. */
   const direct = <T>(fn: (c: RedisClient) => Promise<T>) => () => {
     scripts.write.send();
-    return fn(client);
+    return deadlines.watch(fn(client));
   };
   return {
     endpoints,
@@ -223,10 +226,12 @@ export function connectL2(endpoints: RedisEndpoints, ca: Buffer | undefined, con
     subscriber() {
       // No auto-pipelining: ioredis 5.11 then re-subscribes only one channel per node after a
       // cluster failover (test/sdk/cluster-faults.test.ts caught it); subscriptions gain nothing from it.
+      // Its (un)subscriptions keep ioredis's per-command timeout: they are few, and outside `deadlines`.
+      const commandTimeout = config.l2TimeoutMs;
       const sub =
         client instanceof Cluster
-          ? client.duplicate([], { enableOfflineQueue: true, enableAutoPipelining: false, shardedSubscribers: true })
-          : client.duplicate({ enableOfflineQueue: true, enableAutoPipelining: false, maxRetriesPerRequest: null });
+          ? client.duplicate([], { enableOfflineQueue: true, enableAutoPipelining: false, shardedSubscribers: true, redisOptions: { ...client.options.redisOptions, commandTimeout } })
+          : client.duplicate({ enableOfflineQueue: true, enableAutoPipelining: false, maxRetriesPerRequest: null, commandTimeout });
       sub.on('error', quiet);
       extra.push(sub);
       return sub;

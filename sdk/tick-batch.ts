@@ -13,6 +13,7 @@
  */
 import type { Socket } from 'node:net';
 import { Cluster, type Redis } from 'ioredis';
+import type { CallDeadlines } from './call-deadlines.js';
 import type { Failed, RedisClient } from './l2.js';
 
 /**
@@ -134,10 +135,12 @@ export interface ReadBatcher {
 
 /**
  * Gathers a tick's value reads and sends them, `BATCH_ENTRIES` at a time and the rest when the
- * tick ends: one GET for a lone read, else one MGET (per bucket on a cluster). A failed read is
- * FAILED, and `onFailure` hears of it once per command, not once per key.
+ * tick ends: one GET for a lone read, else one MGET (per bucket on a cluster), bound by
+ * `deadlines`. A failed or timed-out read is FAILED, and `onFailure` hears of it once per
+ * command, not once per key.
  */
-export function readBatcher(client: RedisClient, failed: Failed, onSuccess: () => void, onFailure: (err: Error) => void, full: () => void): ReadBatcher {
+export function readBatcher(client: RedisClient, deadlines: CallDeadlines, failed: Failed, onSuccess: () => void, onFailure: (err: Error) => void, full: () => void): ReadBatcher {
+  const { watch } = deadlines;
   const sendGroup = (group: PendingRead[]) => {
     const fail = (err: unknown) => {
       onFailure(err as Error);
@@ -146,12 +149,12 @@ export function readBatcher(client: RedisClient, failed: Failed, onSuccess: () =
     try {
       if (group.length === 1) {
         const [read] = group as [PendingRead];
-        client.getBuffer(read.key).then((record) => {
+        watch(client.getBuffer(read.key)).then((record) => {
           onSuccess();
           read.resolve(record);
         }, fail);
       } else {
-        client.mgetBuffer(group.map((read) => read.key)).then((records) => {
+        watch(client.mgetBuffer(group.map((read) => read.key))).then((records) => {
           onSuccess();
           for (let i = 0; i < group.length; i++) group[i]!.resolve(records[i] ?? null);
         }, fail);
