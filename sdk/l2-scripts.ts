@@ -20,9 +20,9 @@
  * lock (release compares the token).
  */
 import { randomBytes } from 'node:crypto';
+import type { CallDeadlines } from './call-deadlines.js';
 import type { EntryKeys } from './key-layout.js';
 import type { RedisClient } from './l2.js';
-import type { CallDeadlines } from './call-deadlines.js';
 import { scriptBatcher, type ScriptArg, type ScriptBatcher } from './tick-batch.js';
 import { RECORD_VERSION } from './value-codec.js';
 
