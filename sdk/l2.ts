@@ -189,14 +189,18 @@ export function connectL2(endpoints: RedisEndpoints, ca: Buffer | undefined, con
   const scripts = missScripts(client, deadlines, () => batch.flush());
   // At the tick's end (or when a batch fills up): the writes first, in order with the changes
   // before them, then the misses' reads and the plain reads.
-  const batch = tickBatcher(client, () => {
-    scripts.write.send();
-    scripts.readOrLock.send();
-    reads.send();
-  });
+  const batch = tickBatcher(
+    client,
+    () => {
+      scripts.write.send();
+      scripts.readOrLock.send();
+      reads.send();
+    },
+    () => scripts.write.queued + scripts.readOrLock.queued + reads.queued,
+  );
   const run = <T, F>(fn: () => Promise<T>, onError: (err: unknown) => F): Promise<T | F | Failed> => {
     if (!breaker.allow()) return Promise.resolve(FAILED);
-    batch.hold();
+    batch.schedule();
     let pending: Promise<T>;
     try {
       pending = fn();
@@ -207,6 +211,7 @@ export function connectL2(endpoints: RedisEndpoints, ca: Buffer | undefined, con
   };
   /** A command of its own: the writes queued before it go first, so changes reach Redis in order. */
   const direct = <T>(fn: (c: RedisClient) => Promise<T>) => () => {
+    batch.hold();
     scripts.write.send();
     return deadlines.watch(fn(client));
   };
@@ -220,7 +225,7 @@ export function connectL2(endpoints: RedisEndpoints, ca: Buffer | undefined, con
     write: (keys, record, keepMs, token, message) => run(() => writeRecord(scripts, keys, record, keepMs, token, message), failedOrRefused),
     get(key) {
       if (!breaker.allow()) return Promise.resolve(FAILED);
-      batch.hold();
+      batch.schedule();
       return reads.add(key);
     },
     subscriber() {

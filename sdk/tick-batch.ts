@@ -27,59 +27,85 @@ import type { Failed, RedisClient } from './l2.js';
 const BATCH_ENTRIES = 8;
 
 /**
- * Holds this tick's commands back and writes them together once the tick's work is done: the
- * sockets are corked at the first call of a tick and uncorked from process.nextTick, so every
- * command issued meanwhile (by all the callers resumed in the same turn) leaves in one writev,
- * in call order, with what `beforeRelease` sends (the batched script calls and reads) last, or
- * earlier when a batch fills up (`flush`). Why not ioredis's auto-pipelining: it flushes at the
- * next event-loop turn (setImmediate), which a lone lookup waits for (≈ 5 µs of a 20 µs round
- * trip here), builds a Pipeline per batch (half the throughput of this at 64 concurrent GETs,
- * measured), and on a cluster groups a script whose key count is an argument by the wrong slot.
+ * Sends a tick's batched reads and script calls once the tick's work is done (from
+ * process.nextTick), or earlier when a batch fills up (`flush`), and holds the tick's other
+ * commands back so they leave together: the sockets are corked at the tick's first direct
+ * command (`hold`) and uncorked once the batches are sent, so every command issued meanwhile (by
+ * all the callers resumed in the same turn) leaves in one writev, in call order, the batches
+ * last. A tick of batched entries only is corked just while several are sent (they may be
+ * several commands: a read and a script call, or, on a cluster, one per bucket); a lone entry is
+ * written as it is, since corking every socket (a cluster's three masters) for one command cost a
+ * lone read ~4 µs (measured: docs/sdk.md#benchmark). Why not ioredis's auto-pipelining: it
+ * flushes at the next event-loop turn (setImmediate), which a lone lookup waits for (≈ 5 µs of a
+ * 20 µs round trip here), builds a Pipeline per batch (half the throughput of this at 64
+ * concurrent GETs, measured), and on a cluster groups a script whose key count is an argument by
+ * the wrong slot.
  */
 export interface TickBatcher {
-  /** Holds the sockets for the rest of the tick (once per tick). */
+  /** Sends the tick's batches at its end (once per tick): for a batched entry. */
+  schedule(): void;
+  /** Like `schedule`, and holds the sockets for the rest of the tick: for a direct command. */
   hold(): void;
-  /** Sends what is batched so far now, and goes on holding: Redis starts on it while the tick goes on. */
+  /** Sends what is batched so far now, and goes on holding if held: Redis starts on it while the tick goes on. */
   flush(): void;
 }
 
-export function tickBatcher(client: RedisClient, beforeRelease: () => void): TickBatcher {
+/** `send` sends every batch; `queued` counts their entries. */
+export function tickBatcher(client: RedisClient, send: () => void, queued: () => number): TickBatcher {
   let scheduled = false;
+  let held = false;
   let corked: Socket[] = [];
-  const uncork = () => {
-    for (const stream of corked) stream.uncork();
-    corked = [];
-  };
-  const release = () => {
-    try {
-      beforeRelease(); // still scheduled: what it sends joins this tick's write
-    } finally {
-      scheduled = false;
-      uncork();
-    }
-  };
-  const holdNode = (node: Redis) => {
+  const corkNode = (node: Redis) => {
     if (!node.stream?.writable) return;
     node.stream.cork();
     corked.push(node.stream);
   };
-  const holdAll = () => {
+  const cork = () => {
     // A cluster's commands go to its masters (reads included: scaleReads is 'master').
-    if (client instanceof Cluster) for (const node of client.nodes('master')) holdNode(node);
-    else holdNode(client);
+    if (client instanceof Cluster) for (const node of client.nodes('master')) corkNode(node);
+    else corkNode(client);
+  };
+  const uncork = () => {
+    for (const stream of corked) stream.uncork();
+    corked = [];
+  };
+  /** Sends the batches; when the sockets are not held and there are several entries, in one write per socket. */
+  const sendBatches = () => {
+    const corkNow = !held && queued() > 1;
+    if (corkNow) cork();
+    try {
+      send();
+    } finally {
+      if (corkNow) uncork();
+    }
+  };
+  const release = () => {
+    try {
+      sendBatches(); // still held: what it sends joins this tick's write
+    } finally {
+      scheduled = false;
+      held = false;
+      uncork();
+    }
+  };
+  const schedule = () => {
+    if (scheduled) return;
+    scheduled = true;
+    process.nextTick(release);
   };
   return {
+    schedule,
     hold() {
-      if (scheduled) return;
-      scheduled = true;
-      holdAll();
-      process.nextTick(release);
+      schedule();
+      if (held) return;
+      held = true;
+      cork();
     },
     flush() {
-      beforeRelease();
-      if (!scheduled) return;
+      sendBatches();
+      if (!held) return;
       uncork();
-      holdAll();
+      cork();
     },
   };
 }
@@ -103,6 +129,7 @@ function commandGroups<T>(client: RedisClient, items: T[], keyOf: (item: T) => s
 interface BatchQueue<E> {
   push(entry: E): void;
   send(): void;
+  readonly size: number;
 }
 
 /** Entries sent by `sendGroup`, one call per command group: `BATCH_ENTRIES` at a time (`full`), and the rest when the tick ends. */
@@ -118,6 +145,9 @@ function batchQueue<E>(client: RedisClient, keyOf: (entry: E) => string, sendGro
       pending = [];
       for (const group of commandGroups(client, entries, keyOf)) sendGroup(group);
     },
+    get size() {
+      return pending.length;
+    },
   };
 }
 
@@ -131,6 +161,8 @@ export interface ReadBatcher {
   add(key: string): Promise<Buffer | null | Failed>;
   /** Sends the queued reads (tickBatcher calls it at the tick's end, and when a batch fills up). */
   send(): void;
+  /** Reads queued and not yet sent. */
+  readonly queued: number;
 }
 
 /**
@@ -167,6 +199,9 @@ export function readBatcher(client: RedisClient, deadlines: CallDeadlines, faile
   return {
     add: (key) => new Promise((resolve) => queue.push({ key, resolve })),
     send: queue.send,
+    get queued() {
+      return queue.size;
+    },
   };
 }
 
@@ -184,6 +219,8 @@ export interface ScriptBatcher {
   add(keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown>;
   /** Sends the queued entries now. */
   send(): void;
+  /** Entries queued and not yet sent. */
+  readonly queued: number;
 }
 
 /** A multi-entry script's command, in its two forms (./l2-scripts.ts scriptForms). */
@@ -232,5 +269,8 @@ export function scriptBatcher(client: RedisClient, command: ScriptCommand, full:
   return {
     add: (keys, args) => new Promise((resolve, reject) => queue.push({ keys, args, resolve, reject })),
     send: queue.send,
+    get queued() {
+      return queue.size;
+    },
   };
 }
