@@ -185,7 +185,7 @@ export function connectL2(endpoints: RedisEndpoints, ca: Buffer | undefined, con
   });
   client.on('ready', () => breaker.reconnected());
   const deadlines = callDeadlines(config.l2TimeoutMs);
-  const reads = readBatcher(client, deadlines, FAILED, () => breaker.success(), failed, () => batch.flush());
+  const reads = readBatcher(client, { deadlines, failed: FAILED, onSuccess: () => breaker.success(), onFailure: failed, full: () => batch.flush() });
   const scripts = missScripts(client, deadlines, () => batch.flush());
   // At the tick's end (or when a batch fills up): the writes first, in order with the changes
   // before them, then the misses' reads and the plain reads.

@@ -165,18 +165,31 @@ export interface ReadBatcher {
   readonly queued: number;
 }
 
+/** What a read batcher reports to, and what bounds its commands. */
+export interface ReadBatcherHooks {
+  readonly deadlines: CallDeadlines;
+  /** What a failed read resolves to. */
+  readonly failed: Failed;
+  /** Once per command Redis answered. */
+  readonly onSuccess: () => void;
+  /** Once per command that failed or timed out, not once per key. */
+  readonly onFailure: (err: Error) => void;
+  /** A batch filled up (tickBatcher's `flush`). */
+  readonly full: () => void;
+}
+
 /**
  * Gathers a tick's value reads and sends them, `BATCH_ENTRIES` at a time and the rest when the
- * tick ends: one GET for a lone read, else one MGET (per bucket on a cluster), bound by
- * `deadlines`. A failed or timed-out read is FAILED, and `onFailure` hears of it once per
- * command, not once per key.
+ * tick ends: one GET for a lone read, else one MGET (per bucket on a cluster), bound by the
+ * deadlines. A failed or timed-out read is `failed`.
  */
-export function readBatcher(client: RedisClient, deadlines: CallDeadlines, failed: Failed, onSuccess: () => void, onFailure: (err: Error) => void, full: () => void): ReadBatcher {
-  const { watch } = deadlines;
+export function readBatcher(client: RedisClient, hooks: ReadBatcherHooks): ReadBatcher {
+  const { onSuccess, onFailure, full } = hooks;
+  const { watch } = hooks.deadlines;
   const sendGroup = (group: PendingRead[]) => {
     const fail = (err: unknown) => {
       onFailure(err as Error);
-      for (const read of group) read.resolve(failed);
+      for (const read of group) read.resolve(hooks.failed);
     };
     try {
       if (group.length === 1) {
