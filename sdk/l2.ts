@@ -209,7 +209,10 @@ export function connectL2(endpoints: RedisEndpoints, ca: Buffer | undefined, con
     }
     return pending.then(succeeded, onError);
   };
-  /** A command of its own: the writes queued before it go first, so changes reach Redis in order. */
+  /**
+   * A command of its own, held back to leave with the tick's others: the writes queued before it
+   * go first, so changes reach Redis in order.
+   */
   const direct = <T>(fn: (c: RedisClient) => Promise<T>) => () => {
     batch.hold();
     scripts.write.send();

@@ -81,7 +81,7 @@ export function tickBatcher(client: RedisClient, send: () => void, queued: () =>
   };
   const release = () => {
     try {
-      sendBatches(); // still held: what it sends joins this tick's write
+      sendBatches(); // if held, what it sends joins the tick's direct commands in one write
     } finally {
       scheduled = false;
       held = false;
