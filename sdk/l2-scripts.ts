@@ -156,19 +156,17 @@ export interface MissScripts {
 /** `full`: a batch filled up (./tick-batch.ts); every call is bound by `deadlines`. */
 export function missScripts(client: RedisClient, deadlines: CallDeadlines, full: () => void): MissScripts {
   const s = scripts(client);
-  const { watch } = deadlines;
   return {
     readOrLock: scriptBatcher(
       client,
-      {
-        one: (keysThenArgs) => watch(s.teddyReadOrLockBuffer(...keysThenArgs)),
-        many: (numKeys, keysThenArgs) => watch(s.teddyReadOrLockManyBuffer(numKeys, ...keysThenArgs)),
-      },
+      { one: (keysThenArgs) => s.teddyReadOrLockBuffer(...keysThenArgs), many: (numKeys, keysThenArgs) => s.teddyReadOrLockManyBuffer(numKeys, ...keysThenArgs) },
+      deadlines,
       full,
     ),
     write: scriptBatcher(
       client,
-      { one: (keysThenArgs) => watch(s.teddyWrite(...keysThenArgs)), many: (numKeys, keysThenArgs) => watch(s.teddyWriteMany(numKeys, ...keysThenArgs)) },
+      { one: (keysThenArgs) => s.teddyWrite(...keysThenArgs), many: (numKeys, keysThenArgs) => s.teddyWriteMany(numKeys, ...keysThenArgs) },
+      deadlines,
       full,
     ),
   };

@@ -248,9 +248,10 @@ export interface ScriptCommand {
  * Gathers a tick's entries of one multi-entry script and sends them, `BATCH_ENTRIES` at a time and
  * the rest when the tick ends, as one call of it (per bucket on a cluster): a lone entry as
  * `one`, else `many`. An entry's own error (`many` returns it in that entry's place, a ReplyError
- * here) rejects that entry only; a failed call rejects each of its entries.
+ * here) rejects that entry only; a failed or timed-out call (`deadlines`) rejects each of its entries.
  */
-export function scriptBatcher(client: RedisClient, command: ScriptCommand, full: () => void): ScriptBatcher {
+export function scriptBatcher(client: RedisClient, command: ScriptCommand, deadlines: CallDeadlines, full: () => void): ScriptBatcher {
+  const { watch } = deadlines;
   const sendGroup = (group: PendingEntry[]) => {
     const fail = (err: unknown) => {
       for (const entry of group) entry.reject(err as Error);
@@ -258,7 +259,7 @@ export function scriptBatcher(client: RedisClient, command: ScriptCommand, full:
     try {
       if (group.length === 1) {
         const [entry] = group as [PendingEntry];
-        command.one([...entry.keys, ...entry.args]).then(entry.resolve, fail);
+        watch(command.one([...entry.keys, ...entry.args])).then(entry.resolve, fail);
         return;
       }
       const keys: ScriptArg[] = [];
@@ -267,7 +268,7 @@ export function scriptBatcher(client: RedisClient, command: ScriptCommand, full:
         keys.push(...entry.keys);
         args.push(...entry.args);
       }
-      command.many(keys.length, keys.concat(args)).then((replies) => {
+      watch(command.many(keys.length, keys.concat(args))).then((replies) => {
         for (let i = 0; i < group.length; i++) {
           const reply = replies[i];
           if (reply instanceof Error) group[i]!.reject(reply);
