@@ -46,6 +46,25 @@ describe.each(L2_BACKENDS)('stampede protection on $name', (kind) => {
     expect(await b.getWithFallback('flaky', ContentType.AI_RESPONSE, async () => 'recovered')).toBe('recovered');
   });
 
+  it('a compute that outlives its lease keeps the lock: the holder renews it, so another instance waits instead of computing again', async () => {
+    const LEASE_MS = 1000;
+    const a = await env.caches.make({ lockLeaseMs: LEASE_MS });
+    const b = await env.caches.make({ lockLeaseMs: LEASE_MS });
+    const counter = { calls: 0 };
+    const compute = async () => {
+      counter.calls += 1;
+      await new Promise((r) => setTimeout(r, 2.5 * LEASE_MS));
+      return 'a long answer';
+    };
+    const first = a.getWithFallback('long-question', ContentType.AI_RESPONSE, compute);
+    await new Promise((r) => setTimeout(r, 1.6 * LEASE_MS)); // past the lease the lock was taken with
+    const second = b.getWithFallback('long-question', ContentType.AI_RESPONSE, compute);
+    expect(await first).toBe('a long answer');
+    expect(await second).toBe('a long answer');
+    expect(counter.calls).toBe(1);
+    expect(b.getPerformanceMetrics().coalescedComputes).toBe(1);
+  });
+
   it('a record this instance cannot read does not make a caller wait for a lock holder that will never come: it computes at once', async () => {
     const a = await env.caches.make({ keyPrefix: 'foreign:', asyncWriteEnabled: false });
     const stranger = await env.caches.make({ keyPrefix: 'foreign:', encryptionKeys: { other: Buffer.alloc(32, 5).toString('base64') }, lockWaitMs: 20_000 });
