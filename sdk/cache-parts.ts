@@ -12,6 +12,7 @@ import type { KeyLayout } from './key-layout.js';
 import type { L1 } from './l1.js';
 import type { L2 } from './l2.js';
 import type { L3Layer } from './l3/l3-layer.js';
+import type { LockKeeper } from './lock-keeper.js';
 import type { CacheMetrics } from './metrics.js';
 import type { RecoveryQueue } from './recovery-queue.js';
 
@@ -30,12 +31,8 @@ export interface CacheParts {
   readonly recovery: RecoveryQueue | undefined;
   /** L2 keys this instance is eagerly refreshing in the background. */
   readonly refreshing: Set<string>;
-  /**
-   * Compute locks this instance holds while their compute runs (L2 lock key → token): close()
-   * releases those still held, so a background refresh cut short does not make the other
-   * instances wait out the lease.
-   */
-  readonly heldLocks: Map<string, string>;
+  /** Compute locks this instance holds while their compute runs, renewed; close() releases those still held. */
+  readonly locks: LockKeeper;
   /** Bumped when the invalidation bus had a gap: L2 reads sent before it must not fill L1. */
   readonly coherence: { epoch: number };
 }

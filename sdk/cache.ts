@@ -343,7 +343,7 @@ export class LayeredCache implements MultiLayerCache {
     l1?.clear(); // the fast path finds nothing from now on, and the slow path says closed
     await Promise.allSettled([...this.flights.values()].map((f) => f.result));
     // What still holds a lock now is a background refresh: its write would find L2 closed.
-    await Promise.allSettled([...this.parts.heldLocks].map(([lockKey, token]) => releaseComputeLock(this.parts, lockKey, token)));
+    await Promise.allSettled(this.parts.locks.held().map(([lockKey, token]) => releaseComputeLock(this.parts, lockKey, token)));
     recovery?.close();
     await bus?.close();
     await l2?.close();

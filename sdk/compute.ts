@@ -7,7 +7,7 @@
  *   2. holding the lock: L3, else compute, then write + announce + unlock
  *      (one script, written behind the caller unless asyncWriteEnabled is off);
  *      a compute that outlives half a lease renews it, so it keeps the lock
- *      even when its callers stopped waiting (./timeouts.ts);
+ *      even when its callers stopped waiting (./lock-keeper.ts);
  *   3. not holding it: wait for the holder's value in L2, racing again if the
  *      holder finished without one or died; past lockWaitMs, compute alone.
  *
@@ -30,7 +30,7 @@ import type { CacheParts } from './cache-parts.js';
 import { createComputeContext, type ComputeFn } from './compute-context.js';
 import type { FetchResult } from './fetch-result.js';
 import { FAILED } from './l2.js';
-import { releaseLock, renewLock } from './l2-scripts.js';
+import { releaseLock } from './l2-scripts.js';
 import { promoteL2, readL1, readL3, readsL2, type Hit, type Stale } from './read-path.js';
 import { store } from './write-path.js';
 
@@ -136,12 +136,11 @@ async function compute<T>(
   metrics.computes += 1;
   const t0 = performance.now();
   const adaptive = createComputeContext<T>(stale?.value as T | undefined);
-  const stopRenewing = lockToken ? keepLock(parts, ctx, lockToken) : undefined;
+  if (lockToken) parts.locks.hold(ctx.keys.lockKey, lockToken);
   let value: T;
   try {
     value = await ctx.trace.layer('compute', async () => computeFn(adaptive.ctx));
   } catch (err) {
-    stopRenewing?.();
     metrics.computeErrors += 1;
     metrics.layerErrors.compute += 1;
     if (lockToken) void releaseComputeLock(parts, ctx.keys.lockKey, lockToken);
@@ -152,7 +151,7 @@ async function compute<T>(
     }
     throw err;
   }
-  stopRenewing?.();
+  if (lockToken) parts.locks.drop(ctx.keys.lockKey, lockToken); // from here the lock goes with the write
   metrics.record('compute', (performance.now() - t0) * 1000);
   metrics.layerHits.compute += 1;
   try {
@@ -167,32 +166,8 @@ async function compute<T>(
 
 /** Gives a compute lock back (a no-op in Redis if it is no longer this token's). */
 export function releaseComputeLock(parts: CacheParts, lockKey: string, token: string): Promise<unknown> {
-  if (parts.heldLocks.get(lockKey) === token) parts.heldLocks.delete(lockKey);
+  parts.locks.drop(lockKey, token);
   return parts.l2!.call((c) => releaseLock(c, lockKey, token));
-}
-
-/**
- * Renews the lock every half lease while the compute runs, and notes it as held (close() gives
- * back what is still held); returns the function that stops both — from then on the lock goes
- * with the value's write, or with release().
- */
-function keepLock(parts: CacheParts, ctx: CallContext, token: string): () => void {
-  const { lockKey } = ctx.keys;
-  const leaseMs = parts.config.lockLeaseMs;
-  parts.heldLocks.set(lockKey, token);
-  let timer: NodeJS.Timeout;
-  const arm = () => {
-    timer = setTimeout(() => {
-      void parts.l2!.call((c) => renewLock(c, lockKey, token, leaseMs));
-      arm();
-    }, leaseMs / 2);
-    timer.unref();
-  };
-  arm();
-  return () => {
-    clearTimeout(timer);
-    if (parts.heldLocks.get(lockKey) === token) parts.heldLocks.delete(lockKey);
-  };
 }
 
 /**

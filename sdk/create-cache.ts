@@ -21,8 +21,10 @@ import { startInvalidationBus, type InvalidationBus } from './invalidation-bus.j
 import { createKeyLayout } from './key-layout.js';
 import { createL1 } from './l1.js';
 import { connectL2, waitReady, type L2 } from './l2.js';
+import { renewLock } from './l2-scripts.js';
 import { createDirBlobStore } from './l3/dir-blob-store.js';
 import { createL3Layer } from './l3/l3-layer.js';
+import { lockKeeper } from './lock-keeper.js';
 import { CacheMetrics } from './metrics.js';
 import { createRecoveryQueue, type RecoveryQueue } from './recovery-queue.js';
 import { loadTracing } from './tracing.js';
@@ -107,8 +109,11 @@ export async function createCache(config: Partial<CacheConfig> = {}): Promise<Mu
     const l3 = cfg.l3Enabled ? createL3Layer(cfg.blobStore ?? createDirBlobStore(join(cfg.dataDir, 'blobs')), join(cfg.dataDir, 'l3-refs')) : undefined;
     const l1 = cfg.l1Enabled ? createL1(cfg.l1MaxSizeMb * 1024 * 1024, () => (metrics.evictions += 1)) : undefined;
 
+    // Locks are taken in L2 only, so only with an L2 is there one to renew.
+    const locks = lockKeeper(cfg.lockLeaseMs, (lockKey, token) => void l2?.call((c) => renewLock(c, lockKey, token, cfg.lockLeaseMs)));
+
     cache = new LayeredCache({
-      config: cfg, layout, l1, l2, bus, l3, keyring, embeddedRedis, metrics, events, recovery, refreshing: new Set(), heldLocks: new Map(), coherence: { epoch: 0 },
+      config: cfg, layout, l1, l2, bus, l3, keyring, embeddedRedis, metrics, events, recovery, refreshing: new Set(), locks, coherence: { epoch: 0 },
     });
     return cache;
   } catch (err) {
